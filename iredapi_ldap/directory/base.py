@@ -1,0 +1,92 @@
+"""The directory contract the services are written against.
+
+Adapters work on DNs and plain attribute dicts and raise only `iredapi_ldap.errors` exceptions.
+The one implementation today is `ldap3_backend.Ldap3Directory`.
+"""
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping, Optional, Protocol, Sequence
+
+
+class Scope(enum.Enum):
+    BASE = "base"
+    ONE = "one"
+    SUB = "sub"
+
+
+class Op(enum.Enum):
+    """How a `Change` alters an attribute."""
+
+    ADD = "add"          # add these values (error if one is there already)
+    DELETE = "delete"    # delete these values, or the whole attribute when none are given
+    REPLACE = "replace"  # the attribute holds exactly these values (none: remove it)
+    INCREMENT = "increment"  # RFC 4525: add an integer to an INTEGER attribute
+
+
+@dataclass(frozen=True)
+class Change:
+    attribute: str
+    op: Op
+    values: tuple = ()
+
+
+@dataclass
+class Entry:
+    """A directory entry: its DN and attribute values (all multi-valued, as LDAP returns them).
+
+    Attribute names keep the server's spelling; lookups ignore case, as LDAP does.
+    """
+
+    dn: str
+    attrs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._index = {name.lower(): name for name in self.attrs}
+
+    def get(self, name) -> list:
+        """All values of attribute `name` (empty list when absent)."""
+        key = self._index.get(name.lower())
+        return list(self.attrs[key]) if key else []
+
+    def first(self, name, default=None):
+        """The first value of attribute `name`, or `default`."""
+        values = self.get(name)
+        return values[0] if values else default
+
+    def has_value(self, name, value) -> bool:
+        """Whether `name` holds `value`, compared without regard to case."""
+        wanted = str(value).lower()
+        return any(str(v).lower() == wanted for v in self.get(name))
+
+
+class Directory(Protocol):
+    """Operations on the directory. Each may raise `errors.DirectoryUnavailable`."""
+
+    def get(self, dn: str, attributes: Optional[Sequence[str]] = None) -> Optional[Entry]:
+        """The entry at `dn`, or None when there is none."""
+
+    def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,
+               attributes: Optional[Sequence[str]] = None,
+               page_size: int = 500) -> Iterator[Entry]:
+        """Entries below `base` matching `search_filter`, streamed page by page.
+
+        Raises `errors.EntryNotFound` when `base` does not exist.
+        """
+
+    def add(self, dn: str, attributes: Mapping[str, Sequence]) -> None:
+        """Create an entry. Raises `errors.EntryExists` when `dn` is taken."""
+
+    def modify(self, dn: str, changes: Sequence[Change],
+               assertion: Optional[str] = None) -> None:
+        """Apply `changes` atomically. With `assertion` (an LDAP filter, RFC 4528), only if
+        the entry matches it; otherwise `errors.ConcurrentUpdate`."""
+
+    def delete(self, dn: str, subtree: bool = False) -> None:
+        """Remove an entry, or with `subtree` the entry and everything below it."""
+
+    def rename(self, dn: str, new_rdn: str, new_superior: Optional[str] = None) -> str:
+        """Modify DN; returns the new DN."""
+
+    def check_password(self, dn: str, password: str) -> bool:
+        """Whether slapd accepts a simple bind as `dn` with `password`."""
