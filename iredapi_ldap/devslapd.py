@@ -8,8 +8,10 @@ Built on python-ldap's `slapdtest`. Two things differ from its defaults and matt
   anonymous may only authenticate. The API binds as `cn=vmailadmin`, never as the rootdn.
 """
 
+import os
 import secrets
 import string
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,10 +128,21 @@ class IRedMailSlapd(SlapdObject):
     slapd_loglevel = "none"
     module_path = "/usr/lib/ldap"
     nosync = True  # throwaway data: durability buys nothing and costs every write
+    TMPDIR = tempfile.gettempdir()  # slapdtest would use the current directory
 
     def __init__(self):
         self.root_pw = secrets.token_urlsafe(16)
         super().__init__()
+
+    def start(self):
+        self._owner_pid = os.getpid()
+        super().start()
+
+    def stop(self):
+        # Forked children (gunicorn workers) inherit slapdtest's atexit hook and our callers'
+        # finally blocks; only the process that started slapd may stop it.
+        if os.getpid() == getattr(self, "_owner_pid", os.getpid()):
+            super().stop()
 
     def gen_config(self):
         return GLOBAL_CONFIG % self._config_values()
@@ -140,8 +153,8 @@ class IRedMailSlapd(SlapdObject):
             "loglevel": self.slapd_loglevel,
             "rootdn": self.root_dn,
             "rootpw": self.root_pw,
-            "root_uid": __import__("os").getuid(),
-            "root_gid": __import__("os").getgid(),
+            "root_uid": os.getuid(),
+            "root_gid": os.getgid(),
             "module_path": self.module_path,
             "suffix": self.suffix,
             "directory": self._db_directory,

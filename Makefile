@@ -1,0 +1,35 @@
+# Quick start: `make serve` and `make test`. Each installs what is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+APT_PACKAGES := slapd ldap-utils libldap2-dev libsasl2-dev python3-venv python3-dev gcc
+TEST_APT_PACKAGES := mariadb-server
+
+.PHONY: install serve test bench system-packages test-system-packages
+
+install: system-packages $(VENV)/.installed
+
+# Install only the Debian packages that are missing (needs root, as on a fresh machine).
+system-packages:
+	@bash scripts/apt-install.sh $(APT_PACKAGES)
+
+test-system-packages:
+	@bash scripts/apt-install.sh $(TEST_APT_PACKAGES)
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+serve: install
+	$(VENV)/bin/iredapi-ldap dev
+
+test: install test-system-packages $(VENV)/.test-installed
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(VENV)/bin/python -m bench

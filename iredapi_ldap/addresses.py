@@ -1,0 +1,34 @@
+"""Validation of domain names and e-mail addresses as iRedMail accepts them. Pure."""
+
+import re
+
+MAX_DOMAIN_LENGTH = 255   # domainName is IA5{255}
+MAX_MAIL_LENGTH = 320     # mail-like attributes are IA5{320}
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Dot-atom local part of RFC 5322, ASCII only (iRedMail refuses non-ASCII addresses).
+_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+def is_domain(name):
+    """Whether `name` (already lower-cased) is a valid DNS domain name with at least two labels.
+
+    Internationalised names must come IDNA-encoded (`xn--...`).
+    """
+    if not isinstance(name, str) or not 3 <= len(name) <= MAX_DOMAIN_LENGTH:
+        return False
+    labels = name.split(".")
+    return len(labels) >= 2 and all(_LABEL.match(label) for label in labels) \
+        and not labels[-1].isdigit()
+
+
+def is_email(address):
+    """Whether `address` (already lower-cased) is `local@domain` with a valid domain."""
+    if not isinstance(address, str) or len(address) > MAX_MAIL_LENGTH or address.count("@") != 1:
+        return False
+    local, domain = address.split("@")
+    return len(local) <= 64 and bool(_LOCAL.match(local)) and is_domain(domain)
+
+
+def domain_of(address):
+    """The domain part of a valid address."""
+    return address.rsplit("@", 1)[1]

@@ -1,0 +1,53 @@
+"""The Falcon application: routes, middleware and error handlers, wired in one place."""
+
+import logging
+import time
+
+import falcon
+
+from . import directory as directory_module
+from .config import ensure_secret_key, load_settings
+from .http.auth import Login, Logout
+from .http.domains import Domains
+from .http.envelope import ErrorRenderer
+from .http.middleware import ApiGate, SessionCheck
+from .layout import Layout
+from .services.auth import AuthService
+from .sessions import SessionCodec
+from .throttle import LoginThrottle
+
+
+def create_app(settings, directory=None, policy=None, clock=time.time):
+    """Build the WSGI app.
+
+    Args:
+        settings: validated `config.Settings`.
+        directory: a `directory.Directory`; by default the ldap3 adapter of `settings`.
+        policy: the policy store (spam policy, throttling, greylisting); unused so far.
+        clock: wall-clock time source for session expiry (tests pass a fake one).
+    """
+    directory = directory or directory_module.from_settings(settings)
+    layout = Layout.from_settings(settings)
+    sessions = SessionCodec(ensure_secret_key(settings), settings.session_timeout, clock=clock)
+    throttle = LoginThrottle(settings.login_max_failures, settings.login_failure_window)
+    auth = AuthService(directory, layout, sessions, throttle)
+
+    app = falcon.App(middleware=[ApiGate(settings), SessionCheck(auth)])
+    app.req_options.strip_url_path_trailing_slash = True
+    ErrorRenderer(settings.api_always_http_200).install(app)
+    app.add_route("/api/login", Login(auth, settings.session_timeout))
+    app.add_route("/api/logout", Logout())
+    app.add_route("/api/domains", Domains(directory, layout))
+    return app
+
+
+def configure_logging():
+    """Log records of the app (logins, directory trouble) to stderr, beside gunicorn's."""
+    logging.basicConfig(level=logging.INFO,
+                        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+
+
+def get_app():
+    """The gunicorn target: settings from IREDAPI_CONFIG and the environment."""
+    configure_logging()
+    return create_app(load_settings())

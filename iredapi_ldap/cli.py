@@ -1,0 +1,110 @@
+"""The `iredapi-ldap` command."""
+
+import argparse
+import os
+import sys
+import tempfile
+
+from . import __version__
+from .config import ConfigError, ensure_secret_key, load_settings
+from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="iredapi-ldap",
+        description="The iRedAdmin-Pro RESTful API for iRedMail servers whose accounts live "
+                    "in OpenLDAP.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="run the API under gunicorn",
+        description="Run the API under gunicorn with the settings of --config (YAML) and "
+                    "IREDAPI_<KEY> environment variables.")
+    serve.add_argument("--config", metavar="FILE",
+                       help="YAML settings file (default: env IREDAPI_CONFIG)")
+    _server_options(serve)
+    serve.set_defaults(run=run_serve)
+
+    dev = commands.add_parser(
+        "dev", help="throwaway slapd with seeded data, and the API on it",
+        description="Start a throwaway slapd laid out as an iRedMail server, seed a first "
+                    "domain and a global admin, and run the API on it until Ctrl-C.")
+    _server_options(dev, workers_default=2)
+    dev.set_defaults(run=run_dev)
+    return parser
+
+
+def _server_options(parser, workers_default=None):
+    parser.add_argument("--bind", metavar="HOST:PORT", default=DEFAULT_BIND,
+                        help=f"address to listen on (default: {DEFAULT_BIND})")
+    parser.add_argument("--workers", type=_positive, metavar="N", default=workers_default,
+                        help="worker processes (default: "
+                             f"{workers_default or '2 x CPU cores + 1'})")
+    parser.add_argument("--timeout", type=_positive, metavar="S", default=DEFAULT_TIMEOUT,
+                        help=f"worker timeout in seconds (default: {DEFAULT_TIMEOUT})")
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _server_args(args):
+    return {"bind": args.bind, "workers": args.workers, "timeout": args.timeout}
+
+
+def run_serve(args):
+    if args.config:
+        os.environ["IREDAPI_CONFIG"] = os.path.abspath(args.config)
+    settings = load_settings()
+    ensure_secret_key(settings)  # once, before the workers fork, so they share it
+    from .app import get_app
+    ApiServer(get_app, _server_args(args)).run()
+
+
+def run_dev(args):
+    from .app import configure_logging, create_app
+    from .devslapd import IRedMailSlapd
+
+    slapd = IRedMailSlapd()
+    slapd.start()
+    try:
+        accounts = slapd.seed()
+        settings = load_settings(
+            environ={}, enable_restful_api=True, ldap_uri=(slapd.ldap_uri,),
+            ldap_basedn=accounts.domains_dn, ldap_admin_basedn=accounts.admins_dn,
+            ldap_bind_dn=accounts.vmailadmin_dn,
+            ldap_bind_password=accounts.vmailadmin_password,
+            data_dir=tempfile.mkdtemp(prefix="iredapi-ldap-dev-"))
+        print(f"\n  iredapi-ldap dev: http://{args.bind}/api/\n"
+              f"  slapd:    {slapd.ldap_uri} (base {accounts.suffix})\n"
+              f"  admin:    {accounts.admin_mail}\n"
+              f"  password: {accounts.admin_password}\n"
+              f"  Ctrl-C stops the API and removes slapd and its data.\n", flush=True)
+        configure_logging()
+        ApiServer(lambda: create_app(settings), _server_args(args)).run()
+    finally:
+        slapd.stop()
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except ConfigError as exc:
+        print(f"iredapi-ldap: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Falcon resources and middleware: parse parameters, call a service, set the reply."""

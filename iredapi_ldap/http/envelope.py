@@ -1,0 +1,56 @@
+"""The reply envelope (`{"_success": ...}`) and the one place errors become replies."""
+
+import logging
+
+import falcon
+
+from ..errors import ApiError
+
+log = logging.getLogger(__name__)
+
+# Framework errors (unknown URL, wrong method, unreadable body) as API codes.
+_HTTP_CODES = {400: "INVALID_PARAMETER", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+               411: "LENGTH_REQUIRED", 413: "REQUEST_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+
+def ok(resp, data=None, with_data=False):
+    """A success reply; `_data` is present when there is data or `with_data` is set."""
+    body = {"_success": True}
+    if data is not None or with_data:
+        body["_data"] = data
+    resp.media = body
+
+
+class ErrorRenderer:
+    """Error handlers for the Falcon app. API_ALWAYS_HTTP_200 turns every status into 200."""
+
+    def __init__(self, always_http_200=False):
+        self._always_200 = always_http_200
+
+    def install(self, app):
+        # Falcon picks the most specific handler by the exception's class hierarchy.
+        app.add_error_handler(Exception, self.unexpected)
+        app.add_error_handler(falcon.HTTPError, self.http_error)
+        app.add_error_handler(ApiError, self.api_error)
+
+    def _render(self, resp, status, code, detail=None):
+        body = {"_success": False, "_msg": code}
+        if detail:
+            body["_detail"] = detail
+        resp.status = 200 if self._always_200 else status
+        resp.media = body
+
+    def api_error(self, req, resp, exc, params):
+        if exc.status >= 500:
+            log.warning("%s %s: %s", req.method, req.path, exc)
+        self._render(resp, exc.status, exc.code, exc.detail)
+
+    def http_error(self, req, resp, exc, params):
+        status = exc.status_code
+        if exc.headers:
+            resp.set_headers(exc.headers)
+        self._render(resp, status, _HTTP_CODES.get(status, f"HTTP_{status}"), exc.description)
+
+    def unexpected(self, req, resp, exc, params):
+        log.exception("unexpected error in %s %s", req.method, req.path)
+        self._render(resp, 500, "INTERNAL_ERROR", "internal error; see the server log")

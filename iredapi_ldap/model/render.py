@@ -1,0 +1,70 @@
+"""How an entry appears in a GET reply (DESIGN.md section 3): attributes keyed by their LDAP
+names; scalars for single-valued attributes, integers as numbers, lists for the rest;
+`accountSetting` as a dict; `userPassword` never.
+"""
+
+# iRedMail attributes marked SINGLE-VALUE in its schema (tests/unit/test_render.py checks this
+# against schema/), plus core attributes that are single-valued in their own schemas or that
+# iRedMail always writes once.
+SINGLE_VALUED = frozenset(name.lower() for name in (
+    "domainName", "mtaTransport", "domainStatus", "domainGlobalAdmin", "domainBackupMX",
+    "domainSenderBccAddress", "domainRecipientBccAddress", "domainMaxQuotaSize",
+    "domainCurrentQuotaSize", "domainMaxUserNumber", "domainCurrentUserNumber",
+    "domainMaxAliasNumber", "domainCurrentAliasNumber", "domainMaxListNumber",
+    "domainCurrentListNumber", "disclaimer", "domainDefaultUserQuota", "mailUID", "mailGID",
+    "storageBaseDirectory", "mailMessageStore", "mailQuota", "mailQuotaMessageLimit",
+    "mailHost", "accountStatus", "userRecipientBccAddress", "userSenderBccAddress",
+    "backupMailAddress", "expiredDate", "allowNets", "senderRelayHost", "maxMessageSize",
+    "mailboxFormat", "mailboxFolder", "recoveryEmail", "birthday", "accessPolicy", "hasMember",
+    # core, cosine, inetorgperson, nis
+    "mail", "cn", "sn", "givenName", "uid", "employeeNumber", "title", "preferredLanguage",
+    "homeDirectory", "shadowLastChange", "uidNumber", "gidNumber", "displayName",
+    "amavisLocal",
+))
+# INTEGER-syntax attributes (iRedMail's schema and nis).
+INTEGERS = frozenset(name.lower() for name in (
+    "domainMaxQuotaSize", "domainMaxUserNumber", "domainCurrentUserNumber",
+    "domainMaxAliasNumber", "domainCurrentAliasNumber", "domainMaxListNumber",
+    "domainCurrentListNumber", "domainDefaultUserQuota", "mailUID", "mailGID", "mailQuota",
+    "mailQuotaMessageLimit", "maxMessageSize", "shadowLastChange", "uidNumber", "gidNumber",
+))
+HIDDEN = frozenset({"userpassword"})
+# accountSetting keys stored as one value per item (facts file, section 3.1).
+LIST_SETTINGS = frozenset(name.lower() for name in (
+    "disabledDomainProfile", "disabledUserProfile", "disabledUserPreference",
+    "disabledMailService",
+))
+
+
+def render_entry(entry):
+    """The reply dict of a directory entry."""
+    out = {}
+    for name, values in entry.attrs.items():
+        key = name.lower()
+        if key in HIDDEN:
+            continue
+        if key == "accountsetting":
+            out[name] = parse_account_settings(values)
+            continue
+        values = [_number(v) if key in INTEGERS else v for v in values]
+        out[name] = values[0] if key in SINGLE_VALUED and len(values) == 1 else values
+    return out
+
+
+def parse_account_settings(values):
+    """`accountSetting` values (`key:value`) as a dict: numbers as ints, list keys as lists."""
+    settings = {}
+    for raw in values:
+        key, sep, value = str(raw).partition(":")
+        if not sep:
+            continue
+        if key.lower() in LIST_SETTINGS:
+            settings.setdefault(key, []).append(value)
+        else:
+            settings[key] = _number(value)
+    return settings
+
+
+def _number(value):
+    text = str(value)
+    return int(text) if text.lstrip("-").isdigit() else value

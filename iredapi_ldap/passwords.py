@@ -1,0 +1,93 @@
+"""Checking and making `userPassword` values with libpass (imported as `passlib`).
+
+Verification accepts every scheme iRedMail writes or accepts (facts file, section 4). New
+hashes use only schemes slapd itself can check, because Dovecot 2.3 lets slapd verify
+passwords (`auth_bind`).
+"""
+
+import base64
+import hashlib
+import hmac
+import re
+
+from passlib import hash as handlers
+
+# Scheme prefix -> libpass handler for the text after the prefix.
+_CRYPT_HANDLERS = (handlers.sha512_crypt, handlers.bcrypt, handlers.md5_crypt)
+_PREFIXED = {
+    "SSHA": handlers.ldap_salted_sha1,
+    "SSHA512": handlers.ldap_salted_sha512,
+    "SHA": handlers.ldap_sha1,
+    "MD5": handlers.ldap_md5,
+}
+_DOVECOT_CRYPT = {"SHA512-CRYPT": handlers.sha512_crypt, "BLF-CRYPT": handlers.bcrypt,
+                  "MD5-CRYPT": handlers.md5_crypt}
+_SCHEME = re.compile(r"^\{([A-Za-z0-9.-]+)\}(.*)$", re.DOTALL)
+# A hash verified when the account is unknown, so that timing does not tell it apart.
+_DECOY = handlers.ldap_salted_sha512.hash("decoy password")
+
+
+def verify(password, stored_values):
+    """Whether `password` matches one of the stored `userPassword` values.
+
+    A value without a known `{SCHEME}` prefix never matches: a client must not be able to log
+    in by sending the stored hash itself.
+    """
+    if not password:
+        return False
+    return any(_verify_one(password, value) for value in stored_values)
+
+
+def verify_decoy(password):
+    """Spend the time of one real check, for accounts that do not exist."""
+    handlers.ldap_salted_sha512.verify(password or "x", _DECOY)
+    return False
+
+
+def _verify_one(password, stored):
+    if isinstance(stored, bytes):
+        stored = stored.decode("utf-8", "replace")
+    match = _SCHEME.match(stored)
+    if not match:
+        return False
+    scheme, rest = match.group(1).upper(), match.group(2)
+    try:
+        return _check(scheme, rest, stored, password)
+    except (ValueError, TypeError):
+        return False  # a malformed stored hash matches nothing
+
+
+def _check(scheme, rest, stored, password):
+    if scheme in _PREFIXED:
+        return _PREFIXED[scheme].verify(password, "{%s}%s" % (scheme, rest))
+    if scheme == "CRYPT":
+        handler = next((h for h in _CRYPT_HANDLERS if h.identify(rest)), None)
+        return bool(handler) and handler.verify(password, rest)
+    if scheme in _DOVECOT_CRYPT:
+        return _DOVECOT_CRYPT[scheme].verify(password, rest)
+    if scheme == "SHA512":
+        # Unsalted SHA-512 (slapd's pw-sha2); libpass has no handler for it.
+        digest = base64.b64encode(hashlib.sha512(password.encode()).digest()).decode()
+        return hmac.compare_digest(digest, rest)
+    if scheme == "PLAIN-MD5":
+        return handlers.hex_md5.verify(password, rest.lower())
+    if scheme == "PLAIN":
+        return hmac.compare_digest(password.encode(), rest.encode())
+    return False
+
+
+def hash_password(password, scheme="SSHA512"):
+    """A new `userPassword` value for `password` in one of the schemes slapd can check."""
+    scheme = scheme.upper()
+    if scheme == "SSHA512":
+        return handlers.ldap_salted_sha512.hash(password)
+    if scheme == "SSHA":
+        return handlers.ldap_salted_sha1.hash(password)
+    if scheme == "SHA512":
+        return "{SHA512}" + base64.b64encode(hashlib.sha512(password.encode()).digest()).decode()
+    if scheme == "SHA512-CRYPT":
+        # 5000 rounds: what glibc and `doveadm pw -s SHA512-CRYPT` write.
+        return "{CRYPT}" + handlers.sha512_crypt.using(rounds=5000).hash(password)
+    if scheme == "BCRYPT":
+        return "{CRYPT}" + handlers.bcrypt.hash(password)
+    raise ValueError(f"unsupported password scheme {scheme}")

@@ -1,0 +1,38 @@
+"""Running the app under gunicorn, in-process, for `serve` and `dev`."""
+
+import multiprocessing
+
+from gunicorn.app.base import BaseApplication
+
+DEFAULT_BIND = "127.0.0.1:8080"
+DEFAULT_TIMEOUT = 300  # a domain-wide change may take minutes
+
+
+def gunicorn_defaults():
+    """Server settings used unless the command line says otherwise (also read by
+    `gunicorn.conf.py` for operators who start gunicorn themselves)."""
+    return {
+        "bind": DEFAULT_BIND,
+        "workers": 2 * multiprocessing.cpu_count() + 1,
+        "timeout": DEFAULT_TIMEOUT,
+        "graceful_timeout": 30,
+        "accesslog": "-",
+        "errorlog": "-",
+        "forwarded_allow_ips": "127.0.0.1,::1",
+    }
+
+
+class ApiServer(BaseApplication):
+    """gunicorn running `app_factory()` in each worker."""
+
+    def __init__(self, app_factory, options):
+        self._factory = app_factory
+        self._options = {**gunicorn_defaults(), **{k: v for k, v in options.items() if v}}
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self._factory()

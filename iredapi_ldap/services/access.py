@@ -1,0 +1,41 @@
+"""Authorization primitives every resource uses: global-only actions and domain scope."""
+
+from ..directory import Scope, escape_filter_value
+from ..errors import NotFound, PermissionDenied
+
+
+def require_global_admin(caller):
+    """Raise PermissionDenied unless the caller is a global admin."""
+    if not caller.is_global_admin:
+        raise PermissionDenied(detail="only global admins may do this")
+
+
+def managed_domains(directory, layout, caller):
+    """Names of the domains the caller manages (all domains for a global admin), sorted."""
+    if caller.is_global_admin:
+        search_filter = "(objectClass=mailDomain)"
+    else:
+        search_filter = (f"(&(objectClass=mailDomain)"
+                         f"(domainAdmin={escape_filter_value(caller.mail)}))")
+    entries = directory.search(layout.basedn, search_filter, Scope.ONE, ["domainName"])
+    return sorted(str(e.first("domainName", "")).lower() for e in entries)
+
+
+def require_domain(directory, layout, caller, domain, attributes=None):
+    """The domain's entry, if the caller may manage it.
+
+    A global admin gets NO_SUCH_DOMAIN (404) for a missing domain; a normal admin gets
+    PERMISSION_DENIED for any domain it does not manage, existing or not, so that scope
+    does not reveal which domains exist.
+    """
+    wanted = list(attributes or ["domainName"])
+    if "domainAdmin" not in wanted:
+        wanted.append("domainAdmin")
+    entry = directory.get(layout.domain_dn(domain), wanted)
+    if caller.is_global_admin:
+        if entry is None:
+            raise NotFound("NO_SUCH_DOMAIN", detail=f"no domain {domain}")
+        return entry
+    if entry is None or not entry.has_value("domainAdmin", caller.mail):
+        raise PermissionDenied(detail=f"you do not manage {domain}")
+    return entry

@@ -1,0 +1,144 @@
+"""Login and session checks for admins.
+
+Admins are standalone `mailAdmin` entries under LDAP_ADMIN_BASEDN and mail users with
+`domainGlobalAdmin: yes` or `enabledService: domainadmin` (DESIGN.md section 3).
+"""
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from .. import passwords
+from ..addresses import is_email
+from ..errors import BadRequest, PermissionDenied, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+ADMIN_ATTRIBUTES = ("objectClass", "mail", "userPassword", "accountStatus", "domainStatus",
+                    "domainGlobalAdmin", "enabledService")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: an authenticated admin."""
+
+    mail: str
+    dn: str
+    is_global_admin: bool
+
+
+def is_admin_entry(entry):
+    """Whether the entry is an admin account (standalone, or a privileged mail user)."""
+    if entry.has_value("objectClass", "mailAdmin"):
+        return True
+    return entry.has_value("objectClass", "mailUser") and (
+        entry.has_value("domainGlobalAdmin", "yes")
+        or entry.has_value("enabledService", "domainadmin"))
+
+
+def is_active(entry):
+    return (str(entry.first("accountStatus", "")).lower() == "active"
+            and str(entry.first("domainStatus", "")).lower() != "disabled")
+
+
+class AuthService:
+    """Checks passwords, issues session tokens and turns tokens back into a `Caller`."""
+
+    def __init__(self, directory, layout, sessions, throttle, cache_seconds=10,
+                 clock=time.monotonic):
+        self._directory = directory
+        self._layout = layout
+        self._sessions = sessions
+        self._throttle = throttle
+        self._cache = _EntryCache(directory, cache_seconds, clock)
+
+    def login(self, username, password, client_ip):
+        """Check the credentials of an admin; returns (session token, Caller).
+
+        Raises:
+            BadRequest: username or password missing, or username not an address.
+            TooManyRequests: too many recent failures for this IP or username.
+            Unauthenticated: unknown account or wrong password (INVALID_CREDENTIALS).
+            PermissionDenied: right password, but the account is disabled or not an admin.
+        """
+        username = (username or "").strip().lower()
+        for name, value in (("username", username), ("password", password)):
+            if not value:
+                raise BadRequest("MISSING_PARAMETER", detail=f"{name} is required")
+        if not is_email(username):
+            raise BadRequest("INVALID_MAIL", detail="username must be a full e-mail address")
+        self._throttle.check(client_ip, username)
+        entry = self._find_account(username)
+        if entry is None or not passwords.verify(password, entry.get("userPassword")):
+            if entry is None:
+                passwords.verify_decoy(password)
+            self._throttle.record_failure(client_ip, username)
+            log.warning("login failed: user=%r ip=%s reason=bad credentials", username, client_ip)
+            raise Unauthenticated("INVALID_CREDENTIALS", detail="wrong username or password")
+        self._refuse_unless_admin(entry, username, client_ip)
+        log.info("login ok: user=%r ip=%s", username, client_ip)
+        token = self._sessions.issue(entry.dn, entry.get("userPassword"))
+        return token, _caller(entry, username)
+
+    def _find_account(self, mail):
+        # iRedAdmin's order: the mail user first, then the standalone admin.
+        for dn in (self._layout.user_dn(mail), self._layout.admin_dn(mail)):
+            entry = self._directory.get(dn, ADMIN_ATTRIBUTES)
+            if entry is not None:
+                return entry
+        return None
+
+    @staticmethod
+    def _refuse_unless_admin(entry, username, client_ip):
+        if not is_active(entry):
+            log.warning("login refused: user=%r ip=%s reason=disabled", username, client_ip)
+            raise PermissionDenied("ACCOUNT_DISABLED", detail="the account is disabled")
+        if not is_admin_entry(entry):
+            log.warning("login refused: user=%r ip=%s reason=not an admin", username, client_ip)
+            raise PermissionDenied(detail="the account is not an admin")
+
+    def authenticate(self, token):
+        """The Caller a session token stands for.
+
+        Raises:
+            Unauthenticated: bad or expired token, or the account changed its password, was
+                disabled, removed or lost its admin privilege since the login.
+        """
+        claims = self._sessions.read(token)
+        entry = self._cache.get(claims.dn)
+        if (entry is None or not is_active(entry) or not is_admin_entry(entry)
+                or self._sessions.fingerprint(entry.get("userPassword")) != claims.fingerprint):
+            raise Unauthenticated(detail="session ended; log in again")
+        return _caller(entry, str(entry.first("mail", "")).lower())
+
+
+def _caller(entry, mail):
+    return Caller(mail=mail, dn=entry.dn, is_global_admin=entry.has_value("domainGlobalAdmin", "yes"))
+
+
+class _EntryCache:
+    """Admin entries read for session checks, kept at most `seconds` (bounded LRU)."""
+
+    def __init__(self, directory, seconds, clock, max_entries=1024):
+        self._directory = directory
+        self._seconds = seconds
+        self._clock = clock
+        self._max = max_entries
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, dn):
+        now = self._clock()
+        with self._lock:
+            hit = self._items.get(dn)
+            if hit and now - hit[0] < self._seconds:
+                return hit[1]
+        entry = self._directory.get(dn, ADMIN_ATTRIBUTES)
+        with self._lock:
+            self._items[dn] = (now, entry)
+            self._items.move_to_end(dn)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+        return entry
