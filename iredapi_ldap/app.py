@@ -24,13 +24,14 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
         settings: validated `config.Settings`.
         directory: a `directory.Directory`; by default the ldap3 adapter of `settings`.
         policy: the policy store (spam policy, throttling, greylisting); unused so far.
-        clock: wall-clock time source for session expiry (tests pass a fake one).
+        clock: time source for session expiry and the session-check cache (tests pass a
+            fake one).
     """
     directory = directory or directory_module.from_settings(settings)
     layout = Layout.from_settings(settings)
     sessions = SessionCodec(ensure_secret_key(settings), settings.session_timeout, clock=clock)
     throttle = LoginThrottle(settings.login_max_failures, settings.login_failure_window)
-    auth = AuthService(directory, layout, sessions, throttle)
+    auth = AuthService(directory, layout, sessions, throttle, clock=clock)
 
     app = falcon.App(middleware=[ApiGate(settings), SessionCheck(auth)])
     app.req_options.strip_url_path_trailing_slash = True

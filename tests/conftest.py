@@ -1,0 +1,80 @@
+"""Fixtures shared by the whole suite.
+
+Integration tests run against a real slapd (python-ldap's slapdtest, via
+`iredapi_ldap.devslapd.IRedMailSlapd`): iRedMail's schema, indexes, limits and ACLs, with the
+API bound as `cn=vmailadmin`. A missing slapd is an error, never a skip.
+"""
+
+import secrets
+
+import pytest
+from falcon import testing
+
+from iredapi_ldap.app import create_app
+from iredapi_ldap.config import load_settings
+from iredapi_ldap.devslapd import IRedMailSlapd
+from iredapi_ldap.directory import Ldap3Directory
+from iredapi_ldap.layout import Layout
+
+from . import helpers
+
+
+@pytest.fixture(scope="session")
+def slapd():
+    server = IRedMailSlapd()
+    server.start()
+    server.accounts = server.seed()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def accounts(slapd):
+    return slapd.accounts
+
+
+@pytest.fixture(scope="session")
+def base_settings(slapd, tmp_path_factory):
+    acc = slapd.accounts
+    return load_settings(
+        environ={}, enable_restful_api=True, ldap_uri=(slapd.ldap_uri,),
+        ldap_basedn=acc.domains_dn, ldap_admin_basedn=acc.admins_dn,
+        ldap_bind_dn=acc.vmailadmin_dn, ldap_bind_password=acc.vmailadmin_password,
+        ldap_connect_timeout=2, ldap_timeout=10,
+        data_dir=str(tmp_path_factory.mktemp("data")))
+
+
+@pytest.fixture(scope="session")
+def directory(base_settings):
+    s = base_settings
+    return Ldap3Directory(s.ldap_uri, s.ldap_bind_dn, s.ldap_bind_password,
+                          connect_timeout=s.ldap_connect_timeout, timeout=s.ldap_timeout)
+
+
+@pytest.fixture(scope="session")
+def layout(base_settings):
+    return Layout.from_settings(base_settings)
+
+
+@pytest.fixture
+def make_client(base_settings, directory):
+    """A TestClient over a fresh app; keyword arguments change settings."""
+    def make(directory=directory, clock=None, **changes):
+        settings = base_settings.replace(**changes) if changes else base_settings
+        kwargs = {"clock": clock} if clock else {}
+        return testing.TestClient(create_app(settings, directory, **kwargs))
+    return make
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture
+def domain(directory, layout):
+    """A fresh domain `t-<random>.test` with its four containers, removed afterwards."""
+    name = f"t-{secrets.token_hex(4)}.test"
+    helpers.add_domain(directory, layout, name)
+    yield name
+    directory.delete(layout.domain_dn(name), subtree=True)

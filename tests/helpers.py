@@ -1,0 +1,76 @@
+"""Builders of directory entries for tests, written as the iRedMail installer writes them."""
+
+from urllib.parse import urlencode
+
+from iredapi_ldap.passwords import hash_password  # noqa: F401 (re-exported for tests)
+from iredapi_ldap.sessions import COOKIE_NAME
+
+CONTAINERS = ("Users", "Groups", "Aliases", "Externals")
+PASSWORD = "Sup3r-Secret!"
+
+
+def add_domain(directory, layout, name, **attrs):
+    directory.add(layout.domain_dn(name), {
+        "objectClass": ["mailDomain"], "domainName": [name], "mtaTransport": ["dovecot"],
+        "accountStatus": ["active"], "enabledService": ["mail"],
+        "accountSetting": ["minPasswordLength:8", "defaultQuota:1024"], **attrs})
+    for container in CONTAINERS:
+        directory.add(layout.container_dn(name, container),
+                      {"objectClass": ["organizationalUnit", "top"], "ou": [container]})
+
+
+def add_mail_user(directory, layout, mail, password=PASSWORD, stored_password=None, **attrs):
+    """A mail user; `stored_password` overrides the `userPassword` value verbatim."""
+    local = mail.split("@")[0]
+    directory.add(layout.user_dn(mail), {
+        "objectClass": ["inetOrgPerson", "shadowAccount", "amavisAccount", "mailUser"],
+        "mail": [mail], "uid": [local], "cn": [local], "sn": [local],
+        "userPassword": [stored_password or hash_password(password)],
+        "accountStatus": ["active"], "homeDirectory": [f"/var/vmail/vmail1/{mail}/"],
+        "enabledService": ["mail", "deliver", "smtp", "imap", "pop3"],
+        "amavisLocal": ["TRUE"], **attrs})
+    return layout.user_dn(mail)
+
+
+def add_admin(directory, layout, mail, password=PASSWORD, stored_password=None, **attrs):
+    """A standalone admin (`mailAdmin` under LDAP_ADMIN_BASEDN)."""
+    directory.add(layout.admin_dn(mail), {
+        "objectClass": ["mailAdmin"], "mail": [mail], "cn": [mail.split("@")[0]],
+        "userPassword": [stored_password or hash_password(password)],
+        "accountStatus": ["active"], **attrs})
+    return layout.admin_dn(mail)
+
+
+def form(client, method, path, data, **kwargs):
+    """A request with a form-encoded body, as iRedAdmin-Pro clients send it."""
+    return client.simulate_request(
+        method, path, body=urlencode(data),
+        headers={"Content-Type": "application/x-www-form-urlencoded"}, **kwargs)
+
+
+def login(client, username, password=PASSWORD, **kwargs):
+    """POST /api/login; returns the result (session cookie in result.cookies)."""
+    return form(client, "POST", "/api/login", {"username": username, "password": password},
+                **kwargs)
+
+
+def session_cookie(result):
+    cookie = result.cookies.get(COOKIE_NAME)
+    assert cookie is not None, result.json
+    return {COOKIE_NAME: cookie.value}
+
+
+def reply(result):
+    """(HTTP status, _success, _msg) of an API reply."""
+    body = result.json
+    return result.status_code, body["_success"], body.get("_msg")
+
+
+def replace(attribute, *values):
+    from iredapi_ldap.directory import Change, Op
+    return Change(attribute, Op.REPLACE, tuple(values))
+
+
+def add_values(attribute, *values):
+    from iredapi_ldap.directory import Change, Op
+    return Change(attribute, Op.ADD, tuple(values))
