@@ -1,0 +1,135 @@
+"""The ldap3 adapter against slapd: operations, error translation, outages and failover."""
+
+import socket
+
+import pytest
+
+from iredapi_ldap import errors
+from iredapi_ldap.devslapd import IRedMailSlapd
+from iredapi_ldap.directory import Change, Ldap3Directory, Op, Scope
+
+from .. import helpers
+from ..helpers import login, reply
+
+
+def closed_port_uri():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"ldap://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture(scope="module")
+def own_slapd():
+    """A slapd of this module's own, so stopping it disturbs no other test."""
+    server = IRedMailSlapd()
+    server.start()
+    server.accounts = server.seed()
+    yield server
+    server.stop()
+
+
+def test_counter_increment_with_assertion(directory, layout, domain):
+    dn = layout.domain_dn(domain)
+    directory.modify(dn, [Change("domainCurrentUserNumber", Op.REPLACE, ("5",))])
+    directory.modify(dn, [Change("domainCurrentUserNumber", Op.INCREMENT, ("1",))],
+                     assertion="(domainCurrentUserNumber=5)")
+    assert directory.get(dn, ["domainCurrentUserNumber"]).first("domainCurrentUserNumber") == "6"
+    with pytest.raises(errors.ConcurrentUpdate):  # someone else moved it on
+        directory.modify(dn, [Change("domainCurrentUserNumber", Op.INCREMENT, ("1",))],
+                         assertion="(domainCurrentUserNumber=5)")
+    assert directory.get(dn, ["domainCurrentUserNumber"]).first("domainCurrentUserNumber") == "6"
+
+
+def test_delete_then_add_value_fails_when_value_moved(directory, layout, domain):
+    dn = layout.domain_dn(domain)
+    directory.modify(dn, [helpers.replace("domainCurrentQuotaSize", "100")])
+    swap = [Change("domainCurrentQuotaSize", Op.DELETE, ("99",)),
+            Change("domainCurrentQuotaSize", Op.ADD, ("200",))]
+    with pytest.raises(errors.ConcurrentUpdate):
+        directory.modify(dn, swap)
+    assert directory.get(dn).first("domainCurrentQuotaSize") == "100"
+
+
+def test_add_existing_and_missing_entries(directory, layout, domain):
+    with pytest.raises(errors.EntryExists):
+        helpers.add_domain(directory, layout, domain)
+    assert directory.get(layout.user_dn(f"none@{domain}")) is None
+    with pytest.raises(errors.EntryNotFound):
+        directory.modify(layout.user_dn(f"none@{domain}"), [helpers.replace("cn", "x")])
+    with pytest.raises(errors.EntryNotFound):
+        list(directory.search(layout.container_dn("absent.test", "Users"), "(objectClass=*)"))
+
+
+def test_hostile_values_in_dns_and_filters(directory, layout, domain):
+    mail = f"a,b+c=d\\e*(x)@{domain}"  # not a valid address, but the DN must still be safe
+    directory.add(layout.user_dn(mail), {
+        "objectClass": ["inetOrgPerson", "mailUser"], "mail": [mail], "uid": ["x"],
+        "cn": ["x"], "sn": ["x"]})
+    assert directory.get(layout.user_dn(mail)).first("mail") == mail
+    from iredapi_ldap.directory import escape_filter_value
+    found = list(directory.search(layout.domain_dn(domain),
+                                  f"(mail={escape_filter_value(mail)})", Scope.SUB, ["mail"]))
+    assert [e.first("mail") for e in found] == [mail]
+    assert list(directory.search(layout.domain_dn(domain),
+                                 f"(mail={escape_filter_value('*')})", Scope.SUB)) == []
+
+
+def test_rename_and_subtree_delete(directory, layout, domain):
+    old = helpers.add_mail_user(directory, layout, f"old@{domain}")
+    new = directory.rename(old, f"mail=new@{domain}")
+    assert new == layout.user_dn(f"new@{domain}")
+    assert directory.get(old) is None and directory.get(new) is not None
+    directory.delete(layout.domain_dn(domain), subtree=True)
+    assert directory.get(layout.domain_dn(domain)) is None
+    directory.delete(layout.domain_dn(domain), subtree=True)  # idempotent
+    helpers.add_domain(directory, layout, domain)  # for the fixture's own cleanup
+
+
+def test_paged_search_streams_across_pages(directory, layout, domain):
+    for i in range(25):
+        helpers.add_mail_user(directory, layout, f"u{i:02d}@{domain}",
+                              stored_password="{SSHA}x")
+    found = directory.search(layout.container_dn(domain, "Users"), "(objectClass=mailUser)",
+                             Scope.ONE, ["mail"], page_size=10)
+    assert sorted(e.first("mail") for e in found) == [f"u{i:02d}@{domain}" for i in range(25)]
+
+
+def test_failover_to_the_next_uri(own_slapd):
+    acc = own_slapd.accounts
+    directory = Ldap3Directory((closed_port_uri(), own_slapd.ldap_uri), acc.vmailadmin_dn,
+                               acc.vmailadmin_password, connect_timeout=2, timeout=10)
+    assert directory.get(acc.domains_dn) is not None
+
+
+def test_wrong_bind_password_is_unavailable_not_a_crash(own_slapd):
+    acc = own_slapd.accounts
+    directory = Ldap3Directory((own_slapd.ldap_uri,), acc.vmailadmin_dn, "wrong")
+    with pytest.raises(errors.DirectoryUnavailable):
+        directory.get(acc.domains_dn)
+
+
+def test_directory_down_then_back(own_slapd, make_client):
+    acc = own_slapd.accounts
+    client = make_client(
+        directory=Ldap3Directory((own_slapd.ldap_uri,), acc.vmailadmin_dn,
+                                 acc.vmailadmin_password, connect_timeout=2, timeout=10),
+        ldap_basedn=acc.domains_dn, ldap_admin_basedn=acc.admins_dn)
+    assert reply(login(client, acc.admin_mail, acc.admin_password)) == (200, True, None)
+    own_slapd.terminate()
+    own_slapd.wait()
+    try:
+        result = login(client, acc.admin_mail, acc.admin_password)
+        assert reply(result) == (503, False, "DIRECTORY_UNAVAILABLE")
+        assert "Traceback" not in result.text
+    finally:
+        own_slapd.resume()
+    assert reply(login(client, acc.admin_mail, acc.admin_password)) == (200, True, None)
+
+
+def test_restart_while_idle_is_transparent_for_reads(own_slapd):
+    acc = own_slapd.accounts
+    directory = Ldap3Directory((own_slapd.ldap_uri,), acc.vmailadmin_dn,
+                               acc.vmailadmin_password, connect_timeout=2, timeout=10)
+    assert directory.get(acc.domains_dn) is not None
+    own_slapd.restart()  # the kept connection is now dead; the read reconnects and retries
+    assert directory.get(acc.domains_dn) is not None

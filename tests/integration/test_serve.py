@@ -1,0 +1,86 @@
+"""`iredapi-ldap serve` under gunicorn, over real HTTP, with a YAML config file."""
+
+import http.cookiejar
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(slapd, base_settings, tmp_path):
+    acc = slapd.accounts
+    config = tmp_path / "iredapi.yaml"
+    config.write_text(
+        "ENABLE_RESTFUL_API: true\n"
+        f"LDAP_URI: {slapd.ldap_uri}\n"
+        f"LDAP_BASEDN: {acc.domains_dn}\nLDAP_ADMIN_BASEDN: {acc.admins_dn}\n"
+        f"LDAP_BIND_DN: {acc.vmailadmin_dn}\nLDAP_BIND_PASSWORD: {acc.vmailadmin_password}\n"
+        f"DATA_DIR: {tmp_path / 'data'}\n")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "serve", "--config",
+                             str(config), "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            pytest.fail("serve exited early:\n" + proc.stdout.read())
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("serve did not start listening")
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def call(opener, url, data=None):
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    try:
+        with opener.open(url, body, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_curl_like_session_over_gunicorn(server, accounts):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    assert call(opener, f"{server}/api/domains") == (
+        401, {"_success": False, "_msg": "LOGIN_REQUIRED"})
+    status, body = call(opener, f"{server}/api/login",
+                        {"username": accounts.admin_mail, "password": accounts.admin_password})
+    assert (status, body) == (200, {"_success": True})
+    # Every worker accepts the session: the signing key is shared through DATA_DIR.
+    for _ in range(6):
+        status, body = call(opener, f"{server}/api/domains?name_only=yes")
+        assert status == 200 and "example.com" in body["_data"]
+
+
+def test_help_lists_the_commands():
+    run = subprocess.run([sys.executable, "-m", "iredapi_ldap", "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0 and "serve" in run.stdout and "dev" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "iredapi_ldap", "serve", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert "--config" in run.stdout and "--workers" in run.stdout and "--timeout" in run.stdout
