@@ -117,12 +117,7 @@ def load_settings(path=None, environ=None, **overrides):
     missing = [name.upper() for name in REQUIRED if values.get(name) is None]
     if missing:
         raise ConfigError(f"{missing[0]}: required, but not set")
-    try:
-        return Settings(**values)
-    except ConfigError:
-        raise
-    except (TypeError, ValueError) as exc:  # pragma: no cover - _convert_all checks types
-        raise ConfigError(str(exc)) from None
+    return Settings(**values)
 
 
 class _EnvText(str):

@@ -12,7 +12,6 @@ from falcon import testing
 
 from iredapi_ldap.app import create_app
 from iredapi_ldap.config import load_settings
-from iredapi_ldap.devslapd import IRedMailSlapd
 from iredapi_ldap.directory import Ldap3Directory
 from iredapi_ldap.layout import Layout
 
@@ -21,11 +20,8 @@ from . import helpers
 
 @pytest.fixture(scope="session")
 def slapd():
-    server = IRedMailSlapd()
-    server.start()
-    server.accounts = server.seed()
-    yield server
-    server.stop()
+    with helpers.running_slapd() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,10 @@
 """Builders of directory entries for tests, written as the iRedMail installer writes them."""
 
+import contextlib
+import socket
 from urllib.parse import urlencode
 
+from iredapi_ldap.devslapd import IRedMailSlapd
 from iredapi_ldap.passwords import hash_password  # noqa: F401 (re-exported for tests)
 from iredapi_ldap.sessions import COOKIE_NAME
 
@@ -74,3 +77,22 @@ def replace(attribute, *values):
 def add_values(attribute, *values):
     from iredapi_ldap.directory import Change, Op
     return Change(attribute, Op.ADD, tuple(values))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (for now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_slapd():
+    """A started, seeded throwaway slapd (`.accounts` holds the seeded credentials)."""
+    server = IRedMailSlapd()
+    server.start()
+    try:
+        server.accounts = server.seed()
+        yield server
+    finally:
+        server.stop()

@@ -19,7 +19,7 @@ from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn, parse_dn
 
 from .. import errors
-from .base import Change, Entry, Op, Scope
+from .base import Entry, Op, Scope
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +141,16 @@ class Ldap3Directory:
             raise errors.DirectoryError(detail="the directory operation failed") from None
 
     def _run(self, operation, retry_read=False):
-        """Run `operation(conn)`; a read that finds the connection lost is tried once more."""
+        """Run `operation(conn)`; a read that finds its kept connection lost (e.g. slapd
+        restarted meanwhile) reconnects and is tried once more. Writes are not retried: a
+        lost answer leaves unknown whether the write happened."""
+        conn = getattr(self._local, "conn", None)
+        had_connection = conn is not None and not conn.closed
         try:
             with self._translated():
                 return operation(self._connection())
         except errors.DirectoryUnavailable:
-            if not retry_read:
+            if not (retry_read and had_connection):
                 raise
         with self._translated():
             return operation(self._connection())

@@ -17,15 +17,8 @@ class Domains:
         entries = list_domains(self._directory, self._layout, req.context.caller,
                                disabled_only=flag(params, "disabled_only"),
                                names_only=names_only)
-        first = next(entries, None)  # directory errors surface before the reply starts
-        stream_list(resp, (_item(e, names_only) for e in _prepend(first, entries)))
+        stream_list(resp, (_item(e, names_only) for e in entries))
 
 
 def _item(entry, names_only):
     return str(entry.first("domainName", "")).lower() if names_only else render_entry(entry)
-
-
-def _prepend(first, rest):
-    if first is not None:
-        yield first
-        yield from rest

@@ -12,7 +12,8 @@ class ApiGate:
     def __init__(self, settings):
         self._enabled = settings.enable_restful_api
         self._restricted = settings.restrict_api_access
-        self._clients = [ipaddress.ip_network(c, strict=False) for c in settings.restful_api_clients]
+        self._clients = [ipaddress.ip_network(client, strict=False)
+                         for client in settings.restful_api_clients]
 
     def process_request(self, req, resp):
         if not self._enabled:

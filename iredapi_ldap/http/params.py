@@ -20,7 +20,8 @@ class Params(dict):
         """Raise UNKNOWN_PARAMETER naming every parameter not in `allowed`."""
         unknown = sorted(set(self) - set(allowed))
         if unknown:
-            raise BadRequest("UNKNOWN_PARAMETER", detail="unknown parameter(s): " + ", ".join(unknown))
+            raise BadRequest("UNKNOWN_PARAMETER",
+                             detail="unknown parameter(s): " + ", ".join(unknown))
         return self
 
 

@@ -115,7 +115,8 @@ class AuthService:
 
 
 def _caller(entry, mail):
-    return Caller(mail=mail, dn=entry.dn, is_global_admin=entry.has_value("domainGlobalAdmin", "yes"))
+    return Caller(mail=mail, dn=entry.dn,
+                  is_global_admin=entry.has_value("domainGlobalAdmin", "yes"))
 
 
 class _EntryCache:

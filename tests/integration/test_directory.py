@@ -1,31 +1,19 @@
 """The ldap3 adapter against slapd: operations, error translation, outages and failover."""
 
-import socket
-
 import pytest
 
 from iredapi_ldap import errors
-from iredapi_ldap.devslapd import IRedMailSlapd
 from iredapi_ldap.directory import Change, Ldap3Directory, Op, Scope
 
 from .. import helpers
 from ..helpers import login, reply
 
 
-def closed_port_uri():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"ldap://127.0.0.1:{sock.getsockname()[1]}"
-
-
 @pytest.fixture(scope="module")
 def own_slapd():
     """A slapd of this module's own, so stopping it disturbs no other test."""
-    server = IRedMailSlapd()
-    server.start()
-    server.accounts = server.seed()
-    yield server
-    server.stop()
+    with helpers.running_slapd() as server:
+        yield server
 
 
 def test_counter_increment_with_assertion(directory, layout, domain):
@@ -96,7 +84,8 @@ def test_paged_search_streams_across_pages(directory, layout, domain):
 
 def test_failover_to_the_next_uri(own_slapd):
     acc = own_slapd.accounts
-    directory = Ldap3Directory((closed_port_uri(), own_slapd.ldap_uri), acc.vmailadmin_dn,
+    dead = f"ldap://127.0.0.1:{helpers.free_port()}"
+    directory = Ldap3Directory((dead, own_slapd.ldap_uri), acc.vmailadmin_dn,
                                acc.vmailadmin_password, connect_timeout=2, timeout=10)
     assert directory.get(acc.domains_dn) is not None
 

@@ -112,3 +112,14 @@ def test_list_domains_pages_through_many(client, admin_cookies, directory, layou
     finally:
         for name in names:
             directory.delete(layout.domain_dn(name))
+
+
+def test_admin_of_no_domain_lists_nothing(client, directory, layout):
+    mail = "lonely@admins.example.net"
+    helpers.add_admin(directory, layout, mail)
+    try:
+        result = client.simulate_get("/api/domains",
+                                     cookies=session_cookie(login(client, mail)))
+        assert result.json == {"_success": True, "_data": []}
+    finally:
+        directory.delete(layout.admin_dn(mail))

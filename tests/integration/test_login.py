@@ -11,7 +11,8 @@ from iredapi_ldap.sessions import COOKIE_NAME
 
 from .. import helpers
 from ..helpers import PASSWORD, login, reply, session_cookie
-from ..unit.test_passwords import PW as SCHEME_PW, STORED
+from ..unit.test_passwords import PW as SCHEME_PW
+from ..unit.test_passwords import STORED
 
 
 class Clock:

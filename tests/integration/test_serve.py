@@ -12,11 +12,7 @@ import urllib.request
 
 import pytest
 
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .. import helpers
 
 
 @pytest.fixture
@@ -29,7 +25,7 @@ def server(slapd, base_settings, tmp_path):
         f"LDAP_BASEDN: {acc.domains_dn}\nLDAP_ADMIN_BASEDN: {acc.admins_dn}\n"
         f"LDAP_BIND_DN: {acc.vmailadmin_dn}\nLDAP_BIND_PASSWORD: {acc.vmailadmin_password}\n"
         f"DATA_DIR: {tmp_path / 'data'}\n")
-    port = free_port()
+    port = helpers.free_port()
     proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "serve", "--config",
                              str(config), "--bind", f"127.0.0.1:{port}", "--workers", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

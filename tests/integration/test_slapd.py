@@ -89,7 +89,8 @@ def test_iredmail_indexes_are_configured(slapd):
     # slapd -Ttest accepted the configuration, so every indexed attribute is known to it.
     config = (slapd.testrundir + "/slapd.d/cn=config/olcDatabase={1}mdb.ldif")
     text = open(config).read().replace("\n ", "")  # unfold LDIF lines
-    for index in ("olcDbIndex: ou,cn,mail,surname,givenname,telephoneNumber,displayName eq,pres,sub",
+    for index in ("olcDbIndex: ou,cn,mail,surname,givenname,telephoneNumber,displayName "
+                  "eq,pres,sub",
                   "olcDbIndex: mailForwardingAddress,shadowAddress eq,pres,sub",
                   "olcDbIndex: backupMailAddress,memberOfGroup eq,pres,sub",
                   "olcDbIndex: domainAdmin,domainGlobalAdmin,domainBackupMX eq,pres,sub"):
