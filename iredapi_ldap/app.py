@@ -11,8 +11,18 @@ from .http.auth import Login, Logout
 from .http.domains import Domains
 from .http.envelope import ErrorRenderer
 from .http.middleware import ApiGate, SessionCheck
+from .http.policies import (
+    Greylisting,
+    GreylistingAll,
+    GreylistingWhitelists,
+    SpamPolicy,
+    Throttle,
+    WhitelistSpfDomains,
+)
 from .layout import Layout
+from .policy.store import SqlPolicyStore, prepare_embedded_databases
 from .services.auth import AuthService
+from .services.policies import PolicyService
 from .sessions import SessionCodec
 from .throttle import LoginThrottle
 
@@ -23,11 +33,15 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     Args:
         settings: validated `config.Settings`.
         directory: a `directory.Directory`; by default the ldap3 adapter of `settings`.
-        policy: the policy store (spam policy, throttling, greylisting); unused so far.
+        policy: the policy store (spam policy, throttling, greylisting, deleted mailboxes);
+            by default the SQL store of `settings`, creating the embedded SQLite tables.
         clock: time source for session expiry and the session-check cache (tests pass a
             fake one).
     """
     directory = directory or directory_module.from_settings(settings)
+    if policy is None:
+        prepare_embedded_databases(settings)
+        policy = SqlPolicyStore.from_settings(settings)
     layout = Layout.from_settings(settings)
     sessions = SessionCodec(ensure_secret_key(settings), settings.session_timeout, clock=clock)
     throttle = LoginThrottle(settings.login_max_failures, settings.login_failure_window)
@@ -39,7 +53,20 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     app.add_route("/api/login", Login(auth, settings.session_timeout))
     app.add_route("/api/logout", Logout())
     app.add_route("/api/domains", Domains(directory, layout))
+    _add_policy_routes(app, PolicyService(directory, layout, policy))
     return app
+
+
+def _add_policy_routes(app, policies):
+    spam = SpamPolicy(policies)
+    app.add_route("/api/spampolicy/global", spam)
+    app.add_route("/api/spampolicy/domain/{name}", spam)
+    app.add_route("/api/spampolicy/user/{name}", spam)
+    app.add_route("/api/throttle/{target}/{kind}", Throttle(policies))
+    app.add_route("/api/greylisting/all", GreylistingAll(policies))
+    app.add_route("/api/greylisting/whitelist_spf_domains", WhitelistSpfDomains(policies))
+    app.add_route("/api/greylisting/{target}", Greylisting(policies))
+    app.add_route("/api/greylisting/{target}/whitelists", GreylistingWhitelists(policies))
 
 
 def configure_logging():

@@ -7,6 +7,7 @@ import tempfile
 
 from . import __version__
 from .config import ConfigError, ensure_secret_key, load_settings
+from .errors import ApiError
 from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer
 
 
@@ -33,6 +34,18 @@ def build_parser():
                     "domain and a global admin, and run the API on it until Ctrl-C.")
     _server_options(dev, workers_default=2)
     dev.set_defaults(run=run_dev)
+
+    db = commands.add_parser("db", help="the SQL databases of Amavisd, iRedAPD and iRedAdmin")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    init = db_commands.add_parser(
+        "init", help="create the missing policy tables",
+        description="Create the tables the API uses (Amavisd policy/users, iRedAPD throttle "
+                    "and greylisting, iRedAdmin deleted_mailboxes) where they are missing, in "
+                    "the databases of AMAVISD_DB_URL, IREDAPD_DB_URL and IREDADMIN_DB_URL. "
+                    "Existing tables are left as they are.")
+    init.add_argument("--config", metavar="FILE",
+                      help="YAML settings file (default: env IREDAPI_CONFIG)")
+    init.set_defaults(run=run_db_init)
     return parser
 
 
@@ -65,8 +78,24 @@ def run_serve(args):
         os.environ["IREDAPI_CONFIG"] = os.path.abspath(args.config)
     settings = load_settings()
     ensure_secret_key(settings)  # once, before the workers fork, so they share it
+    from .policy.store import prepare_embedded_databases
+    prepare_embedded_databases(settings)
     from .app import get_app
     ApiServer(get_app, _server_args(args)).run()
+
+
+def run_db_init(args):
+    from .policy.store import SqlPolicyStore
+    settings = load_settings(args.config)
+    created = SqlPolicyStore.from_settings(settings).create_missing_tables()
+    for database, tables in created.items():
+        made = ", ".join(tables) if tables else "nothing to create"
+        print(f"{database} ({_safe_url(settings.sql_url(database))}): {made}")
+
+
+def _safe_url(url):
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def run_dev(args):
@@ -101,6 +130,9 @@ def main(argv=None):
     except ConfigError as exc:
         print(f"iredapi-ldap: configuration error: {exc}", file=sys.stderr)
         return 2
+    except ApiError as exc:  # e.g. DATABASE_UNAVAILABLE from `db init`
+        print(f"iredapi-ldap: {exc.code}: {exc.detail or ''}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

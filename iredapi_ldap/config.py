@@ -8,6 +8,7 @@ message names the key, and the command line turns it into one line and exit stat
 import dataclasses
 import ipaddress
 import os
+import re
 import secrets
 import typing
 from pathlib import Path
@@ -181,7 +182,7 @@ def _to_int(value):
         raise ValueError(f"expected an integer, got {value!r}")
     if isinstance(value, int):
         return value
-    if isinstance(value, _EnvText) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, _EnvText) and re.fullmatch(r"-?[0-9]+", value.strip()):
         return int(value)
     raise ValueError(f"expected an integer, got {value!r}")
 

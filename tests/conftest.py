@@ -55,10 +55,10 @@ def layout(base_settings):
 @pytest.fixture
 def make_client(base_settings, directory):
     """A TestClient over a fresh app; keyword arguments change settings."""
-    def make(directory=directory, clock=None, **changes):
+    def make(directory=directory, clock=None, policy=None, **changes):
         settings = base_settings.replace(**changes) if changes else base_settings
         kwargs = {"clock": clock} if clock else {}
-        return testing.TestClient(create_app(settings, directory, **kwargs))
+        return testing.TestClient(create_app(settings, directory, policy, **kwargs))
     return make
 
 

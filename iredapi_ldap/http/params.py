@@ -88,3 +88,24 @@ def flag(params, name, default=False):
     if word not in ("yes", "no"):
         raise BadRequest(detail=f"{name} must be yes or no")
     return word == "yes"
+
+
+def split_list(value):
+    """A comma-separated parameter as a list: items stripped, lower-cased, empties and
+    repeats dropped, order kept."""
+    items = (item.strip().lower() for item in (value or "").split(","))
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def exclusive(params, whole, *parts):
+    """Refuse `whole` together with any of `parts` (e.g. `senders` with `addSenders`)."""
+    clash = [part for part in parts if part in params]
+    if whole in params and clash:
+        raise BadRequest("CONFLICTING_PARAMETERS",
+                         detail=f"{whole} conflicts with {', '.join(clash)}")
+
+
+def require_one_of(params, *names):
+    """Refuse a request that gives none of `names`."""
+    if not any(name in params for name in names):
+        raise BadRequest("MISSING_PARAMETER", detail="give at least one of " + ", ".join(names))

@@ -3,6 +3,10 @@ names; scalars for single-valued attributes, integers as numbers, lists for the 
 `accountSetting` as a dict; `userPassword` never.
 """
 
+import re
+
+_INTEGER = re.compile(r"^-?[0-9]+$")
+
 # iRedMail attributes marked SINGLE-VALUE in its schema (tests/unit/test_render.py checks this
 # against schema/), plus core attributes that are single-valued in their own schemas or that
 # iRedMail always writes once.
@@ -67,4 +71,4 @@ def parse_account_settings(values):
 
 def _number(value):
     text = str(value)
-    return int(text) if text.lstrip("-").isdigit() else value
+    return int(text) if _INTEGER.match(text) else value

@@ -1,0 +1,135 @@
+"""Spam policy, throttling and greylisting endpoints.
+
+Targets come from the URL: `global`, a domain, or a user's address (PolicyService resolves
+them and checks the caller's scope).
+"""
+
+from ..errors import NotFound
+from ..model.spampolicy import SPAM_POLICY
+from ..services.policies import THROTTLE_KINDS, THROTTLE_LIMITS
+from .envelope import ok
+from .params import exclusive, read_params, require_one_of, split_list
+
+
+class SpamPolicy:
+    """/api/spampolicy/global, /api/spampolicy/domain/{name}, /api/spampolicy/user/{name}."""
+
+    def __init__(self, policies):
+        self._policies = policies
+
+    def on_get(self, req, resp, name="global"):
+        read_params(req).only()
+        ok(resp, self._policies.get_spam_policy(req.context.caller, name))
+
+    def on_put(self, req, resp, name="global"):
+        params = read_params(req).only(*SPAM_POLICY)
+        self._policies.set_spam_policy(req.context.caller, name, params)
+        ok(resp)
+
+    def on_delete(self, req, resp, name="global"):
+        read_params(req).only()
+        self._policies.delete_spam_policy(req.context.caller, name)
+        ok(resp)
+
+
+class Throttle:
+    """/api/throttle/{target}/{kind}: target is global, a domain or an address."""
+
+    def __init__(self, policies):
+        self._policies = policies
+
+    def on_get(self, req, resp, target, kind):
+        read_params(req).only()
+        ok(resp, self._policies.get_throttle(req.context.caller, target, _kind(kind)))
+
+    def on_post(self, req, resp, target, kind):
+        params = read_params(req).only("period", *THROTTLE_LIMITS)
+        self._policies.set_throttle(req.context.caller, target, _kind(kind), params)
+        ok(resp)
+
+    def on_delete(self, req, resp, target, kind):
+        read_params(req).only()
+        self._policies.delete_throttle(req.context.caller, target, _kind(kind))
+        ok(resp)
+
+
+def _kind(kind):
+    if kind not in THROTTLE_KINDS:
+        raise NotFound(detail="the last part of a throttle URL is inbound or outbound")
+    return kind
+
+
+class GreylistingAll:
+    """GET /api/greylisting/all."""
+
+    def __init__(self, policies):
+        self._policies = policies
+
+    def on_get(self, req, resp):
+        read_params(req).only()
+        ok(resp, self._policies.greylisting_settings(req.context.caller))
+
+
+class Greylisting:
+    """/api/greylisting/{target}: explicit enable/disable, or (DELETE) inherit again."""
+
+    def __init__(self, policies):
+        self._policies = policies
+
+    def on_get(self, req, resp, target):
+        read_params(req).only()
+        ok(resp, self._policies.get_greylisting(req.context.caller, target))
+
+    def on_post(self, req, resp, target):
+        params = read_params(req).only("status")
+        require_one_of(params, "status")
+        self._policies.set_greylisting(req.context.caller, target, params["status"])
+        ok(resp)
+
+    def on_delete(self, req, resp, target):
+        read_params(req).only()
+        self._policies.delete_greylisting(req.context.caller, target)
+        ok(resp)
+
+
+class GreylistingWhitelists:
+    """/api/greylisting/{target}/whitelists: senders, or addSenders/removeSenders."""
+
+    def __init__(self, policies):
+        self._policies = policies
+
+    def on_get(self, req, resp, target):
+        read_params(req).only()
+        ok(resp, self._policies.greylisting_whitelists(req.context.caller, target))
+
+    def on_post(self, req, resp, target):
+        replace, add, remove = _set_change(read_params(req), "senders", "addSenders",
+                                           "removeSenders")
+        ok(resp, self._policies.update_greylisting_whitelists(
+            req.context.caller, target, replace, add, remove))
+
+
+class WhitelistSpfDomains:
+    """/api/greylisting/whitelist_spf_domains: domains, or addDomains/removeDomains."""
+
+    def __init__(self, policies):
+        self._policies = policies
+
+    def on_get(self, req, resp):
+        read_params(req).only()
+        ok(resp, self._policies.whitelist_spf_domains(req.context.caller))
+
+    def on_post(self, req, resp):
+        replace, add, remove = _set_change(read_params(req), "domains", "addDomains",
+                                           "removeDomains")
+        ok(resp, self._policies.update_whitelist_spf_domains(
+            req.context.caller, replace, add, remove))
+
+
+def _set_change(params, whole, add, remove):
+    """(replacement or None, to add, to remove) from a whole/add/remove parameter trio."""
+    params.only(whole, add, remove)
+    exclusive(params, whole, add, remove)
+    require_one_of(params, whole, add, remove)
+    replace = split_list(params[whole]) if whole in params else None
+    return replace, split_list(params.get(add)), split_list(params.get(remove))

@@ -1,0 +1,299 @@
+"""The policy store on SQLAlchemy Core: Amavisd's, iRedAPD's and iRedAdmin's tables.
+
+Every write runs in one transaction, so a failure leaves nothing half-done. Every SQLAlchemy
+error is translated in `_translated()`: a database that cannot be reached becomes
+DATABASE_UNAVAILABLE (503), and the next request after it is back succeeds (pre-ping).
+"""
+
+import contextlib
+import fcntl
+import logging
+from pathlib import Path
+
+from sqlalchemy import and_, create_engine, delete, insert, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from .. import errors
+from . import accounts
+from .tables import (
+    DATABASES,
+    deleted_mailboxes,
+    greylisting,
+    greylisting_whitelist_domains,
+    greylisting_whitelists,
+    policy,
+    throttle,
+    throttle_tracking,
+    users,
+)
+
+log = logging.getLogger(__name__)
+
+WHOLE_ACCOUNT = "@."  # greylisting rows with this sender are the account's on/off switch
+
+
+class DatabaseUnavailable(errors.ServiceUnavailable):
+    code = "DATABASE_UNAVAILABLE"
+
+
+class DatabaseError(errors.ApiError):
+    code = "DATABASE_ERROR"
+
+
+class SqlPolicyStore:
+    """Policy data in three SQL databases, named as the *_DB_URL settings name them."""
+
+    def __init__(self, urls):
+        """`urls`: {'amavisd': url, 'iredapd': url, 'iredadmin': url}."""
+        self._engines = {name: _engine(url) for name, url in urls.items()}
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls({name: settings.sql_url(name) for name in DATABASES})
+
+    def create_missing_tables(self):
+        """Create the tables that do not exist yet; returns {database: [table, ...]}."""
+        created = {}
+        for name, metadata in DATABASES.items():
+            engine = self._engines[name]
+            with self._translated(), engine.begin() as conn:
+                existing = set(engine.dialect.get_table_names(conn))
+                metadata.create_all(conn, checkfirst=True)
+            created[name] = sorted(set(metadata.tables) - existing)
+        return created
+
+    @contextlib.contextmanager
+    def _translated(self):
+        try:
+            yield
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+            log.warning("policy database unavailable: %s", exc.orig or exc)
+            raise DatabaseUnavailable(detail="the policy database is unreachable") from None
+        except sa_exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise DatabaseUnavailable(detail="the policy database is unreachable") \
+                    from None
+            log.error("policy database error: %s", exc.orig or exc)
+            raise DatabaseError(detail="the policy database refused the operation") from None
+        except sa_exc.SQLAlchemyError as exc:
+            log.error("policy database error: %r", exc)
+            raise DatabaseError(detail="the policy database operation failed") from None
+
+    def _write(self, database, work):
+        """Run `work(conn)` in a transaction; once more if a concurrent insert won a race."""
+        for attempt in (1, 2):
+            try:
+                with self._translated(), self._engines[database].begin() as conn:
+                    return work(conn)
+            except _IntegrityRace:
+                if attempt == 2:
+                    raise errors.ConcurrentUpdate(
+                        detail="changed by another request; try again") from None
+
+    def _read(self, database, work):
+        with self._translated(), self._engines[database].connect() as conn:
+            return work(conn)
+
+    # -- Amavisd spam policy ------------------------------------------------------------
+
+    def get_spam_policy(self, account):
+        """The policy columns of `account` (None for NULL), or None when it has none."""
+        def read(conn):
+            row = conn.execute(select(policy).where(policy.c.policy_name == account)).first()
+            return _row_dict(row, exclude=("id", "policy_name"))
+        return self._read("amavisd", read)
+
+    def put_spam_policy(self, account, columns):
+        """Set these policy columns of `account`, creating its policy and users rows."""
+        def write(conn):
+            policy_id = _upsert(conn, policy, {"policy_name": account}, columns)
+            _upsert(conn, users, {"email": account},
+                    {"policy_id": policy_id, "priority": accounts.priority(account)})
+        self._write("amavisd", write)
+
+    def delete_spam_policy(self, account):
+        """Remove the account's users and policy rows; whether there were any."""
+        def write(conn):
+            gone = conn.execute(delete(users).where(users.c.email == account)).rowcount
+            gone += conn.execute(delete(policy).where(policy.c.policy_name == account)).rowcount
+            return gone > 0
+        return self._write("amavisd", write)
+
+    # -- iRedAPD throttling -------------------------------------------------------------
+
+    def get_throttle(self, account, kind):
+        def read(conn):
+            row = conn.execute(select(throttle).where(
+                and_(throttle.c.account == account, throttle.c.kind == kind))).first()
+            return _row_dict(row, exclude=("id", "account", "kind"))
+        return self._read("iredapd", read)
+
+    def set_throttle(self, account, kind, columns):
+        """Set these columns of the account's throttle of `kind` (inbound/outbound)."""
+        values = {**columns, "priority": accounts.priority(account)}
+        self._write("iredapd", lambda conn: _upsert(
+            conn, throttle, {"account": account, "kind": kind}, values))
+
+    def delete_throttle(self, account, kind):
+        def write(conn):
+            found = conn.execute(select(throttle.c.id).where(
+                and_(throttle.c.account == account, throttle.c.kind == kind))).scalar()
+            if found is None:
+                return False
+            # Production schemas reference throttle.id from throttle_tracking.tid.
+            conn.execute(delete(throttle_tracking).where(throttle_tracking.c.tid == found))
+            conn.execute(delete(throttle).where(throttle.c.id == found))
+            return True
+        return self._write("iredapd", write)
+
+    # -- iRedAPD greylisting ------------------------------------------------------------
+
+    def greylisting_settings(self):
+        """Every greylisting row: [{'account', 'sender', 'active', 'comment'}, ...]."""
+        def read(conn):
+            rows = conn.execute(select(greylisting).order_by(
+                greylisting.c.priority.desc(), greylisting.c.account, greylisting.c.sender))
+            return [_row_dict(row, exclude=("id", "priority", "sender_priority"))
+                    for row in rows]
+        return self._read("iredapd", read)
+
+    def get_greylisting(self, account):
+        """True/False for an explicit setting of `account`, None when it inherits."""
+        def read(conn):
+            return conn.execute(select(greylisting.c.active).where(and_(
+                greylisting.c.account == account,
+                greylisting.c.sender == WHOLE_ACCOUNT))).scalar()
+        active = self._read("iredapd", read)
+        return None if active is None else bool(active)
+
+    def set_greylisting(self, account, active):
+        values = {"active": 1 if active else 0, "priority": accounts.priority(account),
+                  "sender_priority": accounts.priority(WHOLE_ACCOUNT)}
+        self._write("iredapd", lambda conn: _upsert(
+            conn, greylisting, {"account": account, "sender": WHOLE_ACCOUNT}, values))
+
+    def delete_greylisting(self, account):
+        def write(conn):
+            return conn.execute(delete(greylisting).where(and_(
+                greylisting.c.account == account,
+                greylisting.c.sender == WHOLE_ACCOUNT))).rowcount > 0
+        return self._write("iredapd", write)
+
+    def greylisting_whitelists(self, account):
+        return self._read("iredapd", lambda conn: _values(
+            conn, greylisting_whitelists, "sender", {"account": account}))
+
+    def update_greylisting_whitelists(self, account, replace=None, add=(), remove=()):
+        """Replace, or add to and remove from, the account's whitelisted senders."""
+        return self._write("iredapd", lambda conn: _update_set(
+            conn, greylisting_whitelists, "sender", {"account": account},
+            replace, add, remove))
+
+    def whitelist_spf_domains(self):
+        return self._read("iredapd", lambda conn: _values(
+            conn, greylisting_whitelist_domains, "domain", {}))
+
+    def update_whitelist_spf_domains(self, replace=None, add=(), remove=()):
+        return self._write("iredapd", lambda conn: _update_set(
+            conn, greylisting_whitelist_domains, "domain", {}, replace, add, remove))
+
+    # -- iRedAdmin deleted mailboxes ----------------------------------------------------
+
+    def record_deleted_mailboxes(self, records):
+        """Insert deleted_mailboxes rows: dicts with username, domain, maildir, admin,
+        delete_date (a date, or None to keep the mailbox forever)."""
+        records = list(records)
+        if records:
+            self._write("iredadmin", lambda conn: conn.execute(
+                insert(deleted_mailboxes), records))
+
+    def deleted_mailboxes(self):
+        def read(conn):
+            rows = conn.execute(select(deleted_mailboxes).order_by(deleted_mailboxes.c.id))
+            return [dict(row._mapping) for row in rows]
+        return self._read("iredadmin", read)
+
+
+class _IntegrityRace(Exception):
+    """A unique key was taken between our check and our insert."""
+
+
+def _engine(url):
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return create_engine(url, connect_args={"timeout": 30})
+    # pre-ping replaces connections the server closed while it was down or idle.
+    return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+
+
+def _row_dict(row, exclude=()):
+    if row is None:
+        return None
+    return {key: value for key, value in row._mapping.items() if key not in exclude}
+
+
+def _where(table, keys):
+    return and_(*(table.c[name] == value for name, value in keys.items()))
+
+
+def _upsert(conn, table, keys, values):
+    """Update the row identified by `keys`, or insert it; returns its id."""
+    found = conn.execute(select(table.c.id).where(_where(table, keys))).scalar()
+    if found is not None:
+        if values:
+            conn.execute(update(table).where(table.c.id == found).values(**values))
+        return found
+    try:
+        with conn.begin_nested():
+            result = conn.execute(insert(table).values(**keys, **values))
+    except sa_exc.IntegrityError:
+        raise _IntegrityRace() from None
+    return result.inserted_primary_key[0]
+
+
+def _values(conn, table, column, keys):
+    query = select(table.c[column])
+    if keys:
+        query = query.where(_where(table, keys))
+    return sorted(conn.execute(query).scalars())
+
+
+def _update_set(conn, table, column, keys, replace, add, remove):
+    """Make the set of `column` values of the rows with `keys` follow replace/add/remove.
+
+    Returns the resulting set, sorted.
+    """
+    current = set(_values(conn, table, column, keys))
+    wanted = set(replace) if replace is not None else (current | set(add)) - set(remove)
+    gone = current - wanted
+    if gone:
+        conn.execute(delete(table).where(and_(_where(table, keys) if keys else True,
+                                              table.c[column].in_(sorted(gone)))))
+    for value in sorted(wanted - current):
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(table).values(**keys, **{column: value}))
+        except sa_exc.IntegrityError:
+            raise _IntegrityRace() from None
+    return sorted(wanted)
+
+
+def prepare_embedded_databases(settings):
+    """Create the tables of the embedded SQLite databases (the *_DB_URL settings left unset).
+
+    Databases configured by URL are never altered here: `iredapi-ldap db init` does that.
+    A lock file keeps concurrent workers from racing on the first start.
+    """
+    embedded = {name: settings.sql_url(name) for name in DATABASES
+                if not getattr(settings, f"{name}_db_url")}
+    if not embedded:
+        return
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".db-init.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name, url in embedded.items():
+            engine = _engine(url)
+            DATABASES[name].create_all(engine, checkfirst=True)
+            engine.dispose()

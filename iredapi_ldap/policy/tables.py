@@ -1,0 +1,200 @@
+"""The SQL tables the policy daemons read, as iRedMail defines them.
+
+Sources: iRedMail samples/amavisd/amavisd.mysql (with iRedMail's own change: `policy_name`
+VARCHAR(255) NOT NULL DEFAULT '' with a UNIQUE index), iRedAPD SQL/iredapd.mysql (with the
+`max_rcpts` column of iRedAPD 5.0), iRedAdmin SQL/iredadmin.mysql. Only the tables the API
+reads or writes are defined here, plus those the same daemons join them with.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TIMESTAMP, TypeDecorator
+
+
+class Address(TypeDecorator):
+    """An address column: VARBINARY(255) on MySQL/MariaDB, as Amavisd declares it (it compares
+    addresses byte-wise), text elsewhere; Python code sees `str` either way."""
+
+    impl = String(255)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.VARBINARY(255))
+        return dialect.type_descriptor(String(255))
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and dialect.name in ("mysql", "mariadb"):
+            return value.encode("utf-8")
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+_ADDRESS = Address()
+_ID = BigInteger().with_variant(mysql.BIGINT(unsigned=True), "mysql", "mariadb") \
+    .with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
+_YN = String(1)
+
+amavisd = MetaData()
+
+users = Table(
+    "users", amavisd,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("priority", Integer, nullable=False, server_default="7"),
+    Column("policy_id", Integer, nullable=False, server_default="1"),
+    Column("email", _ADDRESS, nullable=False, unique=True),
+    Column("fullname", String(255)),
+)
+
+mailaddr = Table(
+    "mailaddr", amavisd,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("priority", Integer, nullable=False, server_default="7"),
+    Column("email", _ADDRESS, nullable=False, unique=True),
+)
+
+wblist = Table(
+    "wblist", amavisd,
+    Column("rid", Integer, primary_key=True, autoincrement=False),
+    Column("sid", Integer, primary_key=True, autoincrement=False),
+    Column("wb", String(10), nullable=False),
+)
+
+outbound_wblist = Table(
+    "outbound_wblist", amavisd,
+    Column("rid", Integer, primary_key=True, autoincrement=False),
+    Column("sid", Integer, primary_key=True, autoincrement=False),
+    Column("wb", String(10), nullable=False),
+)
+
+policy = Table(
+    "policy", amavisd,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("policy_name", String(255), nullable=False, server_default=""),
+    *(Column(name, _YN) for name in (
+        "virus_lover", "spam_lover", "unchecked_lover", "banned_files_lover",
+        "bad_header_lover", "bypass_virus_checks", "bypass_spam_checks",
+        "bypass_banned_checks", "bypass_header_checks")),
+    *(Column(name, String(64)) for name in (
+        "virus_quarantine_to", "spam_quarantine_to", "banned_quarantine_to",
+        "unchecked_quarantine_to", "bad_header_quarantine_to", "clean_quarantine_to",
+        "archive_quarantine_to")),
+    *(Column(name, Float) for name in (
+        "spam_tag_level", "spam_tag2_level", "spam_tag3_level", "spam_kill_level",
+        "spam_dsn_cutoff_level", "spam_quarantine_cutoff_level")),
+    *(Column(name, String(64)) for name in (
+        "addr_extension_virus", "addr_extension_spam", "addr_extension_banned",
+        "addr_extension_bad_header")),
+    *(Column(name, _YN) for name in ("warnvirusrecip", "warnbannedrecip", "warnbadhrecip")),
+    *(Column(name, String(64)) for name in (
+        "newvirus_admin", "virus_admin", "banned_admin", "bad_header_admin", "spam_admin",
+        "spam_subject_tag", "spam_subject_tag2", "spam_subject_tag3")),
+    Column("message_size_limit", Integer),
+    *(Column(name, String(64)) for name in (
+        "banned_rulenames", "disclaimer_options", "forward_method", "sa_userconf",
+        "sa_username")),
+    Index("policy_idx_policy_name", "policy_name", unique=True),
+)
+
+iredapd = MetaData()
+
+throttle = Table(
+    "throttle", iredapd,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("account", String(255), nullable=False),
+    Column("kind", String(10), nullable=False, server_default="outbound"),
+    Column("priority", SmallInteger, nullable=False, server_default="0"),
+    Column("period", Integer, nullable=False, server_default="0"),
+    Column("msg_size", BigInteger, nullable=False, server_default="-1"),
+    Column("max_msgs", BigInteger, nullable=False, server_default="-1"),
+    Column("max_quota", BigInteger, nullable=False, server_default="-1"),
+    Column("max_rcpts", BigInteger, nullable=False, server_default="-1"),
+    UniqueConstraint("account", "kind", name="account_kind"),
+)
+
+throttle_tracking = Table(
+    "throttle_tracking", iredapd,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("tid", BigInteger, nullable=False, server_default="0"),
+    Column("account", String(255), nullable=False, server_default=""),
+    Column("period", Integer, nullable=False, server_default="0"),
+    Column("cur_msgs", Integer, nullable=False, server_default="0"),
+    Column("cur_quota", Integer, nullable=False, server_default="0"),
+    Column("cur_rcpts", BigInteger, nullable=False, server_default="0"),
+    Column("init_time", Integer, nullable=False, server_default="0"),
+    Column("last_time", Integer, nullable=False, server_default="0"),
+    Column("last_notify_time", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("tid", "account", name="tid_account"),
+)
+
+greylisting = Table(
+    "greylisting", iredapd,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("account", String(255), nullable=False, server_default=""),
+    Column("priority", SmallInteger, nullable=False, server_default="0"),
+    Column("sender", String(255), nullable=False, server_default=""),
+    Column("sender_priority", SmallInteger, nullable=False, server_default="0"),
+    Column("comment", String(255), nullable=False, server_default=""),
+    Column("active", SmallInteger, nullable=False, server_default="1"),
+    UniqueConstraint("account", "sender"),
+    Index("greylisting_comment", "comment"),
+)
+
+greylisting_whitelists = Table(
+    "greylisting_whitelists", iredapd,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("account", String(255), nullable=False, server_default=""),
+    Column("sender", String(255), nullable=False, server_default=""),
+    Column("comment", String(255), nullable=False, server_default=""),
+    UniqueConstraint("account", "sender"),
+    Index("greylisting_whitelists_comment", "comment"),
+)
+
+greylisting_whitelist_domains = Table(
+    "greylisting_whitelist_domains", iredapd,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("domain", String(255), nullable=False, server_default="", unique=True),
+)
+
+greylisting_whitelist_domain_spf = Table(
+    "greylisting_whitelist_domain_spf", iredapd,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("account", String(255), nullable=False, server_default=""),
+    Column("sender", String(255), nullable=False, server_default=""),
+    Column("comment", String(255), nullable=False, server_default=""),
+    UniqueConstraint("account", "sender"),
+    Index("greylisting_whitelist_domain_spf_comment", "comment"),
+)
+
+iredadmin = MetaData()
+
+deleted_mailboxes = Table(
+    "deleted_mailboxes", iredadmin,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("timestamp", TIMESTAMP, nullable=False, server_default=func.current_timestamp()),
+    Column("username", String(255), nullable=False, server_default=""),
+    Column("domain", String(255), nullable=False, server_default=""),
+    Column("maildir", String(255), nullable=False, server_default=""),
+    Column("admin", String(255), nullable=False, server_default=""),
+    Column("delete_date", Date),
+    *(Index(f"deleted_mailboxes_{name}", name)
+      for name in ("timestamp", "username", "domain", "admin", "delete_date")),
+)
+
+# Database name (as in the *_DB_URL settings) -> its tables.
+DATABASES = {"amavisd": amavisd, "iredapd": iredapd, "iredadmin": iredadmin}

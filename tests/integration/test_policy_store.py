@@ -1,0 +1,99 @@
+"""The SQL store itself: outages, table creation rules, deleted mailboxes."""
+
+import datetime
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from iredapi_ldap.policy.store import SqlPolicyStore
+from iredapi_ldap.policy.tables import DATABASES
+
+from ..helpers import login, reply, session_cookie
+
+
+def table_names(url):
+    engine = create_engine(url)
+    names = set(inspect(engine).get_table_names())
+    engine.dispose()
+    return names
+
+
+@pytest.fixture
+def mariadb_urls(mariadb):
+    names = {name: f"outage_{name}" for name in DATABASES}
+    mariadb.root_sql("".join(f"CREATE DATABASE {db};" for db in names.values()))
+    yield {name: mariadb.url(db) for name, db in names.items()}
+    mariadb.root_sql("".join(f"DROP DATABASE IF EXISTS {db};" for db in names.values()))
+
+
+def test_database_down_then_back(make_client, mariadb, mariadb_urls, accounts):
+    store = SqlPolicyStore(mariadb_urls)
+    store.create_missing_tables()
+    client = make_client(policy=store)
+    cookies = session_cookie(login(client, accounts.admin_mail, accounts.admin_password))
+    path = "/api/greylisting/example.com"
+    assert client.simulate_get(path, cookies=cookies).status_code == 200
+    mariadb.stop()
+    try:
+        result = client.simulate_get(path, cookies=cookies)
+        assert reply(result) == (503, False, "DATABASE_UNAVAILABLE")
+        assert "Traceback" not in result.text and "pymysql" not in result.text.lower()
+    finally:
+        mariadb.restart()
+    assert reply(client.simulate_get(path, cookies=cookies)) == (200, True, None)
+
+
+def test_configured_databases_are_not_altered_by_the_server(make_client, mariadb_urls,
+                                                            base_settings):
+    settings_changes = {f"{name}_db_url": url for name, url in mariadb_urls.items()}
+    make_client(**settings_changes)  # builds the app with the SQL store of these URLs
+    assert all(table_names(url) == set() for url in mariadb_urls.values())
+
+
+def test_db_init_creates_missing_tables_once(mariadb_urls, tmp_path):
+    config = tmp_path / "settings.yaml"
+    config.write_text("LDAP_BIND_PASSWORD: x\n" + "".join(
+        f"{name.upper()}_DB_URL: '{url}'\n" for name, url in mariadb_urls.items()))
+    command = [sys.executable, "-m", "iredapi_ldap", "db", "init", "--config", str(config)]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "amavisd" in first.stdout and "policy, users" in first.stdout
+    assert "throttle" in first.stdout and "deleted_mailboxes" in first.stdout
+    assert ":***@" in first.stdout and "iredapi:" not in first.stdout.replace("iredapi:***", "")
+    assert {"policy", "users"} <= table_names(mariadb_urls["amavisd"])
+    second = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert second.stdout.count("nothing to create") == 3
+
+
+def test_db_init_reports_unreachable_database(tmp_path):
+    config = tmp_path / "settings.yaml"
+    config.write_text("LDAP_BIND_PASSWORD: x\n"
+                      "AMAVISD_DB_URL: 'mysql+pymysql://u:p@127.0.0.1:1/amavisd'\n"
+                      f"DATA_DIR: '{tmp_path}'\n")
+    run = subprocess.run([sys.executable, "-m", "iredapi_ldap", "db", "init", "--config",
+                          str(config)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert lines[-1].startswith("iredapi-ldap: DATABASE_UNAVAILABLE")
+    assert "Connection refused" in run.stderr  # the cause, from the log line before it
+    assert "Traceback" not in run.stderr
+
+
+def test_embedded_sqlite_tables_created_on_first_start(make_client, tmp_path):
+    make_client(data_dir=str(tmp_path))
+    for name, metadata in DATABASES.items():
+        assert set(metadata.tables) <= table_names(f"sqlite:///{tmp_path / name}.sqlite")
+
+
+def test_deleted_mailboxes(store):
+    store.record_deleted_mailboxes([
+        {"username": "a@x.test", "domain": "x.test", "maildir": "/var/vmail/vmail1/x.test/a/",
+         "admin": "postmaster@x.test", "delete_date": datetime.date(2026, 12, 24)},
+        {"username": "b@x.test", "domain": "x.test", "maildir": "/var/vmail/vmail1/x.test/b/",
+         "admin": "postmaster@x.test", "delete_date": None}])
+    rows = store.deleted_mailboxes()
+    assert [(r["username"], r["delete_date"]) for r in rows] == [
+        ("a@x.test", datetime.date(2026, 12, 24)), ("b@x.test", None)]
+    assert all(r["timestamp"] is not None for r in rows)
