@@ -68,6 +68,16 @@ def client(make_client):
 
 
 @pytest.fixture
+def domain_admin(directory, layout, domain):
+    """A standalone normal admin (`mailAdmin`) that manages `domain`; its address."""
+    mail = f"adm-{secrets.token_hex(4)}@admins.example.net"
+    helpers.add_admin(directory, layout, mail)
+    directory.modify(layout.domain_dn(domain), [helpers.add_values("domainAdmin", mail)])
+    yield mail
+    directory.delete(layout.admin_dn(mail))
+
+
+@pytest.fixture
 def domain(directory, layout):
     """A fresh domain `t-<random>.test` with its four containers, removed afterwards."""
     name = f"t-{secrets.token_hex(4)}.test"

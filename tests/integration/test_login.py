@@ -65,11 +65,8 @@ def test_standalone_global_admin(client, standalone, domain):
     assert domain in domains_of(client, session_cookie(login(client, mail)))
 
 
-def test_standalone_normal_admin_sees_only_managed_domains(client, standalone, directory,
-                                                           layout, domain):
-    mail = standalone(global_admin=False)
-    directory.modify(layout.domain_dn(domain), [helpers.add_values("domainAdmin", mail)])
-    assert domains_of(client, session_cookie(login(client, mail))) == [domain]
+def test_standalone_normal_admin_sees_only_managed_domains(client, domain_admin, domain):
+    assert domains_of(client, session_cookie(login(client, domain_admin))) == [domain]
 
 
 def test_mail_user_global_admin(client, directory, layout, domain):

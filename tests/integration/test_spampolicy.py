@@ -158,25 +158,19 @@ def test_unknown_or_hostile_targets(policy_client, admin, path, status, code):
         assert reply(result) == (status, False, code)
 
 
-def test_normal_admin_scope(policy_client, directory, layout, domain, user, store):
-    mail = "scoped@admins.example.net"
-    helpers.add_admin(directory, layout, mail)
-    try:
-        directory.modify(layout.domain_dn(domain), [helpers.add_values("domainAdmin", mail)])
-        cookies = session_cookie(login(policy_client, mail))
-        assert reply(put(policy_client, f"/api/spampolicy/domain/{domain}", cookies,
-                         bypass_spam_checks="yes")) == (200, True, None)
-        assert reply(put(policy_client, f"/api/spampolicy/user/{user}", cookies,
-                         bypass_spam_checks="yes")) == (200, True, None)
-        for path in ("/api/spampolicy/global", "/api/spampolicy/domain/example.com",
-                     "/api/spampolicy/user/postmaster@example.com"):
-            assert reply(put(policy_client, path, cookies, bypass_spam_checks="yes")) == (
-                403, False, "PERMISSION_DENIED")
-            assert reply(policy_client.simulate_get(path, cookies=cookies))[2] == (
-                "PERMISSION_DENIED")
-        assert store.get_spam_policy("@.") is None
-    finally:
-        directory.delete(layout.admin_dn(mail))
+def test_normal_admin_scope(policy_client, domain_admin, domain, user, store):
+    cookies = session_cookie(login(policy_client, domain_admin))
+    assert reply(put(policy_client, f"/api/spampolicy/domain/{domain}", cookies,
+                     bypass_spam_checks="yes")) == (200, True, None)
+    assert reply(put(policy_client, f"/api/spampolicy/user/{user}", cookies,
+                     bypass_spam_checks="yes")) == (200, True, None)
+    for path in ("/api/spampolicy/global", "/api/spampolicy/domain/example.com",
+                 "/api/spampolicy/user/postmaster@example.com"):
+        assert reply(put(policy_client, path, cookies, bypass_spam_checks="yes")) == (
+            403, False, "PERMISSION_DENIED")
+        assert reply(policy_client.simulate_get(path, cookies=cookies))[2] == (
+            "PERMISSION_DENIED")
+    assert store.get_spam_policy("@.") is None
 
 
 def test_login_required(policy_client):

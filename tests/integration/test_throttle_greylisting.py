@@ -183,28 +183,21 @@ def test_whitelist_spf_domains(policy_client, admin, store):
         post(policy_client, path, admin, domains="")
 
 
-def test_normal_admin_scope(policy_client, directory, layout, domain, store):
-    mail = "grey@admins.example.net"
-    helpers.add_admin(directory, layout, mail)
-    try:
-        directory.modify(layout.domain_dn(domain), [helpers.add_values("domainAdmin", mail)])
-        cookies = session_cookie(login(policy_client, mail))
-        assert reply(post(policy_client, f"/api/greylisting/{domain}", cookies,
-                          status="disable")) == (200, True, None)
-        assert reply(post(policy_client, f"/api/throttle/{domain}/inbound", cookies,
-                          period="60", max_msgs="1")) == (200, True, None)
-        store.set_greylisting("@example.com", False)  # another domain's setting
-        listed = policy_client.simulate_get("/api/greylisting/all", cookies=cookies).json
-        assert [row["account"] for row in listed["_data"]] == ["@" + domain]
-        for method, path, data in (
-                ("POST", "/api/greylisting/global", {"status": "enable"}),
-                ("POST", "/api/greylisting/example.com", {"status": "enable"}),
-                ("POST", "/api/greylisting/example.com/whitelists", {"senders": "192.0.2.1"}),
-                ("POST", "/api/throttle/global/inbound", {"period": "1", "max_msgs": "1"}),
-                ("GET", "/api/greylisting/whitelist_spf_domains", {}),
-                ("POST", "/api/greylisting/whitelist_spf_domains", {"domains": "a.com"})):
-            result = helpers.form(policy_client, method, path, data, cookies=cookies)
-            assert reply(result) == (403, False, "PERMISSION_DENIED"), path
-    finally:
-        store.delete_greylisting("@example.com")
-        directory.delete(layout.admin_dn(mail))
+def test_normal_admin_scope(policy_client, domain_admin, domain, store):
+    cookies = session_cookie(login(policy_client, domain_admin))
+    assert reply(post(policy_client, f"/api/greylisting/{domain}", cookies,
+                      status="disable")) == (200, True, None)
+    assert reply(post(policy_client, f"/api/throttle/{domain}/inbound", cookies,
+                      period="60", max_msgs="1")) == (200, True, None)
+    store.set_greylisting("@example.com", False)  # another domain's setting
+    listed = policy_client.simulate_get("/api/greylisting/all", cookies=cookies).json
+    assert [row["account"] for row in listed["_data"]] == ["@" + domain]
+    for method, path, data in (
+            ("POST", "/api/greylisting/global", {"status": "enable"}),
+            ("POST", "/api/greylisting/example.com", {"status": "enable"}),
+            ("POST", "/api/greylisting/example.com/whitelists", {"senders": "192.0.2.1"}),
+            ("POST", "/api/throttle/global/inbound", {"period": "1", "max_msgs": "1"}),
+            ("GET", "/api/greylisting/whitelist_spf_domains", {}),
+            ("POST", "/api/greylisting/whitelist_spf_domains", {"domains": "a.com"})):
+        result = helpers.form(policy_client, method, path, data, cookies=cookies)
+        assert reply(result) == (403, False, "PERMISSION_DENIED"), path
