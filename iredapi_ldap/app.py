@@ -8,7 +8,7 @@ import falcon
 from . import directory as directory_module
 from .config import ensure_secret_key, load_settings
 from .http.auth import Login, Logout
-from .http.domains import Domains
+from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
 from .http.middleware import ApiGate, SessionCheck
 from .http.policies import (
@@ -22,6 +22,9 @@ from .http.policies import (
 from .layout import Layout
 from .policy.store import SqlPolicyStore, prepare_embedded_databases
 from .services.auth import AuthService
+from .services.domain_admins import DomainAdmins as DomainAdminService
+from .services.domains import DomainService
+from .services.limits import AdminLimits
 from .services.policies import PolicyService
 from .sessions import SessionCodec
 from .throttle import LoginThrottle
@@ -52,7 +55,12 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     ErrorRenderer(settings.api_always_http_200).install(app)
     app.add_route("/api/login", Login(auth, settings.session_timeout))
     app.add_route("/api/logout", Logout())
-    app.add_route("/api/domains", Domains(directory, layout))
+    domains = DomainService(directory, layout, policy, settings, AdminLimits(directory, layout))
+    app.add_route("/api/domains", Domains(domains))
+    app.add_route("/api/domain/{domain}", Domain(domains))
+    app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", Domain(domains))
+    app.add_route("/api/domain/admins/{domain}",
+                  DomainAdmins(DomainAdminService(directory, layout)))
     _add_policy_routes(app, PolicyService(directory, layout, policy))
     return app
 

@@ -84,3 +84,16 @@ def domain(directory, layout):
     helpers.add_domain(directory, layout, name)
     yield name
     directory.delete(layout.domain_dn(name), subtree=True)
+
+
+@pytest.fixture(scope="session")
+def mailstack(slapd):
+    from .mailstack import MailStack
+    return MailStack(slapd)
+
+
+@pytest.fixture
+def admin_cookies(client, accounts):
+    """A session of the seeded global admin."""
+    return helpers.session_cookie(helpers.login(client, accounts.admin_mail,
+                                                accounts.admin_password))

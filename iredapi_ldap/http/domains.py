@@ -1,24 +1,58 @@
-"""GET /api/domains."""
+"""GET /api/domains, GET|POST|PUT|DELETE /api/domain/<domain>,
+DELETE /api/domain/<domain>/keep_mailbox_days/<number>, GET|PUT /api/domain/admins/<domain>."""
 
 from ..model.render import render_entry
-from ..services.domains import list_domains
+from .envelope import ok
 from .params import flag, read_params
 from .streaming import stream_list
 
 
 class Domains:
-    def __init__(self, directory, layout):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, domains):
+        self._domains = domains
 
     def on_get(self, req, resp):
         params = read_params(req).only("name_only", "disabled_only")
         names_only = flag(params, "name_only")
-        entries = list_domains(self._directory, self._layout, req.context.caller,
-                               disabled_only=flag(params, "disabled_only"),
-                               names_only=names_only)
+        entries = self._domains.list(req.context.caller, names_only=names_only,
+                                     disabled_only=flag(params, "disabled_only"))
         stream_list(resp, (_item(e, names_only) for e in entries))
 
 
 def _item(entry, names_only):
     return str(entry.first("domainName", "")).lower() if names_only else render_entry(entry)
+
+
+class Domain:
+    def __init__(self, domains):
+        self._domains = domains
+
+    def on_get(self, req, resp, domain):
+        read_params(req).only()
+        ok(resp, self._domains.get(req.context.caller, domain))
+
+    def on_post(self, req, resp, domain):
+        self._domains.create(req.context.caller, domain, read_params(req))
+        ok(resp)
+
+    def on_put(self, req, resp, domain):
+        result = self._domains.update(req.context.caller, domain, read_params(req))
+        ok(resp, result.as_data() if result else None)
+
+    def on_delete(self, req, resp, domain, days=None):
+        read_params(req).only()
+        self._domains.delete(req.context.caller, domain, keep_days=days)
+        ok(resp)
+
+
+class DomainAdmins:
+    def __init__(self, admins):
+        self._admins = admins
+
+    def on_get(self, req, resp, domain):
+        read_params(req).only()
+        ok(resp, self._admins.list(req.context.caller, domain))
+
+    def on_put(self, req, resp, domain):
+        self._admins.update(req.context.caller, domain, read_params(req))
+        ok(resp)

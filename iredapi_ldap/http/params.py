@@ -90,13 +90,6 @@ def flag(params, name, default=False):
     return word == "yes"
 
 
-def split_list(value):
-    """A comma-separated parameter as a list: items stripped, lower-cased, empties and
-    repeats dropped, order kept."""
-    items = (item.strip().lower() for item in (value or "").split(","))
-    return list(dict.fromkeys(item for item in items if item))
-
-
 def exclusive(params, whole, *parts):
     """Refuse `whole` together with any of `parts` (e.g. `senders` with `addSenders`)."""
     clash = [part for part in parts if part in params]

@@ -7,8 +7,9 @@ them and checks the caller's scope).
 from ..errors import NotFound
 from ..model.spampolicy import SPAM_POLICY
 from ..services.policies import THROTTLE_KINDS, THROTTLE_LIMITS
+from ..services.values import split_words
 from .envelope import ok
-from .params import exclusive, read_params, require_one_of, split_list
+from .params import exclusive, read_params, require_one_of
 
 
 class SpamPolicy:
@@ -131,5 +132,5 @@ def _set_change(params, whole, add, remove):
     params.only(whole, add, remove)
     exclusive(params, whole, add, remove)
     require_one_of(params, whole, add, remove)
-    replace = split_list(params[whole]) if whole in params else None
-    return replace, split_list(params.get(add)), split_list(params.get(remove))
+    replace = split_words(params[whole]) if whole in params else None
+    return replace, split_words(params.get(add)), split_words(params.get(remove))

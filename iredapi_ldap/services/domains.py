@@ -1,17 +1,255 @@
-"""Domain rules. (The Domains issue grows this into the full set of operations.)"""
+"""Domains: list, read, create, update, delete (API document, "Domain")."""
 
-from ..directory import Scope, escape_filter_value
+import datetime
+import logging
+
+from ..addresses import is_domain
+from ..directory import Change, Op, Scope, escape_filter_value
+from ..errors import BadRequest, Conflict, DirectoryUnavailable, EntryExists, EntryNotFound
+from ..model.draft import EntryDraft
+from ..model.fields import STATUS
+from ..model.kinds import DOMAIN_FIELDS
+from ..model.mapping import apply_fields, canonical_params
+from ..model.render import render_entry
+from . import counters, domainwide
+from .access import require_domain
+from .catchall import CatchAll
+from .domain_params import DOMAIN_RULES
+from .values import split_words
+
+log = logging.getLogger(__name__)
+
+CONTAINERS = ("Users", "Groups", "Aliases", "Externals")
+ALIAS_DOMAIN_PARAMS = ("aliasDomains", "addAliasDomain", "removeAliasDomain")
+CREATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_create} | {"senderBcc", "recipientBcc"})
+UPDATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_update}
+                 | {p for rule in DOMAIN_RULES for p in rule.params}
+                 | {"accountStatus", "catchall", *ALIAS_DOMAIN_PARAMS})
+MAX_KEEP_DAYS = 100 * 366
 
 
-def list_domains(directory, layout, caller, disabled_only=False, names_only=False):
-    """The domains the caller manages, streamed from a paged one-level search.
+def parse_domain(text):
+    """A domain name from the URL or a parameter: lower-cased and valid, or INVALID_DOMAIN_NAME.
 
-    Global admins see every domain, normal admins those whose `domainAdmin` holds them.
+    Internationalised names must come IDNA-encoded (`xn--...`).
     """
-    parts = ["(objectClass=mailDomain)"]
-    if not caller.is_global_admin:
-        parts.append(f"(domainAdmin={escape_filter_value(caller.mail)})")
-    if disabled_only:
-        parts.append("(accountStatus=disabled)")
-    attributes = ["domainName"] if names_only else None
-    return directory.search(layout.basedn, f"(&{''.join(parts)})", Scope.ONE, attributes)
+    name = (text or "").strip().lower()
+    if not is_domain(name):
+        raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a valid domain name: {text!r}")
+    return name
+
+
+class _Context:
+    """What the domain rules may ask about the request."""
+
+    def __init__(self, caller, settings):
+        self.is_global_admin = caller.is_global_admin
+        self.default_transport = settings.default_mta_transport
+
+
+class DomainService:
+    def __init__(self, directory, layout, store, settings, limits):
+        self._directory = directory
+        self._layout = layout
+        self._store = store
+        self._settings = settings
+        self._limits = limits
+        self._catchall = CatchAll(directory, layout)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def list(self, caller, disabled_only=False, names_only=False):
+        """The domains the caller manages, streamed from a paged one-level search."""
+        parts = ["(objectClass=mailDomain)"]
+        if not caller.is_global_admin:
+            parts.append(f"(domainAdmin={escape_filter_value(caller.mail)})")
+        if disabled_only:
+            parts.append("(accountStatus=disabled)")
+        attributes = ["domainName"] if names_only else None
+        return self._directory.search(self._layout.basedn, f"(&{''.join(parts)})", Scope.ONE,
+                                      attributes)
+
+    def get(self, caller, domain):
+        """The domain's profile: its attributes, `catchall` and its usage counters."""
+        domain = parse_domain(domain)
+        entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        data = render_entry(entry)
+        data.update(counters.ensure_counters(self._directory, self._layout, domain, entry))
+        data["catchall"] = self._catchall.targets(domain)
+        return data
+
+    # -- creating -----------------------------------------------------------------------
+
+    def create(self, caller, domain, params):
+        domain = parse_domain(domain)
+        params = canonical_params(params)
+        _only(params, CREATE_PARAMS)
+        if not params.get("name", "").strip():
+            raise BadRequest("MISSING_PARAMETER", detail="name is required")
+        self._limits.check_can_create_domain(caller)
+        self._refuse_taken(domain)
+        draft = EntryDraft({
+            "objectClass": ["mailDomain"], "domainName": [domain],
+            "mtaTransport": [self._settings.default_mta_transport],
+            "accountStatus": ["active"], "enabledService": ["mail"],
+            **{name: ["0"] for name in counters.ATTRIBUTES}})
+        apply_fields(DOMAIN_FIELDS, params, draft, creating=True,
+                     is_global_admin=caller.is_global_admin)
+        _apply_rules(draft, params, _Context(caller, self._settings))
+        if not caller.is_global_admin:
+            draft.add("domainAdmin", caller.mail)
+        self._add_tree(domain, draft.attributes())
+        if not caller.is_global_admin:
+            self._limits.confirm_domain_created(caller, domain, self._remove_tree)
+
+    def _refuse_taken(self, domain):
+        """ALREADY_EXISTS when the name is a domain or another domain's alias domain."""
+        value = escape_filter_value(domain)
+        taken = self._directory.search(
+            self._layout.basedn, f"(&(objectClass=mailDomain)(|(domainName={value})"
+                                 f"(domainAliasName={value})))", Scope.ONE, ["1.1"])
+        if next(iter(taken), None) is not None:
+            raise Conflict(detail=f"{domain} exists already, as a domain or an alias domain")
+
+    def _add_tree(self, domain, attributes):
+        """The domain entry and its containers; all of it or nothing."""
+        try:
+            self._directory.add(self._layout.domain_dn(domain), attributes)
+        except EntryExists:
+            raise Conflict(detail=f"{domain} exists already") from None
+        try:
+            for container in CONTAINERS:
+                self._directory.add(self._layout.container_dn(domain, container),
+                                    {"objectClass": ["organizationalUnit", "top"],
+                                     "ou": [container]})
+        except Exception:
+            self._remove_tree(domain)
+            raise
+
+    def _remove_tree(self, domain):
+        try:
+            self._directory.delete(self._layout.domain_dn(domain), subtree=True)
+        except DirectoryUnavailable:
+            log.error("could not remove the half-created domain %s", domain)
+            raise
+
+    # -- updating -----------------------------------------------------------------------
+
+    def update(self, caller, domain, params):
+        """Apply the given parameters; returns the domain-wide result, or None."""
+        domain = parse_domain(domain)
+        params = canonical_params(params)
+        _only(params, UPDATE_PARAMS)
+        if not params:
+            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+        entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        draft = EntryDraft.of(entry)
+        apply_fields(DOMAIN_FIELDS, params, draft, creating=False,
+                     is_global_admin=caller.is_global_admin)
+        _apply_rules(draft, params, _Context(caller, self._settings))
+        if "accountStatus" in params:
+            draft.set("accountStatus", STATUS.encode("accountStatus", params["accountStatus"]))
+        added, removed = self._alias_domain_changes(domain, draft, params)
+        catchall = (self._catchall.plan(domain, params["catchall"], draft)
+                    if "catchall" in params else None)
+        self._directory.modify(self._layout.domain_dn(domain), draft.changes())
+        if catchall is not None:
+            catchall.write()
+        return self._domain_wide(domain, draft, params, added, removed)
+
+    def _alias_domain_changes(self, domain, draft, params):
+        """Edit domainAliasName in the draft; returns (added, removed) alias domains."""
+        given = [p for p in ALIAS_DOMAIN_PARAMS if p in params]
+        if "aliasDomains" in given and len(given) > 1:
+            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+        if not given:
+            return [], []
+        current = [a.lower() for a in draft.get("domainAliasName")]
+        names = {p: [parse_domain(n) for n in split_words(params[p])] for p in given}
+        if "aliasDomains" in names:
+            wanted = names["aliasDomains"]
+        else:
+            wanted = [a for a in current + names.get("addAliasDomain", [])
+                      if a not in names.get("removeAliasDomain", [])]
+        wanted = list(dict.fromkeys(wanted))
+        for alias in wanted:
+            if alias == domain:
+                raise BadRequest(detail="a domain cannot be its own alias domain")
+            if alias not in current:
+                self._refuse_taken(alias)
+        draft.set("domainAliasName", wanted)
+        (draft.add if wanted else draft.remove)("enabledService", "domainalias")
+        # Repeating a request finishes what an interrupted one left: re-apply the named ones.
+        added = [a for a in wanted if a not in current or a in names.get("addAliasDomain", [])]
+        return added, [a for a in current if a not in wanted]
+
+    def _domain_wide(self, domain, draft, params, added, removed):
+        result, ran = domainwide.BulkResult(), False
+        if "accountStatus" in params:
+            ran = True
+            result.merge(domainwide.set_accounts_status(
+                self._directory, self._layout, domain,
+                disabled=draft.first("accountStatus") == "disabled"))
+        for alias in added:
+            ran = True
+            result.merge(domainwide.add_alias_domain_addresses(
+                self._directory, self._layout, domain, alias))
+        for alias in removed:
+            ran = True
+            result.merge(domainwide.remove_alias_domain_addresses(
+                self._directory, self._layout, domain, alias))
+        return result if ran else None
+
+    # -- deleting -----------------------------------------------------------------------
+
+    def delete(self, caller, domain, keep_days=None):
+        """Remove the domain and everything below it, recording every user's mailbox in
+        iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never)."""
+        domain = parse_domain(domain)
+        purge = _purge_date(keep_days)
+        require_domain(self._directory, self._layout, caller, domain)
+        users = self._directory.search(
+            self._layout.container_dn(domain, "Users"),
+            "(&(objectClass=mailUser)(!(mail=@*)))", Scope.ONE, ["mail", "homeDirectory"])
+        self._store.record_deleted_mailboxes(
+            {"username": str(u.first("mail", "")).lower(), "domain": domain,
+             "maildir": u.first("homeDirectory", ""), "admin": caller.mail,
+             "delete_date": purge} for u in users)
+        self._forget_admins_of(domain)
+        self._directory.delete(self._layout.domain_dn(domain), subtree=True)
+
+    def _forget_admins_of(self, domain):
+        """Remove the domain's addresses from other domains' domainAdmin."""
+        suffix = "@" + domain
+        for entry in self._directory.search(
+                self._layout.basedn,
+                f"(&(objectClass=mailDomain)(domainAdmin=*@{escape_filter_value(domain)}))",
+                Scope.ONE, ["domainAdmin"]):
+            gone = tuple(a for a in entry.get("domainAdmin") if a.lower().endswith(suffix))
+            try:
+                self._directory.modify(entry.dn, [Change("domainAdmin", Op.DELETE, gone)])
+            except EntryNotFound:
+                continue
+
+
+def _only(params, allowed):
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise BadRequest("UNKNOWN_PARAMETER", detail="unknown parameter(s): " + ", ".join(unknown))
+
+
+def _apply_rules(draft, params, context):
+    for rule in DOMAIN_RULES:
+        if any(p in params for p in rule.params):
+            rule.apply(draft, params, context)
+
+
+def _purge_date(keep_days):
+    if keep_days is None:
+        return None
+    text = str(keep_days)
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_KEEP_DAYS:
+        raise BadRequest(detail="keep_mailbox_days must be a whole number of days")
+    days = int(text)
+    return datetime.date.today() + datetime.timedelta(days=days) if days else None
+

@@ -7,11 +7,6 @@ from .. import helpers
 from ..helpers import login, reply, session_cookie
 
 
-@pytest.fixture
-def admin_cookies(client, accounts):
-    return session_cookie(login(client, accounts.admin_mail, accounts.admin_password))
-
-
 def test_unknown_url_is_a_json_404(client):
     for path in ("/api/nope", "/", "/api/domain/example.com/nonsense/deeper"):
         result = client.simulate_get(path)

@@ -1,0 +1,157 @@
+"""Declarative parameter -> attribute rows and the codecs they use. Pure.
+
+A `Field` says: API parameter `param` is stored in LDAP attribute `attribute` (or, with
+`setting`, as the `accountSetting` value `setting:<value>`), checked and converted by `codec`.
+Adding an account field is adding a row to a kind's table in `kinds.py`.
+"""
+
+import re
+from dataclasses import dataclass
+
+from ..addresses import MAX_MAIL_LENGTH, is_email
+from ..errors import BadRequest
+
+
+class Codec:
+    """Turns a parameter's text into stored values (a list; empty means remove)."""
+
+    def encode(self, param, text):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Text(Codec):
+    max_length: int = 255
+    allow_empty: bool = True
+
+    def encode(self, param, text):
+        value = text.strip()
+        if not value and not self.allow_empty:
+            raise BadRequest(detail=f"{param} must not be empty")
+        if len(value) > self.max_length:
+            raise BadRequest(detail=f"{param} is longer than {self.max_length} characters")
+        if any(ord(c) < 32 for c in value):
+            raise BadRequest(detail=f"{param} contains control characters")
+        return [value] if value else []
+
+
+@dataclass(frozen=True)
+class Integer(Codec):
+    """A whole number in [low, high]; `-1` is allowed where iRedMail uses it ("none")."""
+
+    low: int = 0
+    high: int = 2**31 - 1
+    allow_minus_one: bool = False
+
+    def encode(self, param, text):
+        value = text.strip()
+        if not re.fullmatch(r"-?[0-9]+", value):
+            raise BadRequest(detail=f"{param} must be a whole number")
+        number = int(value)
+        if number == -1 and self.allow_minus_one:
+            return [str(number)]
+        if not self.low <= number <= self.high:
+            raise BadRequest(detail=f"{param} must be from {self.low} to {self.high}")
+        return [str(number)]
+
+
+@dataclass(frozen=True)
+class Choice(Codec):
+    """One of a fixed set of words, stored as given in `stored` (parameter word -> value)."""
+
+    stored: tuple  # ((word, stored value), ...)
+
+    def encode(self, param, text):
+        word = text.strip().lower()
+        for choice, value in self.stored:
+            if word == choice:
+                return [value] if value is not None else []
+        raise BadRequest(detail=f"{param} must be one of "
+                                f"{', '.join(choice for choice, _ in self.stored)}")
+
+
+STATUS = Choice((("active", "active"), ("disabled", "disabled")))
+YES_NO = Choice((("yes", "yes"), ("no", None)))
+
+
+@dataclass(frozen=True)
+class Language(Codec):
+    """A locale name such as `en_US` or `de`; empty removes it."""
+
+    def encode(self, param, text):
+        value = text.strip()
+        if value and not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", value):
+            raise BadRequest(detail=f"{param} must look like en_US")
+        return [value] if value else []
+
+
+@dataclass(frozen=True)
+class Email(Codec):
+    """One address, lower-cased; empty removes it when `allow_empty`."""
+
+    allow_empty: bool = True
+
+    def encode(self, param, text):
+        value = text.strip().lower()
+        if not value and self.allow_empty:
+            return []
+        if len(value) > MAX_MAIL_LENGTH or not is_email(value):
+            raise BadRequest("INVALID_MAIL", detail=f"{param}: not an e-mail address: {value}")
+        return [value]
+
+
+@dataclass(frozen=True)
+class Transport(Codec):
+    """A Postfix transport such as `dovecot`, `smtp:[host]:25` or `relay:[1.2.3.4]`."""
+
+    def encode(self, param, text):
+        value = text.strip()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*(:[A-Za-z0-9.\[\]:_/-]*)?", value or "-") \
+                or len(value) > 255:
+            raise BadRequest(detail=f"{param} is not a Postfix transport")
+        return [value]
+
+
+@dataclass(frozen=True)
+class MegabytesSetting(Codec):
+    """A size in MB kept as `<n>:MB` (e.g. accountSetting `domainQuota:2048:MB`); 0 removes
+    it, which means unlimited."""
+
+    high: int = 2**40
+
+    def encode(self, param, text):
+        number = int(Integer(0, self.high).encode(param, text)[0])
+        return [f"{number}:MB"] if number else []
+
+
+@dataclass(frozen=True)
+class RelayHost(Codec):
+    """A Postfix next hop such as `[192.0.2.2]:25`, `smtp:[mx.example.com]:587`; empty
+    removes it."""
+
+    def encode(self, param, text):
+        value = text.strip()
+        pattern = r"([a-z0-9-]+:)?(\[[A-Za-z0-9.:-]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?"
+        if value and (len(value) > 255 or not re.fullmatch(pattern, value)):
+            raise BadRequest(detail=f"{param} must look like [host]:port or smtp:[host]:port")
+        return [value] if value else []
+
+
+@dataclass(frozen=True)
+class Field:
+    """One API parameter and where it is stored."""
+
+    param: str
+    attribute: str
+    codec: Codec
+    setting: str = None        # accountSetting key, when stored there
+    on_create: bool = True     # accepted by POST
+    on_update: bool = True     # accepted by PUT
+    global_only: bool = False  # limits: a normal admin may not raise its own
+
+    def encode(self, text):
+        return self.codec.encode(self.param, text)
+
+
+# Legacy parameter names that older Pro clients still send (DESIGN.md section 2).
+LEGACY_NAMES = {"cn": "name", "preferredLanguage": "language", "mailQuota": "quota"}

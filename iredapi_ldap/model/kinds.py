@@ -1,0 +1,44 @@
+"""One table per account kind: API parameter, LDAP attribute or accountSetting key, codec.
+
+(The Mail users and Aliases issues add their kinds here.)
+"""
+
+from .fields import Field, Integer, Language, MegabytesSetting, RelayHost, Text, Transport
+
+MAX_MB = 2**30  # 1 PB in MB: far beyond any mailbox, small enough for every column
+
+# accountSetting limits use -1 for "none may be created" and 0 for "unlimited".
+_LIMIT = Integer(0, 2**31 - 1, allow_minus_one=True)
+_MEGABYTES = Integer(0, MAX_MB)
+_PASSWORD_LENGTH = Integer(0, 1024)
+
+DOMAIN_FIELDS = (
+    Field("name", "cn", Text(255)),
+    Field("language", "preferredLanguage", Language()),
+    Field("transport", "mtaTransport", Transport()),
+    Field("quota", "accountSetting", MegabytesSetting(MAX_MB), setting="domainQuota",
+          global_only=True),
+    Field("defaultQuota", "accountSetting", _MEGABYTES, setting="defaultQuota"),
+    Field("maxUserQuota", "accountSetting", _MEGABYTES, setting="maxUserQuota",
+          global_only=True),
+    Field("minPasswordLength", "accountSetting", _PASSWORD_LENGTH,
+          setting="minPasswordLength"),
+    Field("maxPasswordLength", "accountSetting", _PASSWORD_LENGTH,
+          setting="maxPasswordLength"),
+    Field("numberOfUsers", "accountSetting", _LIMIT, setting="numberOfUsers",
+          global_only=True),
+    Field("numberOfAliases", "accountSetting", _LIMIT, setting="numberOfAliases",
+          global_only=True),
+    Field("numberOfLists", "accountSetting", _LIMIT, setting="numberOfLists",
+          global_only=True),
+    Field("outboundRelay", "senderRelayHost", RelayHost(), on_create=False),
+)
+
+# Domain services, profiles and self-service preferences (API document, PUT /api/domain).
+DOMAIN_SERVICES = ("mail", "domainalias", "senderbcc", "recipientbcc", "self-service")
+DOMAIN_PROFILES = ("bcc", "relay", "catchall", "aliases", "throttle", "greylisting", "wblist",
+                   "spampolicy", "backupmx", "password_policies", "advanced")
+USER_PROFILES = ("bcc", "forwarding", "relay", "aliases", "throttle", "greylisting", "wblist",
+                 "spampolicy")
+USER_PREFERENCES = ("personal_info", "forwarding", "wblist", "quarantine", "rcvd_mails",
+                    "spampolicy")

@@ -1,0 +1,71 @@
+"""The catch-all of a domain: the `mail=@domain` entry in ou=Users whose
+`mailForwardingAddress` receives mail for unknown addresses (Postfix catchall_maps)."""
+
+from ..addresses import domain_of
+from ..directory import Change, Op, Scope, escape_filter_value
+from ..errors import BadRequest, EntryNotFound
+from ..model.fields import Email
+from .values import split_words
+
+
+class CatchAll:
+    def __init__(self, directory, layout):
+        self._directory = directory
+        self._layout = layout
+
+    def _dn(self, domain):
+        return self._layout.user_dn("@" + domain)
+
+    def targets(self, domain):
+        entry = self._directory.get(self._dn(domain), ["mailForwardingAddress"])
+        return [] if entry is None else entry.get("mailForwardingAddress")
+
+    def plan(self, domain, text, domain_draft):
+        """Check the new targets now; `write()` of the result stores them (empty: remove).
+
+        In-domain targets (the domain or its alias domains) must exist.
+        """
+        targets = [Email(allow_empty=False).encode("catchall", t)[0] for t in split_words(text)]
+        own = {domain, *(a.lower() for a in domain_draft.get("domainAliasName"))}
+        for target in targets:
+            if domain_of(target) in own and not self._address_exists(domain, target):
+                raise BadRequest("INVALID_CATCHALL",
+                                 detail=f"catch-all target {target} does not exist")
+        return _CatchAllWrite(self, domain, targets, domain_draft)
+
+    def _address_exists(self, domain, address):
+        value = escape_filter_value(address)
+        found = self._directory.search(self._layout.domain_dn(domain),
+                                       f"(|(mail={value})(shadowAddress={value}))",
+                                       Scope.SUB, ["1.1"])
+        return next(iter(found), None) is not None
+
+
+class _CatchAllWrite:
+    def __init__(self, catchall, domain, targets, domain_draft):
+        self._catchall = catchall
+        self._domain = domain
+        self._targets = targets
+        self._aliases = [a.lower() for a in domain_draft.get("domainAliasName")]
+        self._disabled = domain_draft.first("accountStatus") == "disabled"
+
+    def write(self):
+        directory, dn = self._catchall._directory, self._catchall._dn(self._domain)
+        if not self._targets:
+            try:
+                directory.delete(dn)
+            except EntryNotFound:
+                pass
+            return
+        if directory.get(dn, ["1.1"]) is not None:
+            directory.modify(dn, [Change("mailForwardingAddress", Op.REPLACE,
+                                         tuple(self._targets))])
+            return
+        attributes = {
+            "objectClass": ["inetOrgPerson", "mailUser"], "mail": ["@" + self._domain],
+            "uid": ["catch-all"], "cn": ["catch-all"], "sn": ["catch-all"],
+            "accountStatus": ["active"], "mailForwardingAddress": self._targets,
+            "shadowAddress": ["@" + alias for alias in self._aliases]}
+        if self._disabled:
+            attributes["domainStatus"] = ["disabled"]
+        directory.add(dn, attributes)

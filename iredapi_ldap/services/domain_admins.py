@@ -1,0 +1,80 @@
+"""The admins of a domain: its `domainAdmin` values (DESIGN.md section 3).
+
+A mail user made a domain's admin also gets `enabledService: domainadmin`, so it can log in;
+it loses that when it administers no domain any more. A normal admin may only promote mail
+users of the domains it manages.
+"""
+
+from ..addresses import domain_of, is_email
+from ..directory import Change, Op, Scope, escape_filter_value
+from ..errors import BadRequest, NotFound
+from .access import require_domain
+from .domains import parse_domain
+from .values import split_words
+
+PARAMS = ("addAdmin", "removeAdmin", "removeAllAdmins")
+
+
+class DomainAdmins:
+    def __init__(self, directory, layout):
+        self._directory = directory
+        self._layout = layout
+
+    def list(self, caller, domain):
+        domain = parse_domain(domain)
+        entry = require_domain(self._directory, self._layout, caller, domain)
+        return sorted(a.lower() for a in entry.get("domainAdmin"))
+
+    def update(self, caller, domain, params):
+        domain = parse_domain(domain)
+        unknown = sorted(set(params) - set(PARAMS))
+        if unknown:
+            raise BadRequest("UNKNOWN_PARAMETER",
+                             detail="unknown parameter(s): " + ", ".join(unknown))
+        if not params:
+            raise BadRequest("MISSING_PARAMETER", detail="give addAdmin, removeAdmin or "
+                                                         "removeAllAdmins")
+        entry = require_domain(self._directory, self._layout, caller, domain)
+        current = [a.lower() for a in entry.get("domainAdmin")]
+        add = [self._admin_account(caller, a) for a in split_words(params.get("addAdmin"))]
+        remove = (current if "removeAllAdmins" in params
+                  else split_words(params.get("removeAdmin")))
+        wanted = [a for a in current if a not in remove] + [a for a in add if a not in current]
+        self._directory.modify(self._layout.domain_dn(domain),
+                               [Change("domainAdmin", Op.REPLACE, tuple(wanted))])
+        for mail in add:
+            self._set_admin_service(mail, True)
+        for mail in set(current) - set(wanted):
+            self._set_admin_service(mail, self._still_admin(mail))
+
+    def _admin_account(self, caller, mail):
+        """Check `mail` can be an admin: a standalone admin, or a mail user; for a normal
+        admin, only mail users of its own domains."""
+        if not is_email(mail):
+            raise BadRequest("INVALID_MAIL", detail=f"not an e-mail address: {mail}")
+        if self._directory.get(self._layout.admin_dn(mail), ["1.1"]) is not None \
+                and caller.is_global_admin:
+            return mail
+        if not caller.is_global_admin:
+            require_domain(self._directory, self._layout, caller, domain_of(mail))
+        if self._directory.get(self._layout.user_dn(mail), ["1.1"]) is None:
+            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no admin or mail user {mail}")
+        return mail
+
+    def _still_admin(self, mail):
+        found = self._directory.search(
+            self._layout.basedn,
+            f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(mail)}))",
+            Scope.ONE, ["1.1"])
+        return next(iter(found), None) is not None
+
+    def _set_admin_service(self, mail, on):
+        """Give or take `enabledService: domainadmin` on a mail user (not on standalone
+        admins, which are admins by their object class)."""
+        dn = self._layout.user_dn(mail)
+        entry = self._directory.get(dn, ["enabledService"])
+        if entry is None or entry.has_value("enabledService", "domainadmin") == on:
+            return
+        op = Op.ADD if on else Op.DELETE
+        self._directory.modify(dn, [Change("enabledService", op, ("domainadmin",))])
+

@@ -1,0 +1,134 @@
+"""Domain parameters that change more than one attribute, each a small rule on the draft.
+
+`DOMAIN_RULES` lists them; the service applies every rule whose parameters are present. The
+plain one-attribute parameters are rows of `model.kinds.DOMAIN_FIELDS`.
+"""
+
+import ipaddress
+import re
+
+from ..addresses import is_domain
+from ..errors import BadRequest, PermissionDenied
+from ..model.fields import Email
+from ..model.kinds import DOMAIN_PROFILES, DOMAIN_SERVICES, USER_PREFERENCES, USER_PROFILES
+from .values import split_words
+
+
+class Bcc:
+    """`senderBcc`/`recipientBcc`: the BCC address and the service that switches it on."""
+
+    def __init__(self, param, attribute, service):
+        self.params = (param,)
+        self._param, self._attribute, self._service = param, attribute, service
+
+    def apply(self, draft, params, context):
+        address = Email().encode(self._param, params[self._param])
+        draft.set(self._attribute, address)
+        if address:
+            draft.add("enabledService", self._service)
+        else:
+            draft.remove("enabledService", self._service)
+
+
+class Services:
+    """`services` (the whole set), or `addService`/`removeService`, or `removeAllServices`."""
+
+    params = ("services", "addService", "removeService", "removeAllServices")
+
+    def apply(self, draft, params, context):
+        given = [p for p in self.params if p in params]
+        if len(given) > 1 and ("services" in given or "removeAllServices" in given):
+            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+        names = {p: split_words(params[p]) for p in given if p != "removeAllServices"}
+        for name in (n for values in names.values() for n in values):
+            if name not in DOMAIN_SERVICES:
+                raise BadRequest(detail=f"unknown domain service {name} "
+                                        f"(one of {', '.join(DOMAIN_SERVICES)})")
+        if "removeAllServices" in params:
+            draft.set("enabledService", [])
+        elif "services" in params:
+            draft.set("enabledService", names["services"])
+        else:
+            draft.add("enabledService", *names.get("addService", []))
+            draft.remove("enabledService", *names.get("removeService", []))
+
+
+class BackupMx:
+    """`is_backupmx` with `primarymx`: relay the domain's mail to its primary MX."""
+
+    params = ("is_backupmx", "primarymx")
+
+    def apply(self, draft, params, context):
+        if "transport" in params:
+            raise BadRequest("CONFLICTING_PARAMETERS",
+                             detail="is_backupmx/primarymx conflict with transport")
+        if not context.is_global_admin:
+            raise PermissionDenied(detail="only global admins may make a domain a backup MX")
+        flag = params.get("is_backupmx", "").strip().lower()
+        if flag == "yes":
+            if not params.get("primarymx", "").strip():
+                raise BadRequest("MISSING_PARAMETER", detail="is_backupmx=yes needs primarymx")
+            draft.set("domainBackupMX", ["yes"])
+            draft.set("mtaTransport", ["relay:" + next_hop(params["primarymx"])])
+        elif flag == "no":
+            if "primarymx" in params:
+                raise BadRequest("CONFLICTING_PARAMETERS",
+                                 detail="primarymx is only for is_backupmx=yes")
+            draft.set("domainBackupMX", [])
+            draft.set("mtaTransport", [context.default_transport])
+        else:
+            raise BadRequest(detail="is_backupmx must be yes or no, and primarymx needs it")
+
+
+class Profiles:
+    """enable/disable of domain profiles, user profiles and user preferences."""
+
+    def __init__(self, suffix, setting, allowed):
+        self.params = (f"disable{suffix}", f"enable{suffix}")
+        self._setting, self._allowed = setting, allowed
+
+    def apply(self, draft, params, context):
+        disable, enable = (split_words(params.get(p, "")) for p in self.params)
+        for name in disable + enable:
+            if name not in self._allowed:
+                raise BadRequest(detail=f"unknown name {name} (one of "
+                                        f"{', '.join(self._allowed)})")
+        if set(disable) & set(enable):
+            raise BadRequest("CONFLICTING_PARAMETERS",
+                             detail=" and ".join(self.params) + " name the same item")
+        current = draft.settings().get(self._setting, [])
+        kept = [name for name in current if name not in enable]
+        draft.set_setting(self._setting, kept + [n for n in disable if n not in kept])
+
+
+DOMAIN_RULES = (
+    Bcc("senderBcc", "domainSenderBccAddress", "senderbcc"),
+    Bcc("recipientBcc", "domainRecipientBccAddress", "recipientbcc"),
+    Services(),
+    BackupMx(),
+    Profiles("DomainProfile", "disabledDomainProfile", DOMAIN_PROFILES),
+    Profiles("UserProfile", "disabledUserProfile", USER_PROFILES),
+    Profiles("UserPreference", "disabledUserPreference", USER_PREFERENCES),
+)
+
+
+def next_hop(text):
+    """`host`, `host:port`, `[host]` or `[host]:port` as Postfix's `[host]:port` form."""
+    value = text.strip().lower()
+    match = re.fullmatch(r"\[([^\]]+)\](?::([0-9]{1,5}))?|([^:\[\]]+)(?::([0-9]{1,5}))?", value)
+    if not match:
+        raise BadRequest(detail="primarymx must be a host name or IP address, with an "
+                                "optional :port")
+    host = match.group(1) or match.group(3)
+    port = match.group(2) or match.group(4)
+    if not (is_domain(host) or _is_ip(host)) or (port and not 0 < int(port) < 65536):
+        raise BadRequest(detail=f"primarymx: not a host name or IP address: {host}")
+    return f"[{host}]" + (f":{port}" if port else "")
+
+
+def _is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,87 @@
+"""Changes that touch every account of a domain (DESIGN.md section 6).
+
+Each streams the accounts from a paged search, is idempotent (its filter skips what is done,
+so repeating the request finishes an interrupted one), and reports how many entries it
+changed and which it could not.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from ..directory import Change, Op, Scope, escape_filter_value
+from ..errors import ApiError, DirectoryUnavailable
+
+log = logging.getLogger(__name__)
+
+# Every kind of entry that carries `domainStatus` (facts file, section 3.1).
+ACCOUNTS = ("(|(objectClass=mailUser)(objectClass=mailList)(objectClass=mailAlias)"
+            "(objectClass=mailExternalUser))")
+# Entries with an address of the domain (users and the catch-all, aliases, lists).
+ADDRESSED = "(|(objectClass=mailUser)(objectClass=mailList)(objectClass=mailAlias))"
+
+
+@dataclass
+class BulkResult:
+    changed: int = 0
+    failed: list = field(default_factory=list)
+
+    def merge(self, other):
+        self.changed += other.changed
+        self.failed.extend(other.failed)
+        return self
+
+    def as_data(self):
+        return {"changed": self.changed, "failed": self.failed}
+
+
+def _each(directory, base, search_filter, attributes, change_for):
+    """Apply `change_for(entry)` (a list of Changes, or None) to every matching entry."""
+    result = BulkResult()
+    for entry in directory.search(base, search_filter, Scope.SUB, attributes):
+        changes = change_for(entry)
+        if not changes:
+            continue
+        try:
+            directory.modify(entry.dn, changes)
+            result.changed += 1
+        except DirectoryUnavailable:
+            raise
+        except ApiError as exc:
+            log.warning("domain-wide change failed on %s: %s", entry.dn, exc)
+            result.failed.append({"dn": entry.dn, "_msg": exc.code})
+    return result
+
+
+def set_accounts_status(directory, layout, domain, disabled):
+    """Add (or remove) `domainStatus: disabled` on every account under the domain."""
+    if disabled:
+        wanted = f"(&{ACCOUNTS}(!(domainStatus=disabled)))"
+        change = [Change("domainStatus", Op.REPLACE, ("disabled",))]
+    else:
+        wanted = f"(&{ACCOUNTS}(domainStatus=disabled))"
+        change = [Change("domainStatus", Op.DELETE)]
+    return _each(directory, layout.domain_dn(domain), wanted, ["1.1"], lambda entry: change)
+
+
+def add_alias_domain_addresses(directory, layout, domain, alias):
+    """Give every address of the domain its twin in alias domain `alias` (shadowAddress)."""
+    def change_for(entry):
+        twins = [_twin(mail, alias) for mail in entry.get("mail") if mail.endswith("@" + domain)]
+        missing = [t for t in twins if not entry.has_value("shadowAddress", t)]
+        return [Change("shadowAddress", Op.ADD, tuple(missing))] if missing else None
+    search = f"(&{ADDRESSED}(mail=*@{escape_filter_value(domain)}))"
+    return _each(directory, layout.domain_dn(domain), search, ["mail", "shadowAddress"],
+                 change_for)
+
+
+def remove_alias_domain_addresses(directory, layout, domain, alias):
+    """Remove every address in alias domain `alias` from the accounts of the domain."""
+    def change_for(entry):
+        gone = [a for a in entry.get("shadowAddress") if a.lower().endswith("@" + alias)]
+        return [Change("shadowAddress", Op.DELETE, tuple(gone))] if gone else None
+    search = f"(&{ADDRESSED}(shadowAddress=*@{escape_filter_value(alias)}))"
+    return _each(directory, layout.domain_dn(domain), search, ["shadowAddress"], change_for)
+
+
+def _twin(mail, alias):
+    return mail.rsplit("@", 1)[0] + "@" + alias

@@ -1,0 +1,77 @@
+"""The lookups Postfix and Dovecot make in an iRedMail directory (facts file, section 5b),
+run as `cn=vmail`, read-only, as the daemons bind. They are the oracle: an account is right
+only when these find (or stop finding) it."""
+
+from iredapi_ldap.directory import Ldap3Directory, Scope, escape_filter_value
+
+ACTIVE = "(accountStatus=active)(!(domainStatus=disabled))"
+# name -> (scope, base template, filter template, result attribute); %s address, %d domain
+LOOKUPS = {
+    "virtual_mailbox_domains": (
+        Scope.ONE, "{base}",
+        "(&(objectClass=mailDomain)(|(domainName=%s)(&(enabledService=domainalias)"
+        "(domainAliasName=%s)))(!(domainBackupMX=yes))(accountStatus=active)"
+        "(enabledService=mail))", "domainName"),
+    "virtual_mailbox_maps": (
+        Scope.SUB, "{base}",
+        "(&(objectClass=mailUser)(|(mail=%s)(shadowAddress=%s))" + ACTIVE +
+        "(enabledService=mail)(enabledService=deliver))", "homeDirectory"),
+    "virtual_alias_maps": (
+        Scope.SUB, "{base}",
+        "(&(|(mail=%s)(shadowAddress=%s))" + ACTIVE + "(enabledService=mail)"
+        "(enabledService=deliver)(|(objectClass=mailAlias)(&(objectClass=mailUser)"
+        "(enabledService=forward))))", "mailForwardingAddress"),
+    "catchall_maps": (
+        Scope.SUB, "{base}",
+        "(&(objectClass=mailUser)" + ACTIVE + "(|(mail=%s)(shadowAddress=%s)))",
+        "mailForwardingAddress"),
+    "sender_bcc_maps_domain": (
+        Scope.ONE, "{base}",
+        "(&(objectClass=mailDomain)(|(domainName=%d)(domainAliasName=%d))"
+        "(accountStatus=active)(enabledService=mail)(enabledService=senderbcc))",
+        "domainSenderBccAddress"),
+    "recipient_bcc_maps_domain": (
+        Scope.ONE, "{base}",
+        "(&(objectClass=mailDomain)(|(domainName=%d)(domainAliasName=%d))"
+        "(accountStatus=active)(enabledService=mail)(enabledService=recipientbcc))",
+        "domainRecipientBccAddress"),
+    "sender_dependent_relayhost_maps_domain": (
+        Scope.ONE, "{base}",
+        "(&(objectClass=mailDomain)(accountStatus=active)(enabledService=mail)"
+        "(|(domainName=%d)(domainAliasName=%d)))", "senderRelayHost"),
+    "transport_maps_domain": (
+        Scope.ONE, "{base}",
+        "(&(objectClass=mailDomain)(accountStatus=active)(enabledService=mail)"
+        "(|(domainName=%s)(domainAliasName=%s)))", "mtaTransport"),
+    "relay_domains": (
+        Scope.ONE, "{base}",
+        "(&(objectClass=mailDomain)(|(domainName=%s)(&(enabledService=domainalias)"
+        "(domainAliasName=%s)))(domainBackupMX=yes)(accountStatus=active)"
+        "(enabledService=mail))", "domainName"),
+}
+DOVECOT = ("(&(objectClass=mailUser)" + ACTIVE + "(enabledService=mail)"
+           "(enabledService=%Ls%Lc)(|(mail=%u)(&(enabledService=shadowaddress)"
+           "(shadowAddress=%u))))")
+
+
+class MailStack:
+    def __init__(self, slapd):
+        acc = slapd.accounts
+        self._base = acc.domains_dn
+        self._ldap = Ldap3Directory((slapd.ldap_uri,), acc.vmail_dn, acc.vmail_password)
+
+    def lookup(self, table, key):
+        """The sorted result values Postfix would get for `key` from `table`."""
+        scope, base, template, attribute = LOOKUPS[table]
+        domain = key.rsplit("@", 1)[-1]
+        search_filter = (template.replace("%s", escape_filter_value(key))
+                         .replace("%d", escape_filter_value(domain)))
+        found = self._ldap.search(base.format(base=self._base), search_filter, scope,
+                                  [attribute])
+        return sorted(value for entry in found for value in entry.get(attribute))
+
+    def dovecot_finds(self, user, service="imap"):
+        """Whether Dovecot's passdb/userdb lookup finds `user` for `service`."""
+        search_filter = (DOVECOT.replace("%Ls%Lc", escape_filter_value(service))
+                         .replace("%u", escape_filter_value(user)))
+        return bool(list(self._ldap.search(self._base, search_filter, Scope.SUB, ["mail"])))
