@@ -7,6 +7,7 @@ import falcon
 
 from . import directory as directory_module
 from .config import ensure_secret_key, load_settings
+from .http.admins import Admin, VerifyAdminPassword
 from .http.auth import Login, Logout
 from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
@@ -21,6 +22,7 @@ from .http.policies import (
 )
 from .layout import Layout
 from .policy.store import SqlPolicyStore, prepare_embedded_databases
+from .services.admins import AdminService
 from .services.auth import AuthService
 from .services.domain_admins import DomainAdmins as DomainAdminService
 from .services.domains import DomainService
@@ -61,6 +63,9 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", Domain(domains))
     app.add_route("/api/domain/admins/{domain}",
                   DomainAdmins(DomainAdminService(directory, layout)))
+    admins = AdminService(directory, layout, settings)
+    app.add_route("/api/admin/{mail}", Admin(admins))
+    app.add_route("/api/verify_password/admin/{mail}", VerifyAdminPassword(admins))
     _add_policy_routes(app, PolicyService(directory, layout, policy))
     return app
 

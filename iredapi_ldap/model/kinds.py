@@ -3,7 +3,16 @@
 (The Mail users and Aliases issues add their kinds here.)
 """
 
-from .fields import Field, Integer, Language, MegabytesSetting, RelayHost, Text, Transport
+from .fields import (
+    STATUS,
+    Field,
+    Integer,
+    Language,
+    MegabytesSetting,
+    RelayHost,
+    Text,
+    Transport,
+)
 
 MAX_MB = 2**30  # 1 PB in MB: far beyond any mailbox, small enough for every column
 
@@ -42,3 +51,22 @@ USER_PROFILES = ("bcc", "forwarding", "relay", "aliases", "throttle", "greylisti
                  "spampolicy")
 USER_PREFERENCES = ("personal_info", "forwarding", "wblist", "quarantine", "rcvd_mails",
                     "spampolicy")
+
+# Standalone admins (`mailAdmin` under LDAP_ADMIN_BASEDN). The per-admin creation limits are
+# accountSetting values; `maxQuota`/`quotaUnit`, `password`, `isGlobalAdmin` and the two
+# privilege switches are rules in services/admins.py.
+ADMIN_FIELDS = (
+    Field("name", "cn", Text(255)),
+    Field("accountStatus", "accountStatus", STATUS),
+    Field("language", "preferredLanguage", Language()),
+    Field("maxUsers", "accountSetting", Integer(0), setting="create_max_users"),
+    Field("maxAliases", "accountSetting", Integer(0), setting="create_max_aliases"),
+    Field("maxLists", "accountSetting", Integer(0), setting="create_max_lists"),
+)
+# Settings that only mean something for a normal admin; isGlobalAdmin=yes discards them.
+ADMIN_LIMIT_SETTINGS = ("create_new_domains", "create_max_domains", "create_max_quota",
+                        "create_quota_unit", "create_max_users", "create_max_aliases",
+                        "create_max_lists")
+# API switch -> disabledService value that withholds the privilege (facts file, 3.6).
+ADMIN_PRIVILEGES = {"disableViewingMailLog": "view_mail_log",
+                    "disableManagingQuarantinedMails": "manage_quarantined_mails"}

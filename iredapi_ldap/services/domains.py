@@ -86,7 +86,6 @@ class DomainService:
         _only(params, CREATE_PARAMS)
         if not params.get("name", "").strip():
             raise BadRequest("MISSING_PARAMETER", detail="name is required")
-        self._limits.check_can_create_domain(caller)
         self._refuse_taken(domain)
         draft = EntryDraft({
             "objectClass": ["mailDomain"], "domainName": [domain],
@@ -97,10 +96,9 @@ class DomainService:
                      is_global_admin=caller.is_global_admin)
         _apply_rules(draft, params, _Context(caller, self._settings))
         if not caller.is_global_admin:
-            draft.add("domainAdmin", caller.mail)
-        self._add_tree(domain, draft.attributes())
-        if not caller.is_global_admin:
-            self._limits.confirm_domain_created(caller, domain, self._remove_tree)
+            draft.add("domainAdmin", caller.mail)  # a normal admin manages what it creates
+        self._limits.create_domain(caller, lambda: self._add_tree(domain, draft.attributes()),
+                                   lambda: self._remove_tree(domain))
 
     def _refuse_taken(self, domain):
         """ALREADY_EXISTS when the name is a domain or another domain's alias domain."""

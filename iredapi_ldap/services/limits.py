@@ -1,49 +1,61 @@
 """The creation limits of normal admins (accountSetting `create_*` on the admin's entry)."""
 
+import random
+import time
+
 from ..directory import Scope, escape_filter_value
 from ..errors import LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
 
+CREATE_ATTEMPTS = 3
+
 
 class AdminLimits:
-    def __init__(self, directory, layout):
+    def __init__(self, directory, layout, sleep=time.sleep):
         self._directory = directory
         self._layout = layout
+        self._sleep = sleep
 
     def _settings(self, caller):
         entry = self._directory.get(caller.dn, ["accountSetting"])
         return EntryDraft.of(entry).settings()
 
-    def _max_domains(self, caller):
-        value = str(self._settings(caller).get("create_max_domains", "0"))
-        return int(value) if value.lstrip("-").isdigit() and value.isascii() else 0
+    def create_domain(self, caller, create, rollback):
+        """Run `create()` for a new domain, within the caller's create_max_domains.
 
-    def check_can_create_domain(self, caller):
-        """A normal admin needs `create_new_domains:yes`, and room under create_max_domains."""
+        A normal admin needs `create_new_domains:yes`. The limit holds under concurrency:
+        after creating, the managed domains are counted again, and a create that went past
+        the limit is rolled back (`rollback()`) and tried again after a random pause, so
+        racing requests never leave more than the limit (at worst, fewer succeed).
+        """
         if caller.is_global_admin:
+            create()
             return
-        if str(self._settings(caller).get("create_new_domains", "")).lower() != "yes":
+        settings = self._settings(caller)
+        if str(settings.get("create_new_domains", "")).lower() != "yes":
             raise PermissionDenied(detail="this admin may not create domains")
-        limit = self._max_domains(caller)
-        if limit > 0 and len(self._managed(caller)) >= limit:
-            raise LimitExceeded(detail=f"this admin may create at most {limit} domains")
-
-    def confirm_domain_created(self, caller, domain, rollback):
-        """After the create: if racing requests went past create_max_domains, the domains
-        beyond the limit, in creation order, are removed again. Every racer sees the same
-        order (createTimestamp, then entryUUID), so exactly the first `limit` stay."""
-        limit = self._max_domains(caller)
+        limit = _number(settings.get("create_max_domains"))
         if limit <= 0:
+            create()
             return
-        ordered = sorted(self._managed(caller, ["createTimestamp", "entryUUID"]),
-                         key=lambda e: (e.first("createTimestamp", ""), e.first("entryUUID", "")))
-        names = [str(e.first("domainName", "")).lower() for e in ordered]
-        if domain in names and names.index(domain) >= limit:
-            rollback(domain)
-            raise LimitExceeded(detail=f"this admin may create at most {limit} domains")
+        for attempt in range(CREATE_ATTEMPTS):
+            if self._managed_count(caller) >= limit:
+                break
+            create()
+            if self._managed_count(caller) <= limit:
+                return
+            rollback()
+            self._sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise LimitExceeded(detail=f"this admin may create at most {limit} domains")
 
-    def _managed(self, caller, extra=()):
-        return list(self._directory.search(
+    def _managed_count(self, caller):
+        found = self._directory.search(
             self._layout.basedn,
             f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(caller.mail)}))",
-            Scope.ONE, ["domainName", *extra]))
+            Scope.ONE, ["1.1"])
+        return sum(1 for _ in found)
+
+
+def _number(value):
+    text = str(value or "0")
+    return int(text) if text.isascii() and text.lstrip("-").isdigit() else 0

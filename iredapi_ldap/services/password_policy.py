@@ -1,0 +1,44 @@
+"""Password rules: global settings (MIN/MAX_PASSWD_LENGTH, PASSWORD_HAS_*) and, for mail
+users, the domain's own lengths. Codes as iRedAdmin's `verify_new_password` returns them,
+comma-joined when several rules fail (facts file, section 4)."""
+
+from ..errors import BadRequest
+
+# iRedAdmin's PASSWORD_SPECIAL_CHARACTERS (libs/default_settings.py).
+SPECIAL_CHARACTERS = "#$%&*+-,.:;!=<>'\"?@[]/(){}_`~"
+
+
+def check_new_password(password, settings, min_length=None, max_length=None):
+    """Raise BadRequest with the PW_* code(s) the password breaks.
+
+    `min_length`/`max_length` (a domain's own) replace the global lengths when given.
+    """
+    if not password:
+        raise BadRequest("PW_EMPTY", detail="the password is empty")
+    if not password.isascii():
+        raise BadRequest("PW_NON_ASCII", detail="the password has non-ASCII characters")
+    low = min_length if min_length else settings.min_passwd_length
+    high = max_length if max_length else settings.max_passwd_length
+    broken = [code for code, failed in (
+        ("PW_SHORTER_THAN_MIN_LENGTH", len(password) < low),
+        ("PW_GREATER_THAN_MAX_LENGTH", bool(high) and len(password) > high),
+        ("PW_NO_LETTER", settings.password_has_letter
+         and not any(c.isalpha() for c in password)),
+        ("PW_NO_UPPERCASE", settings.password_has_uppercase
+         and not any(c.isupper() for c in password)),
+        ("PW_NO_DIGIT_NUMBER", settings.password_has_number
+         and not any(c.isdigit() for c in password)),
+        ("PW_NO_SPECIAL_CHAR", settings.password_has_special_char
+         and not any(c in SPECIAL_CHARACTERS for c in password)),
+    ) if failed]
+    if broken:
+        raise BadRequest(",".join(broken), detail=_describe(broken, low, high))
+
+
+def _describe(codes, low, high):
+    words = {"PW_SHORTER_THAN_MIN_LENGTH": f"is shorter than {low} characters",
+             "PW_GREATER_THAN_MAX_LENGTH": f"is longer than {high} characters",
+             "PW_NO_LETTER": "has no letter", "PW_NO_UPPERCASE": "has no upper-case letter",
+             "PW_NO_DIGIT_NUMBER": "has no digit",
+             "PW_NO_SPECIAL_CHAR": "has no special character"}
+    return "the password " + ", ".join(words[c] for c in codes)
