@@ -82,8 +82,9 @@ class Directory(Protocol):
         """Apply `changes` atomically. With `assertion` (an LDAP filter, RFC 4528), only if
         the entry matches it; otherwise `errors.ConcurrentUpdate`."""
 
-    def delete(self, dn: str, subtree: bool = False) -> None:
-        """Remove an entry, or with `subtree` the entry and everything below it."""
+    def delete(self, dn: str, subtree: bool = False) -> int:
+        """Remove an entry, or with `subtree` the entry and everything below it; returns
+        how many entries were removed."""
 
     def rename(self, dn: str, new_rdn: str, new_superior: Optional[str] = None) -> str:
         """Modify DN; returns the new DN."""

@@ -209,17 +209,20 @@ class Ldap3Directory:
     def delete(self, dn, subtree=False):
         if not subtree:
             self._run(lambda conn: conn.delete(dn))
-            return
+            return 1
         try:
             below = [entry.dn for entry in self.search(dn, "(objectClass=*)", Scope.SUB, ["1.1"])]
         except errors.EntryNotFound:
-            return
+            return 0
+        removed = 0
         # Children before parents: deeper DNs have more RDNs.
         for child in sorted(below, key=lambda d: len(parse_dn(d)), reverse=True):
             try:
                 self._run(lambda conn, child=child: conn.delete(child))
+                removed += 1
             except errors.EntryNotFound:
                 continue  # removed meanwhile: the subtree delete stays idempotent
+        return removed
 
     def rename(self, dn, new_rdn, new_superior=None):
         self._run(lambda conn: conn.modify_dn(dn, new_rdn, new_superior=new_superior))

@@ -41,8 +41,8 @@ class Domain:
 
     def on_delete(self, req, resp, domain, days=None):
         read_params(req).only()
-        self._domains.delete(req.context.caller, domain, keep_days=days)
-        ok(resp)
+        result = self._domains.delete(req.context.caller, domain, keep_days=days)
+        ok(resp, result.as_data())
 
 
 class DomainAdmins:

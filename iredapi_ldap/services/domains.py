@@ -202,7 +202,8 @@ class DomainService:
 
     def delete(self, caller, domain, keep_days=None):
         """Remove the domain and everything below it, recording every user's mailbox in
-        iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never)."""
+        iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never).
+        Returns how many entries were removed."""
         domain = parse_domain(domain)
         purge = _purge_date(keep_days)
         require_domain(self._directory, self._layout, caller, domain)
@@ -214,7 +215,8 @@ class DomainService:
              "maildir": u.first("homeDirectory", ""), "admin": caller.mail,
              "delete_date": purge} for u in users)
         self._forget_admins_of(domain)
-        self._directory.delete(self._layout.domain_dn(domain), subtree=True)
+        removed = self._directory.delete(self._layout.domain_dn(domain), subtree=True)
+        return domainwide.BulkResult(changed=removed)
 
     def _forget_admins_of(self, domain):
         """Remove the domain's addresses from other domains' domainAdmin."""

@@ -124,9 +124,12 @@ def test_update_plain_fields_and_only_those(client, admin_cookies, domain):
                      maxPasswordLength="40", disableDomainProfile="bcc,relay",
                      disableUserProfile="forwarding", disableUserPreference="wblist")) == (
         200, True, None)
-    put(client, admin_cookies, domain, enableDomainProfile="relay", quota="100")
+    put(client, admin_cookies, domain, enableDomainProfile="relay", quota="100",
+        language="it_IT", transport="lmtp:unix:private/dovecot-lmtp")
     data = profile(client, admin_cookies, domain)
     assert data["cn"] == "New Name"
+    assert data["preferredLanguage"] == "it_IT"
+    assert data["mtaTransport"] == "lmtp:unix:private/dovecot-lmtp"
     settings = data["accountSetting"]
     assert settings["minPasswordLength"] == 10 and settings["maxPasswordLength"] == 40
     assert settings["disabledDomainProfile"] == ["bcc"]
@@ -288,6 +291,7 @@ def test_delete_records_mailboxes(make_client, store, accounts, directory, layou
     result = client.simulate_delete(f"/api/domain/{name}/keep_mailbox_days/30",
                                     cookies=cookies)
     assert reply(result) == (200, True, None)
+    assert result.json["_data"] == {"changed": 7, "failed": []}  # domain, 4 ou, 2 users
     assert directory.get(layout.domain_dn(name)) is None
     assert mailstack.lookup("virtual_mailbox_domains", name) == []
     rows = [r for r in store.deleted_mailboxes() if r["domain"] == name]
