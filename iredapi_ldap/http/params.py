@@ -9,6 +9,7 @@ import json
 from urllib.parse import parse_qsl
 
 from ..errors import BadRequest, PayloadTooLarge
+from ..services.values import refuse_unknown
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -18,10 +19,7 @@ class Params(dict):
 
     def only(self, *allowed):
         """Raise UNKNOWN_PARAMETER naming every parameter not in `allowed`."""
-        unknown = sorted(set(self) - set(allowed))
-        if unknown:
-            raise BadRequest("UNKNOWN_PARAMETER",
-                             detail="unknown parameter(s): " + ", ".join(unknown))
+        refuse_unknown(self, allowed)
         return self
 
 

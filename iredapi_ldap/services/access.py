@@ -13,11 +13,18 @@ def require_global_admin(caller):
 def managed_domains(directory, layout, caller):
     """Names of the domains the caller manages (all domains for a global admin), sorted."""
     if caller.is_global_admin:
-        search_filter = "(objectClass=mailDomain)"
-    else:
-        search_filter = (f"(&(objectClass=mailDomain)"
-                         f"(domainAdmin={escape_filter_value(caller.mail)}))")
-    entries = directory.search(layout.basedn, search_filter, Scope.ONE, ["domainName"])
+        entries = directory.search(layout.basedn, "(objectClass=mailDomain)", Scope.ONE,
+                                   ["domainName"])
+        return sorted(str(e.first("domainName", "")).lower() for e in entries)
+    return domains_administered_by(directory, layout, caller.mail)
+
+
+def domains_administered_by(directory, layout, mail):
+    """Names of the domains whose `domainAdmin` lists `mail`, sorted."""
+    entries = directory.search(
+        layout.basedn,
+        f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(mail)}))",
+        Scope.ONE, ["domainName"])
     return sorted(str(e.first("domainName", "")).lower() for e in entries)
 
 

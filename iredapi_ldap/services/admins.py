@@ -11,8 +11,9 @@ from ..model.fields import YES_NO, Integer
 from ..model.kinds import ADMIN_FIELDS, ADMIN_LIMIT_SETTINGS, ADMIN_PRIVILEGES
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
-from .access import require_global_admin
+from .access import domains_administered_by, require_global_admin
 from .password_policy import check_new_password
+from .values import refuse_unknown
 
 QUOTA_UNITS = ("TB", "GB", "MB")
 RULE_PARAMS = ("password", "isGlobalAdmin", "maxDomains", "maxQuota", "quotaUnit",
@@ -41,11 +42,7 @@ class AdminService:
         return data
 
     def managed_domains(self, mail):
-        found = self._directory.search(
-            self._layout.basedn,
-            f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(mail)}))",
-            Scope.ONE, ["domainName"])
-        return sorted(str(e.first("domainName")).lower() for e in found)
+        return domains_administered_by(self._directory, self._layout, mail)
 
     def _entry(self, mail):
         entry = self._directory.get(self._layout.admin_dn(mail))
@@ -144,7 +141,5 @@ def _apply_quota(draft, params):
 
 def _known(params):
     params = canonical_params(params)
-    unknown = sorted(set(params) - PARAMS)
-    if unknown:
-        raise BadRequest("UNKNOWN_PARAMETER", detail="unknown parameter(s): " + ", ".join(unknown))
+    refuse_unknown(params, PARAMS)
     return params

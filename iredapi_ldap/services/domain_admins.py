@@ -6,11 +6,11 @@ users of the domains it manages.
 """
 
 from ..addresses import domain_of, is_email
-from ..directory import Change, Op, Scope, escape_filter_value
+from ..directory import Change, Op
 from ..errors import BadRequest, NotFound
-from .access import require_domain
+from .access import domains_administered_by, require_domain
 from .domains import parse_domain
-from .values import split_words
+from .values import refuse_unknown, split_words
 
 PARAMS = ("addAdmin", "removeAdmin", "removeAllAdmins")
 
@@ -27,10 +27,7 @@ class DomainAdmins:
 
     def update(self, caller, domain, params):
         domain = parse_domain(domain)
-        unknown = sorted(set(params) - set(PARAMS))
-        if unknown:
-            raise BadRequest("UNKNOWN_PARAMETER",
-                             detail="unknown parameter(s): " + ", ".join(unknown))
+        refuse_unknown(params, PARAMS)
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="give addAdmin, removeAdmin or "
                                                          "removeAllAdmins")
@@ -62,11 +59,7 @@ class DomainAdmins:
         return mail
 
     def _still_admin(self, mail):
-        found = self._directory.search(
-            self._layout.basedn,
-            f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(mail)}))",
-            Scope.ONE, ["1.1"])
-        return next(iter(found), None) is not None
+        return bool(domains_administered_by(self._directory, self._layout, mail))
 
     def _set_admin_service(self, mail, on):
         """Give or take `enabledService: domainadmin` on a mail user (not on standalone

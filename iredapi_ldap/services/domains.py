@@ -15,7 +15,7 @@ from . import counters, domainwide
 from .access import require_domain
 from .catchall import CatchAll
 from .domain_params import DOMAIN_RULES
-from .values import split_words
+from .values import refuse_unknown, split_words
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class DomainService:
     def create(self, caller, domain, params):
         domain = parse_domain(domain)
         params = canonical_params(params)
-        _only(params, CREATE_PARAMS)
+        refuse_unknown(params, CREATE_PARAMS)
         if not params.get("name", "").strip():
             raise BadRequest("MISSING_PARAMETER", detail="name is required")
         self._refuse_taken(domain)
@@ -137,7 +137,7 @@ class DomainService:
         """Apply the given parameters; returns the domain-wide result, or None."""
         domain = parse_domain(domain)
         params = canonical_params(params)
-        _only(params, UPDATE_PARAMS)
+        refuse_unknown(params, UPDATE_PARAMS)
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
         entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
@@ -230,12 +230,6 @@ class DomainService:
                 self._directory.modify(entry.dn, [Change("domainAdmin", Op.DELETE, gone)])
             except EntryNotFound:
                 continue
-
-
-def _only(params, allowed):
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise BadRequest("UNKNOWN_PARAMETER", detail="unknown parameter(s): " + ", ".join(unknown))
 
 
 def _apply_rules(draft, params, context):

@@ -3,9 +3,9 @@
 import random
 import time
 
-from ..directory import Scope, escape_filter_value
 from ..errors import LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
+from .access import domains_administered_by
 
 CREATE_ATTEMPTS = 3
 
@@ -49,11 +49,7 @@ class AdminLimits:
         raise LimitExceeded(detail=f"this admin may create at most {limit} domains")
 
     def _managed_count(self, caller):
-        found = self._directory.search(
-            self._layout.basedn,
-            f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(caller.mail)}))",
-            Scope.ONE, ["1.1"])
-        return sum(1 for _ in found)
+        return len(domains_administered_by(self._directory, self._layout, caller.mail))
 
 
 def _number(value):
