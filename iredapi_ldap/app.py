@@ -20,6 +20,7 @@ from .http.policies import (
     Throttle,
     WhitelistSpfDomains,
 )
+from .http.users import User, Users, VerifyUserPassword
 from .layout import Layout
 from .policy.store import SqlPolicyStore, prepare_embedded_databases
 from .services.admins import AdminService
@@ -28,6 +29,7 @@ from .services.domain_admins import DomainAdmins as DomainAdminService
 from .services.domains import DomainService
 from .services.limits import AdminLimits
 from .services.policies import PolicyService
+from .services.users import UserService
 from .sessions import SessionCodec
 from .throttle import LoginThrottle
 
@@ -66,6 +68,11 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     admins = AdminService(directory, layout, settings)
     app.add_route("/api/admin/{mail}", Admin(admins))
     app.add_route("/api/verify_password/admin/{mail}", VerifyAdminPassword(admins))
+    users = UserService(directory, layout, policy, settings)
+    app.add_route("/api/user/{mail}", User(users))
+    app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", User(users))
+    app.add_route("/api/users/{domain}", Users(users))
+    app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
     _add_policy_routes(app, PolicyService(directory, layout, policy))
     return app
 

@@ -91,3 +91,39 @@ def hash_password(password, scheme="SSHA512"):
     if scheme == "BCRYPT":
         return "{CRYPT}" + handlers.bcrypt.hash(password)
     raise ValueError(f"unsupported password scheme {scheme}")
+
+
+# Base64 schemes slapd can check itself (Dovecot 2.3 binds through it): prefix -> (digest
+# size, salted); and the prefixes of crypt(3) strings with their libpass handlers.
+_SLAPD_DIGESTS = {"SSHA": (20, True), "SSHA512": (64, True), "SHA": (20, False),
+                  "SHA512": (64, False)}
+_CRYPT_PREFIXES = {"CRYPT": _CRYPT_HANDLERS, **{k: (h,) for k, h in _DOVECOT_CRYPT.items()}}
+
+
+def normalize_hash(value):
+    """A client-supplied `password_hash` in the form slapd can check, or ValueError.
+
+    Accepted: {SSHA}, {SSHA512}, {SHA}, {SHA512}, and {CRYPT} with $6$, $2b$/$2y$, $1$;
+    Dovecot's {SHA512-CRYPT}, {BLF-CRYPT}, {MD5-CRYPT} become the {CRYPT} form of the same
+    string (DESIGN.md section 3).
+    """
+    match = _SCHEME.match((value or "").strip())
+    if not match:
+        raise ValueError("no {SCHEME} prefix")
+    scheme, rest = match.group(1).upper(), match.group(2)
+    if scheme in _SLAPD_DIGESTS:
+        size, salted = _SLAPD_DIGESTS[scheme]
+        raw = _b64decode(rest)
+        if (len(raw) > size) if salted else (len(raw) == size):
+            return "{%s}%s" % (scheme, rest)
+        raise ValueError(f"malformed {scheme} hash")
+    if scheme in _CRYPT_PREFIXES and any(h.identify(rest) for h in _CRYPT_PREFIXES[scheme]):
+        return "{CRYPT}" + rest
+    raise ValueError(f"unsupported or malformed {scheme} hash")
+
+
+def _b64decode(text):
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        return b""

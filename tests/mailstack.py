@@ -35,6 +35,14 @@ LOOKUPS = {
         "(&(objectClass=mailDomain)(|(domainName=%d)(domainAliasName=%d))"
         "(accountStatus=active)(enabledService=mail)(enabledService=recipientbcc))",
         "domainRecipientBccAddress"),
+    "sender_bcc_maps_user": (
+        Scope.ONE, "ou=Users,domainName=%d,{base}",
+        "(&(|(mail=%s)(shadowAddress=%s))(objectClass=mailUser)" + ACTIVE +
+        "(enabledService=mail)(enabledService=senderbcc))", "userSenderBccAddress"),
+    "recipient_bcc_maps_user": (
+        Scope.ONE, "ou=Users,domainName=%d,{base}",
+        "(&(|(mail=%s)(shadowAddress=%s))(objectClass=mailUser)" + ACTIVE +
+        "(enabledService=mail)(enabledService=recipientbcc))", "userRecipientBccAddress"),
     "sender_dependent_relayhost_maps_domain": (
         Scope.ONE, "{base}",
         "(&(objectClass=mailDomain)(accountStatus=active)(enabledService=mail)"
@@ -66,8 +74,8 @@ class MailStack:
         domain = key.rsplit("@", 1)[-1]
         search_filter = (template.replace("%s", escape_filter_value(key))
                          .replace("%d", escape_filter_value(domain)))
-        found = self._ldap.search(base.format(base=self._base), search_filter, scope,
-                                  [attribute])
+        base = base.replace("%d", domain).format(base=self._base)
+        found = self._ldap.search(base, search_filter, scope, [attribute])
         return sorted(value for entry in found for value in entry.get(attribute))
 
     def dovecot_finds(self, user, service="imap"):

@@ -36,6 +36,33 @@ class Text(Codec):
 
 
 @dataclass(frozen=True)
+class TextList(Codec):
+    """A comma-separated list of short texts (e.g. phone numbers); empty removes them."""
+
+    max_length: int = 64
+
+    def encode(self, param, text):
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        for item in items:
+            Text(self.max_length).encode(param, item)
+        return list(dict.fromkeys(items))
+
+
+@dataclass(frozen=True)
+class Pattern(Codec):
+    """One value matching a regular expression; empty removes it."""
+
+    regex: str
+    meaning: str
+
+    def encode(self, param, text):
+        value = text.strip()
+        if value and not re.fullmatch(self.regex, value):
+            raise BadRequest(detail=f"{param} must be {self.meaning}")
+        return [value] if value else []
+
+
+@dataclass(frozen=True)
 class Integer(Codec):
     """A whole number in [low, high]; `-1` is allowed where iRedMail uses it ("none")."""
 

@@ -5,12 +5,15 @@
 
 from .fields import (
     STATUS,
+    Choice,
     Field,
     Integer,
     Language,
     MegabytesSetting,
+    Pattern,
     RelayHost,
     Text,
+    TextList,
     Transport,
 )
 
@@ -70,3 +73,28 @@ ADMIN_LIMIT_SETTINGS = ("create_new_domains", "create_max_domains", "create_max_
 # API switch -> disabledService value that withholds the privilege (facts file, 3.6).
 ADMIN_PRIVILEGES = {"disableViewingMailLog": "view_mail_log",
                     "disableManagingQuarantinedMails": "manage_quarantined_mails"}
+
+# Mail users (`mailUser` in ou=Users). `quota`, `password`/`password_hash`, forwarding,
+# per-user aliases, BCC, services and `isGlobalAdmin` are rules in services/users.py.
+USER_FIELDS = (
+    Field("name", "cn", Text(255)),
+    Field("gn", "givenName", Text(255), on_create=False),
+    Field("sn", "sn", Text(255, allow_empty=False), on_create=False),
+    Field("language", "preferredLanguage", Language()),
+    Field("accountStatus", "accountStatus", STATUS, on_create=False),
+    Field("employeeid", "employeeNumber", Text(255)),
+    Field("transport", "mtaTransport", Transport()),
+    Field("mailboxFormat", "mailboxFormat", Choice(tuple(
+        (name, name) for name in ("maildir", "mdbox", "sdbox")))),
+    Field("mailboxFolder", "mailboxFolder", Pattern(r"[A-Za-z0-9._-]{1,50}", "a folder name")),
+    Field("telephoneNumber", "telephoneNumber", TextList(64), on_create=False),
+    Field("mobile", "mobile", TextList(64), on_create=False),
+)
+# iRedAdmin's USER_SERVICES_OF_NORMAL_USER + ADDITIONAL_ENABLED_USER_SERVICES (facts, 3.2).
+DEFAULT_USER_SERVICES = (
+    "internal", "doveadm", "lib-storage", "indexer-worker", "dsync", "quota-status", "mail",
+    "smtp", "smtpsecured", "smtptls", "pop3", "pop3secured", "pop3tls", "imap", "imapsecured",
+    "imaptls", "managesieve", "managesievesecured", "managesievetls", "sieve", "sievesecured",
+    "sievetls", "deliver", "lda", "lmtp", "recipientbcc", "senderbcc", "forward",
+    "shadowaddress", "displayedInGlobalAddressBook", "sogo", "sogowebmail", "sogocalendar",
+    "sogoactivesync")

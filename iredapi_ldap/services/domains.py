@@ -1,6 +1,5 @@
 """Domains: list, read, create, update, delete (API document, "Domain")."""
 
-import datetime
 import logging
 
 from ..addresses import is_domain
@@ -14,8 +13,8 @@ from ..model.render import render_entry
 from . import counters, domainwide
 from .access import require_domain
 from .catchall import CatchAll
-from .domain_params import DOMAIN_RULES
-from .values import refuse_unknown, split_words
+from .rules import DOMAIN_RULES
+from .values import purge_date, refuse_unknown, split_words
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,6 @@ CREATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_create} | {"senderBcc",
 UPDATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_update}
                  | {p for rule in DOMAIN_RULES for p in rule.params}
                  | {"accountStatus", "catchall", *ALIAS_DOMAIN_PARAMS})
-MAX_KEEP_DAYS = 100 * 366
 
 
 def parse_domain(text):
@@ -205,7 +203,7 @@ class DomainService:
         iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never).
         Returns how many entries were removed."""
         domain = parse_domain(domain)
-        purge = _purge_date(keep_days)
+        purge = purge_date(keep_days)
         require_domain(self._directory, self._layout, caller, domain)
         users = self._directory.search(
             self._layout.container_dn(domain, "Users"),
@@ -236,14 +234,3 @@ def _apply_rules(draft, params, context):
     for rule in DOMAIN_RULES:
         if any(p in params for p in rule.params):
             rule.apply(draft, params, context)
-
-
-def _purge_date(keep_days):
-    if keep_days is None:
-        return None
-    text = str(keep_days)
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_KEEP_DAYS:
-        raise BadRequest(detail="keep_mailbox_days must be a whole number of days")
-    days = int(text)
-    return datetime.date.today() + datetime.timedelta(days=days) if days else None
-

@@ -1,7 +1,8 @@
-"""Domain parameters that change more than one attribute, each a small rule on the draft.
+"""Parameters that change more than one attribute, each a small rule on an entry draft.
 
-`DOMAIN_RULES` lists them; the service applies every rule whose parameters are present. The
-plain one-attribute parameters are rows of `model.kinds.DOMAIN_FIELDS`.
+`DOMAIN_RULES` lists a domain's; `Bcc` and `Services` serve mail users too. The service
+applies every rule whose parameters are present. Plain one-attribute parameters are rows of
+`model.kinds`.
 """
 
 import ipaddress
@@ -31,9 +32,15 @@ class Bcc:
 
 
 class Services:
-    """`services` (the whole set), or `addService`/`removeService`, or `removeAllServices`."""
+    """`services` (the whole set), or `addService`/`removeService`, or `removeAllServices`.
 
-    params = ("services", "addService", "removeService", "removeAllServices")
+    `allowed` is a tuple of names, or None for any name of letters, digits, `.`, `_`, `-`
+    (mail users may carry custom services).
+    """
+
+    def __init__(self, allowed=None):
+        self._allowed = allowed
+        self.params = ("services", "addService", "removeService", "removeAllServices")
 
     def apply(self, draft, params, context):
         given = [p for p in self.params if p in params]
@@ -41,9 +48,7 @@ class Services:
             raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
         names = {p: split_words(params[p]) for p in given if p != "removeAllServices"}
         for name in (n for values in names.values() for n in values):
-            if name not in DOMAIN_SERVICES:
-                raise BadRequest(detail=f"unknown domain service {name} "
-                                        f"(one of {', '.join(DOMAIN_SERVICES)})")
+            self._check(name)
         if "removeAllServices" in params:
             draft.set("enabledService", [])
         elif "services" in params:
@@ -51,6 +56,14 @@ class Services:
         else:
             draft.add("enabledService", *names.get("addService", []))
             draft.remove("enabledService", *names.get("removeService", []))
+
+    def _check(self, name):
+        if self._allowed is None:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", name):
+                raise BadRequest(detail=f"not a service name: {name}")
+        elif name not in self._allowed:
+            raise BadRequest(detail=f"unknown service {name} "
+                                    f"(one of {', '.join(self._allowed)})")
 
 
 class BackupMx:
@@ -104,7 +117,7 @@ class Profiles:
 DOMAIN_RULES = (
     Bcc("senderBcc", "domainSenderBccAddress", "senderbcc"),
     Bcc("recipientBcc", "domainRecipientBccAddress", "recipientbcc"),
-    Services(),
+    Services(DOMAIN_SERVICES),
     BackupMx(),
     Profiles("DomainProfile", "disabledDomainProfile", DOMAIN_PROFILES),
     Profiles("UserProfile", "disabledUserProfile", USER_PROFILES),

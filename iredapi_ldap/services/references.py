@@ -1,0 +1,45 @@
+"""Every place where one entry names another's address, and keeping them right when that
+address is deleted or renamed (alias members, forwarding and catch-all targets, domain
+admins, list moderators/owners/allowed senders)."""
+
+from ..directory import Change, Op, Scope, escape_filter_value
+from ..errors import ConcurrentUpdate, EntryNotFound
+
+REFERENCING = ("mailForwardingAddress", "domainAdmin", "listModerator", "listOwner",
+               "listAllowedUser")
+
+
+def _referrers(directory, layout, address):
+    value = escape_filter_value(address)
+    search = "(|" + "".join(f"({attr}={value})" for attr in REFERENCING) + ")"
+    return directory.search(layout.basedn, search, Scope.SUB, list(REFERENCING))
+
+
+def forget_address(directory, layout, address):
+    """Remove `address` from every entry that names it; returns how many entries changed."""
+    return _rewrite(directory, layout, address, None)
+
+
+def rename_address(directory, layout, old, new):
+    """Make every entry that names `old` name `new` instead; returns how many changed."""
+    return _rewrite(directory, layout, old, new)
+
+
+def _rewrite(directory, layout, old, new):
+    changed = 0
+    for entry in _referrers(directory, layout, old):
+        changes = []
+        for attr in REFERENCING:
+            values = entry.get(attr)
+            kept = [v for v in values if v.lower() != old.lower()]
+            if len(kept) == len(values):
+                continue
+            if new and new.lower() not in {v.lower() for v in kept}:
+                kept.append(new)
+            changes.append(Change(attr, Op.REPLACE, tuple(kept)))
+        try:
+            directory.modify(entry.dn, changes)
+            changed += 1
+        except (EntryNotFound, ConcurrentUpdate):
+            continue  # gone or changed meanwhile; a repeat of the request finishes it
+    return changed

@@ -1,0 +1,107 @@
+"""Reserving room in a domain's limits, exactly, under concurrency.
+
+The domain entry's counters are the lock. A reservation is one modify that
+- increments `domainCurrentUserNumber` (RFC 4525) under an assertion (RFC 4528) that it still
+  holds the value we checked the limit against, and
+- swaps `domainCurrentQuotaSize` (a string) by deleting the value we read and adding the new
+  sum, which fails atomically when another writer changed it first.
+Either way a concurrent writer makes the modify fail as a whole; we read again and re-check,
+so N parallel creates against a limit of K leave exactly K accounts.
+"""
+
+import random
+import time
+from dataclasses import dataclass
+
+from ..directory import Change, Op
+from ..errors import ConcurrentUpdate, LimitExceeded
+from ..model.draft import EntryDraft
+from . import counters
+
+MB = 1024 * 1024
+ATTEMPTS = 60
+
+
+@dataclass(frozen=True)
+class DomainLimits:
+    """The limits in a domain's accountSetting (0: unlimited; -1 users: none may be created)."""
+
+    max_users: int
+    max_user_quota: int   # bytes, 0 = unlimited
+    domain_quota: int     # bytes, 0 = unlimited
+    default_quota: int    # bytes
+
+    @classmethod
+    def of(cls, entry):
+        settings = EntryDraft.of(entry).settings()
+        quota = str(settings.get("domainQuota", "0")).split(":")[0]
+        return cls(max_users=_int(settings.get("numberOfUsers")),
+                   max_user_quota=_int(settings.get("maxUserQuota")) * MB,
+                   domain_quota=_int(quota) * MB,
+                   default_quota=_int(settings.get("defaultQuota")) * MB)
+
+
+class Reservations:
+    def __init__(self, directory, layout, sleep=time.sleep):
+        self._directory = directory
+        self._layout = layout
+        self._sleep = sleep
+
+    def reserve(self, domain, users=1, quota=0):
+        """Count `users` more accounts and `quota` more bytes in the domain, within its limits.
+
+        Raises:
+            LimitExceeded: the domain is full (EXCEEDED_LIMIT), names which limit.
+        """
+        self._change(domain, users, quota, check=True)
+
+    def release(self, domain, users=1, quota=0):
+        """Give back what `reserve` took (on delete, or when a create failed)."""
+        self._change(domain, -users, -quota, check=False)
+
+    def move_quota(self, domain, delta):
+        """Change the domain's used quota by `delta` bytes (a user's quota changed)."""
+        self._change(domain, 0, delta, check=delta > 0)
+
+    def _change(self, domain, users, quota, check):
+        if not users and not quota:
+            return
+        dn = self._layout.domain_dn(domain)
+        for attempt in range(ATTEMPTS):
+            entry = self._directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
+            current = counters.ensure_counters(self._directory, self._layout, domain, entry)
+            count = current["domainCurrentUserNumber"]
+            used = current["domainCurrentQuotaSize"]
+            if check:
+                _check(DomainLimits.of(entry), count, users, used, quota)
+            try:
+                self._directory.modify(dn, _changes(count, users, used, quota),
+                                       assertion=f"(domainCurrentUserNumber={count})")
+                return
+            except ConcurrentUpdate:
+                self._sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise ConcurrentUpdate(detail="the domain is too busy; try again")
+
+
+def _check(limits, count, users, used, quota):
+    if users > 0 and limits.max_users == -1:
+        raise LimitExceeded(detail="this domain may not have users")
+    if users > 0 and limits.max_users > 0 and count + users > limits.max_users:
+        raise LimitExceeded(detail=f"this domain may have at most {limits.max_users} users")
+    if quota > 0 and limits.domain_quota and used + quota > limits.domain_quota:
+        raise LimitExceeded(detail="the domain's quota would be exceeded")
+
+
+def _changes(count, users, used, quota):
+    changes = []
+    if users:
+        changes.append(Change("domainCurrentUserNumber", Op.INCREMENT, (str(users),)))
+    if quota:
+        changes += [Change("domainCurrentQuotaSize", Op.DELETE, (str(used),)),
+                    Change("domainCurrentQuotaSize", Op.ADD, (str(max(used + quota, 0)),))]
+    return changes
+
+
+def _int(value):
+    text = str(value if value is not None else "0")
+    return int(text) if text.isascii() and text.lstrip("-").isdigit() else 0

@@ -1,0 +1,129 @@
+"""Mail-user parameters that are more than one attribute (see services/rules.py for the
+pattern). The context answers the questions that need the directory."""
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .. import passwords
+from ..addresses import domain_of
+from ..errors import BadRequest, Conflict, PermissionDenied
+from ..model.fields import YES_NO, Email
+from .password_policy import check_new_password
+from .rules import Bcc, Services
+from .values import split_words
+
+
+@dataclass
+class UserContext:
+    is_global_admin: bool
+    settings: object
+    mail: str
+    dn: str                     # the user's entry (new or existing)
+    own_domains: tuple          # the user's domain and its alias domains
+    min_length: int
+    max_length: int
+    address_exists: Callable    # address -> bool (an account or alias has it)
+    address_owner: Callable     # address -> DN of the entry that has it, or None
+
+
+def _addresses(param, text):
+    return [Email(allow_empty=False).encode(param, item)[0] for item in split_words(text)]
+
+
+def _set_change(params, whole, add, remove):
+    given = [p for p in (whole, add, remove) if p in params]
+    if whole in given and len(given) > 1:
+        raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+    return (_addresses(whole, params[whole]) if whole in params else None,
+            _addresses(add, params.get(add, "")), _addresses(remove, params.get(remove, "")))
+
+
+class Password:
+    params = ("password", "password_hash")
+
+    def apply(self, draft, params, context):
+        if "password" in params and "password_hash" in params:
+            raise BadRequest("CONFLICTING_PARAMETERS",
+                             detail="password conflicts with password_hash")
+        if "password" in params:
+            check_new_password(params["password"], context.settings, context.min_length,
+                               context.max_length)
+            stored = passwords.hash_password(params["password"],
+                                             context.settings.default_password_scheme)
+        else:
+            try:
+                stored = passwords.normalize_hash(params["password_hash"])
+            except ValueError as exc:
+                raise BadRequest("INVALID_PASSWORD_SCHEME", detail=str(exc)) from None
+        draft.set("userPassword", [stored])
+        draft.set("shadowLastChange", [str(int(time.time() // 86400))])
+
+
+class Forwarding:
+    """`forwarding`, or `addForwarding`/`removeForwarding`. In-domain targets must exist;
+    `enabledService: forward` stays, so Postfix keeps using the list."""
+
+    params = ("forwarding", "addForwarding", "removeForwarding")
+
+    def apply(self, draft, params, context):
+        whole, add, remove = _set_change(params, *self.params)
+        current = [a.lower() for a in draft.get("mailForwardingAddress")]
+        wanted = whole if whole is not None else (
+            [a for a in current if a not in remove] + [a for a in add if a not in current])
+        for target in wanted:
+            if target not in current and target != context.mail \
+                    and domain_of(target) in context.own_domains \
+                    and not context.address_exists(target):
+                raise BadRequest("INVALID_FORWARDING",
+                                 detail=f"forwarding target {target} does not exist")
+        draft.set("mailForwardingAddress", list(dict.fromkeys(wanted)))
+        draft.add("enabledService", "forward")
+
+
+class Aliases:
+    """`aliases`, or `addAlias`/`removeAlias`: the user's own extra addresses
+    (shadowAddress). They must be in the user's domain or its alias domains and belong to
+    nobody else. The user's twins in alias domains are kept as they are."""
+
+    params = ("aliases", "addAlias", "removeAlias")
+
+    def apply(self, draft, params, context):
+        whole, add, remove = _set_change(params, *self.params)
+        local = context.mail.rsplit("@", 1)[0]
+        twins = {f"{local}@{d}" for d in context.own_domains}
+        current = [a.lower() for a in draft.get("shadowAddress")]
+        own = [a for a in current if a not in twins]
+        wanted = whole if whole is not None else (
+            [a for a in own if a not in remove] + [a for a in add if a not in own])
+        for alias in wanted:
+            if domain_of(alias) not in context.own_domains:
+                raise BadRequest("INVALID_ALIAS", detail=f"{alias} is not in the user's "
+                                                         "domain or its alias domains")
+            owner = context.address_owner(alias)
+            if alias == context.mail or (owner and owner.lower() != context.dn.lower()):
+                raise Conflict(detail=f"{alias} is already used")
+        kept_twins = [a for a in current if a in twins]
+        draft.set("shadowAddress", list(dict.fromkeys(kept_twins + wanted)))
+        if wanted:
+            draft.add("enabledService", "shadowaddress")
+
+
+class GlobalAdmin:
+    params = ("isGlobalAdmin",)
+
+    def apply(self, draft, params, context):
+        if not context.is_global_admin:
+            raise PermissionDenied(detail="only global admins may make global admins")
+        draft.set("domainGlobalAdmin", YES_NO.encode("isGlobalAdmin", params["isGlobalAdmin"]))
+
+
+USER_RULES = (
+    Password(),
+    Forwarding(),
+    Aliases(),
+    Bcc("senderBcc", "userSenderBccAddress", "senderbcc"),
+    Bcc("recipientBcc", "userRecipientBccAddress", "recipientbcc"),
+    Services(None),
+    GlobalAdmin(),
+)

@@ -1,0 +1,229 @@
+"""Mail users: read, list, create, update, delete (API document, "Mail User")."""
+
+import re
+import time
+
+from .. import passwords
+from ..addresses import domain_of, is_email
+from ..directory import Scope, escape_filter_value
+from ..errors import BadRequest, Conflict, EntryExists, LimitExceeded, NotFound
+from ..model.draft import EntryDraft
+from ..model.kinds import DEFAULT_USER_SERVICES, USER_FIELDS
+from ..model.maildir import maildir_path
+from ..model.mapping import apply_fields, canonical_params
+from ..model.render import render_entry
+from . import references
+from .access import domains_administered_by, require_domain, require_global_admin
+from .domains import parse_domain
+from .reservations import MB, DomainLimits, Reservations
+from .user_rules import USER_RULES, UserContext
+from .values import purge_date, refuse_unknown
+
+RULE_PARAMS = {p for rule in USER_RULES for p in rule.params}
+CREATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_create}
+                 | {"password", "password_hash", "quota", "maildir", "aliases", "forwarding"})
+UPDATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update} | RULE_PARAMS
+                 | {"quota", "maildir"})
+USERS = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all is not a user
+MAX_QUOTA_MB = 2**30
+
+
+# iRedAdmin's address pattern for accounts one logs in with (is_auth_email): word characters,
+# `-`, `#`, `&` and dots; no `+` (it starts an address extension), `=`, `/` or `*`.
+_NEW_LOCAL_PART = re.compile(r"[a-z0-9_#&-]+(\.[a-z0-9_#&-]+)*")
+
+
+def parse_user_mail(text, new=False):
+    """A user's address, lower-cased; a new one must match iRedAdmin's stricter pattern."""
+    mail = (text or "").strip().lower()
+    if not is_email(mail) or (new and not _NEW_LOCAL_PART.fullmatch(mail.split("@")[0])):
+        raise BadRequest("INVALID_MAIL", detail=f"not a valid user address: {text!r}")
+    return mail
+
+
+class UserService:
+    def __init__(self, directory, layout, store, settings):
+        self._directory = directory
+        self._layout = layout
+        self._store = store
+        self._settings = settings
+        self._reservations = Reservations(directory, layout)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _user(self, caller, mail, attributes=("*",)):
+        mail = parse_user_mail(mail)
+        domain = require_domain(self._directory, self._layout, caller, domain_of(mail), ["*"])
+        entry = self._directory.get(self._layout.user_dn(mail), list(attributes))
+        if entry is None:
+            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}")
+        return mail, entry, domain
+
+    def get(self, caller, mail):
+        mail, entry, _ = self._user(caller, mail)
+        data = render_entry(entry)
+        if entry.has_value("domainGlobalAdmin", "yes") or \
+                entry.has_value("enabledService", "domainadmin"):
+            data["managed_domains"] = domains_administered_by(self._directory, self._layout,
+                                                              mail)
+        return data
+
+    def list(self, caller, domain, disabled_only=False, email_only=False):
+        domain = parse_domain(domain)
+        require_domain(self._directory, self._layout, caller, domain)
+        search = f"(&{USERS}(accountStatus=disabled))" if disabled_only else USERS
+        return self._directory.search(self._layout.container_dn(domain, "Users"), search,
+                                      Scope.ONE, ["mail"] if email_only else None)
+
+    # -- creating -----------------------------------------------------------------------
+
+    def create(self, caller, mail, params):
+        mail = parse_user_mail(mail, new=True)
+        domain = domain_of(mail)
+        domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        params = canonical_params(params)
+        refuse_unknown(params, CREATE_PARAMS)
+        if not (params.get("password") or params.get("password_hash")):
+            raise BadRequest("MISSING_PARAMETER", detail="password or password_hash is required")
+        if self._owner(mail):
+            raise Conflict(detail=f"{mail} is already used")
+        limits = DomainLimits.of(domain_entry)
+        quota = self._quota(params.get("quota", "0"), limits, creating=True)
+        draft = self._new_user_draft(mail, domain_entry, params, quota)
+        context = self._context(caller, mail, domain_entry)
+        apply_fields(USER_FIELDS, params, draft, creating=True)
+        _apply_rules(draft, params, context)
+        self._reservations.reserve(domain, users=1, quota=quota)
+        try:
+            self._directory.add(self._layout.user_dn(mail), draft.attributes())
+        except Exception as exc:
+            self._reservations.release(domain, users=1, quota=quota)
+            if isinstance(exc, EntryExists):
+                raise Conflict(detail=f"{mail} exists already") from None
+            raise
+
+    def _new_user_draft(self, mail, domain_entry, params, quota):
+        local, domain = mail.rsplit("@", 1)
+        aliases = [a.lower() for a in domain_entry.get("domainAliasName")]
+        draft = EntryDraft({
+            "objectClass": ["inetOrgPerson", "mailUser", "shadowAccount", "amavisAccount"],
+            "mail": [mail], "uid": [local], "sn": [local], "cn": [local],
+            "accountStatus": ["active"], "enabledService": list(DEFAULT_USER_SERVICES),
+            "mailQuota": [str(quota)], "amavisLocal": ["TRUE"],
+            "mailboxFormat": ["maildir"], "mailboxFolder": ["Maildir"],
+            "shadowLastChange": [str(int(time.time() // 86400))],
+            "homeDirectory": [self._home(mail, params.get("maildir"))],
+            "shadowAddress": [f"{local}@{alias}" for alias in aliases],
+        })
+        language = domain_entry.first("preferredLanguage")
+        if language:
+            draft.set("preferredLanguage", [language])
+        if domain_entry.first("accountStatus") == "disabled":
+            draft.set("domainStatus", ["disabled"])
+        return draft
+
+    def _home(self, mail, maildir):
+        base = self._settings.storage_base_directory
+        if not maildir:
+            return maildir_path(base, mail)
+        path = maildir.strip().lower()
+        if not path.startswith("/") or ".." in path.split("/") or len(path) > 255 \
+                or not re.fullmatch(r"[a-z0-9/._@+-]+", path):
+            raise BadRequest(detail="maildir must be an absolute path")
+        return path if path.endswith("/") else path + "/"
+
+    def _quota(self, text, limits, creating):
+        """A quota parameter (MB) in bytes, within the domain's maxUserQuota. On create,
+        0 means the domain's defaultQuota."""
+        value = str(text).strip()
+        if not (value.isascii() and value.isdigit()) or int(value) > MAX_QUOTA_MB:
+            raise BadRequest(detail="quota must be a whole number of MB")
+        quota = int(value) * MB
+        if creating and quota == 0:
+            quota = limits.default_quota
+        if limits.max_user_quota and (quota == 0 or quota > limits.max_user_quota):
+            raise LimitExceeded(detail=f"the domain allows at most "
+                                       f"{limits.max_user_quota // MB} MB per user")
+        return quota
+
+    def _context(self, caller, mail, domain_entry):
+        domain = domain_of(mail)
+        settings = EntryDraft.of(domain_entry).settings()
+        return UserContext(
+            is_global_admin=caller.is_global_admin, settings=self._settings, mail=mail,
+            dn=self._layout.user_dn(mail),
+            own_domains=(domain, *(a.lower() for a in domain_entry.get("domainAliasName"))),
+            min_length=_int(settings.get("minPasswordLength")),
+            max_length=_int(settings.get("maxPasswordLength")),
+            address_exists=lambda address: self._owner(address) is not None,
+            address_owner=self._owner)
+
+    def _owner(self, address):
+        """DN of the account or alias that has `address` (as mail or shadowAddress)."""
+        value = escape_filter_value(address)
+        found = self._directory.search(self._layout.basedn,
+                                       f"(|(mail={value})(shadowAddress={value}))",
+                                       Scope.SUB, ["1.1"])
+        first = next(iter(found), None)
+        return first.dn if first else None
+
+    # -- updating -----------------------------------------------------------------------
+
+    def update(self, caller, mail, params):
+        mail, entry, domain_entry = self._user(caller, mail)
+        params = canonical_params(params)
+        refuse_unknown(params, UPDATE_PARAMS)
+        if not params:
+            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+        draft = EntryDraft.of(entry)
+        apply_fields(USER_FIELDS, params, draft, creating=False)
+        _apply_rules(draft, params, self._context(caller, mail, domain_entry))
+        if "maildir" in params:
+            draft.set("homeDirectory", [self._home(mail, params["maildir"])])
+        delta = 0
+        if "quota" in params:
+            quota = self._quota(params["quota"], DomainLimits.of(domain_entry), creating=False)
+            delta = quota - int(entry.first("mailQuota", 0) or 0)
+            draft.set("mailQuota", [str(quota)])
+        domain = domain_of(mail)
+        self._reservations.move_quota(domain, delta)
+        try:
+            self._directory.modify(entry.dn, draft.changes())
+        except Exception:
+            self._reservations.move_quota(domain, -delta)
+            raise
+
+    # -- deleting -----------------------------------------------------------------------
+
+    def delete(self, caller, mail, keep_days=None):
+        """Remove the user, every reference to it, and record its mailbox for purging."""
+        purge = purge_date(keep_days)
+        mail, entry, _ = self._user(caller, mail, ["mail", "homeDirectory", "mailQuota"])
+        domain = domain_of(mail)
+        # Recorded first: if the directory then fails, the row names a live account's
+        # mailbox, which purge-mailboxes never removes; the other way round would lose it.
+        self._store.record_deleted_mailboxes([{
+            "username": mail, "domain": domain, "maildir": entry.first("homeDirectory", ""),
+            "admin": caller.mail, "delete_date": purge}])
+        self._directory.delete(entry.dn)
+        self._reservations.release(domain, users=1,
+                                   quota=int(entry.first("mailQuota", 0) or 0))
+        references.forget_address(self._directory, self._layout, mail)
+
+    def verify_password(self, caller, mail, password):
+        require_global_admin(caller)
+        _, entry, _ = self._user(caller, mail, ["userPassword"])
+        if not passwords.verify(password, entry.get("userPassword")):
+            raise BadRequest("PW_MISMATCH", detail="the password does not match")
+
+
+def _apply_rules(draft, params, context):
+    for rule in USER_RULES:
+        if any(p in params for p in rule.params):
+            rule.apply(draft, params, context)
+
+
+def _int(value):
+    text = str(value if value is not None else "0")
+    return int(text) if text.isascii() and text.isdigit() else 0
+

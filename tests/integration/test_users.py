@@ -1,0 +1,360 @@
+"""Mail users: every endpoint and parameter, checked with Postfix's and Dovecot's lookups."""
+
+import re
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from passlib import hash as h
+
+from iredapi_ldap.directory import Scope
+
+from ..helpers import form, login, reply, session_cookie
+
+PASSWORD = "Us3r-Passw0rd!"
+MB = 1024 * 1024
+
+
+def create(client, cookies, mail, **data):
+    return form(client, "POST", f"/api/user/{mail}", {"password": PASSWORD, **data},
+                cookies=cookies)
+
+
+def put(client, cookies, mail, **data):
+    return form(client, "PUT", f"/api/user/{mail}", data, cookies=cookies)
+
+
+def get(client, cookies, mail):
+    result = client.simulate_get(f"/api/user/{mail}", cookies=cookies)
+    assert result.status_code == 200, result.json
+    return result.json["_data"]
+
+
+def counters(directory, layout, domain):
+    """(users, used quota) from the domain's counters; absent (never computed) counts as 0."""
+    entry = directory.get(layout.domain_dn(domain))
+    return (int(entry.first("domainCurrentUserNumber", 0)),
+            int(entry.first("domainCurrentQuotaSize", 0)))
+
+
+def test_create_writes_what_iredmail_writes(client, admin_cookies, domain, directory, layout,
+                                            mailstack, base_settings):
+    mail = f"john@{domain}"
+    result = create(client, admin_cookies, mail, name="John Doe", language="en_US",
+                    quota="200", employeeid="E-7", mailboxFormat="mdbox",
+                    mailboxFolder="Mail")
+    assert reply(result) == (200, True, None)
+    data = get(client, admin_cookies, mail)
+    assert sorted(data["objectClass"]) == ["amavisAccount", "inetOrgPerson", "mailUser",
+                                           "shadowAccount"]
+    assert (data["mail"], data["uid"], data["sn"], data["cn"]) == (mail, "john", "john",
+                                                                   "John Doe")
+    assert data["mailQuota"] == 200 * MB and data["employeeNumber"] == "E-7"
+    assert (data["mailboxFormat"], data["mailboxFolder"]) == ("mdbox", "Mail")
+    assert data["amavisLocal"] == "TRUE" and data["accountStatus"] == "active"
+    assert abs(data["shadowLastChange"] - int(__import__("time").time() // 86400)) <= 1
+    assert re.fullmatch(re.escape(f"{base_settings.storage_base_directory}/{domain}/j/o/h/")
+                        + r"john-\d{4}\.\d\d\.\d\d\.\d\d\.\d\d\.\d\d/", data["homeDirectory"])
+    assert {"mail", "deliver", "imap", "smtp", "pop3", "forward"} <= set(data["enabledService"])
+    assert "userPassword" not in data
+    assert mailstack.lookup("virtual_mailbox_maps", mail) == [data["homeDirectory"]]
+    assert mailstack.dovecot_finds(mail, "imap") and mailstack.dovecot_finds(mail, "pop3")
+    assert directory.check_password(layout.user_dn(mail), PASSWORD)  # slapd, pw-sha2
+    assert counters(directory, layout, domain) == (1, 200 * MB)
+
+
+def test_quota_zero_means_domain_default(client, admin_cookies, domain):
+    create(client, admin_cookies, f"q@{domain}", quota="0")
+    assert get(client, admin_cookies, f"q@{domain}")["mailQuota"] == 1024 * MB
+
+
+def test_disabled_domain_and_alias_domains(client, admin_cookies, domain, mailstack):
+    alias = f"t-{secrets.token_hex(4)}.test"
+    form(client, "PUT", f"/api/domain/{domain}", {"addAliasDomain": alias},
+         cookies=admin_cookies)
+    create(client, admin_cookies, f"al@{domain}")
+    assert get(client, admin_cookies, f"al@{domain}")["shadowAddress"] == [f"al@{alias}"]
+    assert mailstack.lookup("virtual_mailbox_maps", f"al@{alias}")
+    form(client, "PUT", f"/api/domain/{domain}", {"accountStatus": "disabled"},
+         cookies=admin_cookies)
+    create(client, admin_cookies, f"off@{domain}")
+    assert get(client, admin_cookies, f"off@{domain}")["domainStatus"] == "disabled"
+    assert not mailstack.dovecot_finds(f"off@{domain}")
+
+
+@pytest.mark.parametrize("stored", [
+    h.ldap_salted_sha512.hash(PASSWORD), h.ldap_salted_sha1.hash(PASSWORD),
+    "{CRYPT}" + h.sha512_crypt.using(rounds=5000).hash(PASSWORD),
+    "{SHA512-CRYPT}" + h.sha512_crypt.using(rounds=5000).hash(PASSWORD),
+])
+def test_password_hash_slapd_can_check(client, admin_cookies, domain, directory, layout,
+                                       stored):
+    mail = f"hash@{domain}"
+    result = form(client, "POST", f"/api/user/{mail}", {"password_hash": stored},
+                  cookies=admin_cookies)
+    assert reply(result) == (200, True, None)
+    kept = directory.get(layout.user_dn(mail), ["userPassword"]).first("userPassword")
+    assert kept == stored.replace("{SHA512-CRYPT}", "{CRYPT}")
+    assert directory.check_password(layout.user_dn(mail), PASSWORD)
+
+
+@pytest.mark.parametrize("stored", ["{PLAIN}x", "{MD5}abc", "{SSHA}!!", "plain", "{NTLM}x"])
+def test_password_hash_refused(client, admin_cookies, domain, stored):
+    result = form(client, "POST", f"/api/user/x@{domain}", {"password_hash": stored},
+                  cookies=admin_cookies)
+    assert reply(result) == (400, False, "INVALID_PASSWORD_SCHEME")
+
+
+@pytest.mark.parametrize("local", ["*", "a)(b", "a\\b", "a,b", "a=b", "a+b", "jörg",
+                                   "x" * 65, ""])
+def test_hostile_addresses_refused(client, admin_cookies, domain, local):
+    assert reply(create(client, admin_cookies, f"{local}@{domain}")) == (
+        400, False, "INVALID_MAIL")
+
+
+@pytest.mark.parametrize("password, code", [
+    ("short1!", "PW_SHORTER_THAN_MIN_LENGTH,PW_NO_UPPERCASE"),
+    ("nouppercase1!", "PW_NO_UPPERCASE"), ("NoDigits!!", "PW_NO_DIGIT_NUMBER"),
+    ("NoSpecial123", "PW_NO_SPECIAL_CHAR"), ("12345678!", "PW_NO_LETTER,PW_NO_UPPERCASE"),
+    ("Ünïcode-123", "PW_NON_ASCII"),
+])
+def test_password_policy(client, admin_cookies, domain, password, code, directory, layout):
+    result = create(client, admin_cookies, f"pw@{domain}", password=password)
+    assert reply(result) == (400, False, code)
+    assert directory.get(layout.user_dn(f"pw@{domain}")) is None
+
+
+def test_domain_password_length(client, admin_cookies, domain):
+    form(client, "PUT", f"/api/domain/{domain}", {"minPasswordLength": "20"},
+         cookies=admin_cookies)
+    assert reply(create(client, admin_cookies, f"l@{domain}"))[2] == "PW_SHORTER_THAN_MIN_LENGTH"
+
+
+@pytest.mark.parametrize("data, status, code", [
+    ({"quota": "lots"}, 400, "INVALID_PARAMETER"),
+    ({"quota": "-5"}, 400, "INVALID_PARAMETER"),
+    ({"password": ""}, 400, "MISSING_PARAMETER"),
+    ({"password_hash": h.ldap_salted_sha1.hash("x")}, 400, "CONFLICTING_PARAMETERS"),
+    ({"addForwarding": "b@x.test"}, 400, "UNKNOWN_PARAMETER"),  # add/remove are for PUT
+    ({"bogus": "1"}, 400, "UNKNOWN_PARAMETER"),
+    ({"maildir": "relative/path"}, 400, "INVALID_PARAMETER"),
+    ({"mailboxFormat": "mbox"}, 400, "INVALID_PARAMETER"),
+])
+def test_bad_create_input(client, admin_cookies, domain, directory, layout, data, status, code):
+    assert reply(create(client, admin_cookies, f"bad@{domain}", **data)) == (
+        status, False, code)
+    assert directory.get(layout.user_dn(f"bad@{domain}")) is None
+    assert counters(directory, layout, domain) == (0, 0)
+
+
+@pytest.mark.parametrize("data, code", [
+    ({"forwarding": "a@x.test", "addForwarding": "b@x.test"}, "CONFLICTING_PARAMETERS"),
+    ({"aliases": "a@x.test", "removeAlias": "b@x.test"}, "CONFLICTING_PARAMETERS"),
+    ({"services": "mail", "addService": "imap"}, "CONFLICTING_PARAMETERS"),
+    ({"password": "x", "password_hash": "{SSHA}x"}, "CONFLICTING_PARAMETERS"),
+    ({"quota": "ten"}, "INVALID_PARAMETER"), ({"accountStatus": "on"}, "INVALID_PARAMETER"),
+    ({"addService": "bad name"}, "INVALID_PARAMETER"), ({"sn": ""}, "INVALID_PARAMETER"),
+    ({"addForwarding": "not-an-address"}, "INVALID_MAIL"), ({"uid": "x"}, "UNKNOWN_PARAMETER"),
+])
+def test_bad_update_input_changes_nothing(client, admin_cookies, domain, directory, layout,
+                                          data, code):
+    mail = f"keep@{domain}"
+    create(client, admin_cookies, mail)
+    before = directory.get(layout.user_dn(mail)).attrs
+    assert reply(put(client, admin_cookies, mail, **data)) == (400, False, code)
+    assert directory.get(layout.user_dn(mail)).attrs == before
+
+
+def test_existing_addresses_refused(client, admin_cookies, domain):
+    create(client, admin_cookies, f"dup@{domain}")
+    assert reply(create(client, admin_cookies, f"dup@{domain}")) == (409, False, "ALREADY_EXISTS")
+    put(client, admin_cookies, f"dup@{domain}", addAlias=f"other@{domain}")
+    assert reply(create(client, admin_cookies, f"other@{domain}")) == (
+        409, False, "ALREADY_EXISTS")
+    assert reply(create(client, admin_cookies, "u@absent-domain.test")) == (
+        404, False, "NO_SUCH_DOMAIN")
+
+
+def test_user_limits(client, admin_cookies, domain, directory, layout):
+    path = f"/api/domain/{domain}"
+    form(client, "PUT", path, {"numberOfUsers": "-1"}, cookies=admin_cookies)
+    assert reply(create(client, admin_cookies, f"a@{domain}")) == (422, False, "EXCEEDED_LIMIT")
+    form(client, "PUT", path, {"numberOfUsers": "0", "maxUserQuota": "100", "quota": "150"},
+         cookies=admin_cookies)
+    assert reply(create(client, admin_cookies, f"a@{domain}", quota="200"))[2] == (
+        "EXCEEDED_LIMIT")
+    assert reply(create(client, admin_cookies, f"a@{domain}", quota="100")) == (200, True, None)
+    assert reply(create(client, admin_cookies, f"b@{domain}", quota="100"))[2] == (
+        "EXCEEDED_LIMIT")  # the domain quota (150 MB) would be exceeded
+    assert reply(create(client, admin_cookies, f"b@{domain}", quota="50")) == (200, True, None)
+    assert counters(directory, layout, domain) == (2, 150 * MB)
+
+
+def test_parallel_creates_respect_the_limit(make_client, accounts, domain, directory, layout):
+    client = make_client()
+    cookies = session_cookie(login(client, accounts.admin_mail, accounts.admin_password))
+    form(client, "PUT", f"/api/domain/{domain}", {"numberOfUsers": "5"}, cookies=cookies)
+
+    def one(i):
+        own = make_client()  # its own app and directory connection, like a worker
+        return reply(create(own, cookies, f"race{i:02d}@{domain}", quota="10"))
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, range(20)))
+    created = list(directory.search(layout.container_dn(domain, "Users"),
+                                    "(objectClass=mailUser)", Scope.ONE, ["mail"]))
+    assert results.count((200, True, None)) == 5, results
+    assert results.count((422, False, "EXCEEDED_LIMIT")) == 15, results
+    assert len(created) == 5
+    assert counters(directory, layout, domain) == (5, 50 * MB)
+
+
+def test_update_every_parameter(client, admin_cookies, domain, mailstack, directory, layout):
+    mail = f"ed@{domain}"
+    target = f"target@{domain}"
+    create(client, admin_cookies, mail)
+    create(client, admin_cookies, target)
+    assert reply(put(client, admin_cookies, mail, name="Ed", gn="Edward", sn="Stone",
+                     language="de_DE", employeeid="42", transport="smtp:[192.0.2.1]",
+                     telephoneNumber="+1 555 0100,+1 555 0101", mobile="+1 555 0199",
+                     mailboxFormat="sdbox", mailboxFolder="Box", quota="300",
+                     maildir="/srv/mail/ed/", senderBcc="sbcc@example.org",
+                     recipientBcc="rbcc@example.org")) == (200, True, None)
+    data = get(client, admin_cookies, mail)
+    assert (data["cn"], data["givenName"], data["sn"]) == ("Ed", "Edward", "Stone")
+    assert data["preferredLanguage"] == "de_DE" and data["employeeNumber"] == "42"
+    assert data["mtaTransport"] == "smtp:[192.0.2.1]"
+    assert data["telephoneNumber"] == ["+1 555 0100", "+1 555 0101"]
+    assert data["mobile"] == ["+1 555 0199"]
+    assert (data["mailboxFormat"], data["mailboxFolder"]) == ("sdbox", "Box")
+    assert data["mailQuota"] == 300 * MB and data["homeDirectory"] == "/srv/mail/ed/"
+    assert mailstack.lookup("sender_bcc_maps_user", mail) == ["sbcc@example.org"]
+    assert mailstack.lookup("recipient_bcc_maps_user", mail) == ["rbcc@example.org"]
+    assert counters(directory, layout, domain)[1] == (300 + 1024) * MB
+    put(client, admin_cookies, mail, senderBcc="")
+    assert mailstack.lookup("sender_bcc_maps_user", mail) == []
+
+
+def test_forwarding(client, admin_cookies, domain, mailstack):
+    mail, target = f"fw@{domain}", f"fwt@{domain}"
+    create(client, admin_cookies, mail)
+    create(client, admin_cookies, target)
+    assert reply(put(client, admin_cookies, mail, forwarding=f"{target},ext@example.org")) == (
+        200, True, None)
+    assert mailstack.lookup("virtual_alias_maps", mail) == sorted([target, "ext@example.org"])
+    put(client, admin_cookies, mail, addForwarding=mail, removeForwarding="ext@example.org")
+    assert mailstack.lookup("virtual_alias_maps", mail) == sorted([target, mail])
+    assert reply(put(client, admin_cookies, mail, addForwarding=f"ghost@{domain}")) == (
+        400, False, "INVALID_FORWARDING")
+    put(client, admin_cookies, mail, forwarding="")
+    assert mailstack.lookup("virtual_alias_maps", mail) == []
+
+
+def test_per_user_aliases(client, admin_cookies, domain, mailstack):
+    mail = f"al@{domain}"
+    create(client, admin_cookies, mail)
+    create(client, admin_cookies, f"taken@{domain}")
+    assert reply(put(client, admin_cookies, mail, aliases=f"a1@{domain},a2@{domain}")) == (
+        200, True, None)
+    home = get(client, admin_cookies, mail)["homeDirectory"]
+    assert mailstack.lookup("virtual_mailbox_maps", f"a1@{domain}") == [home]
+    assert mailstack.dovecot_finds(f"a2@{domain}")
+    put(client, admin_cookies, mail, removeAlias=f"a1@{domain}")
+    assert mailstack.lookup("virtual_mailbox_maps", f"a1@{domain}") == []
+    for alias, status, code in ((f"taken@{domain}", 409, "ALREADY_EXISTS"),
+                                ("x@elsewhere.example", 400, "INVALID_ALIAS"),
+                                (mail, 409, "ALREADY_EXISTS")):
+        assert reply(put(client, admin_cookies, mail, addAlias=alias)) == (status, False, code)
+
+
+def test_services_and_status_reach_dovecot(client, admin_cookies, domain, mailstack):
+    mail = f"svc@{domain}"
+    create(client, admin_cookies, mail)
+    put(client, admin_cookies, mail, removeService="imap")
+    assert not mailstack.dovecot_finds(mail, "imap") and mailstack.dovecot_finds(mail, "pop3")
+    put(client, admin_cookies, mail, addService="imap,vpn")
+    assert mailstack.dovecot_finds(mail, "imap")
+    assert "vpn" in get(client, admin_cookies, mail)["enabledService"]
+    put(client, admin_cookies, mail, services="mail,smtp,pop3,deliver")
+    assert sorted(get(client, admin_cookies, mail)["enabledService"]) == [
+        "deliver", "mail", "pop3", "smtp"]
+    put(client, admin_cookies, mail, accountStatus="disabled")
+    assert not mailstack.dovecot_finds(mail, "pop3")
+    assert mailstack.lookup("virtual_mailbox_maps", mail) == []
+
+
+def test_password_change_binds_through_slapd(client, admin_cookies, domain, directory, layout):
+    mail = f"pwc@{domain}"
+    create(client, admin_cookies, mail)
+    put(client, admin_cookies, mail, password="An0ther-Passw0rd")
+    assert directory.check_password(layout.user_dn(mail), "An0ther-Passw0rd")
+    assert not directory.check_password(layout.user_dn(mail), PASSWORD)
+    path = f"/api/verify_password/user/{mail}"
+    assert reply(form(client, "POST", path, {"password": "An0ther-Passw0rd"},
+                      cookies=admin_cookies)) == (200, True, None)
+    assert reply(form(client, "POST", path, {"password": PASSWORD}, cookies=admin_cookies))[2] \
+        == "PW_MISMATCH"
+
+
+def test_global_admin_flag(client, admin_cookies, domain, domain_admin):
+    mail = f"boss@{domain}"
+    create(client, admin_cookies, mail)
+    cookies = session_cookie(login(client, domain_admin))
+    assert reply(put(client, cookies, mail, isGlobalAdmin="yes")) == (
+        403, False, "PERMISSION_DENIED")
+    assert reply(put(client, admin_cookies, mail, isGlobalAdmin="yes")) == (200, True, None)
+    data = get(client, admin_cookies, mail)
+    assert data["domainGlobalAdmin"] == "yes" and "managed_domains" in data
+    assert reply(login(client, mail, PASSWORD)) == (200, True, None)
+
+
+def test_list_users(client, admin_cookies, domain):
+    for local in ("b", "a", "c"):
+        create(client, admin_cookies, f"{local}@{domain}")
+    form(client, "PUT", f"/api/domain/{domain}", {"catchall": f"a@{domain}"},
+         cookies=admin_cookies)
+    put(client, admin_cookies, f"c@{domain}", accountStatus="disabled")
+    names = client.simulate_get(f"/api/users/{domain}", params={"email_only": "yes"},
+                                cookies=admin_cookies).json["_data"]
+    assert sorted(names) == [f"a@{domain}", f"b@{domain}", f"c@{domain}"]
+    disabled = client.simulate_get(f"/api/users/{domain}", params={"disabled_only": "yes"},
+                                   cookies=admin_cookies).json["_data"]
+    assert [u["mail"] for u in disabled] == [f"c@{domain}"]
+    assert all("userPassword" not in u for u in disabled)
+
+
+def test_delete_leaves_no_reference(make_client, store, accounts, domain, directory, layout):
+    client = make_client(policy=store)
+    cookies = session_cookie(login(client, accounts.admin_mail, accounts.admin_password))
+    mail, other = f"gone@{domain}", f"stay@{domain}"
+    create(client, cookies, mail, quota="10")
+    create(client, cookies, other)
+    put(client, cookies, other, forwarding=f"{mail},{other}")
+    form(client, "PUT", f"/api/domain/{domain}", {"catchall": mail}, cookies=cookies)
+    form(client, "PUT", f"/api/domain/admins/{domain}", {"addAdmin": mail}, cookies=cookies)
+    directory.add(f"mail=list@{domain},{layout.container_dn(domain, 'Aliases')}", {
+        "objectClass": ["mailAlias"], "mail": [f"list@{domain}"],
+        "mailForwardingAddress": [mail, other]})
+    home = get(client, cookies, mail)["homeDirectory"]
+    before = counters(directory, layout, domain)
+    result = client.simulate_delete(f"/api/user/{mail}/keep_mailbox_days/7", cookies=cookies)
+    assert reply(result) == (200, True, None)
+    leftovers = list(directory.search(layout.basedn.split(",", 1)[1], f"(|(mail={mail})"
+                                      f"(shadowAddress={mail})(mailForwardingAddress={mail})"
+                                      f"(domainAdmin={mail})(memberOfGroup={mail}))"))
+    assert leftovers == []
+    assert counters(directory, layout, domain) == (before[0] - 1, before[1] - 10 * MB)
+    rows = [r for r in store.deleted_mailboxes() if r["username"] == mail]
+    assert [(r["maildir"], r["admin"]) for r in rows] == [(home, accounts.admin_mail)]
+    assert reply(client.simulate_delete(f"/api/user/{mail}", cookies=cookies)) == (
+        404, False, "NO_SUCH_ACCOUNT")
+
+
+def test_other_domains_are_out_of_reach(client, admin_cookies, domain, domain_admin):
+    cookies = session_cookie(login(client, domain_admin))
+    assert reply(create(client, cookies, f"mine@{domain}")) == (200, True, None)
+    for result in (create(client, cookies, "x@example.com"),
+                   client.simulate_get("/api/user/postmaster@example.com", cookies=cookies),
+                   put(client, cookies, "postmaster@example.com", name="x"),
+                   client.simulate_delete("/api/user/postmaster@example.com", cookies=cookies),
+                   client.simulate_get("/api/users/example.com", cookies=cookies)):
+        assert reply(result) == (403, False, "PERMISSION_DENIED")
