@@ -20,7 +20,7 @@ from .http.policies import (
     Throttle,
     WhitelistSpfDomains,
 )
-from .http.users import User, Users, VerifyUserPassword
+from .http.users import ChangeEmail, User, Users, VerifyUserPassword
 from .layout import Layout
 from .policy.store import SqlPolicyStore, prepare_embedded_databases
 from .services.admins import AdminService
@@ -59,7 +59,8 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     ErrorRenderer(settings.api_always_http_200).install(app)
     app.add_route("/api/login", Login(auth, settings.session_timeout))
     app.add_route("/api/logout", Logout())
-    domains = DomainService(directory, layout, policy, settings, AdminLimits(directory, layout))
+    limits = AdminLimits(directory, layout)
+    domains = DomainService(directory, layout, policy, settings, limits)
     app.add_route("/api/domains", Domains(domains))
     app.add_route("/api/domain/{domain}", Domain(domains))
     app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", Domain(domains))
@@ -68,10 +69,11 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     admins = AdminService(directory, layout, settings)
     app.add_route("/api/admin/{mail}", Admin(admins))
     app.add_route("/api/verify_password/admin/{mail}", VerifyAdminPassword(admins))
-    users = UserService(directory, layout, policy, settings)
+    users = UserService(directory, layout, policy, settings, limits)
     app.add_route("/api/user/{mail}", User(users))
     app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", User(users))
     app.add_route("/api/users/{domain}", Users(users))
+    app.add_route("/api/user/{mail}/change_email/{new_mail}", ChangeEmail(users))
     app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
     _add_policy_routes(app, PolicyService(directory, layout, policy))
     return app

@@ -40,6 +40,20 @@ class Users:
         stream_list(resp, (str(e.first("mail", "")).lower() if email_only
                            else render_entry(e) for e in entries))
 
+    def on_put(self, req, resp, domain):
+        result = self._users.update_all(req.context.caller, domain, read_params(req))
+        ok(resp, result.as_data())
+
+
+class ChangeEmail:
+    def __init__(self, users):
+        self._users = users
+
+    def on_post(self, req, resp, mail, new_mail):
+        read_params(req).only()
+        self._users.change_email(req.context.caller, mail, new_mail)
+        ok(resp)
+
 
 class VerifyUserPassword:
     def __init__(self, users):

@@ -34,10 +34,10 @@ class BulkResult:
         return {"changed": self.changed, "failed": self.failed}
 
 
-def _each(directory, base, search_filter, attributes, change_for):
+def each_entry(directory, base, search_filter, attributes, change_for, scope=Scope.SUB):
     """Apply `change_for(entry)` (a list of Changes, or None) to every matching entry."""
     result = BulkResult()
-    for entry in directory.search(base, search_filter, Scope.SUB, attributes):
+    for entry in directory.search(base, search_filter, scope, attributes):
         changes = change_for(entry)
         if not changes:
             continue
@@ -60,7 +60,7 @@ def set_accounts_status(directory, layout, domain, disabled):
     else:
         wanted = f"(&{ACCOUNTS}(domainStatus=disabled))"
         change = [Change("domainStatus", Op.DELETE)]
-    return _each(directory, layout.domain_dn(domain), wanted, ["1.1"], lambda entry: change)
+    return each_entry(directory, layout.domain_dn(domain), wanted, ["1.1"], lambda entry: change)
 
 
 def add_alias_domain_addresses(directory, layout, domain, alias):
@@ -70,7 +70,7 @@ def add_alias_domain_addresses(directory, layout, domain, alias):
         missing = [t for t in twins if not entry.has_value("shadowAddress", t)]
         return [Change("shadowAddress", Op.ADD, tuple(missing))] if missing else None
     search = f"(&{ADDRESSED}(mail=*@{escape_filter_value(domain)}))"
-    return _each(directory, layout.domain_dn(domain), search, ["mail", "shadowAddress"],
+    return each_entry(directory, layout.domain_dn(domain), search, ["mail", "shadowAddress"],
                  change_for)
 
 
@@ -80,7 +80,7 @@ def remove_alias_domain_addresses(directory, layout, domain, alias):
         gone = [a for a in entry.get("shadowAddress") if a.lower().endswith("@" + alias)]
         return [Change("shadowAddress", Op.DELETE, tuple(gone))] if gone else None
     search = f"(&{ADDRESSED}(shadowAddress=*@{escape_filter_value(alias)}))"
-    return _each(directory, layout.domain_dn(domain), search, ["shadowAddress"], change_for)
+    return each_entry(directory, layout.domain_dn(domain), search, ["shadowAddress"], change_for)
 
 
 def _twin(mail, alias):

@@ -5,14 +5,14 @@ import time
 
 from .. import passwords
 from ..addresses import domain_of, is_email
-from ..directory import Scope, escape_filter_value
+from ..directory import Scope, escape_dn_value, escape_filter_value
 from ..errors import BadRequest, Conflict, EntryExists, LimitExceeded, NotFound
 from ..model.draft import EntryDraft
 from ..model.kinds import DEFAULT_USER_SERVICES, USER_FIELDS
 from ..model.maildir import maildir_path
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
-from . import references
+from . import domainwide, references
 from .access import domains_administered_by, require_domain, require_global_admin
 from .domains import parse_domain
 from .reservations import MB, DomainLimits, Reservations
@@ -25,6 +25,7 @@ CREATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_create}
 UPDATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update} | RULE_PARAMS
                  | {"quota", "maildir"})
 USERS = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all is not a user
+BULK_PARAMS = ("accountStatus", "password", "language", "transport")
 MAX_QUOTA_MB = 2**30
 
 
@@ -42,7 +43,8 @@ def parse_user_mail(text, new=False):
 
 
 class UserService:
-    def __init__(self, directory, layout, store, settings):
+    def __init__(self, directory, layout, store, settings, limits):
+        self._limits = limits
         self._directory = directory
         self._layout = layout
         self._store = store
@@ -93,6 +95,7 @@ class UserService:
         context = self._context(caller, mail, domain_entry)
         apply_fields(USER_FIELDS, params, draft, creating=True)
         _apply_rules(draft, params, context)
+        self._limits.check_new_user(caller, quota)
         self._reservations.reserve(domain, users=1, quota=quota)
         try:
             self._directory.add(self._layout.user_dn(mail), draft.attributes())
@@ -209,6 +212,90 @@ class UserService:
         self._reservations.release(domain, users=1,
                                    quota=int(entry.first("mailQuota", 0) or 0))
         references.forget_address(self._directory, self._layout, mail)
+
+    # -- renaming -----------------------------------------------------------------------
+
+    def change_email(self, caller, mail, new_mail):
+        """Rename the user (modify DN), keeping its mailbox path and password, and make
+        every reference follow. Moving to another domain moves its counts along."""
+        mail, entry, _ = self._user(caller, mail, ["*"])
+        new_mail = parse_user_mail(new_mail, new=True)
+        new_domain = domain_of(new_mail)
+        target = require_domain(self._directory, self._layout, caller, new_domain, ["*"])
+        if new_mail == mail or self._owner(new_mail):
+            raise Conflict(detail=f"{new_mail} is already used")
+        old_domain = domain_of(mail)
+        quota = int(entry.first("mailQuota", 0) or 0)
+        moving = new_domain != old_domain
+        if moving:
+            self._reservations.reserve(new_domain, users=1, quota=quota)
+        try:
+            new_dn = self._directory.rename(
+                entry.dn, f"mail={escape_dn_value(new_mail)}",
+                self._layout.container_dn(new_domain, "Users") if moving else None)
+        except Exception:
+            if moving:
+                self._reservations.release(new_domain, users=1, quota=quota)
+            raise
+        if moving:
+            self._reservations.release(old_domain, users=1, quota=quota)
+        self._directory.modify(new_dn, self._renamed_changes(entry, mail, new_mail, target))
+        references.rename_address(self._directory, self._layout, mail, new_mail)
+
+    def _renamed_changes(self, entry, mail, new_mail, target_domain):
+        """uid and the alias-domain twins follow the new address; the domain status is the
+        new domain's."""
+        draft = EntryDraft.of(entry)
+        old_local, new_local = mail.split("@")[0], new_mail.split("@")[0]
+        old_twins = {f"{old_local}@{d}".lower()
+                     for d in self._alias_domains_of(domain_of(mail))}
+        kept = [a for a in draft.get("shadowAddress") if a.lower() not in old_twins]
+        twins = [f"{new_local}@{d.lower()}" for d in target_domain.get("domainAliasName")]
+        draft.set("shadowAddress", list(dict.fromkeys(kept + twins)))
+        draft.set("mail", [new_mail])
+        if draft.first("uid", "").lower() == old_local:
+            draft.set("uid", [new_local])
+        disabled = target_domain.first("accountStatus") == "disabled"
+        draft.set("domainStatus", ["disabled"] if disabled else [])
+        return draft.changes()
+
+    def _alias_domains_of(self, domain):
+        entry = self._directory.get(self._layout.domain_dn(domain), ["domainAliasName"])
+        return [] if entry is None else entry.get("domainAliasName")
+
+    # -- every user of a domain ---------------------------------------------------------
+
+    def update_all(self, caller, domain, params):
+        """PUT /api/users/<domain>: accountStatus, password, language, transport for every
+        user. Streams, skips users already as asked (so a repeat finishes an interrupted
+        run), and reports what changed and what failed."""
+        domain = parse_domain(domain)
+        domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        refuse_unknown(params, BULK_PARAMS)
+        if not params:
+            raise BadRequest("MISSING_PARAMETER", detail="give at least one of "
+                                                         + ", ".join(BULK_PARAMS))
+        template = EntryDraft()
+        apply_fields(USER_FIELDS, {k: v for k, v in params.items() if k != "password"},
+                     template, creating=False)
+        wanted = template.attributes()
+        if "password" in params:
+            context = self._context(caller, f"x@{domain}", domain_entry)
+            _apply_rules(EntryDraft(), {"password": params["password"]}, context)
+
+        def changes_for(user):
+            draft = EntryDraft.of(user)
+            for attribute, values in wanted.items():
+                draft.set(attribute, values)
+            if "password" in params:
+                draft.set("userPassword", [passwords.hash_password(
+                    params["password"], self._settings.default_password_scheme)])
+                draft.set("shadowLastChange", [str(int(time.time() // 86400))])
+            return draft.changes()
+        return domainwide.each_entry(
+            self._directory, self._layout.container_dn(domain, "Users"), USERS,
+            list(wanted) + (["userPassword"] if "password" in params else []), changes_for,
+            scope=Scope.ONE)
 
     def verify_password(self, caller, mail, password):
         require_global_admin(caller)

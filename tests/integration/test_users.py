@@ -9,6 +9,7 @@ from passlib import hash as h
 
 from iredapi_ldap.directory import Scope
 
+from .. import helpers
 from ..helpers import form, login, reply, session_cookie
 
 PASSWORD = "Us3r-Passw0rd!"
@@ -358,3 +359,102 @@ def test_other_domains_are_out_of_reach(client, admin_cookies, domain, domain_ad
                    client.simulate_delete("/api/user/postmaster@example.com", cookies=cookies),
                    client.simulate_get("/api/users/example.com", cookies=cookies)):
         assert reply(result) == (403, False, "PERMISSION_DENIED")
+
+
+def test_change_email_in_the_domain(client, admin_cookies, domain, directory, layout,
+                                    mailstack):
+    old, new, friend = f"old@{domain}", f"new@{domain}", f"friend@{domain}"
+    alias = f"t-{secrets.token_hex(4)}.test"
+    form(client, "PUT", f"/api/domain/{domain}", {"addAliasDomain": alias},
+         cookies=admin_cookies)
+    create(client, admin_cookies, old)
+    create(client, admin_cookies, friend)
+    put(client, admin_cookies, friend, forwarding=old)
+    form(client, "PUT", f"/api/domain/admins/{domain}", {"addAdmin": old}, cookies=admin_cookies)
+    before = directory.get(layout.user_dn(old), ["homeDirectory", "userPassword"])
+    result = form(client, "POST", f"/api/user/{old}/change_email/{new}", {},
+                  cookies=admin_cookies)
+    assert reply(result) == (200, True, None)
+    after = directory.get(layout.user_dn(new), ["homeDirectory", "userPassword", "uid",
+                                                "shadowAddress", "mail"])
+    assert after.first("homeDirectory") == before.first("homeDirectory")
+    assert after.first("userPassword") == before.first("userPassword")
+    assert (after.first("mail"), after.first("uid")) == (new, "new")
+    assert after.get("shadowAddress") == [f"new@{alias}"]
+    assert directory.check_password(layout.user_dn(new), PASSWORD)
+    assert mailstack.lookup("virtual_alias_maps", friend) == [new]
+    assert mailstack.lookup("virtual_mailbox_maps", new) == [before.first("homeDirectory")]
+    assert mailstack.lookup("virtual_mailbox_maps", f"old@{alias}") == []
+    leftovers = list(directory.search(layout.basedn, f"(|(mail={old})(shadowAddress={old})"
+                                      f"(mailForwardingAddress={old})(domainAdmin={old}))"))
+    assert leftovers == []
+    assert reply(form(client, "POST", f"/api/user/{new}/change_email/{friend}", {},
+                      cookies=admin_cookies)) == (409, False, "ALREADY_EXISTS")
+
+
+def test_change_email_to_another_domain_moves_counts(client, admin_cookies, domain,
+                                                     directory, layout, domain_admin):
+    other = f"t-{secrets.token_hex(4)}.test"
+    form(client, "POST", f"/api/domain/{other}", {"name": "x"}, cookies=admin_cookies)
+    try:
+        create(client, admin_cookies, f"mover@{domain}", quota="20")
+        result = form(client, "POST", f"/api/user/mover@{domain}/change_email/mover@{other}",
+                      {}, cookies=admin_cookies)
+        assert reply(result) == (200, True, None)
+        assert counters(directory, layout, domain) == (0, 0)
+        assert counters(directory, layout, other) == (1, 20 * MB)
+        # a normal admin may not move users into a domain it does not manage
+        cookies = session_cookie(login(client, domain_admin))
+        create(client, admin_cookies, f"stay@{domain}")
+        result = form(client, "POST", f"/api/user/stay@{domain}/change_email/stay@{other}",
+                      {}, cookies=cookies)
+        assert reply(result) == (403, False, "PERMISSION_DENIED")
+        assert directory.get(layout.user_dn(f"stay@{domain}")) is not None
+    finally:
+        directory.delete(layout.domain_dn(other), subtree=True)
+
+
+def test_update_all_users(client, admin_cookies, domain, mailstack, directory, layout):
+    users = [f"bulk{i}@{domain}" for i in range(4)]
+    for mail in users:
+        create(client, admin_cookies, mail)
+    put(client, admin_cookies, users[0], accountStatus="disabled")
+    path = f"/api/users/{domain}"
+    result = form(client, "PUT", path, {"accountStatus": "disabled", "language": "fr_FR"},
+                  cookies=admin_cookies)
+    assert reply(result) == (200, True, None)
+    assert result.json["_data"] == {"changed": 4, "failed": []}  # language changed on all
+    assert not any(mailstack.dovecot_finds(m) for m in users)
+    again = form(client, "PUT", path, {"accountStatus": "disabled", "language": "fr_FR"},
+                 cookies=admin_cookies)
+    assert again.json["_data"] == {"changed": 0, "failed": []}  # nothing left to do
+    result = form(client, "PUT", path, {"accountStatus": "active",
+                                        "password": "Bulk-Passw0rd!"}, cookies=admin_cookies)
+    assert result.json["_data"]["changed"] == 4
+    assert all(directory.check_password(layout.user_dn(m), "Bulk-Passw0rd!") for m in users)
+    stored = {directory.get(layout.user_dn(m)).first("userPassword") for m in users}
+    assert len(stored) == 4  # each user its own salt
+    for data, code in (({"password": "weak"}, "PW_SHORTER_THAN_MIN_LENGTH,PW_NO_UPPERCASE,"
+                                              "PW_NO_DIGIT_NUMBER,PW_NO_SPECIAL_CHAR"),
+                       ({"quota": "1"}, "UNKNOWN_PARAMETER"), ({}, "MISSING_PARAMETER"),
+                       ({"accountStatus": "x"}, "INVALID_PARAMETER")):
+        assert reply(form(client, "PUT", path, data, cookies=admin_cookies)) == (
+            400, False, code)
+
+
+def test_admin_own_user_limits(client, admin_cookies, domain, directory, layout):
+    mail = f"lim-{secrets.token_hex(3)}@admins.example.net"
+    helpers.add_admin(directory, layout, mail,
+                      accountSetting=["create_max_users:2", "create_max_quota:1",
+                                      "create_quota_unit:GB"])
+    directory.modify(layout.domain_dn(domain), [helpers.add_values("domainAdmin", mail)])
+    try:
+        cookies = session_cookie(login(client, mail))
+        assert reply(create(client, cookies, f"one@{domain}", quota="600")) == (200, True, None)
+        assert reply(create(client, cookies, f"two@{domain}", quota="600"))[2] == (
+            "EXCEEDED_LIMIT")  # 1.2 GB > the admin's 1 GB
+        assert reply(create(client, cookies, f"two@{domain}", quota="400")) == (200, True, None)
+        assert reply(create(client, cookies, f"three@{domain}", quota="1"))[2] == (
+            "EXCEEDED_LIMIT")  # a third user
+    finally:
+        directory.delete(layout.admin_dn(mail))
