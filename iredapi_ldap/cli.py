@@ -35,6 +35,18 @@ def build_parser():
     _server_options(dev, workers_default=2)
     dev.set_defaults(run=run_dev)
 
+    purge = commands.add_parser(
+        "purge-mailboxes", help="remove kept mailboxes whose purge date has passed",
+        description="Remove the mailboxes of deleted users whose keep_mailbox_days have "
+                    "passed (iRedAdmin's deleted_mailboxes table), then their rows. Never a "
+                    "path outside STORAGE_BASE_DIRECTORY, never a mailbox a live account "
+                    "uses.")
+    purge.add_argument("--config", metavar="FILE",
+                       help="YAML settings file (default: env IREDAPI_CONFIG)")
+    purge.add_argument("--dry-run", action="store_true",
+                       help="only list what would be removed")
+    purge.set_defaults(run=run_purge)
+
     db = commands.add_parser("db", help="the SQL databases of Amavisd, iRedAPD and iRedAdmin")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     init = db_commands.add_parser(
@@ -82,6 +94,20 @@ def run_serve(args):
     prepare_embedded_databases(settings)
     from .app import get_app
     ApiServer(get_app, _server_args(args)).run()
+
+
+def run_purge(args):
+    from . import directory
+    from .layout import Layout
+    from .policy.store import SqlPolicyStore, prepare_embedded_databases
+    from .services.purge import purge_mailboxes
+    settings = load_settings(args.config)
+    prepare_embedded_databases(settings)
+    report = purge_mailboxes(SqlPolicyStore.from_settings(settings),
+                             directory.from_settings(settings), Layout.from_settings(settings),
+                             settings.storage_base_directory, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {len(report.removed)} mailbox(es), skipped {len(report.skipped)}")
 
 
 def run_db_init(args):

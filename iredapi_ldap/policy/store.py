@@ -208,6 +208,19 @@ class SqlPolicyStore:
             self._write("iredadmin", lambda conn: conn.execute(
                 insert(deleted_mailboxes), records))
 
+    def due_mailboxes(self, today):
+        """deleted_mailboxes rows whose purge date has come (kept-forever rows never are)."""
+        def read(conn):
+            rows = conn.execute(select(deleted_mailboxes).where(and_(
+                deleted_mailboxes.c.delete_date.is_not(None),
+                deleted_mailboxes.c.delete_date <= today)).order_by(deleted_mailboxes.c.id))
+            return [dict(row._mapping) for row in rows]
+        return self._read("iredadmin", read)
+
+    def forget_deleted_mailbox(self, row_id):
+        self._write("iredadmin", lambda conn: conn.execute(
+            delete(deleted_mailboxes).where(deleted_mailboxes.c.id == row_id)))
+
     def deleted_mailboxes(self):
         def read(conn):
             rows = conn.execute(select(deleted_mailboxes).order_by(deleted_mailboxes.c.id))
