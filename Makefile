@@ -32,4 +32,4 @@ test: install test-system-packages $(VENV)/.test-installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	@echo "make bench: no benchmarks yet (see bench/README.md)" >&2; exit 2
+	$(VENV)/bin/python -m bench.create_user $(BENCH_ARGS)
