@@ -484,3 +484,16 @@ def test_failed_create_leaves_nothing(make_client, accounts, domain, directory, 
     assert reply(result) == (503, False, "DIRECTORY_UNAVAILABLE")
     assert directory.get(layout.user_dn(f"second@{domain}")) is None
     assert counters(directory, layout, domain) == before  # the reservation was given back
+
+
+def test_create_with_aliases_and_forwarding(client, admin_cookies, domain, mailstack):
+    mail = f"full@{domain}"
+    result = create(client, admin_cookies, mail, aliases=f"f1@{domain}",
+                    forwarding=f"{mail},ext@example.org", employeeid="77",
+                    transport="dovecot")
+    assert reply(result) == (200, True, None)
+    data = get(client, admin_cookies, mail)
+    assert data["shadowAddress"] == [f"f1@{domain}"]
+    assert data["employeeNumber"] == "77" and data["mtaTransport"] == "dovecot"
+    assert mailstack.lookup("virtual_mailbox_maps", f"f1@{domain}") == [data["homeDirectory"]]
+    assert mailstack.lookup("virtual_alias_maps", mail) == sorted([mail, "ext@example.org"])
