@@ -13,7 +13,7 @@ from ..model.render import render_entry
 from . import counters, domainwide
 from .access import require_domain
 from .catchall import CatchAll
-from .rules import DOMAIN_RULES
+from .rules import DOMAIN_RULES, apply_rules
 from .values import purge_date, refuse_unknown, split_words
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class DomainService:
             **{name: ["0"] for name in counters.ATTRIBUTES}})
         apply_fields(DOMAIN_FIELDS, params, draft, creating=True,
                      is_global_admin=caller.is_global_admin)
-        _apply_rules(draft, params, _Context(caller, self._settings))
+        apply_rules(DOMAIN_RULES, draft, params, _Context(caller, self._settings))
         if not caller.is_global_admin:
             draft.add("domainAdmin", caller.mail)  # a normal admin manages what it creates
         self._limits.create_domain(caller, lambda: self._add_tree(domain, draft.attributes()),
@@ -142,7 +142,7 @@ class DomainService:
         draft = EntryDraft.of(entry)
         apply_fields(DOMAIN_FIELDS, params, draft, creating=False,
                      is_global_admin=caller.is_global_admin)
-        _apply_rules(draft, params, _Context(caller, self._settings))
+        apply_rules(DOMAIN_RULES, draft, params, _Context(caller, self._settings))
         if "accountStatus" in params:
             draft.set("accountStatus", STATUS.encode("accountStatus", params["accountStatus"]))
         added, removed = self._alias_domain_changes(domain, draft, params)
@@ -228,9 +228,3 @@ class DomainService:
                 self._directory.modify(entry.dn, [Change("domainAdmin", Op.DELETE, gone)])
             except EntryNotFound:
                 continue
-
-
-def _apply_rules(draft, params, context):
-    for rule in DOMAIN_RULES:
-        if any(p in params for p in rule.params):
-            rule.apply(draft, params, context)

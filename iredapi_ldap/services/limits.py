@@ -7,6 +7,7 @@ from ..errors import LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
 from . import counters
 from .access import domains_administered_by
+from .values import stored_int
 
 _UNITS = {"MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 
@@ -37,7 +38,7 @@ class AdminLimits:
         settings = self._settings(caller)
         if str(settings.get("create_new_domains", "")).lower() != "yes":
             raise PermissionDenied(detail="this admin may not create domains")
-        limit = _number(settings.get("create_max_domains"))
+        limit = stored_int(settings.get("create_max_domains"))
         if limit <= 0:
             create()
             return
@@ -58,8 +59,8 @@ class AdminLimits:
         if caller.is_global_admin:
             return
         settings = self._settings(caller)
-        max_users = _number(settings.get("create_max_users"))
-        max_quota = _number(settings.get("create_max_quota")) * _UNITS.get(
+        max_users = stored_int(settings.get("create_max_users"))
+        max_quota = stored_int(settings.get("create_max_quota")) * _UNITS.get(
             str(settings.get("create_quota_unit", "MB")).upper(), _UNITS["MB"])
         if not (max_users or max_quota):
             return
@@ -76,8 +77,3 @@ class AdminLimits:
 
     def _managed_count(self, caller):
         return len(domains_administered_by(self._directory, self._layout, caller.mail))
-
-
-def _number(value):
-    text = str(value or "0")
-    return int(text) if text.isascii() and text.lstrip("-").isdigit() else 0

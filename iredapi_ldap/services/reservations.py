@@ -17,6 +17,7 @@ from ..directory import Change, Op
 from ..errors import ConcurrentUpdate, LimitExceeded
 from ..model.draft import EntryDraft
 from . import counters
+from .values import stored_int
 
 MB = 1024 * 1024
 ATTEMPTS = 60
@@ -35,10 +36,10 @@ class DomainLimits:
     def of(cls, entry):
         settings = EntryDraft.of(entry).settings()
         quota = str(settings.get("domainQuota", "0")).split(":")[0]
-        return cls(max_users=_int(settings.get("numberOfUsers")),
-                   max_user_quota=_int(settings.get("maxUserQuota")) * MB,
-                   domain_quota=_int(quota) * MB,
-                   default_quota=_int(settings.get("defaultQuota")) * MB)
+        return cls(max_users=stored_int(settings.get("numberOfUsers")),
+                   max_user_quota=stored_int(settings.get("maxUserQuota")) * MB,
+                   domain_quota=stored_int(quota) * MB,
+                   default_quota=stored_int(settings.get("defaultQuota")) * MB)
 
 
 class Reservations:
@@ -100,8 +101,3 @@ def _changes(count, users, used, quota):
         changes += [Change("domainCurrentQuotaSize", Op.DELETE, (str(used),)),
                     Change("domainCurrentQuotaSize", Op.ADD, (str(max(used + quota, 0)),))]
     return changes
-
-
-def _int(value):
-    text = str(value if value is not None else "0")
-    return int(text) if text.isascii() and text.lstrip("-").isdigit() else 0

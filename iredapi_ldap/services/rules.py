@@ -114,6 +114,13 @@ class Profiles:
         draft.set_setting(self._setting, kept + [n for n in disable if n not in kept])
 
 
+def apply_rules(rules, draft, params, context):
+    """Apply every rule of `rules` whose parameters the request gives."""
+    for rule in rules:
+        if any(p in params for p in rule.params):
+            rule.apply(draft, params, context)
+
+
 DOMAIN_RULES = (
     Bcc("senderBcc", "domainSenderBccAddress", "senderbcc"),
     Bcc("recipientBcc", "domainRecipientBccAddress", "recipientbcc"),

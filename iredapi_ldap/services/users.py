@@ -16,8 +16,9 @@ from . import domainwide, references
 from .access import domains_administered_by, require_domain, require_global_admin
 from .domains import parse_domain
 from .reservations import MB, DomainLimits, Reservations
+from .rules import apply_rules
 from .user_rules import USER_RULES, UserContext
-from .values import purge_date, refuse_unknown
+from .values import purge_date, refuse_unknown, stored_int
 
 RULE_PARAMS = {p for rule in USER_RULES for p in rule.params}
 CREATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_create}
@@ -94,7 +95,7 @@ class UserService:
         draft = self._new_user_draft(mail, domain_entry, params, quota)
         context = self._context(caller, mail, domain_entry)
         apply_fields(USER_FIELDS, params, draft, creating=True)
-        _apply_rules(draft, params, context)
+        apply_rules(USER_RULES, draft, params, context)
         self._limits.check_new_user(caller, quota)
         self._reservations.reserve(domain, users=1, quota=quota)
         try:
@@ -156,8 +157,8 @@ class UserService:
             is_global_admin=caller.is_global_admin, settings=self._settings, mail=mail,
             dn=self._layout.user_dn(mail),
             own_domains=(domain, *(a.lower() for a in domain_entry.get("domainAliasName"))),
-            min_length=_int(settings.get("minPasswordLength")),
-            max_length=_int(settings.get("maxPasswordLength")),
+            min_length=stored_int(settings.get("minPasswordLength")),
+            max_length=stored_int(settings.get("maxPasswordLength")),
             address_exists=lambda address: self._owner(address) is not None,
             address_owner=self._owner)
 
@@ -180,7 +181,7 @@ class UserService:
             raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
         draft = EntryDraft.of(entry)
         apply_fields(USER_FIELDS, params, draft, creating=False)
-        _apply_rules(draft, params, self._context(caller, mail, domain_entry))
+        apply_rules(USER_RULES, draft, params, self._context(caller, mail, domain_entry))
         if "maildir" in params:
             draft.set("homeDirectory", [self._home(mail, params["maildir"])])
         delta = 0
@@ -281,7 +282,7 @@ class UserService:
         wanted = template.attributes()
         if "password" in params:
             context = self._context(caller, f"x@{domain}", domain_entry)
-            _apply_rules(EntryDraft(), {"password": params["password"]}, context)
+            apply_rules(USER_RULES, EntryDraft(), {"password": params["password"]}, context)
 
         def changes_for(user):
             draft = EntryDraft.of(user)
@@ -302,15 +303,4 @@ class UserService:
         _, entry, _ = self._user(caller, mail, ["userPassword"])
         if not passwords.verify(password, entry.get("userPassword")):
             raise BadRequest("PW_MISMATCH", detail="the password does not match")
-
-
-def _apply_rules(draft, params, context):
-    for rule in USER_RULES:
-        if any(p in params for p in rule.params):
-            rule.apply(draft, params, context)
-
-
-def _int(value):
-    text = str(value if value is not None else "0")
-    return int(text) if text.isascii() and text.isdigit() else 0
 

@@ -1,6 +1,7 @@
 """Small parsers of parameter values shared by the services. Pure."""
 
 import datetime
+import re
 
 from ..errors import BadRequest
 
@@ -32,3 +33,11 @@ def purge_date(keep_days):
         raise BadRequest(detail="keep_mailbox_days must be a whole number of days")
     days = int(text)
     return datetime.date.today() + datetime.timedelta(days=days) if days else None
+
+
+def stored_int(value):
+    """A number kept as text (an accountSetting value, a counter); 0 when absent or not a
+    whole number, so a malformed value left by another tool means "no limit" instead of
+    an error."""
+    text = str(value if value is not None else "0").strip()
+    return int(text) if re.fullmatch(r"-?[0-9]+", text) else 0
