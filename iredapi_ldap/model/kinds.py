@@ -98,3 +98,20 @@ DEFAULT_USER_SERVICES = (
     "sievetls", "deliver", "lda", "lmtp", "recipientbcc", "senderbcc", "forward",
     "shadowaddress", "displayedInGlobalAddressBook", "sogo", "sogowebmail", "sogocalendar",
     "sogoactivesync")
+
+# Who may send to a list or alias (iRedAPD's access policies; facts file, 3.5).
+ACCESS_POLICIES = ("public", "domain", "subdomain", "membersonly", "moderatorsonly",
+                   "membersandmoderatorsonly")
+_ACCESS_POLICY = Choice(tuple((name, name) for name in ACCESS_POLICIES))
+
+# Mail aliases (`mailAlias` in ou=Aliases); members are a rule in services/groups.py.
+ALIAS_FIELDS = (
+    Field("name", "cn", Text(255)),
+    Field("accountStatus", "accountStatus", STATUS, on_create=False),
+    Field("accessPolicy", "accessPolicy", _ACCESS_POLICY),
+)
+# Mailing lists (`mailList` in ou=Groups); members are a rule in services/groups.py.
+LIST_FIELDS = (
+    Field("name", "cn", Text(255)),
+    Field("accessPolicy", "accessPolicy", _ACCESS_POLICY),
+)

@@ -3,14 +3,14 @@
 import logging
 
 from ..addresses import is_domain
-from ..directory import Change, Op, Scope, escape_filter_value
-from ..errors import BadRequest, Conflict, DirectoryUnavailable, EntryExists, EntryNotFound
+from ..directory import Scope, escape_filter_value
+from ..errors import BadRequest, Conflict, DirectoryUnavailable, EntryExists
 from ..model.draft import EntryDraft
 from ..model.fields import STATUS
 from ..model.kinds import DOMAIN_FIELDS
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
-from . import counters, domainwide
+from . import counters, domainwide, references
 from .access import require_domain
 from .catchall import CatchAll
 from .rules import DOMAIN_RULES, apply_rules
@@ -200,8 +200,9 @@ class DomainService:
 
     def delete(self, caller, domain, keep_days=None):
         """Remove the domain and everything below it, recording every user's mailbox in
-        iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never).
-        Returns how many entries were removed."""
+        iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never), and
+        its addresses from every other domain's entries. Returns how many entries were
+        removed."""
         domain = parse_domain(domain)
         purge = purge_date(keep_days)
         require_domain(self._directory, self._layout, caller, domain)
@@ -212,19 +213,6 @@ class DomainService:
             {"username": str(u.first("mail", "")).lower(), "domain": domain,
              "maildir": u.first("homeDirectory", ""), "admin": caller.mail,
              "delete_date": purge} for u in users)
-        self._forget_admins_of(domain)
+        references.forget_domain(self._directory, self._layout, domain)
         removed = self._directory.delete(self._layout.domain_dn(domain), subtree=True)
         return domainwide.BulkResult(changed=removed)
-
-    def _forget_admins_of(self, domain):
-        """Remove the domain's addresses from other domains' domainAdmin."""
-        suffix = "@" + domain
-        for entry in self._directory.search(
-                self._layout.basedn,
-                f"(&(objectClass=mailDomain)(domainAdmin=*@{escape_filter_value(domain)}))",
-                Scope.ONE, ["domainAdmin"]):
-            gone = tuple(a for a in entry.get("domainAdmin") if a.lower().endswith(suffix))
-            try:
-                self._directory.modify(entry.dn, [Change("domainAdmin", Op.DELETE, gone)])
-            except EntryNotFound:
-                continue

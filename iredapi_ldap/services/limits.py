@@ -7,6 +7,7 @@ from ..errors import LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
 from . import counters
 from .access import domains_administered_by
+from .reservations import KINDS
 from .values import stored_int
 
 _UNITS = {"MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
@@ -52,26 +53,27 @@ class AdminLimits:
             self._sleep(random.uniform(0.01, 0.05) * (attempt + 1))
         raise LimitExceeded(detail=f"this admin may create at most {limit} domains")
 
-    def check_new_user(self, caller, quota):
-        """A normal admin's own create_max_users and create_max_quota (shared by all the
-        domains it manages). Checked, not reserved: exactness under races is the domains'
-        limits' job (services/reservations.py)."""
+    def check_new_account(self, caller, kind, quota=0):
+        """A normal admin's own create_max_users/aliases/lists and create_max_quota (shared
+        by all the domains it manages). Checked, not reserved: exactness under races is the
+        domains' limits' job (services/reservations.py)."""
         if caller.is_global_admin:
             return
         settings = self._settings(caller)
-        max_users = stored_int(settings.get("create_max_users"))
+        counter, _, admin_limit, name = KINDS[kind]
+        max_accounts = stored_int(settings.get(admin_limit))
         max_quota = stored_int(settings.get("create_max_quota")) * _UNITS.get(
             str(settings.get("create_quota_unit", "MB")).upper(), _UNITS["MB"])
-        if not (max_users or max_quota):
+        if not (max_accounts or max_quota):
             return
-        users = used = 0
+        held = used = 0
         for domain in domains_administered_by(self._directory, self._layout, caller.mail):
             entry = self._directory.get(self._layout.domain_dn(domain), list(counters.ATTRIBUTES))
             totals = counters.ensure_counters(self._directory, self._layout, domain, entry)
-            users += totals["domainCurrentUserNumber"]
+            held += totals[counter]
             used += totals["domainCurrentQuotaSize"]
-        if max_users and users + 1 > max_users:
-            raise LimitExceeded(detail=f"this admin may create at most {max_users} users")
+        if max_accounts and held + 1 > max_accounts:
+            raise LimitExceeded(detail=f"this admin may create at most {max_accounts} {name}")
         if max_quota and used + quota > max_quota:
             raise LimitExceeded(detail="this admin's quota for its domains would be exceeded")
 

@@ -6,7 +6,7 @@ from ..directory import Change, Op, Scope, escape_filter_value
 from ..errors import ConcurrentUpdate, EntryNotFound
 
 REFERENCING = ("mailForwardingAddress", "domainAdmin", "listModerator", "listOwner",
-               "listAllowedUser")
+               "listAllowedUser", "memberOfGroup")
 
 
 def _referrers(directory, layout, address):
@@ -42,4 +42,28 @@ def _rewrite(directory, layout, old, new):
             changed += 1
         except (EntryNotFound, ConcurrentUpdate):
             continue  # gone or changed meanwhile; a repeat of the request finishes it
+    return changed
+
+
+def forget_domain(directory, layout, domain):
+    """Remove every address of `domain` from entries outside it (before the domain goes)."""
+    suffix = "@" + domain.lower()
+    value = escape_filter_value(domain)
+    search = "(|" + "".join(f"({attr}=*@{value})" for attr in REFERENCING) + ")"
+    inside = "," + layout.domain_dn(domain).lower()
+    changed = 0
+    for entry in directory.search(layout.basedn, search, Scope.SUB, list(REFERENCING)):
+        if entry.dn.lower().endswith(inside):
+            continue
+        changes = []
+        for attr in REFERENCING:
+            values = entry.get(attr)
+            kept = [v for v in values if not v.lower().endswith(suffix)]
+            if len(kept) != len(values):
+                changes.append(Change(attr, Op.REPLACE, tuple(kept)))
+        try:
+            directory.modify(entry.dn, changes)
+            changed += 1
+        except (EntryNotFound, ConcurrentUpdate):
+            continue
     return changed

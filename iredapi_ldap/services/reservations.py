@@ -1,8 +1,9 @@
 """Reserving room in a domain's limits, exactly, under concurrency.
 
 The domain entry's counters are the lock. A reservation is one modify that
-- increments `domainCurrentUserNumber` (RFC 4525) under an assertion (RFC 4528) that it still
-  holds the value we checked the limit against, and
+- increments the kind's counter (`domainCurrentUserNumber`, `...AliasNumber`,
+  `...ListNumber`; RFC 4525) under an assertion (RFC 4528) that it still holds the value we
+  checked the limit against, and
 - swaps `domainCurrentQuotaSize` (a string) by deleting the value we read and adding the new
   sum, which fails atomically when another writer changed it first.
 Either way a concurrent writer makes the modify fail as a whole; we read again and re-check,
@@ -21,13 +22,20 @@ from .values import stored_int
 
 MB = 1024 * 1024
 ATTEMPTS = 60
+# kind -> (counter on the domain entry, the domain's limit, the admin's limit (both
+# accountSetting keys), what the API calls them)
+KINDS = {"user": ("domainCurrentUserNumber", "numberOfUsers", "create_max_users", "users"),
+         "alias": ("domainCurrentAliasNumber", "numberOfAliases", "create_max_aliases",
+                   "aliases"),
+         "list": ("domainCurrentListNumber", "numberOfLists", "create_max_lists",
+                  "mailing lists")}
 
 
 @dataclass(frozen=True)
 class DomainLimits:
-    """The limits in a domain's accountSetting (0: unlimited; -1 users: none may be created)."""
+    """The limits in a domain's accountSetting (0: unlimited; -1: none may be created)."""
 
-    max_users: int
+    max_accounts: dict    # kind -> limit
     max_user_quota: int   # bytes, 0 = unlimited
     domain_quota: int     # bytes, 0 = unlimited
     default_quota: int    # bytes
@@ -36,7 +44,8 @@ class DomainLimits:
     def of(cls, entry):
         settings = EntryDraft.of(entry).settings()
         quota = str(settings.get("domainQuota", "0")).split(":")[0]
-        return cls(max_users=stored_int(settings.get("numberOfUsers")),
+        return cls(max_accounts={kind: stored_int(settings.get(limit))
+                                 for kind, (_, limit, _, _) in KINDS.items()},
                    max_user_quota=stored_int(settings.get("maxUserQuota")) * MB,
                    domain_quota=stored_int(quota) * MB,
                    default_quota=stored_int(settings.get("defaultQuota")) * MB)
@@ -48,55 +57,57 @@ class Reservations:
         self._layout = layout
         self._sleep = sleep
 
-    def reserve(self, domain, users=1, quota=0):
-        """Count `users` more accounts and `quota` more bytes in the domain, within its limits.
+    def reserve(self, domain, kind="user", count=1, quota=0):
+        """Count `count` more accounts of `kind` (user, alias, list) and `quota` more bytes
+        in the domain, within its limits.
 
         Raises:
             LimitExceeded: the domain is full (EXCEEDED_LIMIT), names which limit.
         """
-        self._change(domain, users, quota, check=True)
+        self._change(domain, kind, count, quota, check=True)
 
-    def release(self, domain, users=1, quota=0):
+    def release(self, domain, kind="user", count=1, quota=0):
         """Give back what `reserve` took (on delete, or when a create failed)."""
-        self._change(domain, -users, -quota, check=False)
+        self._change(domain, kind, -count, -quota, check=False)
 
     def move_quota(self, domain, delta):
         """Change the domain's used quota by `delta` bytes (a user's quota changed)."""
-        self._change(domain, 0, delta, check=delta > 0)
+        self._change(domain, "user", 0, delta, check=delta > 0)
 
-    def _change(self, domain, users, quota, check):
-        if not users and not quota:
+    def _change(self, domain, kind, count, quota, check):
+        if not count and not quota:
             return
+        counter = KINDS[kind][0]
         dn = self._layout.domain_dn(domain)
         for attempt in range(ATTEMPTS):
             entry = self._directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
             current = counters.ensure_counters(self._directory, self._layout, domain, entry)
-            count = current["domainCurrentUserNumber"]
-            used = current["domainCurrentQuotaSize"]
+            held, used = current[counter], current["domainCurrentQuotaSize"]
             if check:
-                _check(DomainLimits.of(entry), count, users, used, quota)
+                _check(DomainLimits.of(entry), kind, held, count, used, quota)
             try:
-                self._directory.modify(dn, _changes(count, users, used, quota),
-                                       assertion=f"(domainCurrentUserNumber={count})")
+                self._directory.modify(dn, _changes(counter, count, used, quota),
+                                       assertion=f"({counter}={held})")
                 return
             except ConcurrentUpdate:
                 self._sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise ConcurrentUpdate(detail="the domain is too busy; try again")
 
 
-def _check(limits, count, users, used, quota):
-    if users > 0 and limits.max_users == -1:
-        raise LimitExceeded(detail="this domain may not have users")
-    if users > 0 and limits.max_users > 0 and count + users > limits.max_users:
-        raise LimitExceeded(detail=f"this domain may have at most {limits.max_users} users")
+def _check(limits, kind, held, count, used, quota):
+    limit, name = limits.max_accounts[kind], KINDS[kind][3]
+    if count > 0 and limit == -1:
+        raise LimitExceeded(detail=f"this domain may not have {name}")
+    if count > 0 and limit > 0 and held + count > limit:
+        raise LimitExceeded(detail=f"this domain may have at most {limit} {name}")
     if quota > 0 and limits.domain_quota and used + quota > limits.domain_quota:
         raise LimitExceeded(detail="the domain's quota would be exceeded")
 
 
-def _changes(count, users, used, quota):
+def _changes(counter, count, used, quota):
     changes = []
-    if users:
-        changes.append(Change("domainCurrentUserNumber", Op.INCREMENT, (str(users),)))
+    if count:
+        changes.append(Change(counter, Op.INCREMENT, (str(count),)))
     if quota:
         changes += [Change("domainCurrentQuotaSize", Op.DELETE, (str(used),)),
                     Change("domainCurrentQuotaSize", Op.ADD, (str(max(used + quota, 0)),))]

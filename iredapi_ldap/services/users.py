@@ -96,12 +96,12 @@ class UserService:
         context = self._context(caller, mail, domain_entry)
         apply_fields(USER_FIELDS, params, draft, creating=True)
         apply_rules(USER_RULES, draft, params, context)
-        self._limits.check_new_user(caller, quota)
-        self._reservations.reserve(domain, users=1, quota=quota)
+        self._limits.check_new_account(caller, "user", quota)
+        self._reservations.reserve(domain, quota=quota)
         try:
             self._directory.add(self._layout.user_dn(mail), draft.attributes())
         except Exception as exc:
-            self._reservations.release(domain, users=1, quota=quota)
+            self._reservations.release(domain, quota=quota)
             if isinstance(exc, EntryExists):
                 raise Conflict(detail=f"{mail} exists already") from None
             raise
@@ -210,8 +210,7 @@ class UserService:
             "username": mail, "domain": domain, "maildir": entry.first("homeDirectory", ""),
             "admin": caller.mail, "delete_date": purge}])
         self._directory.delete(entry.dn)
-        self._reservations.release(domain, users=1,
-                                   quota=int(entry.first("mailQuota", 0) or 0))
+        self._reservations.release(domain, quota=int(entry.first("mailQuota", 0) or 0))
         references.forget_address(self._directory, self._layout, mail)
 
     # -- renaming -----------------------------------------------------------------------
@@ -229,17 +228,17 @@ class UserService:
         quota = int(entry.first("mailQuota", 0) or 0)
         moving = new_domain != old_domain
         if moving:
-            self._reservations.reserve(new_domain, users=1, quota=quota)
+            self._reservations.reserve(new_domain, quota=quota)
         try:
             new_dn = self._directory.rename(
                 entry.dn, f"mail={escape_dn_value(new_mail)}",
                 self._layout.container_dn(new_domain, "Users") if moving else None)
         except Exception:
             if moving:
-                self._reservations.release(new_domain, users=1, quota=quota)
+                self._reservations.release(new_domain, quota=quota)
             raise
         if moving:
-            self._reservations.release(old_domain, users=1, quota=quota)
+            self._reservations.release(old_domain, quota=quota)
         self._directory.modify(new_dn, self._renamed_changes(entry, mail, new_mail, target))
         references.rename_address(self._directory, self._layout, mail, new_mail)
 
