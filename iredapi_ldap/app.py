@@ -11,6 +11,7 @@ from .http.admins import Admin, VerifyAdminPassword
 from .http.auth import Login, Logout
 from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
+from .http.groups import AliasChangeEmail, Group, Groups
 from .http.middleware import ApiGate, SessionCheck
 from .http.policies import (
     Greylisting,
@@ -27,6 +28,7 @@ from .services.admins import AdminService
 from .services.auth import AuthService
 from .services.domain_admins import DomainAdmins as DomainAdminService
 from .services.domains import DomainService
+from .services.groups import Aliases, MailingLists
 from .services.limits import AdminLimits
 from .services.policies import PolicyService
 from .services.users import UserService
@@ -74,6 +76,13 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", User(users))
     app.add_route("/api/users/{domain}", Users(users))
     app.add_route("/api/user/{mail}/change_email/{new_mail}", ChangeEmail(users))
+    aliases = Aliases(directory, layout, limits)
+    app.add_route("/api/alias/{mail}", Group(aliases))
+    app.add_route("/api/aliases/{domain}", Groups(aliases, ("email_only", "disabled_only")))
+    app.add_route("/api/alias/{mail}/change_email/{new_mail}", AliasChangeEmail(aliases))
+    lists = MailingLists(directory, layout, limits)
+    app.add_route("/api/maillist/{mail}", Group(lists))
+    app.add_route("/api/maillists/{domain}", Groups(lists, ("email_only",)))
     app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
     _add_policy_routes(app, PolicyService(directory, layout, policy))
     return app

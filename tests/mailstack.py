@@ -21,6 +21,14 @@ LOOKUPS = {
         "(&(|(mail=%s)(shadowAddress=%s))" + ACTIVE + "(enabledService=mail)"
         "(enabledService=deliver)(|(objectClass=mailAlias)(&(objectClass=mailUser)"
         "(enabledService=forward))))", "mailForwardingAddress"),
+    "virtual_group_maps": (
+        Scope.SUB, "{base}",
+        "(&(accountStatus=active)(!(domainStatus=disabled))(enabledService=mail)"
+        "(enabledService=deliver)(|(&(|(memberOfGroup=%s)(shadowAddress=%s))"
+        "(|(objectClass=mailUser)(objectClass=mailExternalUser)))(&(memberOfGroup=%s)"
+        "(!(shadowAddress=%s))(|(objectClass=mailAlias)(objectClass=mailList)))"
+        "(&(objectClass=mailList)(enabledService=mlmmj)(|(mail=%s)(shadowAddress=%s)))))",
+        "mail"),
     "catchall_maps": (
         Scope.SUB, "{base}",
         "(&(objectClass=mailUser)" + ACTIVE + "(|(mail=%s)(shadowAddress=%s)))",

@@ -9,6 +9,20 @@ REFERENCING = ("mailForwardingAddress", "domainAdmin", "listModerator", "listOwn
                "listAllowedUser", "memberOfGroup")
 
 
+def owner_of(directory, layout, address):
+    """DN of the user, alias or list that has `address` (as mail or shadowAddress), or None.
+
+    (A list's external-member entry holds outside addresses; it owns none of them.)
+    """
+    value = escape_filter_value(address)
+    found = directory.search(
+        layout.basedn, f"(&(|(objectClass=mailUser)(objectClass=mailAlias)"
+                       f"(objectClass=mailList))(|(mail={value})(shadowAddress={value})))",
+        Scope.SUB, ["1.1"])
+    first = next(iter(found), None)
+    return first.dn if first else None
+
+
 def _referrers(directory, layout, address):
     value = escape_filter_value(address)
     search = "(|" + "".join(f"({attr}={value})" for attr in REFERENCING) + ")"

@@ -23,7 +23,6 @@ class UserContext:
     own_domains: tuple          # the user's domain and its alias domains
     min_length: int
     max_length: int
-    address_exists: Callable    # address -> bool (an account or alias has it)
     address_owner: Callable     # address -> DN of the entry that has it, or None
 
 
@@ -74,7 +73,7 @@ class Forwarding:
         for target in wanted:
             if target not in current and target != context.mail \
                     and domain_of(target) in context.own_domains \
-                    and not context.address_exists(target):
+                    and context.address_owner(target) is None:
                 raise BadRequest("INVALID_FORWARDING",
                                  detail=f"forwarding target {target} does not exist")
         draft.set("mailForwardingAddress", list(dict.fromkeys(wanted)))

@@ -5,7 +5,7 @@ import time
 
 from .. import passwords
 from ..addresses import domain_of, is_email
-from ..directory import Scope, escape_dn_value, escape_filter_value
+from ..directory import Scope, escape_dn_value
 from ..errors import BadRequest, Conflict, EntryExists, LimitExceeded, NotFound
 from ..model.draft import EntryDraft
 from ..model.kinds import DEFAULT_USER_SERVICES, USER_FIELDS
@@ -88,7 +88,7 @@ class UserService:
         refuse_unknown(params, CREATE_PARAMS)
         if not (params.get("password") or params.get("password_hash")):
             raise BadRequest("MISSING_PARAMETER", detail="password or password_hash is required")
-        if self._owner(mail):
+        if references.owner_of(self._directory, self._layout, mail):
             raise Conflict(detail=f"{mail} is already used")
         limits = DomainLimits.of(domain_entry)
         quota = self._quota(params.get("quota", "0"), limits, creating=True)
@@ -159,17 +159,8 @@ class UserService:
             own_domains=(domain, *(a.lower() for a in domain_entry.get("domainAliasName"))),
             min_length=stored_int(settings.get("minPasswordLength")),
             max_length=stored_int(settings.get("maxPasswordLength")),
-            address_exists=lambda address: self._owner(address) is not None,
-            address_owner=self._owner)
-
-    def _owner(self, address):
-        """DN of the account or alias that has `address` (as mail or shadowAddress)."""
-        value = escape_filter_value(address)
-        found = self._directory.search(self._layout.basedn,
-                                       f"(|(mail={value})(shadowAddress={value}))",
-                                       Scope.SUB, ["1.1"])
-        first = next(iter(found), None)
-        return first.dn if first else None
+            address_owner=lambda address: references.owner_of(
+                self._directory, self._layout, address))
 
     # -- updating -----------------------------------------------------------------------
 
@@ -222,7 +213,7 @@ class UserService:
         new_mail = parse_user_mail(new_mail, new=True)
         new_domain = domain_of(new_mail)
         target = require_domain(self._directory, self._layout, caller, new_domain, ["*"])
-        if new_mail == mail or self._owner(new_mail):
+        if new_mail == mail or references.owner_of(self._directory, self._layout, new_mail):
             raise Conflict(detail=f"{new_mail} is already used")
         old_domain = domain_of(mail)
         quota = int(entry.first("mailQuota", 0) or 0)

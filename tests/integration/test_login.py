@@ -183,7 +183,9 @@ def test_cookie_attributes(client, standalone, base_settings):
 def test_no_tampered_or_foreign_cookie(make_client, standalone):
     client = make_client()
     token = session_cookie(login(client, standalone()))[COOKIE_NAME]
-    for bad in (token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), "junk", ""):
+    payload, signature = token.rsplit(".", 1)
+    tampered = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    for bad in (tampered, payload[:-1] + "." + signature, "junk", ""):
         result = client.simulate_get("/api/domains", cookies={COOKIE_NAME: bad})
         assert reply(result) == (401, False, "LOGIN_REQUIRED")
     other_key = make_client(secret_key="another-secret-key-" + "x" * 20)

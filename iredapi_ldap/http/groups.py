@@ -1,0 +1,59 @@
+"""/api/alias/<mail>, /api/aliases/<domain>, /api/alias/<mail>/change_email/<new>,
+/api/maillist/<mail>, /api/maillists/<domain>."""
+
+from ..model.render import render_entry
+from .envelope import ok
+from .params import flag, read_params
+from .streaming import stream_list
+
+
+class Group:
+    """One alias or mailing list."""
+
+    def __init__(self, groups):
+        self._groups = groups
+
+    def on_get(self, req, resp, mail):
+        read_params(req).only()
+        ok(resp, self._groups.get(req.context.caller, mail))
+
+    def on_post(self, req, resp, mail):
+        self._groups.create(req.context.caller, mail, read_params(req))
+        ok(resp)
+
+    def on_put(self, req, resp, mail):
+        self._groups.update(req.context.caller, mail, read_params(req))
+        ok(resp)
+
+    def on_delete(self, req, resp, mail):
+        # `archive` (mailing lists): iRedAdmin-Pro archives mlmmj lists; an LDAP-only
+        # list has no archive, so the flag is accepted and changes nothing.
+        read_params(req).only("archive")
+        self._groups.delete(req.context.caller, mail)
+        ok(resp)
+
+
+class Groups:
+    """The aliases or mailing lists of a domain."""
+
+    def __init__(self, groups, flags):
+        self._groups = groups
+        self._flags = flags
+
+    def on_get(self, req, resp, domain):
+        params = read_params(req).only(*self._flags)
+        email_only = flag(params, "email_only")
+        entries = self._groups.list(req.context.caller, domain, email_only=email_only,
+                                    disabled_only=flag(params, "disabled_only"))
+        stream_list(resp, (str(e.first("mail", "")).lower() if email_only
+                           else render_entry(e) for e in entries))
+
+
+class AliasChangeEmail:
+    def __init__(self, aliases):
+        self._aliases = aliases
+
+    def on_post(self, req, resp, mail, new_mail):
+        read_params(req).only()
+        self._aliases.change_email(req.context.caller, mail, new_mail)
+        ok(resp)

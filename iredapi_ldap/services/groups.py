@@ -1,0 +1,287 @@
+"""Mail aliases and mailing lists: addresses that deliver to members.
+
+Both share one life cycle (`_Groups`): a new address must be free everywhere, creation is
+counted within the domain's limit, the entry gets its twins in the domain's alias domains and
+the domain's status, and deletion gives the count back and removes every reference. They
+differ in where members are kept:
+- an alias lists them in its own `mailForwardingAddress` (Postfix virtual_alias_maps);
+- a list's internal members carry `memberOfGroup: <list>` on their own entries, and its
+  external members are the `mail` values of the list's one `mailExternalUser` entry in
+  ou=Externals (Postfix virtual_group_maps; DESIGN.md section 3).
+"""
+
+from ..addresses import domain_of
+from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
+from ..errors import BadRequest, ConcurrentUpdate, Conflict, EntryExists, EntryNotFound, NotFound
+from ..model.draft import EntryDraft
+from ..model.fields import Email
+from ..model.kinds import ALIAS_FIELDS, LIST_FIELDS
+from ..model.mapping import apply_fields, canonical_params
+from ..model.render import render_entry
+from . import references
+from .access import require_domain
+from .domains import parse_domain
+from .reservations import Reservations
+from .users import parse_user_mail
+from .values import refuse_unknown, split_words
+
+MEMBER_PARAMS = ("members", "addMember", "removeMember")
+
+
+class _Groups:
+    kind = None           # reservations kind
+    container = None      # ou under the domain
+    object_class = None
+    fields = ()
+
+    def __init__(self, directory, layout, limits):
+        self._directory = directory
+        self._layout = layout
+        self._limits = limits
+        self._reservations = Reservations(directory, layout)
+
+    def _dn(self, mail):
+        domain = domain_of(mail)
+        return f"mail={escape_dn_value(mail)},{self._layout.container_dn(domain, self.container)}"
+
+    def _entry(self, caller, mail):
+        mail = parse_user_mail(mail)
+        domain_entry = require_domain(self._directory, self._layout, caller, domain_of(mail),
+                                      ["*"])
+        entry = self._directory.get(self._dn(mail))
+        if entry is None:
+            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {self.kind} {mail}")
+        return mail, entry, domain_entry
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, caller, mail):
+        mail, entry, _ = self._entry(caller, mail)
+        data = render_entry(entry)
+        data["members"] = self.members(mail, entry)
+        return data
+
+    def list(self, caller, domain, email_only=False, disabled_only=False):
+        domain = parse_domain(domain)
+        require_domain(self._directory, self._layout, caller, domain)
+        search = f"(objectClass={self.object_class})"
+        if disabled_only:
+            search = f"(&{search}(accountStatus=disabled))"
+        return self._directory.search(self._layout.container_dn(domain, self.container),
+                                      search, Scope.ONE, ["mail"] if email_only else None)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def create(self, caller, mail, params):
+        mail = parse_user_mail(mail, new=True)
+        domain = domain_of(mail)
+        domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        params = canonical_params(params)
+        refuse_unknown(params, {f.param for f in self.fields if f.on_create} | {"members"})
+        if references.owner_of(self._directory, self._layout, mail):
+            raise Conflict(detail=f"{mail} is already used")
+        draft = self._new_draft(mail, domain_entry)
+        apply_fields(self.fields, params, draft, creating=True)
+        wanted = self._wanted_members(caller, mail, [], params)
+        self._limits.check_new_account(caller, self.kind)
+        self._reservations.reserve(domain, kind=self.kind)
+        try:
+            self._add(mail, draft, wanted)
+        except Exception as exc:
+            self._reservations.release(domain, kind=self.kind)
+            if isinstance(exc, EntryExists):
+                raise Conflict(detail=f"{mail} exists already") from None
+            raise
+        self._write_members(mail, [], wanted or [], domain_entry)
+
+    def _new_draft(self, mail, domain_entry):
+        local = mail.split("@")[0]
+        draft = EntryDraft({
+            "objectClass": [self.object_class], "mail": [mail], "cn": [local],
+            "accountStatus": ["active"], "enabledService": ["mail", "deliver"],
+            "shadowAddress": [f"{local}@{a.lower()}"
+                              for a in domain_entry.get("domainAliasName")]})
+        if domain_entry.first("accountStatus") == "disabled":
+            draft.set("domainStatus", ["disabled"])
+        return draft
+
+    def _add(self, mail, draft, wanted):
+        self._directory.add(self._dn(mail), draft.attributes())
+
+    def update(self, caller, mail, params):
+        mail, entry, domain_entry = self._entry(caller, mail)
+        params = canonical_params(params)
+        refuse_unknown(params, {f.param for f in self.fields if f.on_update} | set(MEMBER_PARAMS))
+        if not params:
+            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+        draft = EntryDraft.of(entry)
+        apply_fields(self.fields, params, draft, creating=False)
+        current = self.members(mail, entry)
+        wanted = self._wanted_members(caller, mail, current, params)
+        self._directory.modify(entry.dn, draft.changes())
+        if wanted is not None:
+            self._write_members(mail, current, wanted, domain_entry)
+
+    def delete(self, caller, mail):
+        mail, entry, _ = self._entry(caller, mail)
+        self._before_delete(mail)
+        self._directory.delete(entry.dn)
+        self._reservations.release(domain_of(mail), kind=self.kind)
+        references.forget_address(self._directory, self._layout, mail)
+
+    def _before_delete(self, mail):
+        """Hook: what must go before the entry itself."""
+
+    # -- members ------------------------------------------------------------------------
+
+    def _wanted_members(self, caller, mail, current, params):
+        """The member list after this request (None when it does not change them)."""
+        given = [p for p in MEMBER_PARAMS if p in params]
+        if "members" in given and len(given) > 1:
+            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+        if not given:
+            return None
+        names = {p: [Email(allow_empty=False).encode(p, m)[0] for m in split_words(params[p])]
+                 for p in given}
+        if "members" in names:
+            wanted = names["members"]
+        else:
+            remove = names.get("removeMember", [])
+            wanted = [m for m in current if m not in remove] + [
+                m for m in names.get("addMember", []) if m not in current]
+        for member in wanted:
+            if member == mail:
+                raise BadRequest("INVALID_MEMBER", detail=f"{mail} cannot be its own member")
+            if member not in current:
+                self._check_member(caller, member)
+        return list(dict.fromkeys(wanted))
+
+    def _check_member(self, caller, member):
+        """A member in a hosted domain must exist, and be in a domain the caller manages."""
+        domain = domain_of(member)
+        if self._directory.get(self._layout.domain_dn(domain), ["1.1"]) is None:
+            return  # an outside address
+        require_domain(self._directory, self._layout, caller, domain)
+        if references.owner_of(self._directory, self._layout, member) is None:
+            raise BadRequest("INVALID_MEMBER", detail=f"member {member} does not exist")
+
+
+class Aliases(_Groups):
+    kind = "alias"
+    container = "Aliases"
+    object_class = "mailAlias"
+    fields = ALIAS_FIELDS
+
+    def members(self, mail, entry):
+        return [m.lower() for m in entry.get("mailForwardingAddress")]
+
+    def _add(self, mail, draft, wanted):
+        draft.set("mailForwardingAddress", wanted or [])
+        super()._add(mail, draft, wanted)
+
+    def _write_members(self, mail, current, wanted, domain_entry):
+        if current != wanted and (current or wanted):
+            self._directory.modify(self._dn(mail), [Change("mailForwardingAddress", Op.REPLACE,
+                                                           tuple(wanted))])
+
+    def change_email(self, caller, mail, new_mail):
+        """Rename the alias and make every reference follow."""
+        mail, entry, _ = self._entry(caller, mail)
+        new_mail = parse_user_mail(new_mail, new=True)
+        new_domain = domain_of(new_mail)
+        target = require_domain(self._directory, self._layout, caller, new_domain, ["*"])
+        if new_mail == mail or references.owner_of(self._directory, self._layout, new_mail):
+            raise Conflict(detail=f"{new_mail} is already used")
+        moving = new_domain != domain_of(mail)
+        if moving:
+            self._reservations.reserve(new_domain, kind=self.kind)
+        try:
+            new_dn = self._directory.rename(
+                entry.dn, f"mail={escape_dn_value(new_mail)}",
+                self._layout.container_dn(new_domain, self.container) if moving else None)
+        except Exception:
+            if moving:
+                self._reservations.release(new_domain, kind=self.kind)
+            raise
+        if moving:
+            self._reservations.release(domain_of(mail), kind=self.kind)
+        local = new_mail.split("@")[0]
+        self._directory.modify(new_dn, [
+            Change("shadowAddress", Op.REPLACE, tuple(
+                f"{local}@{a.lower()}" for a in target.get("domainAliasName"))),
+            Change("domainStatus", Op.REPLACE,
+                   ("disabled",) if target.first("accountStatus") == "disabled" else ())])
+        references.rename_address(self._directory, self._layout, mail, new_mail)
+
+
+class MailingLists(_Groups):
+    kind = "list"
+    container = "Groups"
+    object_class = "mailList"
+    fields = LIST_FIELDS
+
+    def _externals_dn(self, mail):
+        return (f"memberOfGroup={escape_dn_value(mail)},"
+                f"{self._layout.container_dn(domain_of(mail), 'Externals')}")
+
+    def members(self, mail, entry=None):
+        value = escape_filter_value(mail)
+        internal = self._directory.search(
+            self._layout.basedn, f"(&(memberOfGroup={value})(|(objectClass=mailUser)"
+                                 f"(objectClass=mailAlias)(objectClass=mailList)))",
+            Scope.SUB, ["mail"])
+        externals = self._directory.get(self._externals_dn(mail), ["mail"])
+        found = [str(e.first("mail")).lower() for e in internal]
+        found += [m.lower() for m in (externals.get("mail") if externals else [])]
+        return sorted(found)
+
+    def _write_members(self, mail, current, wanted, domain_entry):
+        """Members with an entry of their own (hosted) get `memberOfGroup`; the others are
+        the external entry's `mail` values."""
+        owners, external = set(), []
+        for member in wanted:
+            owner = references.owner_of(self._directory, self._layout, member)
+            if owner:
+                owners.add(owner)
+            else:
+                external.append(member)
+        for entry in self._directory.search(
+                self._layout.basedn, f"(memberOfGroup={escape_filter_value(mail)})",
+                Scope.SUB, ["objectClass"]):
+            if entry.dn not in owners and not entry.has_value("objectClass",
+                                                              "mailExternalUser"):
+                _change_value(self._directory, entry.dn, Op.DELETE, mail)
+        for owner in owners:
+            _change_value(self._directory, owner, Op.ADD, mail)
+        self._write_externals(mail, external, domain_entry)
+
+    def _write_externals(self, mail, addresses, domain_entry):
+        dn = self._externals_dn(mail)
+        exists = self._directory.get(dn, ["1.1"]) is not None
+        if not addresses:
+            if exists:
+                self._directory.delete(dn)
+            return
+        if exists:
+            self._directory.modify(dn, [Change("mail", Op.REPLACE, tuple(addresses))])
+            return
+        attributes = {"objectClass": ["mailExternalUser"], "memberOfGroup": [mail],
+                      "mail": addresses, "accountStatus": ["active"],
+                      "enabledService": ["mail", "deliver"]}
+        if domain_entry.first("accountStatus") == "disabled":
+            attributes["domainStatus"] = ["disabled"]
+        self._directory.add(dn, attributes)
+
+    def _before_delete(self, mail):
+        try:
+            self._directory.delete(self._externals_dn(mail))
+        except EntryNotFound:
+            pass
+
+
+def _change_value(directory, dn, op, value):
+    try:
+        directory.modify(dn, [Change("memberOfGroup", op, (value,))])
+    except (ConcurrentUpdate, EntryNotFound):
+        pass  # already as wanted, or gone
+
