@@ -61,21 +61,30 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     ErrorRenderer(settings.api_always_http_200).install(app)
     app.add_route("/api/login", Login(auth, settings.session_timeout))
     app.add_route("/api/logout", Logout())
+    _add_account_routes(app, directory, layout, policy, settings)
+    _add_policy_routes(app, PolicyService(directory, layout, policy))
+    return app
+
+
+def _add_account_routes(app, directory, layout, policy, settings):
     limits = AdminLimits(directory, layout)
     domains = DomainService(directory, layout, policy, settings, limits)
+    domain = Domain(domains)
     app.add_route("/api/domains", Domains(domains))
-    app.add_route("/api/domain/{domain}", Domain(domains))
-    app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", Domain(domains))
+    app.add_route("/api/domain/{domain}", domain)
+    app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", domain)
     app.add_route("/api/domain/admins/{domain}",
                   DomainAdmins(DomainAdminService(directory, layout)))
     admins = AdminService(directory, layout, settings)
     app.add_route("/api/admin/{mail}", Admin(admins))
     app.add_route("/api/verify_password/admin/{mail}", VerifyAdminPassword(admins))
     users = UserService(directory, layout, policy, settings, limits)
-    app.add_route("/api/user/{mail}", User(users))
-    app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", User(users))
+    user = User(users)
+    app.add_route("/api/user/{mail}", user)
+    app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", user)
     app.add_route("/api/users/{domain}", Users(users))
     app.add_route("/api/user/{mail}/change_email/{new_mail}", ChangeEmail(users))
+    app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
     aliases = Aliases(directory, layout, limits)
     app.add_route("/api/alias/{mail}", Group(aliases))
     app.add_route("/api/aliases/{domain}", Groups(aliases, ("email_only", "disabled_only")))
@@ -83,9 +92,6 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     lists = MailingLists(directory, layout, limits)
     app.add_route("/api/maillist/{mail}", Group(lists))
     app.add_route("/api/maillists/{domain}", Groups(lists, ("email_only",)))
-    app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
-    _add_policy_routes(app, PolicyService(directory, layout, policy))
-    return app
 
 
 def _add_policy_routes(app, policies):
