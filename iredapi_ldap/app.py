@@ -11,6 +11,7 @@ from .http.admins import Admin, VerifyAdminPassword
 from .http.auth import Login, Logout
 from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
+from .http.export import LdifExport
 from .http.groups import AliasChangeEmail, Group, Groups
 from .http.middleware import ApiGate, SessionCheck
 from .http.policies import (
@@ -28,6 +29,7 @@ from .services.admins import AdminService
 from .services.auth import AuthService
 from .services.domain_admins import DomainAdmins as DomainAdminService
 from .services.domains import DomainService
+from .services.exports import ExportService
 from .services.groups import Aliases, MailingLists
 from .services.limits import AdminLimits
 from .services.policies import PolicyService
@@ -92,6 +94,7 @@ def _add_account_routes(app, directory, layout, policy, settings):
     lists = MailingLists(directory, layout, limits)
     app.add_route("/api/maillist/{mail}", Group(lists))
     app.add_route("/api/maillists/{domain}", Groups(lists, ("email_only",)))
+    app.add_route("/api/ldif/{kind}/{name}", LdifExport(ExportService(directory, layout)))
 
 
 def _add_policy_routes(app, policies):

@@ -5,7 +5,7 @@ import os
 import sys
 import tempfile
 
-from . import __version__
+from . import __version__, backup_cli
 from .config import ConfigError, ensure_secret_key, load_settings
 from .errors import ApiError
 from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer
@@ -46,6 +46,8 @@ def build_parser():
     purge.add_argument("--dry-run", action="store_true",
                        help="only list what would be removed")
     purge.set_defaults(run=run_purge)
+
+    backup_cli.add_commands(commands)
 
     db = commands.add_parser("db", help="the SQL databases of Amavisd, iRedAPD and iRedAdmin")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -152,7 +154,7 @@ def run_dev(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        status = args.run(args)
     except ConfigError as exc:
         print(f"iredapi-ldap: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -161,7 +163,7 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

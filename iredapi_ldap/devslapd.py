@@ -73,13 +73,17 @@ olcDbNoSync: %(nosync)s
 olcSizeLimit: unlimited
 olcLimits: dn.exact="cn=vmailadmin,%(suffix)s" size=unlimited time=unlimited
 %(indexes)s
-olcAccess: {0}to attrs=userPassword,shadowLastChange
+olcAccess: {0}to dn.base=""
+  by * read
+olcAccess: {1}to dn.base="cn=Subschema"
+  by * read
+olcAccess: {2}to attrs=userPassword,shadowLastChange
   by anonymous auth
   by self write
   by dn.exact="cn=vmailadmin,%(suffix)s" write
   by dn.exact="cn=vmail,%(suffix)s" read
   by * none
-olcAccess: {1}to dn.subtree="%(suffix)s"
+olcAccess: {3}to dn.subtree="%(suffix)s"
   by dn.exact="cn=vmailadmin,%(suffix)s" write
   by dn.exact="cn=vmail,%(suffix)s" read
   by self read

@@ -96,3 +96,21 @@ def running_slapd():
         yield server
     finally:
         server.stop()
+
+
+def write_config(path, slapd, **extra):
+    """A YAML settings file for the command line, pointing at `slapd`; returns its path."""
+    acc = slapd.accounts
+    values = {"LDAP_URI": slapd.ldap_uri, "LDAP_BASEDN": acc.domains_dn,
+              "LDAP_ADMIN_BASEDN": acc.admins_dn, "LDAP_BIND_DN": acc.vmailadmin_dn,
+              "LDAP_BIND_PASSWORD": acc.vmailadmin_password, **extra}
+    path.write_text("".join(f"{key}: '{value}'\n" for key, value in values.items()))
+    return str(path)
+
+
+def run_cli(*args, timeout=300):
+    """Run `iredapi-ldap ARGS` as a separate process; returns the CompletedProcess."""
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "iredapi_ldap", *args], capture_output=True,
+                          text=True, timeout=timeout)

@@ -3,6 +3,7 @@ run as `cn=vmail`, read-only, as the daemons bind. They are the oracle: an accou
 only when these find (or stop finding) it."""
 
 from iredapi_ldap.directory import Ldap3Directory, Scope, escape_filter_value
+from iredapi_ldap.errors import EntryNotFound
 
 ACTIVE = "(accountStatus=active)(!(domainStatus=disabled))"
 # name -> (scope, base template, filter template, result attribute); %s address, %d domain
@@ -83,8 +84,12 @@ class MailStack:
         search_filter = (template.replace("%s", escape_filter_value(key))
                          .replace("%d", escape_filter_value(domain)))
         base = base.replace("%d", domain).format(base=self._base)
-        found = self._ldap.search(base, search_filter, scope, [attribute])
-        return sorted(value for entry in found for value in entry.get(attribute))
+        try:
+            return sorted(value for entry in self._ldap.search(base, search_filter, scope,
+                                                               [attribute])
+                          for value in entry.get(attribute))
+        except EntryNotFound:  # no such search base: Postfix finds nothing either
+            return []
 
     def dovecot_finds(self, user, service="imap"):
         """Whether Dovecot's passdb/userdb lookup finds `user` for `service`."""

@@ -1,8 +1,11 @@
 """iRedMail's usage counters on the domain entry (`domainCurrent*`).
 
 Domains created by other tools may lack them; they are then computed once, by counting, and
-stored. The Mail users and Aliases issues keep them up to date on every create and delete.
+stored. Creates and deletes keep them up to date (services/reservations.py); `doctor`
+recounts them and reports (or repairs) drift, e.g. after an LDIF import.
 """
+
+from dataclasses import dataclass
 
 from ..directory import Change, Op, Scope
 
@@ -16,23 +19,52 @@ QUOTA = "domainCurrentQuotaSize"
 ATTRIBUTES = (*COUNTED, QUOTA)
 
 
-def ensure_counters(directory, layout, domain, entry):
-    """The domain's counters as {attribute: int}, computing and storing missing ones."""
-    values, changes = {}, []
+def count_usage(directory, layout, domain, only=ATTRIBUTES):
+    """The domain's counters as {attribute: int}, counted from the directory (slow: it
+    reads every account; only for domains without counters, and for doctor)."""
+    values = {}
     for attribute, (container, search_filter) in COUNTED.items():
-        current = entry.first(attribute)
-        if current is None:
-            current = sum(1 for _ in directory.search(
+        if attribute in only:
+            values[attribute] = sum(1 for _ in directory.search(
                 layout.container_dn(domain, container), search_filter, Scope.ONE, ["1.1"]))
-            changes.append(Change(attribute, Op.REPLACE, (str(current),)))
-        values[attribute] = int(current)
-    quota = entry.first(QUOTA)
-    if quota is None:
-        quota = sum(int(e.first("mailQuota", 0) or 0) for e in directory.search(
+    if QUOTA in only:
+        values[QUOTA] = sum(int(e.first("mailQuota", 0) or 0) for e in directory.search(
             layout.container_dn(domain, "Users"), COUNTED["domainCurrentUserNumber"][1],
             Scope.ONE, ["mailQuota"]))
-        changes.append(Change(QUOTA, Op.REPLACE, (str(quota),)))
-    values[QUOTA] = int(quota)
-    if changes:
-        directory.modify(layout.domain_dn(domain), changes)
     return values
+
+
+def ensure_counters(directory, layout, domain, entry):
+    """The domain's counters as {attribute: int}, computing and storing missing ones."""
+    missing = [a for a in ATTRIBUTES if entry.first(a) is None]
+    counted = count_usage(directory, layout, domain, missing) if missing else {}
+    if counted:
+        directory.modify(layout.domain_dn(domain), [
+            Change(a, Op.REPLACE, (str(v),)) for a, v in counted.items()])
+    return {a: counted[a] if a in counted else int(entry.first(a)) for a in ATTRIBUTES}
+
+
+@dataclass(frozen=True)
+class Drift:
+    domain: str
+    attribute: str
+    stored: object   # None when absent
+    counted: int
+
+
+def doctor(directory, layout, domains, fix=False):
+    """Recount each domain's counters; returns the drifts found (and, with `fix`,
+    repaired)."""
+    found = []
+    for domain in domains:
+        entry = directory.get(layout.domain_dn(domain), list(ATTRIBUTES))
+        if entry is None:
+            continue
+        counted = count_usage(directory, layout, domain)
+        drift = [Drift(domain, a, entry.first(a), v) for a, v in counted.items()
+                 if entry.first(a) is None or int(entry.first(a)) != v]
+        if fix and drift:
+            directory.modify(layout.domain_dn(domain), [
+                Change(d.attribute, Op.REPLACE, (str(d.counted),)) for d in drift])
+        found += drift
+    return found

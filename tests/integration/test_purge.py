@@ -1,8 +1,6 @@
 """iredapi-ldap purge-mailboxes."""
 
 import datetime
-import subprocess
-import sys
 
 from iredapi_ldap.services.purge import purge_mailboxes
 
@@ -48,15 +46,10 @@ def test_purge_rules(store, directory, layout, domain, tmp_path):
     assert f"a@{domain}" not in remaining and len(remaining) == 7
 
 
-def test_command_line_dry_run(tmp_path, base_settings, slapd):
-    acc = slapd.accounts
-    config = tmp_path / "settings.yaml"
-    config.write_text(f"LDAP_URI: {slapd.ldap_uri}\nLDAP_BASEDN: {acc.domains_dn}\n"
-                      f"LDAP_BIND_DN: {acc.vmailadmin_dn}\n"
-                      f"LDAP_BIND_PASSWORD: {acc.vmailadmin_password}\n"
-                      f"DATA_DIR: {tmp_path / 'data'}\n"
-                      f"STORAGE_BASE_DIRECTORY: {tmp_path / 'vmail'}\n")
-    run = subprocess.run([sys.executable, "-m", "iredapi_ldap", "purge-mailboxes", "--config",
-                          str(config), "--dry-run"], capture_output=True, text=True, timeout=120)
+def test_command_line_dry_run(tmp_path, slapd):
+    config = helpers.write_config(tmp_path / "settings.yaml", slapd,
+                                  DATA_DIR=tmp_path / "data",
+                                  STORAGE_BASE_DIRECTORY=tmp_path / "vmail")
+    run = helpers.run_cli("purge-mailboxes", "--config", config, "--dry-run")
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().endswith("would remove 0 mailbox(es), skipped 0")

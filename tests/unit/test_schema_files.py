@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from iredapi_ldap.model.render import INTEGERS, SINGLE_VALUED
-
-from ..schema_defs import parse_config_ldif, parse_schema_file
+from iredapi_ldap.model.schemadefs import parse_config_ldif, parse_schema_file
 
 REPO = Path(__file__).resolve().parents[2]
 PAIRS = [("iredmail.schema", "20-iredmail.ldif"), ("amavisd.schema", "10-amavisd.ldif")]

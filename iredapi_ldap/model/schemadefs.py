@@ -1,7 +1,8 @@
-"""Parse LDAP schema definitions (RFC 4512) from `.schema` files and cn=config LDIF.
+"""Parse LDAP schema definitions (RFC 4512): from `.schema` files, cn=config LDIF, or the
+values of a server's subschema entry. Pure.
 
-Used by the tests that hold our `schema/` LDIF to the upstream iRedMail and amavisd schemas:
-both sides are reduced to the same comparable records.
+Used to check entries before an import writes them, and by the tests that hold our `schema/`
+LDIF to the upstream iRedMail and amavisd schemas.
 """
 
 import re
@@ -95,3 +96,8 @@ def parse_config_ldif(path):
             value = re.sub(r"^\s*\{\d+\}", "", value)
             defs.append(_parse_body(kind, value.strip()))
     return defs
+
+
+def parse_definitions(kind, values):
+    """Definitions from subschema values (`objectClasses` or `attributeTypes`)."""
+    return [_parse_body(kind, value.strip()) for value in values]

@@ -1,0 +1,135 @@
+"""`iredapi-ldap export`, `import` and `doctor`: backups and repairs from the command line,
+straight against the directory with the server's settings."""
+
+import sys
+import time
+
+from . import directory as directory_module
+from .config import load_settings
+from .directory import Scope
+from .layout import Layout
+from .services import counters
+from .services.backup import Importer, ImportReport, each_record, ldif_chunks, load_schema, walk
+from .services.domains import parse_domain
+
+
+def add_commands(commands):
+    export = commands.add_parser(
+        "export", help="write domains (or everything) as LDIF",
+        description="Write the domain's entries (--domain) or all domains and standalone "
+                    "admins (--all) as LDIF, parents first, streaming; a progress line on a "
+                    "terminal.")
+    export.add_argument("--config", metavar="FILE")
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--domain", metavar="DOMAIN")
+    which.add_argument("--all", action="store_true")
+    export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    export.set_defaults(run=run_export)
+
+    restore = commands.add_parser(
+        "import", help="restore entries from LDIF",
+        description="Check every entry of FILE against the directory's schema, then (unless "
+                    "--dry-run) add them parents first; recompute the counters of the domains "
+                    "it touched. Nothing is written when any entry is invalid.")
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--config", metavar="FILE")
+    restore.add_argument("--dry-run", action="store_true", help="only check the entries")
+    restore.add_argument("--on-conflict", choices=("skip", "replace", "fail"), default="fail",
+                         help="when an entry exists already (default: fail)")
+    restore.set_defaults(run=run_import)
+
+    doctor = commands.add_parser(
+        "doctor", help="recount domain counters and report drift",
+        description="Recount every domain's users, aliases, lists and used quota and compare "
+                    "them with the counters on the domain entry; --fix repairs drift.")
+    doctor.add_argument("--config", metavar="FILE")
+    doctor.add_argument("--fix", action="store_true")
+    doctor.set_defaults(run=run_doctor)
+
+
+def _context(args):
+    settings = load_settings(args.config)
+    return settings, directory_module.from_settings(settings), Layout.from_settings(settings)
+
+
+class Progress:
+    """A `\\r`-rewritten count on a terminal's stderr; silent otherwise."""
+
+    def __init__(self, what, stream=sys.stderr):
+        self._what, self._stream = what, stream
+        self._on = stream.isatty()
+        self._start = self._last = time.monotonic()
+
+    def update(self, count, force=False):
+        now = time.monotonic()
+        if self._on and (force or now - self._last >= 0.2):
+            rate = count / max(now - self._start, 1e-9)
+            self._stream.write(f"\r{self._what}: {count} entries ({rate:.0f}/s)")
+            self._stream.flush()
+            self._last = now
+
+    def done(self, count):
+        self.update(count, force=True)
+        if self._on:
+            self._stream.write("\n")
+
+
+def run_export(args):
+    _, directory, layout = _context(args)
+    roots = ([layout.domain_dn(parse_domain(args.domain))] if args.domain
+             else [layout.basedn, layout.admin_basedn])
+    output = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    progress, count = Progress("exported"), 0
+    try:
+        for root in roots:
+            for chunk in ldif_chunks(walk(directory, root)):
+                output.write(chunk)
+                count += 1
+                progress.update(count)
+    finally:
+        if args.output:
+            output.close()
+    progress.done(count)
+    print(f"exported {count} entries", file=sys.stderr)
+
+
+def run_import(args):
+    _, directory, layout = _context(args)
+    report = ImportReport()
+    importer = Importer(directory, layout, args.on_conflict, report)
+    with open(args.file, "rb") as stream:
+        each_record(stream, importer.check(load_schema(directory)))
+    for dn, problem in report.invalid:
+        print(f"invalid: {dn}: {problem}", file=sys.stderr)
+    if report.invalid or args.dry_run:
+        verdict = "invalid" if report.invalid else "valid"
+        print(f"checked {report.records} entries: {len(report.invalid)} problem(s); "
+              f"{verdict}{'; nothing written' if report.invalid else ''}")
+        return 1 if report.invalid else 0
+    report.records = 0
+    progress = Progress("imported")
+    with open(args.file, "rb") as stream:
+        def write(dn, attrs):
+            importer.write(dn, attrs)
+            progress.update(report.records)
+        each_record(stream, write)
+    importer.finish()
+    progress.done(report.records)
+    drift = counters.doctor(directory, layout, sorted(report.domains), fix=True)
+    print(f"imported {report.records} entries: {report.added} added, {report.replaced} "
+          f"replaced, {report.skipped} skipped; counters recomputed for "
+          f"{len(report.domains)} domain(s) ({len(drift)} corrected)")
+    return 0
+
+
+def run_doctor(args):
+    _, directory, layout = _context(args)
+    domains = sorted(str(e.first("domainName")).lower() for e in directory.search(
+        layout.basedn, "(objectClass=mailDomain)", Scope.ONE, ["domainName"]))
+    drift = counters.doctor(directory, layout, domains, fix=args.fix)
+    for item in drift:
+        print(f"{item.domain}: {item.attribute} is {item.stored}, counted {item.counted}"
+              f"{' (fixed)' if args.fix else ''}")
+    print(f"checked {len(domains)} domain(s): {len(drift)} counter(s) "
+          f"{'fixed' if args.fix else 'drifted'}")
+    return 1 if drift and not args.fix else 0
