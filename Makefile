@@ -32,4 +32,5 @@ test: install test-system-packages $(VENV)/.test-installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(VENV)/bin/python -m bench.create_user $(BENCH_ARGS)
+	$(VENV)/bin/python -m bench.create_user
+	$(VENV)/bin/python -m bench.export

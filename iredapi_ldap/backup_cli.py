@@ -75,10 +75,16 @@ class Progress:
 
 
 def run_export(args):
-    _, directory, layout = _context(args)
-    roots = ([layout.domain_dn(parse_domain(args.domain))] if args.domain
+    main_export(load_settings(args.config), args.domain, args.output)
+
+
+def main_export(settings, domain=None, output_path=None):
+    """Export one domain, or (domain None) every domain and standalone admin, as LDIF."""
+    directory = directory_module.from_settings(settings)
+    layout = Layout.from_settings(settings)
+    roots = ([layout.domain_dn(parse_domain(domain))] if domain
              else [layout.basedn, layout.admin_basedn])
-    output = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    output = open(output_path, "w", encoding="utf-8") if output_path else sys.stdout
     progress, count = Progress("exported"), 0
     try:
         for root in roots:
@@ -87,7 +93,7 @@ def run_export(args):
                 count += 1
                 progress.update(count)
     finally:
-        if args.output:
+        if output_path:
             output.close()
     progress.done(count)
     print(f"exported {count} entries", file=sys.stderr)
