@@ -65,16 +65,23 @@ def raw_user_ldif(layout, mail, stored_password):
     return "\n".join(lines) + "\n"
 
 
-def measure(sizes, pairs):
+def production_slapd(domains, stored):
+    """A started slapd as production runs it (synced writes), `domains` ({size: name})
+    preloaded with that many users; returns (slapd, accounts, layout)."""
     slapd = IRedMailSlapd()
-    slapd.nosync = False  # as production runs it
+    slapd.nosync = False
     base, accounts = slapd.base_ldif()
     layout = Layout(accounts.domains_dn, accounts.admins_dn)
-    stored = ldap_salted_sha512.hash(PASSWORD)
-    domains = {size: f"size{size}.bench" for size in sizes}
-    print(f"preloading {sum(sizes)} users with slapadd -q ...", file=sys.stderr)
+    print(f"preloading {sum(domains)} users with slapadd -q ...", file=sys.stderr)
     slapd.start(preload=base + "\n" + "\n".join(
         domain_ldif(layout, domain, size, stored) for size, domain in domains.items()))
+    return slapd, accounts, layout
+
+
+def measure(sizes, pairs):
+    stored = ldap_salted_sha512.hash(PASSWORD)
+    domains = {size: f"size{size}.bench" for size in sizes}
+    slapd, accounts, layout = production_slapd(domains, stored)
     try:
         return _run(slapd, accounts, layout, domains, pairs, stored)
     finally:

@@ -19,10 +19,7 @@ from pathlib import Path
 
 from passlib.hash import ldap_salted_sha512
 
-from iredapi_ldap.devslapd import IRedMailSlapd
-from iredapi_ldap.layout import Layout
-
-from .create_user import PASSWORD, domain_ldif
+from .create_user import PASSWORD, production_slapd
 
 
 def run_child(kind, config, domain, username, password):
@@ -66,15 +63,8 @@ def _export_through_app(settings, domain, username, password):
 
 
 def measure(sizes):
-    slapd = IRedMailSlapd()
-    slapd.nosync = False
-    base, accounts = slapd.base_ldif()
-    layout = Layout(accounts.domains_dn, accounts.admins_dn)
-    stored = ldap_salted_sha512.hash(PASSWORD)
     domains = {size: f"export{size}.bench" for size in sizes}
-    print(f"preloading {sum(sizes)} users with slapadd -q ...", file=sys.stderr)
-    slapd.start(preload=base + "\n" + "\n".join(
-        domain_ldif(layout, domain, size, stored) for size, domain in domains.items()))
+    slapd, accounts, _ = production_slapd(domains, ldap_salted_sha512.hash(PASSWORD))
     try:
         config = Path(tempfile.mkdtemp(prefix="iredapi-bench-")) / "settings.yaml"
         config.write_text(

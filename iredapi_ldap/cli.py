@@ -35,6 +35,11 @@ def build_parser():
     _server_options(dev, workers_default=2)
     dev.set_defaults(run=run_dev)
 
+    _maintenance_commands(commands)
+    return parser
+
+
+def _maintenance_commands(commands):
     purge = commands.add_parser(
         "purge-mailboxes", help="remove kept mailboxes whose purge date has passed",
         description="Remove the mailboxes of deleted users whose keep_mailbox_days have "
@@ -60,7 +65,6 @@ def build_parser():
     init.add_argument("--config", metavar="FILE",
                       help="YAML settings file (default: env IREDAPI_CONFIG)")
     init.set_defaults(run=run_db_init)
-    return parser
 
 
 def _server_options(parser, workers_default=None):

@@ -46,3 +46,16 @@ def require_domain(directory, layout, caller, domain, attributes=None):
     if entry is None or not entry.has_value("domainAdmin", caller.mail):
         raise PermissionDenied(detail=f"you do not manage {domain}")
     return entry
+
+
+def require_account(directory, layout, caller, mail, dn, what, attributes=("*",)):
+    """(entry at `dn`, the domain's entry) for an account of a domain the caller manages.
+
+    Raises PERMISSION_DENIED / NO_SUCH_DOMAIN as `require_domain`, and NO_SUCH_ACCOUNT
+    (naming `what`) when there is no entry.
+    """
+    domain = require_domain(directory, layout, caller, mail.rsplit("@", 1)[1], ["*"])
+    entry = directory.get(dn, list(attributes))
+    if entry is None:
+        raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {what} {mail}")
+    return entry, domain

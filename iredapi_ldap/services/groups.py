@@ -12,14 +12,14 @@ differ in where members are kept:
 
 from ..addresses import domain_of
 from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
-from ..errors import BadRequest, ConcurrentUpdate, Conflict, EntryExists, EntryNotFound, NotFound
+from ..errors import BadRequest, ConcurrentUpdate, Conflict, EntryExists, EntryNotFound
 from ..model.draft import EntryDraft
 from ..model.fields import Email
 from ..model.kinds import ALIAS_FIELDS, LIST_FIELDS
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
 from . import references
-from .access import require_domain
+from .access import require_account, require_domain
 from .domains import parse_domain
 from .reservations import Reservations
 from .users import parse_user_mail
@@ -46,11 +46,8 @@ class _Groups:
 
     def _entry(self, caller, mail):
         mail = parse_user_mail(mail)
-        domain_entry = require_domain(self._directory, self._layout, caller, domain_of(mail),
-                                      ["*"])
-        entry = self._directory.get(self._dn(mail))
-        if entry is None:
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {self.kind} {mail}")
+        entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
+                                              self._dn(mail), self.kind)
         return mail, entry, domain_entry
 
     # -- reading ------------------------------------------------------------------------

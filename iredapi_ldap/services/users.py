@@ -6,14 +6,19 @@ import time
 from .. import passwords
 from ..addresses import domain_of, is_email
 from ..directory import Scope, escape_dn_value
-from ..errors import BadRequest, Conflict, EntryExists, LimitExceeded, NotFound
+from ..errors import BadRequest, Conflict, EntryExists, LimitExceeded
 from ..model.draft import EntryDraft
 from ..model.kinds import DEFAULT_USER_SERVICES, USER_FIELDS
 from ..model.maildir import maildir_path
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
 from . import domainwide, references
-from .access import domains_administered_by, require_domain, require_global_admin
+from .access import (
+    domains_administered_by,
+    require_account,
+    require_domain,
+    require_global_admin,
+)
 from .domains import parse_domain
 from .reservations import MB, DomainLimits, Reservations
 from .rules import apply_rules
@@ -56,10 +61,8 @@ class UserService:
 
     def _user(self, caller, mail, attributes=("*",)):
         mail = parse_user_mail(mail)
-        domain = require_domain(self._directory, self._layout, caller, domain_of(mail), ["*"])
-        entry = self._directory.get(self._layout.user_dn(mail), list(attributes))
-        if entry is None:
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}")
+        entry, domain = require_account(self._directory, self._layout, caller, mail,
+                                        self._layout.user_dn(mail), "user", attributes)
         return mail, entry, domain
 
     def get(self, caller, mail):
