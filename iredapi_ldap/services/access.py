@@ -48,6 +48,19 @@ def require_domain(directory, layout, caller, domain, attributes=None):
     return entry
 
 
+def read_account(directory, layout, caller, mail, dn, what, attributes=("*",)):
+    """The entry at `dn`, for an account of a domain the caller manages; errors as
+    `require_account`. For a global admin the account's existence implies its domain's, so
+    the domain is read only when the account is missing (one LDAP read instead of two)."""
+    if not caller.is_global_admin:
+        return require_account(directory, layout, caller, mail, dn, what, attributes)[0]
+    entry = directory.get(dn, list(attributes))
+    if entry is None:
+        require_domain(directory, layout, caller, mail.rsplit("@", 1)[1])
+        raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {what} {mail}")
+    return entry
+
+
 def require_account(directory, layout, caller, mail, dn, what, attributes=("*",)):
     """(entry at `dn`, the domain's entry) for an account of a domain the caller manages.
 

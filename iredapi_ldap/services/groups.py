@@ -19,7 +19,7 @@ from ..model.kinds import ALIAS_FIELDS, LIST_FIELDS
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
 from . import references
-from .access import require_account, require_domain
+from .access import read_account, require_account, require_domain
 from .domains import parse_domain
 from .reservations import Reservations
 from .users import parse_user_mail
@@ -53,7 +53,9 @@ class _Groups:
     # -- reading ------------------------------------------------------------------------
 
     def get(self, caller, mail):
-        mail, entry, _ = self._entry(caller, mail)
+        mail = parse_user_mail(mail)
+        entry = read_account(self._directory, self._layout, caller, mail, self._dn(mail),
+                             self.kind)
         data = render_entry(entry)
         data["members"] = self.members(mail, entry)
         return data

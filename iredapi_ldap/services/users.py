@@ -15,6 +15,7 @@ from ..model.render import render_entry
 from . import domainwide, references
 from .access import (
     domains_administered_by,
+    read_account,
     require_account,
     require_domain,
     require_global_admin,
@@ -66,7 +67,9 @@ class UserService:
         return mail, entry, domain
 
     def get(self, caller, mail):
-        mail, entry, _ = self._user(caller, mail)
+        mail = parse_user_mail(mail)
+        entry = read_account(self._directory, self._layout, caller, mail,
+                             self._layout.user_dn(mail), "user")
         data = render_entry(entry)
         if entry.has_value("domainGlobalAdmin", "yes") or \
                 entry.has_value("enabledService", "domainadmin"):

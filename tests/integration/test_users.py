@@ -497,3 +497,12 @@ def test_create_with_aliases_and_forwarding(client, admin_cookies, domain, mails
     assert data["employeeNumber"] == "77" and data["mtaTransport"] == "dovecot"
     assert mailstack.lookup("virtual_mailbox_maps", f"f1@{domain}") == [data["homeDirectory"]]
     assert mailstack.lookup("virtual_alias_maps", mail) == sorted([mail, "ext@example.org"])
+
+
+def test_get_missing_user_or_domain(client, admin_cookies, domain):
+    assert reply(client.simulate_get(f"/api/user/nobody@{domain}", cookies=admin_cookies)) == (
+        404, False, "NO_SUCH_ACCOUNT")
+    assert reply(client.simulate_get("/api/user/x@absent-domain.test",
+                                      cookies=admin_cookies)) == (404, False, "NO_SUCH_DOMAIN")
+    assert reply(client.simulate_get(f"/api/alias/nobody@{domain}", cookies=admin_cookies)) == (
+        404, False, "NO_SUCH_ACCOUNT")

@@ -1,0 +1,385 @@
+"""`make bench`: how close the API comes to slapd itself, and how it scales.
+
+One run, one slapd as production runs it (iRedMail's indexes, size limit, map size, synced
+writes), domains preloaded with `slapadd -q`, the API under gunicorn (4 workers) over HTTP.
+Every figure is a ratio or a difference measured in this run against the same slapd. Writes
+bench/RESULTS.md and exits 1 when a target is missed.
+
+    python -m bench.run [--quick]
+"""
+
+import argparse
+import datetime
+import http.client
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from passlib.hash import ldap_salted_sha512
+
+from .create_user import PASSWORD, production_slapd, user_attributes
+from .raw import RawLdap3, RawPythonLdap
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+FULL = {"sizes": (100, 10_000, 100_000), "main": 10_000, "pairs": 200, "seconds": 3.0,
+        "concurrency": 30.0}
+QUICK = {"sizes": (100, 1_000, 5_000), "main": 1_000, "pairs": 40, "seconds": 1.0,
+         "concurrency": 8.0}
+TARGETS = {"read": 0.5, "write": 0.7, "overhead_growth": 1.3, "memory_growth": 1.2}
+
+
+class Api:
+    """HTTP to the gunicorn under test (a new connection per request: sync workers close)."""
+
+    def __init__(self, port):
+        self.port, self.cookie = port, None
+
+    def call(self, method, path, data=None, accept=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if self.cookie:
+            headers["Cookie"] = f"iRedAdmin-Pro-LDAP={self.cookie}"
+        if accept:
+            headers["Accept"] = accept
+        conn.request(method, path, urlencode(data or {}), headers)
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path}: {response.status} {body[:200]!r}")
+        cookie = response.getheader("Set-Cookie") or ""
+        if cookie.startswith("iRedAdmin-Pro-LDAP="):
+            self.cookie = cookie.split(";")[0].split("=", 1)[1]
+        return body
+
+
+def rate(operation, seconds, at_least=5):
+    """Operations per second of `operation(i)`, run for about `seconds`."""
+    start, count = time.perf_counter(), 0
+    while count < at_least or time.perf_counter() - start < seconds:
+        operation(count)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def start_api(slapd, accounts, workdir):
+    config = workdir / "settings.yaml"
+    config.write_text(
+        f"ENABLE_RESTFUL_API: true\nLDAP_URI: '{slapd.ldap_uri}'\n"
+        f"LDAP_BASEDN: '{accounts.domains_dn}'\nLDAP_ADMIN_BASEDN: '{accounts.admins_dn}'\n"
+        f"LDAP_BIND_DN: '{accounts.vmailadmin_dn}'\n"
+        f"LDAP_BIND_PASSWORD: '{accounts.vmailadmin_password}'\nDATA_DIR: '{workdir}'\n")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "iredapi_ldap", "serve", "--config", str(config), "--bind",
+         f"127.0.0.1:{port}", "--workers", "4"],
+        stdout=subprocess.DEVNULL, stderr=open(workdir / "server.log", "w"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
+            return server, config, port
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the API did not start; see server.log")
+
+
+def _free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def throughput_table(api, raws, layout, accounts, domain, users, seconds):
+    """Rows: operation, API ops/s, ldap3 ops/s, python-ldap ops/s, kind."""
+    admin_dn = layout.user_dn(accounts.admin_mail)
+    target = f"u000001@{domain}"
+    stored = ldap_salted_sha512.hash(PASSWORD)
+    unique = iter(range(10**9))
+    rows = []
+
+    def measure(name, kind, api_op, raw_op, secs=seconds, at_least=5):
+        rows.append((name, kind, rate(api_op, secs, at_least),
+                     *(rate(lambda i, r=r: raw_op(r, i), secs, at_least) for r in raws)))
+
+    login = {"username": accounts.admin_mail, "password": accounts.admin_password}
+    measure("login", "read", lambda i: api.call("POST", "/api/login", login),
+            lambda r, i: r.bind(admin_dn, accounts.admin_password))
+    for raw in raws:  # back to the service account after the login binds
+        raw.bind(accounts.vmailadmin_dn, accounts.vmailadmin_password)
+    measure("GET /api/user/<mail>", "read", lambda i: api.call("GET", f"/api/user/{target}"),
+            lambda r, i: r.read(layout.user_dn(target)))
+    measure("POST /api/user/<mail> (create)", "write",
+            lambda i: api.call("POST", f"/api/user/api{next(unique)}@{domain}",
+                               {"password": PASSWORD}),
+            lambda r, i: _raw_add(r, layout, f"raw{next(unique)}@{domain}", stored))
+    measure("PUT /api/user/<mail> (one attribute)", "write",
+            lambda i: api.call("PUT", f"/api/user/{target}", {"name": f"n{i}"}),
+            lambda r, i: r.modify(layout.user_dn(target), "cn", f"n{i}"))
+    users_dn = layout.container_dn(domain, "Users")
+    measure(f"GET /api/users/<domain> ({users} users)", "read",
+            lambda i: api.call("GET", f"/api/users/{domain}"),
+            lambda r, i: r.page_through(users_dn), secs=0, at_least=2)
+    measure(f"GET /api/ldif/domain/<domain> ({users} users)", "read",
+            lambda i: api.call("GET", f"/api/ldif/domain/{domain}", accept="text/ldif"),
+            lambda r, i: r.page_through(users_dn), secs=0, at_least=2)
+    measure(f"PUT /api/users/<domain> ({users} users)", "write",
+            lambda i: api.call("PUT", f"/api/users/{domain}",
+                               {"language": "en_US" if i % 2 else "en_GB"}),
+            lambda r, i: _raw_bulk(r, layout, domain, "preferredLanguage",
+                                   "de_DE" if i % 2 else "fr_FR"), secs=0, at_least=1)
+    return rows
+
+
+def _raw_add(raw, layout, mail, stored):
+    raw.add(layout.user_dn(mail), user_attributes(mail, stored))
+
+
+def _raw_bulk(raw, layout, domain, attribute, value):
+    """What a client would do for PUT /api/users: page through the users, modify each."""
+    base = layout.container_dn(domain, "Users")
+    dns = [e["dn"] if isinstance(e, dict) else e[0] for e in _dns(raw, base)]
+    for dn in dns:
+        raw.modify(dn, attribute, value)
+
+
+def _dns(raw, base):
+    if isinstance(raw, RawLdap3):
+        return raw.conn.extend.standard.paged_search(base, "(objectClass=mailUser)", "LEVEL",
+                                                     attributes=["1.1"], paged_size=500,
+                                                     generator=True)
+    import ldap
+    return raw.conn.search_s(base, ldap.SCOPE_ONELEVEL, "(objectClass=mailUser)", ["1.1"])
+
+
+def create_latency(api, raw, layout, domains, pairs):
+    """{size: (api seconds, raw seconds)} for alternating API creates and raw adds."""
+    stored = ldap_salted_sha512.hash(PASSWORD)
+    out = {}
+    for size, domain in domains.items():
+        api_times, raw_times = [], []
+        for i in range(pairs):
+            start = time.perf_counter()
+            api.call("POST", f"/api/user/lat{i}@{domain}", {"password": PASSWORD})
+            api_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            _raw_add(raw, layout, f"rawlat{i}@{domain}", stored)
+            raw_times.append(time.perf_counter() - start)
+        out[size] = (api_times, raw_times)
+    return out
+
+
+def concurrency(port, cookie, domain, seconds, clients=16):
+    """Mixed reads and writes from `clients` threads: (requests/s, p95 s, errors)."""
+    latencies, errors, lock = [], [], threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(n):
+        api = Api(port)
+        api.cookie = cookie
+        rng, i = random.Random(n), 0
+        while time.monotonic() < stop:
+            i += 1
+            roll = rng.random()
+            try:
+                start = time.perf_counter()
+                if roll < 0.6:
+                    api.call("GET", f"/api/user/u{rng.randrange(1000):06d}@{domain}")
+                elif roll < 0.85:
+                    api.call("PUT", f"/api/user/u{rng.randrange(1000):06d}@{domain}",
+                             {"name": f"c{n}-{i}"})
+                else:
+                    api.call("POST", f"/api/user/cc{n}x{i}@{domain}", {"password": PASSWORD})
+                with lock:
+                    latencies.append(time.perf_counter() - start)
+            except Exception as exc:  # every failure counts, whatever it is
+                with lock:
+                    errors.append(str(exc)[:200])
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    return len(latencies) / elapsed, _p95(latencies), errors
+
+
+def export_memory(config, domains, accounts):
+    from .export import _child
+    return {size: _child("api", config, domain, accounts)["rss_kib"] / 1024
+            for size, domain in domains.items()}
+
+
+def _p95(values):
+    return sorted(values)[int(0.95 * (len(values) - 1))] if values else float("nan")
+
+
+def _ms(seconds):
+    return f"{seconds * 1000:.1f} ms"
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    import os
+    return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), " \
+           f"Python {platform.python_version()}"
+
+
+class CountingDirectory:
+    """The real directory, counting the LDAP operations a request makes."""
+
+    OPERATIONS = ("get", "search", "add", "modify", "delete", "rename", "check_password")
+
+    def __init__(self, directory):
+        self._directory, self.count = directory, 0
+
+    def __getattr__(self, name):
+        attribute = getattr(self._directory, name)
+        if name not in self.OPERATIONS:
+            return attribute
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return attribute(*args, **kwargs)
+        return counted
+
+
+def ops_per_request(config, accounts, domain):
+    """LDAP operations the API issues for each benchmarked request (a paged search counts
+    once), measured in-process with the real directory."""
+    from falcon import testing
+
+    from iredapi_ldap import directory as directory_module
+    from iredapi_ldap.app import create_app
+    from iredapi_ldap.config import load_settings
+    settings = load_settings(str(config))
+    counting = CountingDirectory(directory_module.from_settings(settings))
+    client = testing.TestClient(create_app(settings, counting))
+    login = {"username": accounts.admin_mail, "password": accounts.admin_password}
+    cookie = client.simulate_post("/api/login", params=login).cookies["iRedAdmin-Pro-LDAP"]
+    cookies = {"iRedAdmin-Pro-LDAP": cookie.value}
+    requests = [("POST", "/api/login", login), ("GET", f"/api/user/u000002@{domain}", None),
+                ("POST", f"/api/user/ops1@{domain}", {"password": PASSWORD}),
+                ("PUT", f"/api/user/u000002@{domain}", {"name": "ops"}),
+                ("GET", f"/api/users/{domain}", None),
+                ("GET", f"/api/ldif/domain/{domain}", None),
+                ("PUT", f"/api/users/{domain}", {"language": "it_IT"})]
+    counts = []
+    for method, path, data in requests:
+        client.simulate_get("/api/domains", cookies=cookies)  # warm the session cache
+        counting.count = 0
+        client.simulate_request(method, path, params=data, cookies=cookies)
+        counts.append(counting.count)
+    return counts
+
+
+def report(rows, counts, latency, memory, load, quick, command):
+    lines = ["# Benchmark results\n",
+             f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
+             f"- machine: {machine()}", f"- command: `{command}`"
+             + (" (quick sizes)" if quick else ""), "",
+             "## Throughput, single client (operations per second)", "",
+             "| operation | API | raw ldap3 | API / ldap3 | raw python-ldap | API / python-ldap "
+             "| LDAP operations per API request |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    missed = []
+    for (name, kind, api, ldap3_rate, pyldap_rate), ops in zip(rows, counts, strict=True):
+        ratio = api / ldap3_rate
+        target = TARGETS[kind]
+        mark = "" if ratio >= target else f" (target {target})"
+        if mark:
+            missed.append(f"{name}: {ratio:.2f} of raw ldap3, target {target}")
+        lines.append(f"| {name} | {api:.1f} | {ldap3_rate:.1f} | {ratio:.2f}{mark} "
+                     f"| {pyldap_rate:.1f} | {api / pyldap_rate:.2f} | {ops} |")
+    lines += ["", "## Create-user latency by domain size (API over HTTP, raw ldap3 add, "
+                  "alternating)", "",
+              "| users in domain | API p50 | API p95 | raw p50 | raw p95 | API overhead "
+              "(median of pair differences) |", "| --- | --- | --- | --- | --- | --- |"]
+    overheads = {}
+    for size, (api_times, raw_times) in latency.items():
+        overheads[size] = statistics.median(
+            a - r for a, r in zip(api_times, raw_times, strict=True))
+        lines.append(f"| {size} | {_ms(statistics.median(api_times))} | {_ms(_p95(api_times))} "
+                     f"| {_ms(statistics.median(raw_times))} | {_ms(_p95(raw_times))} "
+                     f"| {_ms(overheads[size])} |")
+    sizes = sorted(overheads)
+    growth = overheads[sizes[-1]] / overheads[sizes[0]]
+    lines.append(f"\nOverhead at {sizes[-1]} users / at {sizes[0]}: {growth:.2f} "
+                 f"(target at most {TARGETS['overhead_growth']})")
+    if growth > TARGETS["overhead_growth"]:
+        missed.append(f"create overhead growth {growth:.2f}")
+    small, large = sorted(memory)
+    memory_growth = memory[large] / memory[small]
+    lines += ["", "## Peak memory of the app exporting a domain (VmHWM of a fresh process)", "",
+              "| users | peak RSS |", "| --- | --- |",
+              *(f"| {size} | {mib:.0f} MiB |" for size, mib in memory.items()),
+              f"\n{large} / {small}: {memory_growth:.2f} (target at most "
+              f"{TARGETS['memory_growth']})"]
+    if memory_growth > TARGETS["memory_growth"]:
+        missed.append(f"export memory growth {memory_growth:.2f}")
+    per_second, p95, errors = load
+    lines += ["", "## 16 clients, 4 workers, mixed reads and writes", "",
+              f"{per_second:.1f} requests/s, p95 {_ms(p95)}, errors: {len(errors)} "
+              f"(target 0)"]
+    lines += [f"- {error}" for error in errors[:5]]
+    if errors:
+        missed.append(f"{len(errors)} errors under concurrency")
+    lines += ["", "## Targets missed" if missed else "## All targets met", ""]
+    lines += [f"- {item}" for item in missed]
+    return "\n".join(lines) + "\n", missed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    domains = {size: f"c{size}.bench" for size in plan["sizes"]}
+    slapd, accounts, layout = production_slapd(domains, ldap_salted_sha512.hash(PASSWORD))
+    workdir = Path(tempfile.mkdtemp(prefix="iredapi-bench-"))
+    server = None
+    try:
+        server, config, port = start_api(slapd, accounts, workdir)
+        api = Api(port)
+        api.call("POST", "/api/login", {"username": accounts.admin_mail,
+                                        "password": accounts.admin_password})
+        raws = [cls(slapd.ldap_uri, accounts.vmailadmin_dn, accounts.vmailadmin_password)
+                for cls in (RawLdap3, RawPythonLdap)]
+        main_domain = domains[plan["main"]]
+        print("ops per request ...", file=sys.stderr)
+        counts = ops_per_request(config, accounts, main_domain)
+        print("throughput ...", file=sys.stderr)
+        rows = throughput_table(api, raws, layout, accounts, main_domain, plan["main"],
+                                plan["seconds"])
+        print("create latency ...", file=sys.stderr)
+        latency = create_latency(api, raws[0], layout, domains, plan["pairs"])
+        print("export memory ...", file=sys.stderr)
+        memory = export_memory(config, {s: domains[s] for s in plan["sizes"][1:]}, accounts)
+        print("concurrency ...", file=sys.stderr)
+        load = concurrency(port, api.cookie, main_domain, plan["concurrency"])
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=60)
+        slapd.stop()
+    text, missed = report(rows, counts, latency, memory, load, args.quick,
+                          "make bench" if not args.quick else "python -m bench.run --quick")
+    RESULTS.write_text(text)
+    print(text)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
