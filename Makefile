@@ -32,5 +32,4 @@ test: install test-system-packages $(VENV)/.test-installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(VENV)/bin/python -m bench.create_user
-	$(VENV)/bin/python -m bench.export
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
