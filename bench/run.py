@@ -36,13 +36,22 @@ TARGETS = {"read": 0.5, "write": 0.7, "overhead_growth": 1.3, "memory_growth": 1
 
 
 class Api:
-    """HTTP to the gunicorn under test (a new connection per request: sync workers close)."""
+    """HTTP/1.1 to the gunicorn under test, keeping the connection alive as clients do."""
 
     def __init__(self, port):
-        self.port, self.cookie = port, None
+        self.port, self.cookie, self._conn = port, None, None
 
     def call(self, method, path, data=None, accept=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        try:
+            return self._call(method, path, data, accept)
+        except (http.client.HTTPException, ConnectionError):
+            self._conn = None  # the server closed the kept connection: once more, anew
+            return self._call(method, path, data, accept)
+
+    def _call(self, method, path, data, accept):
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        conn = self._conn
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if self.cookie:
             headers["Cookie"] = f"iRedAdmin-Pro-LDAP={self.cookie}"
@@ -51,7 +60,9 @@ class Api:
         conn.request(method, path, urlencode(data or {}), headers)
         response = conn.getresponse()
         body = response.read()
-        conn.close()
+        if response.will_close:
+            conn.close()
+            self._conn = None
         if response.status != 200:
             raise RuntimeError(f"{method} {path}: {response.status} {body[:200]!r}")
         cookie = response.getheader("Set-Cookie") or ""
