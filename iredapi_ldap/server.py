@@ -15,11 +15,6 @@ def gunicorn_defaults():
         "bind": DEFAULT_BIND,
         "workers": 2 * multiprocessing.cpu_count() + 1,
         "timeout": DEFAULT_TIMEOUT,
-        # Threaded workers keep HTTP connections alive (sync workers close each one); the
-        # directory adapter keeps one LDAP connection per thread.
-        "worker_class": "gthread",
-        "threads": 4,
-        "keepalive": 5,
         "graceful_timeout": 30,
         "accesslog": "-",
         "errorlog": "-",

@@ -21,7 +21,8 @@ from . import counters
 from .values import stored_int
 
 MB = 1024 * 1024
-ATTEMPTS = 60
+PATIENCE = 10.0      # seconds a reservation keeps trying against concurrent writers
+MAX_PAUSE = 0.05     # longest pause between two tries
 # kind -> (counter on the domain entry, the domain's limit, the admin's limit (both
 # accountSetting keys), what the API calls them)
 KINDS = {"user": ("domainCurrentUserNumber", "numberOfUsers", "create_max_users", "users"),
@@ -52,10 +53,11 @@ class DomainLimits:
 
 
 class Reservations:
-    def __init__(self, directory, layout, sleep=time.sleep):
+    def __init__(self, directory, layout, sleep=time.sleep, clock=time.monotonic):
         self._directory = directory
         self._layout = layout
         self._sleep = sleep
+        self._clock = clock
 
     def reserve(self, domain, kind="user", count=1, quota=0):
         """Count `count` more accounts of `kind` (user, alias, list) and `quota` more bytes
@@ -79,7 +81,9 @@ class Reservations:
             return
         counter = KINDS[kind][0]
         dn = self._layout.domain_dn(domain)
-        for attempt in range(ATTEMPTS):
+        deadline, attempt = self._clock() + PATIENCE, 0
+        while True:
+            attempt += 1
             entry = self._directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
             current = counters.ensure_counters(self._directory, self._layout, domain, entry)
             held, used = current[counter], current["domainCurrentQuotaSize"]
@@ -90,8 +94,11 @@ class Reservations:
                                        assertion=f"({counter}={held})")
                 return
             except ConcurrentUpdate:
-                self._sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise ConcurrentUpdate(detail="the domain is too busy; try again")
+                if self._clock() >= deadline:
+                    raise ConcurrentUpdate(detail="the domain is too busy; try again") \
+                        from None
+                # Random, growing pauses spread the racing writers apart.
+                self._sleep(random.uniform(0, min(MAX_PAUSE, 0.001 * 2 ** min(attempt, 6))))
 
 
 def _check(limits, kind, held, count, used, quota):

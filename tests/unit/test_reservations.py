@@ -1,0 +1,65 @@
+"""The retry policy of domain reservations, with a directory that keeps losing races."""
+
+import pytest
+
+from iredapi_ldap.directory import Entry
+from iredapi_ldap.errors import ConcurrentUpdate, LimitExceeded
+from iredapi_ldap.layout import Layout
+from iredapi_ldap.services.reservations import PATIENCE, Reservations
+
+LAYOUT = Layout("o=domains,dc=x", "o=domainAdmins,dc=x")
+
+
+class RacingDirectory:
+    """Every modify loses `losses` races (as if another writer got there first), then wins."""
+
+    def __init__(self, losses, users=1, limit=5):
+        self.losses, self.modifies = losses, 0
+        self.entry = Entry("domainName=a.test,o=domains,dc=x", {
+            "accountSetting": [f"numberOfUsers:{limit}"],
+            "domainCurrentUserNumber": [str(users)], "domainCurrentAliasNumber": ["0"],
+            "domainCurrentListNumber": ["0"], "domainCurrentQuotaSize": ["0"]})
+
+    def get(self, dn, attributes=None):
+        return self.entry
+
+    def modify(self, dn, changes, assertion=None):
+        self.modifies += 1
+        assert assertion == "(domainCurrentUserNumber=1)"
+        if self.modifies <= self.losses:
+            raise ConcurrentUpdate()
+
+
+class FakeTime:
+    def __init__(self):
+        self.now, self.pauses = 0.0, []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.pauses.append(seconds)
+        self.now += seconds + 0.01  # each try also takes a little time
+
+
+def test_keeps_trying_through_many_lost_races():
+    time = FakeTime()
+    directory = RacingDirectory(losses=200)
+    Reservations(directory, LAYOUT, sleep=time.sleep, clock=time.clock).reserve("a.test")
+    assert directory.modifies == 201
+    assert max(time.pauses) <= 0.05
+
+
+def test_gives_up_only_after_its_patience():
+    time = FakeTime()
+    directory = RacingDirectory(losses=10**9)
+    with pytest.raises(ConcurrentUpdate):
+        Reservations(directory, LAYOUT, sleep=time.sleep, clock=time.clock).reserve("a.test")
+    assert time.now >= PATIENCE
+
+
+def test_a_full_domain_is_refused_without_writing():
+    directory = RacingDirectory(losses=0, users=1, limit=1)
+    with pytest.raises(LimitExceeded):
+        Reservations(directory, LAYOUT).reserve("a.test")
+    assert directory.modifies == 0
