@@ -3,27 +3,47 @@ pattern). The context answers the questions that need the directory."""
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 from .. import passwords
 from ..addresses import domain_of
 from ..errors import BadRequest, Conflict, PermissionDenied
+from ..model.draft import EntryDraft
 from ..model.fields import YES_NO, Email
 from .password_policy import check_new_password
 from .rules import Bcc, Services
-from .values import split_words
+from .values import split_words, stored_int
 
 
 @dataclass
 class UserContext:
+    """What the rules may ask. The domain's entry is read only if a rule needs it."""
+
     is_global_admin: bool
     settings: object
     mail: str
     dn: str                     # the user's entry (new or existing)
-    own_domains: tuple          # the user's domain and its alias domains
-    min_length: int
-    max_length: int
+    load_domain: Callable       # () -> the domain's entry
     address_owner: Callable     # address -> DN of the entry that has it, or None
+
+    @cached_property
+    def own_domains(self):
+        """The user's domain and its alias domains."""
+        aliases = (a.lower() for a in self.load_domain().get("domainAliasName"))
+        return (domain_of(self.mail), *aliases)
+
+    @cached_property
+    def _domain_settings(self):
+        return EntryDraft.of(self.load_domain()).settings()
+
+    @property
+    def min_length(self):
+        return stored_int(self._domain_settings.get("minPasswordLength"))
+
+    @property
+    def max_length(self):
+        return stored_int(self._domain_settings.get("maxPasswordLength"))
 
 
 def _addresses(param, text):

@@ -1,5 +1,6 @@
 """Mail users: read, list, create, update, delete (API document, "Mail User")."""
 
+import functools
 import re
 import time
 
@@ -24,7 +25,7 @@ from .domains import parse_domain
 from .reservations import MB, DomainLimits, Reservations
 from .rules import apply_rules
 from .user_rules import USER_RULES, UserContext
-from .values import purge_date, refuse_unknown, stored_int
+from .values import purge_date, refuse_unknown
 
 RULE_PARAMS = {p for rule in USER_RULES for p in rule.params}
 CREATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_create}
@@ -99,7 +100,7 @@ class UserService:
         limits = DomainLimits.of(domain_entry)
         quota = self._quota(params.get("quota", "0"), limits, creating=True)
         draft = self._new_user_draft(mail, domain_entry, params, quota)
-        context = self._context(caller, mail, domain_entry)
+        context = self._context(caller, mail, lambda: domain_entry)
         apply_fields(USER_FIELDS, params, draft, creating=True)
         apply_rules(USER_RULES, draft, params, context)
         self._limits.check_new_account(caller, "user", quota)
@@ -156,34 +157,30 @@ class UserService:
                                        f"{limits.max_user_quota // MB} MB per user")
         return quota
 
-    def _context(self, caller, mail, domain_entry):
-        domain = domain_of(mail)
-        settings = EntryDraft.of(domain_entry).settings()
+    def _context(self, caller, mail, load_domain):
         return UserContext(
             is_global_admin=caller.is_global_admin, settings=self._settings, mail=mail,
-            dn=self._layout.user_dn(mail),
-            own_domains=(domain, *(a.lower() for a in domain_entry.get("domainAliasName"))),
-            min_length=stored_int(settings.get("minPasswordLength")),
-            max_length=stored_int(settings.get("maxPasswordLength")),
+            dn=self._layout.user_dn(mail), load_domain=load_domain,
             address_owner=lambda address: references.owner_of(
                 self._directory, self._layout, address))
 
     # -- updating -----------------------------------------------------------------------
 
     def update(self, caller, mail, params):
-        mail, entry, domain_entry = self._user(caller, mail)
+        mail = parse_user_mail(mail)
+        entry, load_domain = self._account_and_domain(caller, mail)
         params = canonical_params(params)
         refuse_unknown(params, UPDATE_PARAMS)
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
         draft = EntryDraft.of(entry)
         apply_fields(USER_FIELDS, params, draft, creating=False)
-        apply_rules(USER_RULES, draft, params, self._context(caller, mail, domain_entry))
+        apply_rules(USER_RULES, draft, params, self._context(caller, mail, load_domain))
         if "maildir" in params:
             draft.set("homeDirectory", [self._home(mail, params["maildir"])])
         delta = 0
         if "quota" in params:
-            quota = self._quota(params["quota"], DomainLimits.of(domain_entry), creating=False)
+            quota = self._quota(params["quota"], DomainLimits.of(load_domain()), creating=False)
             delta = quota - int(entry.first("mailQuota", 0) or 0)
             draft.set("mailQuota", [str(quota)])
         domain = domain_of(mail)
@@ -193,6 +190,21 @@ class UserService:
         except Exception:
             self._reservations.move_quota(domain, -delta)
             raise
+
+    def _account_and_domain(self, caller, mail):
+        """(the user's entry, a loader of its domain's entry that reads it at most once).
+
+        A global admin's request reads the domain only if a parameter needs it; a normal
+        admin's has read it already, for the scope check.
+        """
+        dn = self._layout.user_dn(mail)
+        if not caller.is_global_admin:
+            entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
+                                                  dn, "user")
+            return entry, lambda: domain_entry
+        entry = read_account(self._directory, self._layout, caller, mail, dn, "user")
+        return entry, functools.cache(lambda: self._directory.get(
+            self._layout.domain_dn(domain_of(mail)), ["*"]))
 
     # -- deleting -----------------------------------------------------------------------
 
@@ -277,7 +289,7 @@ class UserService:
                      template, creating=False)
         wanted = template.attributes()
         if "password" in params:
-            context = self._context(caller, f"x@{domain}", domain_entry)
+            context = self._context(caller, f"x@{domain}", lambda: domain_entry)
             apply_rules(USER_RULES, EntryDraft(), {"password": params["password"]}, context)
 
         def changes_for(user):
