@@ -72,3 +72,13 @@ def require_account(directory, layout, caller, mail, dn, what, attributes=("*",)
     if entry is None:
         raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {what} {mail}")
     return entry, domain
+
+
+def is_hosted(directory, layout, domain):
+    """Whether `domain` is a hosted domain or another domain's alias domain."""
+    value = escape_filter_value(domain)
+    found = directory.search(
+        layout.basedn,
+        f"(&(objectClass=mailDomain)(|(domainName={value})(domainAliasName={value})))",
+        Scope.ONE, ["1.1"])
+    return next(iter(found), None) is not None

@@ -4,14 +4,14 @@ import time
 
 from .. import passwords
 from ..addresses import domain_of, is_email
-from ..directory import Change, Op, Scope, escape_filter_value
+from ..directory import Change, Op
 from ..errors import BadRequest, Conflict, EntryExists, NotFound
 from ..model.draft import EntryDraft
 from ..model.fields import YES_NO, Integer
 from ..model.kinds import ADMIN_FIELDS, ADMIN_LIMIT_SETTINGS, ADMIN_PRIVILEGES
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
-from .access import domains_administered_by, require_global_admin
+from .access import domains_administered_by, is_hosted, require_global_admin
 from .password_policy import check_new_password
 from .values import refuse_unknown
 
@@ -56,7 +56,7 @@ class AdminService:
         params = _known(params)
         if not params.get("password"):
             raise BadRequest("MISSING_PARAMETER", detail="password is required")
-        if self._is_hosted(domain_of(mail)):
+        if is_hosted(self._directory, self._layout, domain_of(mail)):
             raise BadRequest("CAN_NOT_BE_LOCAL_DOMAIN",
                              detail="a standalone admin's address must not be in a hosted domain")
         draft = EntryDraft({"objectClass": ["mailAdmin"], "mail": [mail],
@@ -92,14 +92,6 @@ class AdminService:
         entry = self._entry(parse_mail(mail))
         if not passwords.verify(password, entry.get("userPassword")):
             raise BadRequest("PW_MISMATCH", detail="the password does not match")
-
-    def _is_hosted(self, domain):
-        value = escape_filter_value(domain)
-        found = self._directory.search(
-            self._layout.basedn,
-            f"(&(objectClass=mailDomain)(|(domainName={value})(domainAliasName={value})))",
-            Scope.ONE, ["1.1"])
-        return next(iter(found), None) is not None
 
     def _apply(self, draft, params, creating):
         apply_fields(ADMIN_FIELDS, params, draft, creating)

@@ -2,9 +2,10 @@
 `mailForwardingAddress` receives mail for unknown addresses (Postfix catchall_maps)."""
 
 from ..addresses import domain_of
-from ..directory import Change, Op, Scope, escape_filter_value
+from ..directory import Change, Op
 from ..errors import BadRequest, EntryNotFound
 from ..model.fields import Email
+from . import references
 from .values import split_words
 
 
@@ -28,17 +29,11 @@ class CatchAll:
         targets = [Email(allow_empty=False).encode("catchall", t)[0] for t in split_words(text)]
         own = {domain, *(a.lower() for a in domain_draft.get("domainAliasName"))}
         for target in targets:
-            if domain_of(target) in own and not self._address_exists(domain, target):
+            if domain_of(target) in own and references.owner_of(
+                    self._directory, self._layout, target) is None:
                 raise BadRequest("INVALID_CATCHALL",
                                  detail=f"catch-all target {target} does not exist")
         return _CatchAllWrite(self, domain, targets, domain_draft)
-
-    def _address_exists(self, domain, address):
-        value = escape_filter_value(address)
-        found = self._directory.search(self._layout.domain_dn(domain),
-                                       f"(|(mail={value})(shadowAddress={value}))",
-                                       Scope.SUB, ["1.1"])
-        return next(iter(found), None) is not None
 
 
 class _CatchAllWrite:

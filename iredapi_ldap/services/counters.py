@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from ..directory import Change, Op, Scope
 
+USERS = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all (mail=@domain) is no user
 # counter attribute -> (container, filter of what it counts)
 COUNTED = {
-    "domainCurrentUserNumber": ("Users", "(&(objectClass=mailUser)(!(mail=@*)))"),
+    "domainCurrentUserNumber": ("Users", USERS),
     "domainCurrentAliasNumber": ("Aliases", "(objectClass=mailAlias)"),
     "domainCurrentListNumber": ("Groups", "(objectClass=mailList)"),
 }
@@ -29,7 +30,7 @@ def count_usage(directory, layout, domain, only=ATTRIBUTES):
                 layout.container_dn(domain, container), search_filter, Scope.ONE, ["1.1"]))
     if QUOTA in only:
         values[QUOTA] = sum(int(e.first("mailQuota", 0) or 0) for e in directory.search(
-            layout.container_dn(domain, "Users"), COUNTED["domainCurrentUserNumber"][1],
+            layout.container_dn(domain, "Users"), USERS,
             Scope.ONE, ["mailQuota"]))
     return values
 

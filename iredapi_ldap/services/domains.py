@@ -11,7 +11,7 @@ from ..model.kinds import DOMAIN_FIELDS
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
 from . import counters, domainwide, references
-from .access import require_domain
+from .access import is_hosted, require_domain
 from .catchall import CatchAll
 from .rules import DOMAIN_RULES, apply_rules
 from .values import purge_date, refuse_unknown, split_words
@@ -100,11 +100,7 @@ class DomainService:
 
     def _refuse_taken(self, domain):
         """ALREADY_EXISTS when the name is a domain or another domain's alias domain."""
-        value = escape_filter_value(domain)
-        taken = self._directory.search(
-            self._layout.basedn, f"(&(objectClass=mailDomain)(|(domainName={value})"
-                                 f"(domainAliasName={value})))", Scope.ONE, ["1.1"])
-        if next(iter(taken), None) is not None:
+        if is_hosted(self._directory, self._layout, domain):
             raise Conflict(detail=f"{domain} exists already, as a domain or an alias domain")
 
     def _add_tree(self, domain, attributes):
@@ -208,7 +204,7 @@ class DomainService:
         require_domain(self._directory, self._layout, caller, domain)
         users = self._directory.search(
             self._layout.container_dn(domain, "Users"),
-            "(&(objectClass=mailUser)(!(mail=@*)))", Scope.ONE, ["mail", "homeDirectory"])
+            counters.USERS, Scope.ONE, ["mail", "homeDirectory"])
         self._store.record_deleted_mailboxes(
             {"username": str(u.first("mail", "")).lower(), "domain": domain,
              "maildir": u.first("homeDirectory", ""), "admin": caller.mail,

@@ -191,19 +191,13 @@ class Aliases(_Groups):
         target = require_domain(self._directory, self._layout, caller, new_domain, ["*"])
         if new_mail == mail or references.owner_of(self._directory, self._layout, new_mail):
             raise Conflict(detail=f"{new_mail} is already used")
-        moving = new_domain != domain_of(mail)
-        if moving:
-            self._reservations.reserve(new_domain, kind=self.kind)
-        try:
-            new_dn = self._directory.rename(
+        old_domain = domain_of(mail)
+        new_dn = self._reservations.carry(
+            old_domain, new_domain, lambda: self._directory.rename(
                 entry.dn, f"mail={escape_dn_value(new_mail)}",
-                self._layout.container_dn(new_domain, self.container) if moving else None)
-        except Exception:
-            if moving:
-                self._reservations.release(new_domain, kind=self.kind)
-            raise
-        if moving:
-            self._reservations.release(domain_of(mail), kind=self.kind)
+                self._layout.container_dn(new_domain, self.container)
+                if new_domain != old_domain else None),
+            kind=self.kind)
         local = new_mail.split("@")[0]
         self._directory.modify(new_dn, [
             Change("shadowAddress", Op.REPLACE, tuple(

@@ -40,23 +40,12 @@ def rename_address(directory, layout, old, new):
 
 
 def _rewrite(directory, layout, old, new):
-    changed = 0
-    for entry in _referrers(directory, layout, old):
-        changes = []
-        for attr in REFERENCING:
-            values = entry.get(attr)
-            kept = [v for v in values if v.lower() != old.lower()]
-            if len(kept) == len(values):
-                continue
-            if new and new.lower() not in {v.lower() for v in kept}:
-                kept.append(new)
-            changes.append(Change(attr, Op.REPLACE, tuple(kept)))
-        try:
-            directory.modify(entry.dn, changes)
-            changed += 1
-        except (EntryNotFound, ConcurrentUpdate):
-            continue  # gone or changed meanwhile; a repeat of the request finishes it
-    return changed
+    def edit(values):
+        kept = [v for v in values if v.lower() != old.lower()]
+        if new and len(kept) != len(values) and new.lower() not in {v.lower() for v in kept}:
+            kept.append(new)
+        return kept
+    return _edit_referrers(directory, _referrers(directory, layout, old), edit)
 
 
 def forget_domain(directory, layout, domain):
@@ -65,19 +54,30 @@ def forget_domain(directory, layout, domain):
     value = escape_filter_value(domain)
     search = "(|" + "".join(f"({attr}=*@{value})" for attr in REFERENCING) + ")"
     inside = "," + layout.domain_dn(domain).lower()
+    outside = (entry for entry in directory.search(layout.basedn, search, Scope.SUB,
+                                                   list(REFERENCING))
+               if not entry.dn.lower().endswith(inside))
+    return _edit_referrers(directory, outside,
+                           lambda values: [v for v in values
+                                           if not v.lower().endswith(suffix)])
+
+
+def _edit_referrers(directory, entries, edit):
+    """Apply `edit(values) -> values` to every referencing attribute of `entries`; returns
+    how many entries changed."""
     changed = 0
-    for entry in directory.search(layout.basedn, search, Scope.SUB, list(REFERENCING)):
-        if entry.dn.lower().endswith(inside):
-            continue
+    for entry in entries:
         changes = []
         for attr in REFERENCING:
             values = entry.get(attr)
-            kept = [v for v in values if not v.lower().endswith(suffix)]
-            if len(kept) != len(values):
+            kept = edit(values)
+            if kept != values:
                 changes.append(Change(attr, Op.REPLACE, tuple(kept)))
+        if not changes:
+            continue
         try:
             directory.modify(entry.dn, changes)
             changed += 1
         except (EntryNotFound, ConcurrentUpdate):
-            continue
+            continue  # gone or changed meanwhile; a repeat of the request finishes it
     return changed

@@ -72,6 +72,21 @@ class Reservations:
         """Give back what `reserve` took (on delete, or when a create failed)."""
         self._change(domain, kind, -count, -quota, check=False)
 
+    def carry(self, old_domain, new_domain, rename, kind="user", quota=0):
+        """Run `rename()`; when it moves an account to another domain, its count (and
+        quota) move along: reserved in the new domain first, given back there if the rename
+        fails, released in the old one after it. Returns what `rename()` returns."""
+        if new_domain == old_domain:
+            return rename()
+        self.reserve(new_domain, kind=kind, quota=quota)
+        try:
+            result = rename()
+        except Exception:
+            self.release(new_domain, kind=kind, quota=quota)
+            raise
+        self.release(old_domain, kind=kind, quota=quota)
+        return result
+
     def move_quota(self, domain, delta):
         """Change the domain's used quota by `delta` bytes (a user's quota changed)."""
         self._change(domain, "user", 0, delta, check=delta > 0)

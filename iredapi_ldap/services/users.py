@@ -21,6 +21,7 @@ from .access import (
     require_domain,
     require_global_admin,
 )
+from .counters import USERS
 from .domains import parse_domain
 from .reservations import MB, DomainLimits, Reservations
 from .rules import apply_rules
@@ -32,7 +33,6 @@ CREATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_create}
                  | {"password", "password_hash", "quota", "maildir", "aliases", "forwarding"})
 UPDATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update} | RULE_PARAMS
                  | {"quota", "maildir"})
-USERS = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all is not a user
 BULK_PARAMS = ("accountStatus", "password", "language", "transport")
 MAX_QUOTA_MB = 2**30
 
@@ -234,20 +234,12 @@ class UserService:
         if new_mail == mail or references.owner_of(self._directory, self._layout, new_mail):
             raise Conflict(detail=f"{new_mail} is already used")
         old_domain = domain_of(mail)
-        quota = int(entry.first("mailQuota", 0) or 0)
-        moving = new_domain != old_domain
-        if moving:
-            self._reservations.reserve(new_domain, quota=quota)
-        try:
-            new_dn = self._directory.rename(
+        new_dn = self._reservations.carry(
+            old_domain, new_domain, lambda: self._directory.rename(
                 entry.dn, f"mail={escape_dn_value(new_mail)}",
-                self._layout.container_dn(new_domain, "Users") if moving else None)
-        except Exception:
-            if moving:
-                self._reservations.release(new_domain, quota=quota)
-            raise
-        if moving:
-            self._reservations.release(old_domain, quota=quota)
+                self._layout.container_dn(new_domain, "Users")
+                if new_domain != old_domain else None),
+            quota=int(entry.first("mailQuota", 0) or 0))
         self._directory.modify(new_dn, self._renamed_changes(entry, mail, new_mail, target))
         references.rename_address(self._directory, self._layout, mail, new_mail)
 
