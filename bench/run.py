@@ -80,18 +80,19 @@ def rate(operation, seconds, at_least=5):
     return count / (time.perf_counter() - start)
 
 
-def start_api(slapd, accounts, workdir):
-    config = workdir / "settings.yaml"
+def start_api(slapd, accounts, workdir, client="ldap3"):
+    config = workdir / f"settings-{client}.yaml"
     config.write_text(
         f"ENABLE_RESTFUL_API: true\nLDAP_URI: '{slapd.ldap_uri}'\n"
         f"LDAP_BASEDN: '{accounts.domains_dn}'\nLDAP_ADMIN_BASEDN: '{accounts.admins_dn}'\n"
         f"LDAP_BIND_DN: '{accounts.vmailadmin_dn}'\n"
-        f"LDAP_BIND_PASSWORD: '{accounts.vmailadmin_password}'\nDATA_DIR: '{workdir}'\n")
+        f"LDAP_BIND_PASSWORD: '{accounts.vmailadmin_password}'\nDATA_DIR: '{workdir}'\n"
+        f"LDAP_CLIENT: '{client}'\n")
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "iredapi_ldap", "serve", "--config", str(config), "--bind",
          f"127.0.0.1:{port}", "--workers", "4"],
-        stdout=subprocess.DEVNULL, stderr=open(workdir / "server.log", "w"))
+        stdout=subprocess.DEVNULL, stderr=open(workdir / f"server-{client}.log", "w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -19,6 +19,7 @@ import yaml
 ENV_PREFIX = "IREDAPI_"
 CONFIG_ENV = "IREDAPI_CONFIG"  # names the YAML file; not itself a setting
 LDAP_SCHEMES = ("ldap", "ldaps", "ldapi")
+LDAP_CLIENTS = ("ldap3", "python-ldap")
 PASSWORD_SCHEMES = ("SSHA", "SSHA512", "SHA512", "SHA512-CRYPT", "BCRYPT")
 
 
@@ -42,6 +43,7 @@ class Settings:
     ldap_bind_password: typing.Optional[str] = None
     ldap_connect_timeout: int = 5
     ldap_timeout: int = 60
+    ldap_client: str = "ldap3"
 
     default_password_scheme: str = "SSHA512"
     storage_base_directory: str = "/var/vmail/vmail1"
@@ -247,6 +249,8 @@ def _check_numbers(settings):
 
 
 def _check_choices(settings):
+    if settings.ldap_client not in LDAP_CLIENTS:
+        raise ConfigError(f"LDAP_CLIENT: one of {', '.join(LDAP_CLIENTS)}")
     if settings.default_password_scheme.upper() not in PASSWORD_SCHEMES:
         raise ConfigError(f"DEFAULT_PASSWORD_SCHEME: one of {', '.join(PASSWORD_SCHEMES)}")
     if not settings.storage_base_directory.startswith("/"):

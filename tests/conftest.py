@@ -12,7 +12,7 @@ from falcon import testing
 
 from iredapi_ldap.app import create_app
 from iredapi_ldap.config import load_settings
-from iredapi_ldap.directory import Ldap3Directory
+from iredapi_ldap.directory import ADAPTERS, from_settings
 from iredapi_ldap.layout import Layout
 
 from . import helpers
@@ -29,22 +29,33 @@ def accounts(slapd):
     return slapd.accounts
 
 
+@pytest.fixture(scope="session", params=sorted(ADAPTERS))
+def ldap_client(request):
+    """Each LDAP client library the directory can run on (LDAP_CLIENT): every test that
+    touches the directory runs once with each."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def base_settings(slapd, tmp_path_factory):
+def base_settings(slapd, ldap_client, tmp_path_factory):
     acc = slapd.accounts
     return load_settings(
         environ={}, enable_restful_api=True, ldap_uri=(slapd.ldap_uri,),
         ldap_basedn=acc.domains_dn, ldap_admin_basedn=acc.admins_dn,
         ldap_bind_dn=acc.vmailadmin_dn, ldap_bind_password=acc.vmailadmin_password,
-        ldap_connect_timeout=2, ldap_timeout=10,
+        ldap_connect_timeout=2, ldap_timeout=10, ldap_client=ldap_client,
         data_dir=str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture(scope="session")
 def directory(base_settings):
-    s = base_settings
-    return Ldap3Directory(s.ldap_uri, s.ldap_bind_dn, s.ldap_bind_password,
-                          connect_timeout=s.ldap_connect_timeout, timeout=s.ldap_timeout)
+    return from_settings(base_settings)
+
+
+@pytest.fixture(scope="session")
+def adapter(ldap_client):
+    """The directory adapter class under test, for tests that build their own."""
+    return ADAPTERS[ldap_client]
 
 
 @pytest.fixture(scope="session")

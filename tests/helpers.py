@@ -98,12 +98,14 @@ def running_slapd():
         server.stop()
 
 
-def write_config(path, slapd, **extra):
-    """A YAML settings file for the command line, pointing at `slapd`; returns its path."""
-    acc = slapd.accounts
-    values = {"LDAP_URI": slapd.ldap_uri, "LDAP_BASEDN": acc.domains_dn,
-              "LDAP_ADMIN_BASEDN": acc.admins_dn, "LDAP_BIND_DN": acc.vmailadmin_dn,
-              "LDAP_BIND_PASSWORD": acc.vmailadmin_password, **extra}
+def write_config(path, settings, **extra):
+    """A YAML settings file for the command line with the directory and LDAP client of
+    `settings`; returns its path."""
+    values = {"LDAP_URI": settings.ldap_uri[0], "LDAP_BASEDN": settings.ldap_basedn,
+              "LDAP_ADMIN_BASEDN": settings.ldap_admin_basedn,
+              "LDAP_BIND_DN": settings.ldap_bind_dn,
+              "LDAP_BIND_PASSWORD": settings.ldap_bind_password,
+              "LDAP_CLIENT": settings.ldap_client, **extra}
     path.write_text("".join(f"{key}: '{value}'\n" for key, value in values.items()))
     return str(path)
 

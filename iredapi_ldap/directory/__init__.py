@@ -1,14 +1,20 @@
-"""Access to the LDAP directory: the contract (`base`) and its ldap3 adapter."""
+"""Access to the LDAP directory: the contract (`base`) and two adapters behind it, on ldap3
+(pure Python) and on python-ldap (libldap), chosen with the LDAP_CLIENT setting."""
 
 from .base import Change, Directory, Entry, Op, Scope
-from .ldap3_backend import Ldap3Directory, escape_dn_value, escape_filter_value
+from .ldap3_backend import Ldap3Directory
+from .names import escape_dn_value, escape_filter_value
+from .pyldap_backend import PythonLdapDirectory
 
 __all__ = ["Change", "Directory", "Entry", "Op", "Scope", "Ldap3Directory",
-           "escape_dn_value", "escape_filter_value", "from_settings"]
+           "PythonLdapDirectory", "ADAPTERS", "escape_dn_value", "escape_filter_value",
+           "from_settings"]
+
+ADAPTERS = {"ldap3": Ldap3Directory, "python-ldap": PythonLdapDirectory}
 
 
 def from_settings(settings):
     """The directory adapter configured by `settings` (no connection is opened yet)."""
-    return Ldap3Directory(settings.ldap_uri, settings.ldap_bind_dn, settings.ldap_bind_password,
-                          connect_timeout=settings.ldap_connect_timeout,
-                          timeout=settings.ldap_timeout)
+    return ADAPTERS[settings.ldap_client](
+        settings.ldap_uri, settings.ldap_bind_dn, settings.ldap_bind_password,
+        connect_timeout=settings.ldap_connect_timeout, timeout=settings.ldap_timeout)

@@ -1,7 +1,7 @@
 """The directory contract the services are written against.
 
 Adapters work on DNs and plain attribute dicts and raise only `iredapi_ldap.errors` exceptions.
-The one implementation today is `ldap3_backend.Ldap3Directory`.
+Implementations: `ldap3_backend.Ldap3Directory` and `pyldap_backend.PythonLdapDirectory`.
 """
 
 import enum

@@ -83,7 +83,7 @@ class _Groups:
         apply_fields(self.fields, params, draft, creating=True)
         wanted = self._wanted_members(caller, mail, [], params)
         self._limits.check_new_account(caller, self.kind)
-        self._reservations.reserve(domain, kind=self.kind)
+        self._reservations.reserve(domain, kind=self.kind, entry=domain_entry)
         try:
             self._add(mail, draft, wanted)
         except Exception as exc:

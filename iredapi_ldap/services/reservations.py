@@ -59,14 +59,15 @@ class Reservations:
         self._sleep = sleep
         self._clock = clock
 
-    def reserve(self, domain, kind="user", count=1, quota=0):
+    def reserve(self, domain, kind="user", count=1, quota=0, entry=None):
         """Count `count` more accounts of `kind` (user, alias, list) and `quota` more bytes
-        in the domain, within its limits.
+        in the domain, within its limits. `entry`, the domain entry the caller has just read
+        (with accountSetting and the counters), spares the first try a read.
 
         Raises:
             LimitExceeded: the domain is full (EXCEEDED_LIMIT), names which limit.
         """
-        self._change(domain, kind, count, quota, check=True)
+        self._change(domain, kind, count, quota, check=True, entry=entry)
 
     def release(self, domain, kind="user", count=1, quota=0):
         """Give back what `reserve` took (on delete, or when a create failed)."""
@@ -91,7 +92,7 @@ class Reservations:
         """Change the domain's used quota by `delta` bytes (a user's quota changed)."""
         self._change(domain, "user", 0, delta, check=delta > 0)
 
-    def _change(self, domain, kind, count, quota, check):
+    def _change(self, domain, kind, count, quota, check, entry=None):
         if not count and not quota:
             return
         counter = KINDS[kind][0]
@@ -99,7 +100,8 @@ class Reservations:
         deadline, attempt = self._clock() + PATIENCE, 0
         while True:
             attempt += 1
-            entry = self._directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
+            if entry is None or attempt > 1:
+                entry = self._directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
             current = counters.ensure_counters(self._directory, self._layout, domain, entry)
             held, used = current[counter], current["domainCurrentQuotaSize"]
             if check:

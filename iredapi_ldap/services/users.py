@@ -104,7 +104,7 @@ class UserService:
         apply_fields(USER_FIELDS, params, draft, creating=True)
         apply_rules(USER_RULES, draft, params, context)
         self._limits.check_new_account(caller, "user", quota)
-        self._reservations.reserve(domain, quota=quota)
+        self._reservations.reserve(domain, quota=quota, entry=domain_entry)
         try:
             self._directory.add(self._layout.user_dn(mail), draft.attributes())
         except Exception as exc:

@@ -51,7 +51,7 @@ def answers(mailstack, domain, alias_domain):
 
 
 def test_round_trip_through_export_and_import(client, admin_cookies, domain, directory,
-                                              layout, mailstack, slapd, tmp_path):
+                                              layout, mailstack, base_settings, tmp_path):
     alias_domain = build_domain(client, admin_cookies, domain)
     before, oracle = snapshot(directory, layout, domain), answers(mailstack, domain,
                                                                   alias_domain)
@@ -64,7 +64,7 @@ def test_round_trip_through_export_and_import(client, admin_cookies, domain, dir
     assert "userPassword" in result.text and "entryUUID" not in result.text
     directory.delete(layout.domain_dn(domain), subtree=True)
     assert mailstack.lookup("virtual_mailbox_maps", f"jorg@{domain}") == []
-    config = helpers.write_config(tmp_path / "settings.yaml", slapd)
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings)
     run = helpers.run_cli("import", str(export), "--config", config)
     assert run.returncode == 0, run.stderr
     assert f"imported {len(before)} entries: {len(before)} added" in run.stdout
@@ -167,7 +167,7 @@ def test_export_streams_before_the_search_ends(base_settings, directory, layout,
     assert (users_started + rest).count(b"dn: mail=s") == 30
 
 
-def test_import_dry_run_names_invalid_entries_and_writes_nothing(slapd, tmp_path, domain,
+def test_import_dry_run_names_invalid_entries_and_writes_nothing(base_settings, tmp_path, domain,
                                                                  directory, layout):
     dn = f"mail=bad@{domain},{layout.container_dn(domain, 'Users')}"
     bad = tmp_path / "bad.ldif"
@@ -175,7 +175,7 @@ def test_import_dry_run_names_invalid_entries_and_writes_nothing(slapd, tmp_path
                    f"mail: bad@{domain}\ncn: x\nnoSuchAttribute: 1\n\n"
                    f"dn: mail=ok@{domain},{layout.container_dn(domain, 'Users')}\n"
                    f"objectClass: mailAlias\nmail: ok@{domain}\n")
-    config = helpers.write_config(tmp_path / "settings.yaml", slapd)
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings)
     for extra in (["--dry-run"], []):
         run = helpers.run_cli("import", str(bad), "--config", config, *extra)
         assert run.returncode == 1
@@ -186,11 +186,11 @@ def test_import_dry_run_names_invalid_entries_and_writes_nothing(slapd, tmp_path
     assert directory.get(f"mail=ok@{domain},{layout.container_dn(domain, 'Users')}") is None
 
 
-def test_import_conflicts(slapd, tmp_path, domain, directory, layout):
+def test_import_conflicts(base_settings, tmp_path, domain, directory, layout):
     mail = f"c@{domain}"
     helpers.add_mail_user(directory, layout, mail, cn=["Original"])
     export = tmp_path / "user.ldif"
-    config = helpers.write_config(tmp_path / "settings.yaml", slapd)
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings)
     run = helpers.run_cli("export", "--domain", domain, "-o", str(export), "--config", config)
     assert run.returncode == 0, run.stderr
     directory.modify(layout.user_dn(mail), [helpers.replace("cn", "Changed"),
@@ -208,12 +208,12 @@ def test_import_conflicts(slapd, tmp_path, domain, directory, layout):
 
 
 def test_doctor_reports_and_fixes_drift(client, admin_cookies, domain, directory, layout,
-                                        slapd, tmp_path):
+                                        base_settings, tmp_path):
     form(client, "POST", f"/api/user/d@{domain}", {"password": PASSWORD, "quota": "5"},
          cookies=admin_cookies)
     directory.modify(layout.domain_dn(domain), [helpers.replace("domainCurrentUserNumber",
                                                                 "7")])
-    config = helpers.write_config(tmp_path / "settings.yaml", slapd)
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings)
     report = helpers.run_cli("doctor", "--config", config)
     assert report.returncode == 1
     assert f"{domain}: domainCurrentUserNumber is 7, counted 1" in report.stdout
@@ -224,8 +224,8 @@ def test_doctor_reports_and_fixes_drift(client, admin_cookies, domain, directory
     assert f"{domain}:" not in clean.stdout
 
 
-def test_export_all_from_the_command_line(slapd, tmp_path, domain):
-    config = helpers.write_config(tmp_path / "settings.yaml", slapd)
+def test_export_all_from_the_command_line(base_settings, tmp_path, domain):
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings)
     run = helpers.run_cli("export", "--all", "--config", config)
     assert run.returncode == 0, run.stderr
     dns = [line[4:] for line in run.stdout.splitlines() if line.startswith("dn: ")]

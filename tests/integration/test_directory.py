@@ -1,9 +1,9 @@
-"""The ldap3 adapter against slapd: operations, error translation, outages and failover."""
+"""Both directory adapters against slapd: operations, error translation, outages and failover."""
 
 import pytest
 
 from iredapi_ldap import errors
-from iredapi_ldap.directory import Change, Ldap3Directory, Op, Scope
+from iredapi_ldap.directory import ADAPTERS, Change, Op, Scope
 
 from .. import helpers
 from ..helpers import login, reply
@@ -82,26 +82,26 @@ def test_paged_search_streams_across_pages(directory, layout, domain):
     assert sorted(e.first("mail") for e in found) == [f"u{i:02d}@{domain}" for i in range(25)]
 
 
-def test_failover_to_the_next_uri(own_slapd):
+def test_failover_to_the_next_uri(own_slapd, adapter):
     acc = own_slapd.accounts
     dead = f"ldap://127.0.0.1:{helpers.free_port()}"
-    directory = Ldap3Directory((dead, own_slapd.ldap_uri), acc.vmailadmin_dn,
-                               acc.vmailadmin_password, connect_timeout=2, timeout=10)
+    directory = adapter((dead, own_slapd.ldap_uri), acc.vmailadmin_dn,
+                        acc.vmailadmin_password, connect_timeout=2, timeout=10)
     assert directory.get(acc.domains_dn) is not None
 
 
-def test_wrong_bind_password_is_unavailable_not_a_crash(own_slapd):
+def test_wrong_bind_password_is_unavailable_not_a_crash(own_slapd, adapter):
     acc = own_slapd.accounts
-    directory = Ldap3Directory((own_slapd.ldap_uri,), acc.vmailadmin_dn, "wrong")
+    directory = adapter((own_slapd.ldap_uri,), acc.vmailadmin_dn, "wrong")
     with pytest.raises(errors.DirectoryUnavailable):
         directory.get(acc.domains_dn)
 
 
-def test_directory_down_then_back(own_slapd, make_client):
+def test_directory_down_then_back(own_slapd, make_client, adapter):
     acc = own_slapd.accounts
     client = make_client(
-        directory=Ldap3Directory((own_slapd.ldap_uri,), acc.vmailadmin_dn,
-                                 acc.vmailadmin_password, connect_timeout=2, timeout=10),
+        directory=adapter((own_slapd.ldap_uri,), acc.vmailadmin_dn,
+                          acc.vmailadmin_password, connect_timeout=2, timeout=10),
         ldap_basedn=acc.domains_dn, ldap_admin_basedn=acc.admins_dn)
     assert reply(login(client, acc.admin_mail, acc.admin_password)) == (200, True, None)
     own_slapd.terminate()
@@ -115,10 +115,24 @@ def test_directory_down_then_back(own_slapd, make_client):
     assert reply(login(client, acc.admin_mail, acc.admin_password)) == (200, True, None)
 
 
-def test_restart_while_idle_is_transparent_for_reads(own_slapd):
+def test_restart_while_idle_is_transparent_for_reads(own_slapd, adapter):
     acc = own_slapd.accounts
-    directory = Ldap3Directory((own_slapd.ldap_uri,), acc.vmailadmin_dn,
-                               acc.vmailadmin_password, connect_timeout=2, timeout=10)
+    directory = adapter((own_slapd.ldap_uri,), acc.vmailadmin_dn,
+                        acc.vmailadmin_password, connect_timeout=2, timeout=10)
     assert directory.get(acc.domains_dn) is not None
     own_slapd.restart()  # the kept connection is now dead; the read reconnects and retries
     assert directory.get(acc.domains_dn) is not None
+
+
+def test_every_adapter_reads_an_entry_alike(base_settings, directory, layout, domain):
+    photo = b"\xff\xd8\xff\xe0 not UTF-8"
+    dn = helpers.add_mail_user(directory, layout, f"same@{domain}", cn=["Jörg Ünal"],
+                               jpegPhoto=[photo], mailQuota=[1024])
+    readings = {name: cls(base_settings.ldap_uri, base_settings.ldap_bind_dn,
+                          base_settings.ldap_bind_password).get(dn)
+                for name, cls in ADAPTERS.items()}
+    for entry in readings.values():
+        assert entry.first("cn") == "Jörg Ünal" and entry.first("jpegPhoto") == photo
+        assert entry.first("mailQuota") == "1024"
+    first, *others = readings.values()
+    assert all(entry.dn == first.dn and entry.attrs == first.attrs for entry in others)

@@ -46,8 +46,8 @@ def test_purge_rules(store, directory, layout, domain, tmp_path):
     assert f"a@{domain}" not in remaining and len(remaining) == 7
 
 
-def test_command_line_dry_run(tmp_path, slapd):
-    config = helpers.write_config(tmp_path / "settings.yaml", slapd,
+def test_command_line_dry_run(tmp_path, base_settings):
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings,
                                   DATA_DIR=tmp_path / "data",
                                   STORAGE_BASE_DIRECTORY=tmp_path / "vmail")
     run = helpers.run_cli("purge-mailboxes", "--config", config, "--dry-run")

@@ -60,6 +60,7 @@ def test_config_file_from_env_and_list_from_comma_string(tmp_path):
     ("RESTFUL_API_CLIENTS: [300.1.1.1]\n", "RESTFUL_API_CLIENTS: '300.1.1.1' is not"),
     ("RESTFUL_API_CLIENTS: {a: 1}\n", "RESTFUL_API_CLIENTS: expected a list"),
     ("DEFAULT_PASSWORD_SCHEME: MD5\n", "DEFAULT_PASSWORD_SCHEME: one of"),
+    ("LDAP_CLIENT: openldap\n", "LDAP_CLIENT: one of ldap3, python-ldap"),
     ("STORAGE_BASE_DIRECTORY: var/vmail\n", "STORAGE_BASE_DIRECTORY: must be an absolute"),
     ("MIN_PASSWD_LENGTH: 10\nMAX_PASSWD_LENGTH: 5\n", "MAX_PASSWD_LENGTH: smaller"),
     ("- a\n- b\n", "must be a mapping"),

@@ -14,13 +14,14 @@ class RacingDirectory:
     """Every modify loses `losses` races (as if another writer got there first), then wins."""
 
     def __init__(self, losses, users=1, limit=5):
-        self.losses, self.modifies = losses, 0
+        self.losses, self.modifies, self.reads = losses, 0, 0
         self.entry = Entry("domainName=a.test,o=domains,dc=x", {
             "accountSetting": [f"numberOfUsers:{limit}"],
             "domainCurrentUserNumber": [str(users)], "domainCurrentAliasNumber": ["0"],
             "domainCurrentListNumber": ["0"], "domainCurrentQuotaSize": ["0"]})
 
     def get(self, dn, attributes=None):
+        self.reads += 1
         return self.entry
 
     def modify(self, dn, changes, assertion=None):
@@ -63,3 +64,14 @@ def test_a_full_domain_is_refused_without_writing():
     with pytest.raises(LimitExceeded):
         Reservations(directory, LAYOUT).reserve("a.test")
     assert directory.modifies == 0
+
+
+def test_an_entry_just_read_spares_the_first_read_but_not_the_retries():
+    directory = RacingDirectory(losses=0)
+    Reservations(directory, LAYOUT).reserve("a.test", entry=directory.entry)
+    assert (directory.reads, directory.modifies) == (0, 1)
+    time = FakeTime()
+    directory = RacingDirectory(losses=2)
+    Reservations(directory, LAYOUT, sleep=time.sleep, clock=time.clock).reserve(
+        "a.test", entry=directory.entry)
+    assert (directory.reads, directory.modifies) == (2, 3)  # each retry reads afresh

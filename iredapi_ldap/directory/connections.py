@@ -1,0 +1,129 @@
+"""What both adapters share: one bound connection per worker thread, failover over LDAP_URI,
+the retry rule for reads, password checks and subtree deletes.
+
+An adapter subclasses `ThreadBoundDirectory` and supplies how to bind, unbind and translate its
+library's exceptions; everything else about connections is decided here, once.
+"""
+
+import contextlib
+import logging
+import threading
+from urllib.parse import urlsplit, urlunsplit
+
+from .. import errors
+from .base import Scope
+from .names import dn_depth
+
+log = logging.getLogger(__name__)
+
+
+def server_address(uri):
+    """scheme://host:port of an LDAP URI, without the optional DN, attributes and filter."""
+    parts = urlsplit(uri)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+class BindRefused(Exception):
+    """The server answered a bind with invalidCredentials."""
+
+
+class ThreadBoundDirectory:
+    """Connection handling of a `Directory` adapter, bound as the API's own account.
+
+    Subclasses implement `_bind(uri, user, password)` (a bound connection, `BindRefused` on
+    wrong credentials, any of `_unreachable` when the server cannot be used), `_unbind(conn)`,
+    `_delete_entry(conn, dn)` and `_translated()` (a context manager that turns the library's
+    exceptions into `errors`, calling `_drop_connection()` when the connection is gone).
+    """
+
+    _unreachable: tuple = (OSError,)
+
+    def __init__(self, uris, bind_dn, bind_password, connect_timeout=5, timeout=60):
+        self._uris = tuple(uris)
+        self._bind_dn = bind_dn
+        self._bind_password = bind_password
+        self._connect_timeout = connect_timeout
+        self._timeout = timeout
+        self._local = threading.local()
+
+    def _connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None or not self._alive(conn):
+            try:
+                conn = self._open(self._bind_dn, self._bind_password)
+            except BindRefused:
+                log.error("slapd refused the bind as %s: check LDAP_BIND_DN and "
+                          "LDAP_BIND_PASSWORD", self._bind_dn)
+                raise errors.DirectoryUnavailable(
+                    detail="the directory refused the API's own bind") from None
+            self._local.conn = conn
+        return conn
+
+    def _open(self, user, password):
+        """A bound connection to the first server of LDAP_URI that answers (failover).
+
+        Raises:
+            BindRefused: the server refused the credentials.
+            errors.DirectoryUnavailable: no server could be reached.
+        """
+        for uri in self._uris:
+            try:
+                return self._bind(uri, user, password)
+            except self._unreachable as exc:
+                log.warning("cannot use directory server %s: %s", uri, exc)
+        raise errors.DirectoryUnavailable(detail="the directory is unreachable")
+
+    def _alive(self, conn):
+        """Whether a kept connection may still be used (the library may know it closed)."""
+        return True
+
+    def _drop_connection(self):
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                self._unbind(conn)
+
+    def _run(self, operation, retry_read=False):
+        """Run `operation(conn)`; a read that finds its kept connection lost (e.g. slapd
+        restarted meanwhile) reconnects and is tried once more. Writes are not retried: a
+        lost answer leaves unknown whether the write happened."""
+        conn = getattr(self._local, "conn", None)
+        had_connection = conn is not None and self._alive(conn)
+        try:
+            with self._translated():
+                return operation(self._connection())
+        except errors.DirectoryUnavailable:
+            if not (retry_read and had_connection):
+                raise
+        with self._translated():
+            return operation(self._connection())
+
+    def delete(self, dn, subtree=False):
+        if not subtree:
+            self._run(lambda conn: self._delete_entry(conn, dn))
+            return 1
+        try:
+            below = [entry.dn for entry in self.search(dn, "(objectClass=*)", Scope.SUB, ["1.1"])]
+        except errors.EntryNotFound:
+            return 0
+        removed = 0
+        for child in sorted(below, key=dn_depth, reverse=True):  # children before parents
+            try:
+                self._run(lambda conn, child=child: self._delete_entry(conn, child))
+                removed += 1
+            except errors.EntryNotFound:
+                continue  # removed meanwhile: the subtree delete stays idempotent
+        return removed
+
+    def check_password(self, dn, password):
+        if not password:
+            return False  # an empty password would be an unauthenticated bind (RFC 4513)
+        with self._translated():
+            try:
+                conn = self._open(dn, password)
+            except BindRefused:
+                return False
+            with contextlib.suppress(Exception):
+                self._unbind(conn)
+            return True

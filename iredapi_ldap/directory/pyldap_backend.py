@@ -1,0 +1,163 @@
+"""The directory adapter on python-ldap (OpenLDAP's libldap, in C): selected with
+`LDAP_CLIENT: python-ldap`. It encodes and decodes BER in C, which makes single-entry reads
+several times cheaper than in ldap3. Connection handling is shared with the ldap3 adapter
+(`connections.py`); every python-ldap exception is translated in `_translated()`.
+
+Values go out as UTF-8 bytes and come back as text, or as bytes when they are not UTF-8
+(binary attributes), as the ldap3 adapter returns them.
+"""
+
+import contextlib
+import logging
+
+import ldap
+from ldap.controls import AssertionControl, SimplePagedResultsControl
+
+from .. import errors
+from .base import Entry, Op, Scope
+from .connections import BindRefused, ThreadBoundDirectory, server_address
+from .names import parent_dn
+from .results import error_for
+
+log = logging.getLogger(__name__)
+
+_SCOPES = {Scope.BASE: ldap.SCOPE_BASE, Scope.ONE: ldap.SCOPE_ONELEVEL,
+           Scope.SUB: ldap.SCOPE_SUBTREE}
+_OPS = {Op.ADD: ldap.MOD_ADD, Op.DELETE: ldap.MOD_DELETE, Op.REPLACE: ldap.MOD_REPLACE,
+        Op.INCREMENT: ldap.MOD_INCREMENT}
+
+# libldap's own codes (negative) for a connection that is gone or an answer that never came.
+_CONNECTION_LOST = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR)
+
+
+class PythonLdapDirectory(ThreadBoundDirectory):
+    """`Directory` on python-ldap."""
+
+    _unreachable = (ldap.LDAPError, OSError)
+
+    # -- connections (see ThreadBoundDirectory) ------------------------------------------
+
+    def _bind(self, uri, user, password):
+        conn = ldap.initialize(server_address(uri))
+        conn.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
+        conn.set_option(ldap.OPT_REFERRALS, 0)
+        conn.set_option(ldap.OPT_NETWORK_TIMEOUT, float(self._connect_timeout))
+        conn.timeout = self._timeout  # python-ldap's limit on waiting for each answer
+        try:
+            conn.simple_bind_s(user, password)
+        except ldap.INVALID_CREDENTIALS:
+            raise BindRefused() from None
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.unbind_ext_s()
+            raise
+        return conn
+
+    def _unbind(self, conn):
+        conn.unbind_ext_s()
+
+    def _delete_entry(self, conn, dn):
+        conn.delete_ext_s(dn)
+
+    @contextlib.contextmanager
+    def _translated(self):
+        """Turn every python-ldap exception into the API's errors; drop a broken
+        connection."""
+        try:
+            yield
+        except _CONNECTION_LOST as exc:
+            self._drop_connection()
+            log.warning("directory connection lost: %s", _describe(exc))
+            raise errors.DirectoryUnavailable(detail="the directory is unreachable") from None
+        except ldap.LDAPError as exc:
+            info = _info(exc)
+            code = info.get("result")
+            if not isinstance(code, int) or code < 0:  # libldap's own, e.g. a filter error
+                log.error("directory client error: %s", _describe(exc))
+                raise errors.DirectoryError(detail="the directory operation failed") from None
+            error = error_for(code, info.get("desc", ""), info.get("matched", ""))
+            if isinstance(error, errors.DirectoryUnavailable):
+                self._drop_connection()
+            raise error from None
+
+    # -- the Directory protocol ----------------------------------------------------------
+
+    def get(self, dn, attributes=None):
+        def read(conn):
+            try:
+                found = conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)",
+                                          _attrs(attributes), timeout=self._timeout)
+            except ldap.NO_SUCH_OBJECT:
+                return None
+            return next((_entry(*item) for item in found if item[0] is not None), None)
+        return self._run(read, retry_read=True)
+
+    def search(self, base, search_filter, scope=Scope.SUB, attributes=None, page_size=500):
+        request = (base, _SCOPES[scope], search_filter, _attrs(attributes))
+        control = SimplePagedResultsControl(True, size=page_size, cookie="")
+        # The first page is read before anything is yielded, so a lost connection shows
+        # while the read may still be retried; the pages after it use the same connection.
+        conn, entries, cookie = self._run(
+            lambda conn: (conn, *self._page(conn, request, control)), retry_read=True)
+        yield from entries
+        while cookie:
+            control.cookie = cookie
+            with self._translated():
+                entries, cookie = self._page(conn, request, control)
+            yield from entries
+
+    def _page(self, conn, request, control):
+        """One page of a paged search (RFC 2696): (entries, cookie of the next page)."""
+        msgid = conn.search_ext(*request, serverctrls=[control])
+        _, data, _, controls = conn.result3(msgid, all=1, timeout=self._timeout)
+        cookie = next((c.cookie for c in controls
+                       if c.controlType == SimplePagedResultsControl.controlType), b"")
+        return [_entry(dn, attrs) for dn, attrs in data if dn is not None], cookie
+
+    def add(self, dn, attributes):
+        modlist = [(name, [_encoded(v) for v in values])
+                   for name, values in attributes.items() if values not in ((), [])]
+        self._run(lambda conn: conn.add_ext_s(dn, modlist))
+
+    def modify(self, dn, changes, assertion=None):
+        if not changes:
+            return
+        modlist = [(_OPS[change.op], change.attribute,
+                    [_encoded(v) for v in change.values] or None) for change in changes]
+        controls = [AssertionControl(True, assertion)] if assertion else None
+        self._run(lambda conn: conn.modify_ext_s(dn, modlist, serverctrls=controls))
+
+    def rename(self, dn, new_rdn, new_superior=None):
+        self._run(lambda conn: conn.rename_s(dn, new_rdn, new_superior, delold=1))
+        parent = new_superior or parent_dn(dn)
+        return f"{new_rdn},{parent}" if parent else new_rdn
+
+
+def _attrs(attributes):
+    return list(attributes) if attributes else None  # None: every user attribute
+
+
+def _entry(dn, attrs):
+    return Entry(dn, {name: [_decoded(v) for v in values] for name, values in attrs.items()})
+
+
+def _decoded(value):
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value  # binary (e.g. a photo): bytes, as ldap3 returns it
+
+
+def _encoded(value):
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8")
+
+
+def _info(exc):
+    return exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+
+
+def _describe(exc):
+    info = _info(exc)
+    return " ".join(str(info[key]) for key in ("desc", "info") if info.get(key)) or repr(exc)
