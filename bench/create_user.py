@@ -23,7 +23,7 @@ from passlib.hash import ldap_salted_sha512
 from iredapi_ldap.app import create_app
 from iredapi_ldap.config import load_settings
 from iredapi_ldap.devslapd import IRedMailSlapd
-from iredapi_ldap.directory import Ldap3Directory
+from iredapi_ldap.directory import from_settings
 from iredapi_ldap.layout import Layout
 from iredapi_ldap.policy.store import SqlPolicyStore
 from iredapi_ldap.policy.tables import DATABASES
@@ -95,8 +95,7 @@ def _run(slapd, accounts, layout, domains, pairs, stored):
         ldap_basedn=accounts.domains_dn, ldap_admin_basedn=accounts.admins_dn,
         ldap_bind_dn=accounts.vmailadmin_dn, ldap_bind_password=accounts.vmailadmin_password,
         data_dir=data_dir)
-    directory = Ldap3Directory(settings.ldap_uri, settings.ldap_bind_dn,
-                               settings.ldap_bind_password)
+    directory = from_settings(settings)  # the configured adapter, for the raw adds too
     store = SqlPolicyStore({name: f"sqlite:///{data_dir}/{name}.sqlite" for name in DATABASES})
     store.create_missing_tables()
     client = testing.TestClient(create_app(settings, directory, store))

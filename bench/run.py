@@ -24,6 +24,8 @@ from urllib.parse import urlencode
 
 from passlib.hash import ldap_salted_sha512
 
+from iredapi_ldap.config import Settings
+
 from .create_user import PASSWORD, production_slapd, user_attributes
 from .raw import RawLdap3, RawPythonLdap
 
@@ -32,6 +34,9 @@ FULL = {"sizes": (100, 10_000, 100_000), "main": 10_000, "pairs": 200, "seconds"
         "concurrency": 30.0}
 QUICK = {"sizes": (100, 1_000, 5_000), "main": 1_000, "pairs": 40, "seconds": 1.0,
          "concurrency": 8.0}
+ROUNDS = 6  # turns taken by the API and the raw clients in each throughput measurement
+CLIENTS = ("python-ldap", "ldap3")  # LDAP_CLIENT values; the API is measured with each
+DEFAULT_CLIENT = Settings.ldap_client
 TARGETS = {"read": 0.5, "write": 0.7, "overhead_growth": 1.3, "memory_growth": 1.2}
 
 
@@ -71,16 +76,26 @@ class Api:
         return body
 
 
-def rate(operation, seconds, at_least=5):
-    """Operations per second of `operation(i)`, run for about `seconds`."""
-    start, count = time.perf_counter(), 0
-    while count < at_least or time.perf_counter() - start < seconds:
-        operation(count)
-        count += 1
-    return count / (time.perf_counter() - start)
+def rates(operations, seconds, at_least=5, rounds=ROUNDS):
+    """Operations per second of each `operation(i)`, about `seconds` each.
+
+    The operations take turns in `rounds` short runs, so slow drifts of the machine and of
+    slapd (page cache, disk flushes) fall on all of them alike instead of on whichever ran
+    last. Each run does at least `at_least` operations.
+    """
+    counts, elapsed, done = [0] * len(operations), [0.0] * len(operations), 0
+    for _ in range(rounds if seconds else 1):
+        for n, operation in enumerate(operations):
+            start, count = time.perf_counter(), 0
+            while count < at_least or time.perf_counter() - start < seconds / rounds:
+                operation(done)
+                count, done = count + 1, done + 1
+            counts[n] += count
+            elapsed[n] += time.perf_counter() - start
+    return [count / spent for count, spent in zip(counts, elapsed, strict=True)]
 
 
-def start_api(slapd, accounts, workdir, client="ldap3"):
+def start_api(slapd, accounts, workdir, client):
     config = workdir / f"settings-{client}.yaml"
     config.write_text(
         f"ENABLE_RESTFUL_API: true\nLDAP_URI: '{slapd.ldap_uri}'\n"
@@ -111,8 +126,8 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def throughput_table(api, raws, layout, accounts, domain, users, seconds):
-    """Rows: operation, API ops/s, ldap3 ops/s, python-ldap ops/s, kind."""
+def throughput_table(apis, raws, layout, accounts, domain, users, seconds):
+    """Rows: (operation, kind, {adapter: API ops/s}, ldap3 ops/s, python-ldap ops/s)."""
     admin_dn = layout.user_dn(accounts.admin_mail)
     target = f"u000001@{domain}"
     stored = ldap_salted_sha512.hash(PASSWORD)
@@ -120,36 +135,53 @@ def throughput_table(api, raws, layout, accounts, domain, users, seconds):
     rows = []
 
     def measure(name, kind, api_op, raw_op, secs=seconds, at_least=5):
-        rows.append((name, kind, rate(api_op, secs, at_least),
-                     *(rate(lambda i, r=r: raw_op(r, i), secs, at_least) for r in raws)))
+        measured = rates([*(lambda i, a=api: api_op(a, i) for api in apis.values()),
+                          *(lambda i, r=r: raw_op(r, i) for r in raws)], secs, at_least)
+        rows.append((name, kind, dict(zip(apis, measured, strict=False)),
+                     *measured[len(apis):]))
 
     login = {"username": accounts.admin_mail, "password": accounts.admin_password}
-    measure("login", "read", lambda i: api.call("POST", "/api/login", login),
+    measure("login", "read", lambda a, i: a.call("POST", "/api/login", login),
             lambda r, i: r.bind(admin_dn, accounts.admin_password))
     for raw in raws:  # back to the service account after the login binds
         raw.bind(accounts.vmailadmin_dn, accounts.vmailadmin_password)
-    measure("GET /api/user/<mail>", "read", lambda i: api.call("GET", f"/api/user/{target}"),
+    measure("GET /api/user/<mail>", "read",
+            lambda a, i: a.call("GET", f"/api/user/{target}"),
             lambda r, i: r.read(layout.user_dn(target)))
     measure("POST /api/user/<mail> (create)", "write",
-            lambda i: api.call("POST", f"/api/user/api{next(unique)}@{domain}",
-                               {"password": PASSWORD}),
+            lambda a, i: a.call("POST", f"/api/user/api{next(unique)}@{domain}",
+                                {"password": PASSWORD}),
             lambda r, i: _raw_add(r, layout, f"raw{next(unique)}@{domain}", stored))
     measure("PUT /api/user/<mail> (one attribute)", "write",
-            lambda i: api.call("PUT", f"/api/user/{target}", {"name": f"n{i}"}),
+            lambda a, i: a.call("PUT", f"/api/user/{target}", {"name": f"n{i}"}),
             lambda r, i: r.modify(layout.user_dn(target), "cn", f"n{i}"))
     users_dn = layout.container_dn(domain, "Users")
     measure(f"GET /api/users/<domain> ({users} users)", "read",
-            lambda i: api.call("GET", f"/api/users/{domain}"),
+            lambda a, i: a.call("GET", f"/api/users/{domain}"),
             lambda r, i: r.page_through(users_dn), secs=0, at_least=2)
     measure(f"GET /api/ldif/domain/<domain> ({users} users)", "read",
-            lambda i: api.call("GET", f"/api/ldif/domain/{domain}", accept="text/ldif"),
+            lambda a, i: a.call("GET", f"/api/ldif/domain/{domain}", accept="text/ldif"),
             lambda r, i: r.page_through(users_dn), secs=0, at_least=2)
+    # Every call sets a value the users do not hold yet, so each one changes them all.
     measure(f"PUT /api/users/<domain> ({users} users)", "write",
-            lambda i: api.call("PUT", f"/api/users/{domain}",
-                               {"language": "en_US" if i % 2 else "en_GB"}),
+            lambda a, i: a.call("PUT", f"/api/users/{domain}",
+                                {"language": "en_US" if next(unique) % 2 else "en_GB"}),
             lambda r, i: _raw_bulk(r, layout, domain, "preferredLanguage",
-                                   "de_DE" if i % 2 else "fr_FR"), secs=0, at_least=1)
+                                   "de_DE" if next(unique) % 2 else "fr_FR"),
+            secs=0, at_least=1)
     return rows
+
+
+def http_floor(port, binder, reader, layout, accounts, domain, seconds):
+    """What one HTTP request costs here when the API does no LDAP work (POST /api/logout),
+    beside a raw ldap3 bind (`binder`) and a raw ldap3 read (`reader`, bound as the API's
+    account), taking turns: the ceiling of every single-request ratio. Returns the three
+    rates."""
+    api, admin_dn = Api(port), layout.user_dn(accounts.admin_mail)
+    target_dn = layout.user_dn(f"u000001@{domain}")
+    return rates([lambda i: api.call("POST", "/api/logout"),
+                  lambda i: binder.bind(admin_dn, accounts.admin_password),
+                  lambda i: reader.read(target_dn)], seconds)
 
 
 def _raw_add(raw, layout, mail, stored):
@@ -297,24 +329,36 @@ def ops_per_request(config, accounts, domain):
     return counts
 
 
-def report(rows, counts, latency, memory, load, quick, command):
+def report(rows, counts, floor, latency, memory, load, quick, command):
+    other = next(client for client in CLIENTS if client != DEFAULT_CLIENT)
     lines = ["# Benchmark results\n",
              f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
              f"- machine: {machine()}", f"- command: `{command}`"
              + (" (quick sizes)" if quick else ""), "",
              "## Throughput, single client (operations per second)", "",
-             "| operation | API | raw ldap3 | API / ldap3 | raw python-ldap | API / python-ldap "
-             "| LDAP operations per API request |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             f"The API runs with its default directory adapter (LDAP_CLIENT: {DEFAULT_CLIENT}); "
+             f"the targets apply to it. The column `API, {other}` is the same API with "
+             f"LDAP_CLIENT: {other}.", "",
+             f"| operation | API | raw ldap3 | API / ldap3 | raw python-ldap | API / python-ldap "
+             f"| API, {other} | API, {other} / ldap3 | LDAP operations per API request |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     missed = []
-    for (name, kind, api, ldap3_rate, pyldap_rate), ops in zip(rows, counts, strict=True):
+    for (name, kind, apis, ldap3_rate, pyldap_rate), ops in zip(rows, counts, strict=True):
+        api = apis[DEFAULT_CLIENT]
         ratio = api / ldap3_rate
         target = TARGETS[kind]
         mark = "" if ratio >= target else f" (target {target})"
         if mark:
             missed.append(f"{name}: {ratio:.2f} of raw ldap3, target {target}")
         lines.append(f"| {name} | {api:.1f} | {ldap3_rate:.1f} | {ratio:.2f}{mark} "
-                     f"| {pyldap_rate:.1f} | {api / pyldap_rate:.2f} | {ops} |")
+                     f"| {pyldap_rate:.1f} | {api / pyldap_rate:.2f} | {apis[other]:.1f} "
+                     f"| {apis[other] / ldap3_rate:.2f} | {ops} |")
+    floor_rate, bind_rate, read_rate = floor
+    lines += ["", f"HTTP floor: a request that does no LDAP work (POST /api/logout) ran at "
+                  f"{floor_rate:.1f}/s beside {bind_rate:.1f} raw ldap3 binds/s and "
+                  f"{read_rate:.1f} raw ldap3 reads/s: no endpoint can pass "
+                  f"{floor_rate / bind_rate:.2f} of a raw bind or {floor_rate / read_rate:.2f} "
+                  f"of a raw read here, whatever it does behind HTTP."]
     lines += ["", "## Create-user latency by domain size (API over HTTP, raw ldap3 add, "
                   "alternating)", "",
               "| users in domain | API p50 | API p95 | raw p50 | raw p95 | API overhead "
@@ -361,32 +405,39 @@ def main(argv=None):
     domains = {size: f"c{size}.bench" for size in plan["sizes"]}
     slapd, accounts, layout = production_slapd(domains, ldap_salted_sha512.hash(PASSWORD))
     workdir = Path(tempfile.mkdtemp(prefix="iredapi-bench-"))
-    server = None
+    servers, configs, apis = [], {}, {}
     try:
-        server, config, port = start_api(slapd, accounts, workdir)
-        api = Api(port)
-        api.call("POST", "/api/login", {"username": accounts.admin_mail,
-                                        "password": accounts.admin_password})
+        for client in CLIENTS:
+            server, configs[client], port = start_api(slapd, accounts, workdir, client)
+            servers.append(server)
+            apis[client] = Api(port)
+            apis[client].call("POST", "/api/login", {"username": accounts.admin_mail,
+                                                     "password": accounts.admin_password})
+        api, config = apis[DEFAULT_CLIENT], configs[DEFAULT_CLIENT]
         raws = [cls(slapd.ldap_uri, accounts.vmailadmin_dn, accounts.vmailadmin_password)
                 for cls in (RawLdap3, RawPythonLdap)]
         main_domain = domains[plan["main"]]
         print("ops per request ...", file=sys.stderr)
         counts = ops_per_request(config, accounts, main_domain)
         print("throughput ...", file=sys.stderr)
-        rows = throughput_table(api, raws, layout, accounts, main_domain, plan["main"],
+        rows = throughput_table(apis, raws, layout, accounts, main_domain, plan["main"],
                                 plan["seconds"])
+        reader = RawLdap3(slapd.ldap_uri, accounts.vmailadmin_dn, accounts.vmailadmin_password)
+        floor = http_floor(api.port, RawLdap3(slapd.ldap_uri, accounts.vmailadmin_dn,
+                                              accounts.vmailadmin_password), reader,
+                           layout, accounts, main_domain, plan["seconds"])
         print("create latency ...", file=sys.stderr)
         latency = create_latency(api, raws[0], layout, domains, plan["pairs"])
         print("export memory ...", file=sys.stderr)
         memory = export_memory(config, {s: domains[s] for s in plan["sizes"][1:]}, accounts)
         print("concurrency ...", file=sys.stderr)
-        load = concurrency(port, api.cookie, main_domain, plan["concurrency"])
+        load = concurrency(api.port, api.cookie, main_domain, plan["concurrency"])
     finally:
-        if server:
+        for server in servers:
             server.terminate()
             server.wait(timeout=60)
         slapd.stop()
-    text, missed = report(rows, counts, latency, memory, load, args.quick,
+    text, missed = report(rows, counts, floor, latency, memory, load, args.quick,
                           "make bench" if not args.quick else "python -m bench.run --quick")
     RESULTS.write_text(text)
     print(text)

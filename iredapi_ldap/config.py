@@ -43,7 +43,7 @@ class Settings:
     ldap_bind_password: typing.Optional[str] = None
     ldap_connect_timeout: int = 5
     ldap_timeout: int = 60
-    ldap_client: str = "ldap3"
+    ldap_client: str = "python-ldap"
 
     default_password_scheme: str = "SSHA512"
     storage_base_directory: str = "/var/vmail/vmail1"

@@ -47,6 +47,10 @@ class SessionCodec:
         expires = int(self._clock()) + self._timeout
         return self._serializer.dumps([dn, self.fingerprint(password_values), expires])
 
+    def is_expired(self, expires):
+        """Whether a token that expires at `expires` (epoch seconds) has expired."""
+        return expires <= self._clock()
+
     def read(self, token):
         """The claims of a valid, unexpired token.
 
@@ -59,6 +63,6 @@ class SessionCodec:
             dn, fingerprint, expires = self._serializer.loads(token)
         except (BadSignature, ValueError, TypeError):
             raise Unauthenticated(detail="invalid session") from None
-        if not isinstance(expires, int) or expires <= self._clock():
+        if not isinstance(expires, int) or self.is_expired(expires):
             raise Unauthenticated(detail="session expired")
         return SessionClaims(str(dn), str(fingerprint), expires)

@@ -52,7 +52,7 @@ class AuthService:
         self._layout = layout
         self._sessions = sessions
         self._throttle = throttle
-        self._cache = _EntryCache(directory, cache_seconds, clock)
+        self._checked = _RecentChecks(cache_seconds, clock)
 
     def login(self, username, password, client_ip):
         """Check the credentials of an admin; returns (session token, Caller).
@@ -102,16 +102,26 @@ class AuthService:
     def authenticate(self, token):
         """The Caller a session token stands for.
 
+        A token that passed the full check is trusted for `cache_seconds` (10 s) without
+        reading the directory again; its expiry is still checked on every request.
+
         Raises:
             Unauthenticated: bad or expired token, or the account changed its password, was
                 disabled, removed or lost its admin privilege since the login.
         """
+        checked = self._checked.get(token)
+        if checked is not None:
+            caller, expires = checked
+            if not self._sessions.is_expired(expires):
+                return caller
         claims = self._sessions.read(token)
-        entry = self._cache.get(claims.dn)
+        entry = self._directory.get(claims.dn, ADMIN_ATTRIBUTES)
         if (entry is None or not is_active(entry) or not is_admin_entry(entry)
                 or self._sessions.fingerprint(entry.get("userPassword")) != claims.fingerprint):
             raise Unauthenticated(detail="session ended; log in again")
-        return _caller(entry, str(entry.first("mail", "")).lower())
+        caller = _caller(entry, str(entry.first("mail", "")).lower())
+        self._checked.put(token, (caller, claims.expires))
+        return caller
 
 
 def _caller(entry, mail):
@@ -119,27 +129,26 @@ def _caller(entry, mail):
                   is_global_admin=entry.has_value("domainGlobalAdmin", "yes"))
 
 
-class _EntryCache:
-    """Admin entries read for session checks, kept at most `seconds` (bounded LRU)."""
+class _RecentChecks:
+    """Session tokens that passed the full check, kept at most `seconds` (bounded LRU)."""
 
-    def __init__(self, directory, seconds, clock, max_entries=1024):
-        self._directory = directory
+    def __init__(self, seconds, clock, max_items=1024):
         self._seconds = seconds
         self._clock = clock
-        self._max = max_entries
+        self._max = max_items
         self._items = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, dn):
-        now = self._clock()
+    def get(self, key):
         with self._lock:
-            hit = self._items.get(dn)
-            if hit and now - hit[0] < self._seconds:
+            hit = self._items.get(key)
+            if hit and self._clock() - hit[0] < self._seconds:
                 return hit[1]
-        entry = self._directory.get(dn, ADMIN_ATTRIBUTES)
+        return None
+
+    def put(self, key, value):
         with self._lock:
-            self._items[dn] = (now, entry)
-            self._items.move_to_end(dn)
+            self._items[key] = (self._clock(), value)
+            self._items.move_to_end(key)
             while len(self._items) > self._max:
                 self._items.popitem(last=False)
-        return entry
