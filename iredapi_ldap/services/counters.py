@@ -8,6 +8,7 @@ recounts them and reports (or repairs) drift, e.g. after an LDIF import.
 from dataclasses import dataclass
 
 from ..directory import Change, Op, Scope
+from ..errors import ConcurrentUpdate
 
 USERS = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all (mail=@domain) is no user
 # counter attribute -> (container, filter of what it counts)
@@ -36,13 +37,27 @@ def count_usage(directory, layout, domain, only=ATTRIBUTES):
 
 
 def ensure_counters(directory, layout, domain, entry):
-    """The domain's counters as {attribute: int}, computing and storing missing ones."""
-    missing = [a for a in ATTRIBUTES if entry.first(a) is None]
-    counted = count_usage(directory, layout, domain, missing) if missing else {}
-    if counted:
-        directory.modify(layout.domain_dn(domain), [
-            Change(a, Op.REPLACE, (str(v),)) for a, v in counted.items()])
-    return {a: counted[a] if a in counted else int(entry.first(a)) for a in ATTRIBUTES}
+    """The domain's counters as {attribute: int}, computing and storing missing ones.
+
+    Counts are stored only while the counters are still absent (an assertion): when racing
+    requests count the same domain, the first one's counters stand, and the others read them
+    back, since a request may already have reserved on them; overwriting them with a count
+    taken earlier would undo that reservation and let the domain pass its limit.
+    """
+    dn = layout.domain_dn(domain)
+    for _ in range(len(ATTRIBUTES) + 1):  # each lost race leaves fewer counters missing
+        missing = [a for a in ATTRIBUTES if entry.first(a) is None]
+        if not missing:
+            return {a: int(entry.first(a)) for a in ATTRIBUTES}
+        counted = count_usage(directory, layout, domain, missing)
+        try:
+            directory.modify(dn, [Change(a, Op.REPLACE, (str(v),)) for a, v in counted.items()],
+                             assertion="(&" + "".join(f"(!({a}=*))" for a in missing) + ")")
+        except ConcurrentUpdate:
+            entry = directory.get(dn, list(ATTRIBUTES))  # another request stored them first
+            continue
+        return {a: counted[a] if a in counted else int(entry.first(a)) for a in ATTRIBUTES}
+    raise ConcurrentUpdate(detail="the domain is too busy; try again")
 
 
 @dataclass(frozen=True)

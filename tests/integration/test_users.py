@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from passlib import hash as h
 
-from iredapi_ldap.directory import Scope
+from iredapi_ldap.directory import Change, Op, Scope
+from iredapi_ldap.services import counters as counters_module
 
 from .. import helpers
 from ..helpers import form, login, reply, session_cookie
@@ -207,6 +208,28 @@ def test_parallel_creates_respect_the_limit(make_client, accounts, domain, direc
     assert results.count((422, False, "EXCEEDED_LIMIT")) == 15, results
     assert len(created) == 5
     assert counters(directory, layout, domain) == (5, 50 * MB)
+
+
+def test_counting_a_domain_never_overwrites_counters_stored_meanwhile(directory, layout,
+                                                                    domain):
+    """A request that finds a domain without counters counts it; if another request stored
+    counters (and reserved on them) in the meantime, those must stand."""
+    helpers.add_mail_user(directory, layout, f"one@{domain}")
+    dn = layout.domain_dn(domain)
+    stale = directory.get(dn, list(counters_module.ATTRIBUTES))  # read: no counters yet
+    directory.modify(dn, [helpers.replace("domainCurrentUserNumber", "7"),
+                          helpers.replace("domainCurrentAliasNumber", "0"),
+                          helpers.replace("domainCurrentListNumber", "0"),
+                          helpers.replace("domainCurrentQuotaSize", "5")])
+    found = counters_module.ensure_counters(directory, layout, domain, stale)
+    assert found["domainCurrentUserNumber"] == 7 and found["domainCurrentQuotaSize"] == 5
+    assert counters(directory, layout, domain) == (7, 5)
+    # Without anyone racing, a domain without counters gets them counted and stored.
+    directory.modify(dn, [Change(a, Op.DELETE) for a in counters_module.ATTRIBUTES])
+    found = counters_module.ensure_counters(directory, layout, domain,
+                                            directory.get(dn, ["domainName"]))
+    assert found["domainCurrentUserNumber"] == 1
+    assert counters(directory, layout, domain)[0] == 1
 
 
 def test_update_every_parameter(client, admin_cookies, domain, mailstack, directory, layout):
