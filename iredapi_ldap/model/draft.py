@@ -82,6 +82,11 @@ class EntryDraft:
         """All non-empty attributes (for an add)."""
         return {self._names[key]: values for key, values in self._values.items() if values}
 
+    def assigned(self):
+        """{attribute: values} of every attribute the draft holds, empty ones included: on
+        a draft begun without the entry, what to REPLACE blindly."""
+        return {self._names[key]: list(values) for key, values in self._values.items()}
+
     def changes(self):
         """REPLACE changes for every attribute whose values differ from the original."""
         out = []

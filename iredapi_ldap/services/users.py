@@ -6,8 +6,16 @@ import time
 
 from .. import passwords
 from ..addresses import domain_of, is_email
-from ..directory import Scope, escape_dn_value
-from ..errors import BadRequest, Conflict, EntryExists, LimitExceeded
+from ..directory import Change, Op, Scope, escape_dn_value
+from ..errors import (
+    BadRequest,
+    ConcurrentUpdate,
+    Conflict,
+    EntryExists,
+    EntryNotFound,
+    LimitExceeded,
+    NotFound,
+)
 from ..model.draft import EntryDraft
 from ..model.kinds import DEFAULT_USER_SERVICES, USER_FIELDS
 from ..model.maildir import maildir_path
@@ -33,6 +41,10 @@ CREATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_create}
                  | {"password", "password_hash", "quota", "maildir", "aliases", "forwarding"})
 UPDATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update} | RULE_PARAMS
                  | {"quota", "maildir"})
+# Parameters that each replace one attribute whatever the entry holds: a global admin's
+# update of only these is one modify, without reading the entry first.
+WHOLE_ATTRIBUTE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update and not f.setting}
+                          - RULE_PARAMS)
 BULK_PARAMS = ("accountStatus", "password", "language", "transport")
 MAX_QUOTA_MB = 2**30
 
@@ -168,11 +180,13 @@ class UserService:
 
     def update(self, caller, mail, params):
         mail = parse_user_mail(mail)
-        entry, load_domain = self._account_and_domain(caller, mail)
         params = canonical_params(params)
         refuse_unknown(params, UPDATE_PARAMS)
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+        if caller.is_global_admin and params.keys() <= WHOLE_ATTRIBUTE_PARAMS:
+            return self._replace_attributes(caller, mail, params)
+        entry, load_domain = self._account_and_domain(caller, mail)
         draft = EntryDraft.of(entry)
         apply_fields(USER_FIELDS, params, draft, creating=False)
         apply_rules(USER_RULES, draft, params, self._context(caller, mail, load_domain))
@@ -190,6 +204,20 @@ class UserService:
         except Exception:
             self._reservations.move_quota(domain, -delta)
             raise
+
+    def _replace_attributes(self, caller, mail, params):
+        """Set whole attributes in one modify, asserting the entry is a mail user; when
+        there is none, the errors of a read (NO_SUCH_DOMAIN, NO_SUCH_ACCOUNT)."""
+        draft = EntryDraft()
+        apply_fields(USER_FIELDS, params, draft, creating=False)
+        changes = [Change(name, Op.REPLACE, tuple(values))
+                   for name, values in draft.assigned().items()]
+        try:
+            self._directory.modify(self._layout.user_dn(mail), changes,
+                                   assertion="(objectClass=mailUser)")
+        except (EntryNotFound, ConcurrentUpdate):  # no entry, or not a mail user
+            require_domain(self._directory, self._layout, caller, domain_of(mail))
+            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}") from None
 
     def _account_and_domain(self, caller, mail):
         """(the user's entry, a loader of its domain's entry that reads it at most once).

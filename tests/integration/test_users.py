@@ -522,6 +522,33 @@ def test_create_with_aliases_and_forwarding(client, admin_cookies, domain, mails
     assert mailstack.lookup("virtual_alias_maps", mail) == sorted([mail, "ext@example.org"])
 
 
+def test_update_of_plain_attributes_needs_a_mail_user(client, admin_cookies, domain,
+                                                     domain_admin, directory, layout):
+    """A global admin's PUT of whole attributes writes without reading first; it must still
+    answer like the other updates when there is no such user."""
+    assert reply(put(client, admin_cookies, f"nobody@{domain}", name="X")) == (
+        404, False, "NO_SUCH_ACCOUNT")
+    assert reply(put(client, admin_cookies, "x@absent-domain.test", name="X")) == (
+        404, False, "NO_SUCH_DOMAIN")
+    other = f"person@{domain}"  # an entry in ou=Users that is not a mail user
+    directory.add(layout.user_dn(other), {"objectClass": ["inetOrgPerson"], "mail": [other],
+                                          "cn": ["person"], "sn": ["person"]})
+    assert reply(put(client, admin_cookies, other, name="X", telephoneNumber="1")) == (
+        404, False, "NO_SUCH_ACCOUNT")
+    assert directory.get(layout.user_dn(other)).first("cn") == "person"
+    admin = session_cookie(login(client, domain_admin))  # a normal admin: the full path
+    assert reply(put(client, admin, f"nobody@{domain}", name="X")) == (
+        404, False, "NO_SUCH_ACCOUNT")
+    mail = f"plain@{domain}"
+    create(client, admin_cookies, mail)
+    assert reply(put(client, admin_cookies, mail, name="Plain", telephoneNumber="1,2",
+                     language="de_DE")) == (200, True, None)
+    assert reply(put(client, admin_cookies, mail, telephoneNumber="")) == (200, True, None)
+    data = get(client, admin_cookies, mail)
+    assert (data["cn"], data["preferredLanguage"]) == ("Plain", "de_DE")
+    assert "telephoneNumber" not in data
+
+
 def test_get_missing_user_or_domain(client, admin_cookies, domain):
     assert reply(client.simulate_get(f"/api/user/nobody@{domain}", cookies=admin_cookies)) == (
         404, False, "NO_SUCH_ACCOUNT")
