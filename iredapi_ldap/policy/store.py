@@ -20,12 +20,15 @@ from .tables import (
     DATABASES,
     deleted_mailboxes,
     greylisting,
+    greylisting_whitelist_domain_spf,
     greylisting_whitelist_domains,
     greylisting_whitelists,
+    outbound_wblist,
     policy,
     throttle,
     throttle_tracking,
     users,
+    wblist,
 )
 
 log = logging.getLogger(__name__)
@@ -198,6 +201,36 @@ class SqlPolicyStore:
         return self._write("iredapd", lambda conn: _update_set(
             conn, greylisting_whitelist_domains, "domain", {}, replace, add, remove))
 
+    # -- accounts that go away or change their address ---------------------------------
+
+    def forget_accounts(self, addresses):
+        """Remove every policy row of these accounts (`user@domain`, or `@domain` for a
+        domain): spam policy, throttles and their counters, greylisting and its whitelists,
+        so that an account created later under one of the addresses inherits none of it."""
+        addresses = sorted({str(a).lower() for a in addresses})
+        for start in range(0, len(addresses), _BATCH):
+            batch = addresses[start:start + _BATCH]
+            self._write("amavisd", lambda conn, b=batch: _forget_amavisd(conn, b))
+            self._write("iredapd", lambda conn, b=batch: _forget_iredapd(conn, b))
+
+    def rename_account(self, old, new):
+        """Move every policy row of `old` to `new` (a renamed account keeps its settings).
+        Rows left under `new` by an account deleted before are dropped first."""
+        old, new = old.lower(), new.lower()
+
+        def amavisd(conn):
+            _forget_amavisd(conn, [new])
+            conn.execute(update(users).where(users.c.email == old).values(email=new))
+            conn.execute(update(policy).where(policy.c.policy_name == old)
+                         .values(policy_name=new))
+
+        def iredapd(conn):
+            _forget_iredapd(conn, [new])
+            for table in _IREDAPD_ACCOUNT_TABLES:
+                conn.execute(update(table).where(table.c.account == old).values(account=new))
+        self._write("amavisd", amavisd)
+        self._write("iredapd", iredapd)
+
     # -- iRedAdmin deleted mailboxes ----------------------------------------------------
 
     def record_deleted_mailboxes(self, records):
@@ -226,6 +259,28 @@ class SqlPolicyStore:
             rows = conn.execute(select(deleted_mailboxes).order_by(deleted_mailboxes.c.id))
             return [dict(row._mapping) for row in rows]
         return self._read("iredadmin", read)
+
+
+# iRedAPD tables whose `account` column names the account a row belongs to.
+_IREDAPD_ACCOUNT_TABLES = (throttle_tracking, throttle, greylisting, greylisting_whitelists,
+                           greylisting_whitelist_domain_spf)
+_BATCH = 500  # addresses per statement: well under every database's parameter limit
+
+
+def _forget_amavisd(conn, addresses):
+    ids = select(users.c.id).where(users.c.email.in_(addresses)).scalar_subquery()
+    # wblist.rid and outbound_wblist.sid name the local account (users.id).
+    conn.execute(delete(wblist).where(wblist.c.rid.in_(ids)))
+    conn.execute(delete(outbound_wblist).where(outbound_wblist.c.sid.in_(ids)))
+    conn.execute(delete(users).where(users.c.email.in_(addresses)))
+    conn.execute(delete(policy).where(policy.c.policy_name.in_(addresses)))
+
+
+def _forget_iredapd(conn, addresses):
+    ids = select(throttle.c.id).where(throttle.c.account.in_(addresses)).scalar_subquery()
+    conn.execute(delete(throttle_tracking).where(throttle_tracking.c.tid.in_(ids)))
+    for table in _IREDAPD_ACCOUNT_TABLES:
+        conn.execute(delete(table).where(table.c.account.in_(addresses)))
 
 
 class _IntegrityRace(Exception):

@@ -196,19 +196,22 @@ class DomainService:
 
     def delete(self, caller, domain, keep_days=None):
         """Remove the domain and everything below it, recording every user's mailbox in
-        iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never), and
-        its addresses from every other domain's entries. Returns how many entries were
+        iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never), the
+        policy rows of the domain and its users, and its addresses from every other domain's
+        entries. Returns how many entries were
         removed."""
         domain = parse_domain(domain)
         purge = purge_date(keep_days)
         require_domain(self._directory, self._layout, caller, domain)
-        users = self._directory.search(
-            self._layout.container_dn(domain, "Users"),
-            counters.USERS, Scope.ONE, ["mail", "homeDirectory"])
-        self._store.record_deleted_mailboxes(
+        mailboxes = [
             {"username": str(u.first("mail", "")).lower(), "domain": domain,
              "maildir": u.first("homeDirectory", ""), "admin": caller.mail,
-             "delete_date": purge} for u in users)
+             "delete_date": purge}
+            for u in self._directory.search(self._layout.container_dn(domain, "Users"),
+                                            counters.USERS, Scope.ONE,
+                                            ["mail", "homeDirectory"])]
+        self._store.record_deleted_mailboxes(mailboxes)
+        self._store.forget_accounts([f"@{domain}", *(m["username"] for m in mailboxes)])
         references.forget_domain(self._directory, self._layout, domain)
         removed = self._directory.delete(self._layout.domain_dn(domain), subtree=True)
         return domainwide.BulkResult(changed=removed)

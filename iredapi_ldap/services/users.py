@@ -246,6 +246,9 @@ class UserService:
         self._store.record_deleted_mailboxes([{
             "username": mail, "domain": domain, "maildir": entry.first("homeDirectory", ""),
             "admin": caller.mail, "delete_date": purge}])
+        # Its policies go before the entry, for the same reason: a failure leaves a live
+        # account without them rather than policies waiting for a namesake.
+        self._store.forget_accounts([mail])
         self._directory.delete(entry.dn)
         self._reservations.release(domain, quota=int(entry.first("mailQuota", 0) or 0))
         references.forget_address(self._directory, self._layout, mail)
@@ -270,6 +273,7 @@ class UserService:
             quota=int(entry.first("mailQuota", 0) or 0))
         self._directory.modify(new_dn, self._renamed_changes(entry, mail, new_mail, target))
         references.rename_address(self._directory, self._layout, mail, new_mail)
+        self._store.rename_account(mail, new_mail)  # spam policy, throttles, greylisting
 
     def _renamed_changes(self, entry, mail, new_mail, target_domain):
         """uid and the alias-domain twins follow the new address; the domain status is the
