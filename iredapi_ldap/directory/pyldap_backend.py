@@ -45,11 +45,11 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         conn.timeout = self._timeout  # python-ldap's limit on waiting for each answer
         try:
             conn.simple_bind_s(user, password)
-        except ldap.INVALID_CREDENTIALS:
-            raise BindRefused() from None
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(Exception):
-                conn.unbind_ext_s()
+                conn.unbind_ext_s()  # close the socket now, not when collected
+            if isinstance(exc, ldap.INVALID_CREDENTIALS):
+                raise BindRefused() from None
             raise
         return conn
 
