@@ -187,17 +187,9 @@ class Aliases(_Groups):
         """Rename the alias and make every reference follow."""
         mail, entry, _ = self._entry(caller, mail)
         new_mail = parse_user_mail(new_mail, new=True)
-        new_domain = domain_of(new_mail)
-        target = require_domain(self._directory, self._layout, caller, new_domain, ["*"])
-        if new_mail == mail or references.owner_of(self._directory, self._layout, new_mail):
-            raise Conflict(detail=f"{new_mail} is already used")
-        old_domain = domain_of(mail)
-        new_dn = self._reservations.carry(
-            old_domain, new_domain, lambda: self._directory.rename(
-                entry.dn, f"mail={escape_dn_value(new_mail)}",
-                self._layout.container_dn(new_domain, self.container)
-                if new_domain != old_domain else None),
-            kind=self.kind)
+        new_dn, target = references.move_account(
+            self._directory, self._layout, self._reservations, caller, entry, mail, new_mail,
+            self.container, kind=self.kind)
         local = new_mail.split("@")[0]
         self._directory.modify(new_dn, [
             Change("shadowAddress", Op.REPLACE, tuple(

@@ -2,8 +2,10 @@
 address is deleted or renamed (alias members, forwarding and catch-all targets, domain
 admins, list moderators/owners/allowed senders)."""
 
-from ..directory import Change, Op, Scope, escape_filter_value
-from ..errors import ConcurrentUpdate, EntryNotFound
+from ..addresses import domain_of
+from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
+from ..errors import ConcurrentUpdate, Conflict, EntryNotFound
+from .access import require_domain
 
 REFERENCING = ("mailForwardingAddress", "domainAdmin", "listModerator", "listOwner",
                "listAllowedUser", "memberOfGroup")
@@ -21,6 +23,27 @@ def owner_of(directory, layout, address):
         Scope.SUB, ["1.1"])
     first = next(iter(found), None)
     return first.dn if first else None
+
+
+def move_account(directory, layout, reservations, caller, entry, mail, new_mail, container,
+                 kind, quota=0):
+    """Rename the account at `entry` from `mail` to `new_mail` (modify DN; into `container`
+    of the new domain when the domain changes, its count and `quota` moving along), after
+    checking that the caller manages the new domain and nobody uses the address.
+
+    Returns (the new DN, the new domain's entry). The caller then updates the entry's own
+    attributes and calls `rename_address` for the references.
+    """
+    new_domain, old_domain = domain_of(new_mail), domain_of(mail)
+    target = require_domain(directory, layout, caller, new_domain, ["*"])
+    if new_mail == mail or owner_of(directory, layout, new_mail):
+        raise Conflict(detail=f"{new_mail} is already used")
+    new_dn = reservations.carry(
+        old_domain, new_domain, lambda: directory.rename(
+            entry.dn, f"mail={escape_dn_value(new_mail)}",
+            layout.container_dn(new_domain, container) if new_domain != old_domain else None),
+        kind=kind, quota=quota)
+    return new_dn, target
 
 
 def _referrers(directory, layout, address):

@@ -6,7 +6,7 @@ import time
 
 from .. import passwords
 from ..addresses import domain_of, is_email
-from ..directory import Change, Op, Scope, escape_dn_value
+from ..directory import Change, Op, Scope
 from ..errors import (
     BadRequest,
     ConcurrentUpdate,
@@ -260,17 +260,9 @@ class UserService:
         every reference follow. Moving to another domain moves its counts along."""
         mail, entry, _ = self._user(caller, mail, ["*"])
         new_mail = parse_user_mail(new_mail, new=True)
-        new_domain = domain_of(new_mail)
-        target = require_domain(self._directory, self._layout, caller, new_domain, ["*"])
-        if new_mail == mail or references.owner_of(self._directory, self._layout, new_mail):
-            raise Conflict(detail=f"{new_mail} is already used")
-        old_domain = domain_of(mail)
-        new_dn = self._reservations.carry(
-            old_domain, new_domain, lambda: self._directory.rename(
-                entry.dn, f"mail={escape_dn_value(new_mail)}",
-                self._layout.container_dn(new_domain, "Users")
-                if new_domain != old_domain else None),
-            quota=int(entry.first("mailQuota", 0) or 0))
+        new_dn, target = references.move_account(
+            self._directory, self._layout, self._reservations, caller, entry, mail, new_mail,
+            "Users", kind="user", quota=int(entry.first("mailQuota", 0) or 0))
         self._directory.modify(new_dn, self._renamed_changes(entry, mail, new_mail, target))
         references.rename_address(self._directory, self._layout, mail, new_mail)
         self._store.rename_account(mail, new_mail)  # spam policy, throttles, greylisting
