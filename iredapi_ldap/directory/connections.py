@@ -1,5 +1,5 @@
 """What both adapters share: one bound connection per worker thread, failover over LDAP_URI,
-the retry rule for reads, password checks and subtree deletes.
+the retry rule for reads, password checks, renames and subtree deletes.
 
 An adapter subclasses `ThreadBoundDirectory` and supplies how to bind, unbind and translate its
 library's exceptions; everything else about connections is decided here, once.
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .. import errors
 from .base import Scope
-from .names import dn_depth
+from .names import dn_depth, parent_dn
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,8 @@ class ThreadBoundDirectory:
 
     Subclasses implement `_bind(uri, user, password)` (a bound connection, `BindRefused` on
     wrong credentials, any of `_unreachable` when the server cannot be used), `_unbind(conn)`,
-    `_delete_entry(conn, dn)` and `_translated()` (a context manager that turns the library's
+    `_delete_entry(conn, dn)`, `_rename_entry(conn, dn, new_rdn, new_superior)` and
+    `_translated()` (a context manager that turns the library's
     exceptions into `errors`, calling `_drop_connection()` when the connection is gone).
     """
 
@@ -115,6 +116,11 @@ class ThreadBoundDirectory:
             except errors.EntryNotFound:
                 continue  # removed meanwhile: the subtree delete stays idempotent
         return removed
+
+    def rename(self, dn, new_rdn, new_superior=None):
+        self._run(lambda conn: self._rename_entry(conn, dn, new_rdn, new_superior))
+        parent = new_superior or parent_dn(dn)
+        return f"{new_rdn},{parent}" if parent else new_rdn
 
     def check_password(self, dn, password):
         if not password:

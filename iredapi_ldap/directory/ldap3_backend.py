@@ -14,7 +14,6 @@ from ldap3.utils.asn1 import encode as ber_encode
 from .. import errors
 from .base import Entry, Op, Scope
 from .connections import BindRefused, ThreadBoundDirectory, server_address
-from .names import parent_dn
 from .results import error_for
 
 log = logging.getLogger(__name__)
@@ -60,6 +59,9 @@ class Ldap3Directory(ThreadBoundDirectory):
 
     def _delete_entry(self, conn, dn):
         conn.delete(dn)
+
+    def _rename_entry(self, conn, dn, new_rdn, new_superior):
+        conn.modify_dn(dn, new_rdn, new_superior=new_superior)
 
     @contextlib.contextmanager
     def _translated(self):
@@ -130,10 +132,6 @@ class Ldap3Directory(ThreadBoundDirectory):
         controls = [_assertion_control(assertion)] if assertion else None
         self._run(lambda conn: conn.modify(dn, payload, controls=controls))
 
-    def rename(self, dn, new_rdn, new_superior=None):
-        self._run(lambda conn: conn.modify_dn(dn, new_rdn, new_superior=new_superior))
-        parent = new_superior or parent_dn(dn)
-        return f"{new_rdn},{parent}" if parent else new_rdn
 
 
 def _attrs(attributes):

@@ -16,7 +16,6 @@ from ldap.controls import AssertionControl, SimplePagedResultsControl
 from .. import errors
 from .base import Entry, Op, Scope
 from .connections import BindRefused, ThreadBoundDirectory, server_address
-from .names import parent_dn
 from .results import error_for
 
 log = logging.getLogger(__name__)
@@ -58,6 +57,9 @@ class PythonLdapDirectory(ThreadBoundDirectory):
 
     def _delete_entry(self, conn, dn):
         conn.delete_ext_s(dn)
+
+    def _rename_entry(self, conn, dn, new_rdn, new_superior):
+        conn.rename_s(dn, new_rdn, new_superior, delold=1)
 
     @contextlib.contextmanager
     def _translated(self):
@@ -127,10 +129,6 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         controls = [AssertionControl(True, assertion)] if assertion else None
         self._run(lambda conn: conn.modify_ext_s(dn, modlist, serverctrls=controls))
 
-    def rename(self, dn, new_rdn, new_superior=None):
-        self._run(lambda conn: conn.rename_s(dn, new_rdn, new_superior, delold=1))
-        parent = new_superior or parent_dn(dn)
-        return f"{new_rdn},{parent}" if parent else new_rdn
 
 
 def _attrs(attributes):
