@@ -4,6 +4,8 @@ import multiprocessing
 
 from gunicorn.app.base import BaseApplication
 
+from .workers import WORKER_CLASS
+
 DEFAULT_BIND = "127.0.0.1:8080"
 DEFAULT_TIMEOUT = 300  # a domain-wide change may take minutes
 
@@ -14,6 +16,7 @@ def gunicorn_defaults():
     return {
         "bind": DEFAULT_BIND,
         "workers": 2 * multiprocessing.cpu_count() + 1,
+        "worker_class": WORKER_CLASS,
         "timeout": DEFAULT_TIMEOUT,
         "graceful_timeout": 30,
         "accesslog": "-",

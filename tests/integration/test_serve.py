@@ -16,7 +16,8 @@ from .. import helpers
 
 
 @pytest.fixture
-def server(slapd, base_settings, tmp_path):
+def serving(slapd, base_settings, tmp_path):
+    """(process, base URL) of `serve` with two workers, listening."""
     acc = slapd.accounts
     config = tmp_path / "iredapi.yaml"
     config.write_text(
@@ -42,12 +43,18 @@ def server(slapd, base_settings, tmp_path):
                 proc.kill()
                 pytest.fail("serve did not start listening")
             time.sleep(0.1)
-    yield base
-    proc.terminate()
+    yield proc, base
+    if proc.poll() is None:
+        proc.terminate()
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture
+def server(serving):
+    return serving[1]
 
 
 def call(opener, url, data=None):
@@ -71,6 +78,22 @@ def test_curl_like_session_over_gunicorn(server, accounts):
     for _ in range(6):
         status, body = call(opener, f"{server}/api/domains?name_only=yes")
         assert status == 200 and "example.com" in body["_data"]
+
+
+def test_workers_wake_alone_and_stop_at_once(serving, accounts):
+    proc, base = serving
+    opener = urllib.request.build_opener()
+    for _ in range(4):  # both workers answer in turn
+        assert call(opener, f"{base}/api/logout", {}) == (200, {"_success": True})
+    started = time.monotonic()
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0
+    # Idle workers notice SIGTERM through their wake-up pipe, not after gunicorn's 30 s
+    # graceful timeout.
+    assert time.monotonic() - started < 10
+    log = proc.stdout.read()
+    assert "Using worker: iredapi_ldap.workers.ExclusiveAcceptWorker" in log
+    assert log.count("Booting worker") == 2 and "Traceback" not in log
 
 
 def test_help_lists_the_commands():
