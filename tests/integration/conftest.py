@@ -1,4 +1,5 @@
-"""Fixtures for the policy-store tests: every test runs against SQLite and MariaDB."""
+"""Fixtures for the policy-store tests: every test runs against SQLite, MariaDB and
+PostgreSQL."""
 
 import secrets
 
@@ -9,6 +10,7 @@ from iredapi_ldap.policy.tables import DATABASES
 
 from .. import helpers
 from ..mariadb import MariaDB
+from ..postgresql import PostgreSQL
 
 
 @pytest.fixture(scope="session")
@@ -19,11 +21,25 @@ def mariadb(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(scope="session")
+def postgresql():
+    server = PostgreSQL(helpers.free_port())
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", "mariadb", "postgresql"])
 def policy_urls(request, tmp_path):
     """Fresh, empty databases for one test: {'amavisd': url, 'iredapd': url, ...}."""
     if request.param == "sqlite":
         yield {name: f"sqlite:///{tmp_path / name}.sqlite" for name in DATABASES}
+        return
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgresql")
+        yield {name: server.url(db) for name, db in
+               zip(DATABASES, server.empty_databases([f"test_{n}" for n in DATABASES]),
+                   strict=True)}
         return
     server = request.getfixturevalue("mariadb")
     prefix = f"t{secrets.token_hex(4)}"
