@@ -10,16 +10,17 @@ import subprocess
 import time
 from pathlib import Path
 
+from .child_server import ChildServer
+
 USER = "iredapi"
 
 
-class MariaDB:
+class MariaDB(ChildServer):
     def __init__(self, base_dir, port):
         self.base = Path(base_dir)
         self.port = port
         self.password = secrets.token_hex(12)
         self.socket = self.base / "mysqld.sock"
-        self._proc = None
 
     def _binary(self, name):
         path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
@@ -64,16 +65,3 @@ class MariaDB:
         return (f"mysql+pymysql://{USER}:{self.password}@127.0.0.1:{self.port}/{database}"
                 "?charset=utf8mb4")
 
-    def stop(self):
-        if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-            self._proc = None
-
-    def restart(self):
-        self.stop()
-        self._launch()

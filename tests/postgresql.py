@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 
+from .child_server import ChildServer
+
 SUPERUSER = "postgres"
 
 
@@ -28,13 +30,14 @@ def _binaries():
     return Path(found[-1]).parent
 
 
-class PostgreSQL:
+class PostgreSQL(ChildServer):
+    stop_signal = signal.SIGINT  # "fast shutdown": ends open sessions (SIGTERM waits for them)
+
     def __init__(self, port):
         self.port = port
         self.password = secrets.token_hex(12)
         self.base = Path(tempfile.mkdtemp(prefix="iredapi-postgresql-"))
         self._bin = _binaries()
-        self._proc = None
         # subprocess arguments that run the server's commands as its owner
         self._owner = ({"user": SUPERUSER, "group": SUPERUSER, "extra_groups": []}
                        if os.geteuid() == 0 else {})
@@ -95,20 +98,6 @@ class PostgreSQL:
     def url(self, database):
         return (f"postgresql+psycopg://{SUPERUSER}:{self.password}@127.0.0.1:{self.port}/"
                 f"{database}")
-
-    def stop(self):
-        if self._proc is not None:
-            self._proc.send_signal(signal.SIGINT)  # fast shutdown: ends open sessions
-            try:
-                self._proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-            self._proc = None
-
-    def restart(self):
-        self.stop()
-        self._launch()
 
     def remove(self):
         self.stop()
