@@ -96,7 +96,8 @@ def rates(operations, seconds, at_least=5, rounds=ROUNDS):
     return [count / spent for count, spent in zip(counts, elapsed, strict=True)]
 
 
-def start_api(slapd, accounts, workdir, client):
+def write_config(slapd, accounts, workdir, client):
+    """The API's settings file for this slapd and LDAP_CLIENT `client`."""
     config = workdir / f"settings-{client}.yaml"
     config.write_text(
         f"ENABLE_RESTFUL_API: true\nLDAP_URI: '{slapd.ldap_uri}'\n"
@@ -104,20 +105,31 @@ def start_api(slapd, accounts, workdir, client):
         f"LDAP_BIND_DN: '{accounts.vmailadmin_dn}'\n"
         f"LDAP_BIND_PASSWORD: '{accounts.vmailadmin_password}'\nDATA_DIR: '{workdir}'\n"
         f"LDAP_CLIENT: '{client}'\n")
+    return config
+
+
+def start_api(slapd, accounts, workdir, client):
+    """`iredapi-ldap serve` with 4 workers; returns (process, settings file, port)."""
+    config = write_config(slapd, accounts, workdir, client)
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "iredapi_ldap", "serve", "--config", str(config), "--bind",
          f"127.0.0.1:{port}", "--workers", "4"],
         stdout=subprocess.DEVNULL, stderr=open(workdir / f"server-{client}.log", "w"))
+    return server, config, wait_listening(server, port)
+
+
+def wait_listening(server, port):
+    """`port` once the server process accepts connections on it."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
-            return server, config, port
+            return port
         except OSError:
             time.sleep(0.2)
     server.kill()
-    raise RuntimeError("the API did not start; see server.log")
+    raise RuntimeError("the API did not start; see its log in the work directory")
 
 
 def _free_port():

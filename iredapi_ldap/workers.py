@@ -3,10 +3,10 @@
 gunicorn's sync workers all wait with select() on the one listening socket, so every new
 connection wakes every idle worker and all but one find nothing to accept. With the default
 of 2 x cores + 1 workers those wake-ups compete with the request itself for the cores: on a
-2-core machine this worker serves 13-20 % more GET /api/user and 23-35 % more logins per
-second than the sync worker (bench/README.md, "Workers"). Registering the socket with EPOLLEXCLUSIVE
-(Linux 4.5 and later) makes the kernel wake one waiting worker only; everything else is
-gunicorn's sync worker unchanged.
+2-core machine this worker serves 13-24 % more GET /api/user and 22-35 % more logins per
+second than the sync worker (`python -m bench.workers`, bench/README.md). Registering the
+socket with EPOLLEXCLUSIVE (Linux 4.5 and later) makes the kernel wake one waiting worker
+only; everything else is gunicorn's sync worker unchanged.
 """
 
 import os
