@@ -76,9 +76,15 @@ def require_account(directory, layout, caller, mail, dn, what, attributes=("*",)
 
 def is_hosted(directory, layout, domain):
     """Whether `domain` is a hosted domain or another domain's alias domain."""
+    return hosting_domain(directory, layout, domain) is not None
+
+
+def hosting_domain(directory, layout, domain):
+    """The hosted domain that `domain` is, or is an alias domain of; None if neither."""
     value = escape_filter_value(domain)
     found = directory.search(
         layout.basedn,
         f"(&(objectClass=mailDomain)(|(domainName={value})(domainAliasName={value})))",
-        Scope.ONE, ["1.1"])
-    return next(iter(found), None) is not None
+        Scope.ONE, ["domainName"])
+    entry = next(iter(found), None)
+    return None if entry is None else str(entry.first("domainName")).lower()

@@ -19,7 +19,7 @@ from ..model.kinds import ALIAS_FIELDS, LIST_FIELDS
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
 from . import references
-from .access import read_account, require_account, require_domain
+from .access import hosting_domain, read_account, require_account, require_domain
 from .domains import parse_domain
 from .reservations import Reservations
 from .users import parse_user_mail
@@ -156,9 +156,11 @@ class _Groups:
         return list(dict.fromkeys(wanted))
 
     def _check_member(self, caller, member):
-        """A member in a hosted domain must exist, and be in a domain the caller manages."""
-        domain = domain_of(member)
-        if self._directory.get(self._layout.domain_dn(domain), ["1.1"]) is None:
+        """A member in a hosted domain, or in an alias domain of one, must exist, and that
+        hosted domain must be one the caller manages (a list writes to its members'
+        entries)."""
+        domain = hosting_domain(self._directory, self._layout, domain_of(member))
+        if domain is None:
             return  # an outside address
         require_domain(self._directory, self._layout, caller, domain)
         if references.owner_of(self._directory, self._layout, member) is None:

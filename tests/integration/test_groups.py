@@ -188,6 +188,40 @@ def test_normal_admin_cannot_add_unmanaged_members(client, domain, domain_admin)
         403, False, "PERMISSION_DENIED")
 
 
+def test_members_in_alias_domains_are_hosted_members(client, admin_cookies, domain, users,
+                                                    domain_admin, directory, layout,
+                                                    mailstack):
+    """An address in an alias domain is an address of the hosted domain: the same scope
+    and existence rules, and a list names the account itself."""
+    other, other_alias, own_alias = (f"t-{secrets.token_hex(4)}.test" for _ in range(3))
+    assert reply(call(client, admin_cookies, "POST", f"/api/domain/{other}",
+                      name="Other")) == (200, True, None)
+    try:
+        for method, path, data in (
+                ("POST", f"/api/user/bob@{other}", {"password": "Us3r-Passw0rd!"}),
+                ("PUT", f"/api/domain/{other}", {"addAliasDomain": other_alias}),
+                ("PUT", f"/api/domain/{domain}", {"addAliasDomain": own_alias})):
+            assert call(client, admin_cookies, method, path, **data).status_code == 200
+        cookies = session_cookie(login(client, domain_admin))
+        # another domain's user, named through its alias domain, is not this admin's to add
+        # (the list would write to bob's entry)
+        for kind in ("maillist", "alias"):
+            assert reply(call(client, cookies, "POST", f"/api/{kind}/l@{domain}",
+                              members=f"bob@{other_alias}")) == (403, False,
+                                                                 "PERMISSION_DENIED")
+        assert directory.get(layout.user_dn(f"bob@{other}")).get("memberOfGroup") == []
+        # nobody has this address, so it is no member
+        assert reply(call(client, cookies, "POST", f"/api/alias/a@{domain}",
+                          members=f"ghost@{own_alias}")) == (400, False, "INVALID_MEMBER")
+        # the admin's own user through the own alias domain: the user is the member
+        local = users[0].split("@")[0]
+        assert reply(call(client, cookies, "POST", f"/api/maillist/l@{domain}",
+                          members=f"{local}@{own_alias}")) == (200, True, None)
+        assert mailstack.lookup("virtual_group_maps", f"l@{domain}") == [users[0]]
+    finally:
+        directory.delete(layout.domain_dn(other), subtree=True)
+
+
 # -- reference integrity ----------------------------------------------------------------
 
 
