@@ -40,19 +40,18 @@ def test_one_connection_wakes_one_of_the_idle_workers(listener):
     woken = []
 
     def wait(worker):
-        if worker.wait(3.0):
-            woken.append(time.monotonic())
+        if worker.wait(3.0):  # [] when it times out
+            woken.append(worker)
 
     threads = [threading.Thread(target=wait, args=(worker,)) for worker in idle]
     for thread in threads:
         thread.start()
     time.sleep(0.5)  # all three are blocked in epoll_wait
-    connected = time.monotonic()
     with socket.create_connection(listener.getsockname()):
         for thread in threads:
             thread.join()
     # select(), as gunicorn's sync worker waits, would have woken all three at once.
-    assert len([at for at in woken if at - connected < 2.0]) == 1
+    assert len(woken) == 1
 
 
 def test_the_wake_up_pipe_wakes_every_worker(listener):
@@ -61,8 +60,8 @@ def test_the_wake_up_pipe_wakes_every_worker(listener):
     worker = idle_worker(listener)
     os.write(worker.PIPE[1], b"1")
     assert worker.wait(3.0) == [worker.PIPE[0]]
+    os.set_blocking(worker.PIPE[0], False)
     with pytest.raises(BlockingIOError):  # the byte was consumed, as SyncWorker.wait does
-        os.set_blocking(worker.PIPE[0], False)
         os.read(worker.PIPE[0], 1)
 
 
