@@ -4,11 +4,14 @@ As root, mariadbd needs --user=root; mariadb-install-db gives root socket-only
 authentication, so the root socket login creates a password user for TCP connections.
 """
 
+import contextlib
 import secrets
 import shutil
 import subprocess
 import time
 from pathlib import Path
+
+from iredapi_ldap.policy.tables import DATABASES
 
 from .child_server import ChildServer
 
@@ -60,6 +63,18 @@ class MariaDB(ChildServer):
     def root_sql(self, sql):
         subprocess.run([self._binary("mariadb"), f"--socket={self.socket}", "-uroot", "-e", sql],
                        check=True, capture_output=True, timeout=60)
+
+    @contextlib.contextmanager
+    def empty_databases(self, prefix):
+        """{'amavisd': url, ...} of new databases `<prefix>_amavisd`, ..., dropped after
+        (and before: an earlier test may have stopped the server before its drop)."""
+        names = {name: f"{prefix}_{name}" for name in DATABASES}
+        self.root_sql("".join(f"DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db} "
+                              "CHARACTER SET utf8mb4;" for db in names.values()))
+        try:
+            yield {name: self.url(db) for name, db in names.items()}
+        finally:
+            self.root_sql("".join(f"DROP DATABASE IF EXISTS {db};" for db in names.values()))
 
     def url(self, database):
         return (f"mysql+pymysql://{USER}:{self.password}@127.0.0.1:{self.port}/{database}"

@@ -5,6 +5,7 @@ Debian package creates, in a directory of its own. No fsync: a test server, thro
 after the run.
 """
 
+import contextlib
 import glob
 import os
 import secrets
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 import psycopg
+
+from iredapi_ldap.policy.tables import DATABASES
 
 from .child_server import ChildServer
 
@@ -78,22 +81,28 @@ class PostgreSQL(ChildServer):
                                password=self.password, dbname=database, autocommit=True,
                                connect_timeout=5)
 
-    def empty_databases(self, names):
-        """The databases `names`, empty: created on first use, then emptied, since creating
-        and dropping a database costs a checkpoint each (about 0.3 s)."""
+    @contextlib.contextmanager
+    def empty_databases(self, prefix):
+        """{'amavisd': url, ...} of empty databases `<prefix>_amavisd`, ...
+
+        Created on first use and emptied afterwards, since creating and dropping a
+        database costs a checkpoint each (about 0.3 s).
+        """
+        names = {name: f"{prefix}_{name}" for name in DATABASES}
         with self._connect() as conn:
             existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
-            for name in names:
-                if name not in existing:
-                    conn.execute(f"CREATE DATABASE {name}")
+            for db in names.values():
+                if db not in existing:
+                    conn.execute(f"CREATE DATABASE {db}")
             # Connections an earlier test's store left open would hold the old tables.
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = ANY(%s) AND pid <> pg_backend_pid()", [list(names)])
-        for name in set(names) & existing:
-            with self._connect(name) as conn:
+                         "WHERE datname = ANY(%s) AND pid <> pg_backend_pid()",
+                         [list(names.values())])
+        for db in set(names.values()) & existing:
+            with self._connect(db) as conn:
                 conn.execute("DROP SCHEMA public CASCADE")
                 conn.execute("CREATE SCHEMA public")
-        return names
+        yield {name: self.url(db) for name, db in names.items()}
 
     def url(self, database):
         return (f"postgresql+psycopg://{SUPERUSER}:{self.password}@127.0.0.1:{self.port}/"

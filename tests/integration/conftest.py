@@ -1,8 +1,6 @@
 """Fixtures for the policy-store tests: every test runs against SQLite, MariaDB and
 PostgreSQL."""
 
-import secrets
-
 import pytest
 
 from iredapi_ldap.policy.store import SqlPolicyStore
@@ -35,19 +33,8 @@ def policy_urls(request, tmp_path):
     if request.param == "sqlite":
         yield {name: f"sqlite:///{tmp_path / name}.sqlite" for name in DATABASES}
         return
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgresql")
-        yield {name: server.url(db) for name, db in
-               zip(DATABASES, server.empty_databases([f"test_{n}" for n in DATABASES]),
-                   strict=True)}
-        return
-    server = request.getfixturevalue("mariadb")
-    prefix = f"t{secrets.token_hex(4)}"
-    names = {name: f"{prefix}_{name}" for name in DATABASES}
-    server.root_sql("".join(f"CREATE DATABASE {db} CHARACTER SET utf8mb4;"
-                            for db in names.values()))
-    yield {name: server.url(db) for name, db in names.items()}
-    server.root_sql("".join(f"DROP DATABASE IF EXISTS {db};" for db in names.values()))
+    with request.getfixturevalue(request.param).empty_databases("test") as urls:
+        yield urls
 
 
 @pytest.fixture

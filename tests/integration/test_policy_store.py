@@ -25,14 +25,8 @@ def table_names(url):
 def server_and_urls(request):
     """(database server, {'amavisd': url, ...}) of empty databases on a real server."""
     server = request.getfixturevalue(request.param)
-    names = {name: f"outage_{name}" for name in DATABASES}
-    if request.param == "postgresql":
-        server.empty_databases(list(names.values()))
-        yield server, {name: server.url(db) for name, db in names.items()}
-        return
-    server.root_sql("".join(f"CREATE DATABASE {db};" for db in names.values()))
-    yield server, {name: server.url(db) for name, db in names.items()}
-    server.root_sql("".join(f"DROP DATABASE IF EXISTS {db};" for db in names.values()))
+    with server.empty_databases("outage") as urls:
+        yield server, urls
 
 
 @pytest.fixture
