@@ -215,21 +215,16 @@ class SqlPolicyStore:
 
     def rename_account(self, old, new):
         """Move every policy row of `old` to `new` (a renamed account keeps its settings).
-        Rows left under `new` by an account deleted before are dropped first."""
+        Rows left under `new` by an account deleted before are dropped first. The two
+        databases are two transactions: if the second fails, the first is moved back, so
+        that a failure moves nothing (`rename_account(new, old)` undoes a whole move)."""
         old, new = old.lower(), new.lower()
-
-        def amavisd(conn):
-            _forget_amavisd(conn, [new])
-            conn.execute(update(users).where(users.c.email == old).values(email=new))
-            conn.execute(update(policy).where(policy.c.policy_name == old)
-                         .values(policy_name=new))
-
-        def iredapd(conn):
-            _forget_iredapd(conn, [new])
-            for table in _IREDAPD_ACCOUNT_TABLES:
-                conn.execute(update(table).where(table.c.account == old).values(account=new))
-        self._write("amavisd", amavisd)
-        self._write("iredapd", iredapd)
+        self._write("amavisd", lambda conn: _move_amavisd(conn, old, new))
+        try:
+            self._write("iredapd", lambda conn: _move_iredapd(conn, old, new))
+        except Exception:
+            self._write("amavisd", lambda conn: _move_amavisd(conn, new, old))
+            raise
 
     # -- iRedAdmin deleted mailboxes ----------------------------------------------------
 
@@ -265,6 +260,18 @@ class SqlPolicyStore:
 _IREDAPD_ACCOUNT_TABLES = (throttle_tracking, throttle, greylisting, greylisting_whitelists,
                            greylisting_whitelist_domain_spf)
 _BATCH = 500  # addresses per statement: well under every database's parameter limit
+
+
+def _move_amavisd(conn, old, new):
+    _forget_amavisd(conn, [new])
+    conn.execute(update(users).where(users.c.email == old).values(email=new))
+    conn.execute(update(policy).where(policy.c.policy_name == old).values(policy_name=new))
+
+
+def _move_iredapd(conn, old, new):
+    _forget_iredapd(conn, [new])
+    for table in _IREDAPD_ACCOUNT_TABLES:
+        conn.execute(update(table).where(table.c.account == old).values(account=new))
 
 
 def _forget_amavisd(conn, addresses):

@@ -189,8 +189,9 @@ class Aliases(_Groups):
         """Rename the alias and make every reference follow."""
         mail, entry, _ = self._entry(caller, mail)
         new_mail = parse_user_mail(new_mail, new=True)
-        new_dn, target = references.move_account(
-            self._directory, self._layout, self._reservations, caller, entry, mail, new_mail,
+        target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
+        new_dn = references.move_account(
+            self._directory, self._layout, self._reservations, entry, mail, new_mail,
             self.container, kind=self.kind)
         local = new_mail.split("@")[0]
         self._directory.modify(new_dn, [

@@ -25,25 +25,30 @@ def owner_of(directory, layout, address):
     return first.dn if first else None
 
 
-def move_account(directory, layout, reservations, caller, entry, mail, new_mail, container,
-                 kind, quota=0):
-    """Rename the account at `entry` from `mail` to `new_mail` (modify DN; into `container`
-    of the new domain when the domain changes, its count and `quota` moving along), after
-    checking that the caller manages the new domain and nobody uses the address.
-
-    Returns (the new DN, the new domain's entry). The caller then updates the entry's own
-    attributes and calls `rename_address` for the references.
-    """
-    new_domain, old_domain = domain_of(new_mail), domain_of(mail)
-    target = require_domain(directory, layout, caller, new_domain, ["*"])
+def check_move(directory, layout, caller, mail, new_mail):
+    """Before renaming `mail` to `new_mail`: the caller must manage the new domain and nobody
+    may use the address. Returns the new domain's entry."""
+    target = require_domain(directory, layout, caller, domain_of(new_mail), ["*"])
     if new_mail == mail or owner_of(directory, layout, new_mail):
         raise Conflict(detail=f"{new_mail} is already used")
-    new_dn = reservations.carry(
+    return target
+
+
+def move_account(directory, layout, reservations, entry, mail, new_mail, container, kind,
+                 quota=0):
+    """Rename the account at `entry` from `mail` to `new_mail` (modify DN; into `container`
+    of the new domain when the domain changes, its count and `quota` moving along). Call
+    `check_move` first.
+
+    Returns the new DN. The caller then updates the entry's own attributes and calls
+    `rename_address` for the references.
+    """
+    new_domain, old_domain = domain_of(new_mail), domain_of(mail)
+    return reservations.carry(
         old_domain, new_domain, lambda: directory.rename(
             entry.dn, f"mail={escape_dn_value(new_mail)}",
             layout.container_dn(new_domain, container) if new_domain != old_domain else None),
         kind=kind, quota=quota)
-    return new_dn, target
 
 
 def _referrers(directory, layout, address):

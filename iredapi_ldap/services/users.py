@@ -260,12 +260,20 @@ class UserService:
         every reference follow. Moving to another domain moves its counts along."""
         mail, entry, _ = self._user(caller, mail, ["*"])
         new_mail = parse_user_mail(new_mail, new=True)
-        new_dn, target = references.move_account(
-            self._directory, self._layout, self._reservations, caller, entry, mail, new_mail,
-            "Users", kind="user", quota=int(entry.first("mailQuota", 0) or 0))
+        target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
+        # The policy rows (spam policy, throttles, greylisting) move first and move back if
+        # the directory refuses the rename: their database is the likelier to be down, and
+        # their move is the one that undoes simply. A failure then changes nothing.
+        self._store.rename_account(mail, new_mail)
+        try:
+            new_dn = references.move_account(
+                self._directory, self._layout, self._reservations, entry, mail, new_mail,
+                "Users", kind="user", quota=int(entry.first("mailQuota", 0) or 0))
+        except Exception:
+            self._store.rename_account(new_mail, mail)
+            raise
         self._directory.modify(new_dn, self._renamed_changes(entry, mail, new_mail, target))
         references.rename_address(self._directory, self._layout, mail, new_mail)
-        self._store.rename_account(mail, new_mail)  # spam policy, throttles, greylisting
 
     def _renamed_changes(self, entry, mail, new_mail, target_domain):
         """uid and the alias-domain twins follow the new address; the domain status is the

@@ -4,6 +4,9 @@ domain), so a later account under the same address inherits nothing."""
 import pytest
 from sqlalchemy import create_engine, text
 
+from iredapi_ldap.errors import DirectoryUnavailable
+from iredapi_ldap.policy.store import SqlPolicyStore
+
 from .. import helpers
 from ..helpers import login, reply, session_cookie
 
@@ -64,6 +67,47 @@ def test_rename_moves_and_delete_removes_a_users_policies(policy_client, admin, 
     assert reply(policy_client.simulate_delete(f"/api/user/{new}", cookies=admin)) == (
         200, True, None)
     assert rows_of(policy_urls, new) == NONE
+
+
+def test_a_rename_the_policy_database_refuses_changes_nothing(
+        make_client, admin, policy_client, policy_urls, directory, layout, domain, tmp_path):
+    old, new = f"before@{domain}", f"after@{domain}"
+    helpers.add_mail_user(directory, layout, old)
+    give_policies(policy_client, admin, old)
+    # iRedAPD's database is unreachable; Amavisd's (moved first) is not.
+    broken = SqlPolicyStore({**policy_urls,
+                             "iredapd": f"sqlite:///{tmp_path}/missing/iredapd.db"})
+    client = make_client(policy=broken)
+    result = client.simulate_post(f"/api/user/{old}/change_email/{new}", cookies=admin)
+    assert reply(result) == (503, False, "DATABASE_UNAVAILABLE")
+    assert directory.get(layout.user_dn(old)) is not None
+    assert directory.get(layout.user_dn(new)) is None
+    assert rows_of(policy_urls, old) == ALL and rows_of(policy_urls, new) == NONE
+
+
+class RefusingRenames:
+    """The real directory, except that a rename fails as if slapd went away."""
+
+    def __init__(self, directory):
+        self._directory = directory
+
+    def __getattr__(self, name):
+        return getattr(self._directory, name)
+
+    def rename(self, dn, new_rdn, new_superior=None):
+        raise DirectoryUnavailable()
+
+
+def test_a_rename_the_directory_refuses_leaves_the_policies_in_place(
+        make_client, admin, policy_client, store, policy_urls, directory, layout, domain):
+    old, new = f"before@{domain}", f"after@{domain}"
+    helpers.add_mail_user(directory, layout, old)
+    give_policies(policy_client, admin, old)
+    client = make_client(directory=RefusingRenames(directory), policy=store)
+    result = client.simulate_post(f"/api/user/{old}/change_email/{new}", cookies=admin)
+    assert reply(result) == (503, False, "DIRECTORY_UNAVAILABLE")
+    assert directory.get(layout.user_dn(old)) is not None
+    assert rows_of(policy_urls, old) == ALL and rows_of(policy_urls, new) == NONE
 
 
 def test_domain_delete_removes_the_policies_of_the_domain_and_its_users(
