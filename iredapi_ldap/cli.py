@@ -8,7 +8,7 @@ import tempfile
 from . import __version__, backup_cli
 from .config import ConfigError, ensure_secret_key, load_settings
 from .errors import ApiError
-from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer
+from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket
 
 
 def build_parser():
@@ -87,8 +87,9 @@ def _positive(text):
     return value
 
 
-def _server_args(args):
-    return {"bind": args.bind, "workers": args.workers, "timeout": args.timeout}
+def _server_args(args, settings):
+    return {"bind": args.bind, "workers": args.workers, "timeout": args.timeout,
+            **control_socket(settings.data_dir)}
 
 
 def run_serve(args):
@@ -99,7 +100,7 @@ def run_serve(args):
     from .policy.store import prepare_embedded_databases
     prepare_embedded_databases(settings)
     from .app import get_app
-    ApiServer(get_app, _server_args(args)).run()
+    ApiServer(get_app, _server_args(args, settings)).run()
 
 
 def run_purge(args):
@@ -150,7 +151,7 @@ def run_dev(args):
               f"  password: {accounts.admin_password}\n"
               f"  Ctrl-C stops the API and removes slapd and its data.\n", flush=True)
         configure_logging()
-        ApiServer(lambda: create_app(settings), _server_args(args)).run()
+        ApiServer(lambda: create_app(settings), _server_args(args, settings)).run()
     finally:
         slapd.stop()
 

@@ -1,8 +1,10 @@
 """Running the app under gunicorn, in-process, for `serve` and `dev`."""
 
 import multiprocessing
+from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
 
 from .workers import WORKER_CLASS
 
@@ -23,6 +25,15 @@ def gunicorn_defaults():
         "errorlog": "-",
         "forwarded_allow_ips": "127.0.0.1,::1",
     }
+
+
+def control_socket(data_dir):
+    """gunicorn's control socket (`gunicornc`, gunicorn 27 on) in DATA_DIR: its default is
+    one path per user, which each instance on the host takes over from the one before and
+    removes when it stops. Nothing on a gunicorn without it."""
+    if not any(setting.name == "control_socket" for setting in KNOWN_SETTINGS):
+        return {}
+    return {"control_socket": str(Path(data_dir).resolve() / "gunicorn.ctl")}
 
 
 class ApiServer(BaseApplication):

@@ -103,3 +103,17 @@ def test_help_lists_the_commands():
     run = subprocess.run([sys.executable, "-m", "iredapi_ldap", "serve", "--help"],
                          capture_output=True, text=True, timeout=60)
     assert "--config" in run.stdout and "--workers" in run.stdout and "--timeout" in run.stdout
+
+
+def test_control_socket_is_the_instances_own(serving, tmp_path):
+    """gunicorn's control socket lives in DATA_DIR, not at the per-user default path that
+    every instance on the host would share."""
+    proc, _ = serving
+    control = tmp_path / "data" / "gunicorn.ctl"
+    deadline = time.monotonic() + 10
+    while not control.is_socket():  # the arbiter opens it in a thread of its own
+        assert time.monotonic() < deadline, "no control socket in DATA_DIR"
+        time.sleep(0.1)
+    proc.terminate()
+    proc.wait(timeout=30)
+    assert not control.exists()
