@@ -12,6 +12,7 @@ when a target is missed.
 import argparse
 import datetime
 import http.client
+import os
 import platform
 import random
 import statistics
@@ -30,7 +31,8 @@ from iredapi_ldap.config import Settings
 from .create_user import PASSWORD, like, production_slapd
 from .raw import RawLdap3, RawPythonLdap
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
 FULL = {"sizes": (100, 10_000, 100_000), "main": 10_000, "pairs": 200, "seconds": 3.0,
         "concurrency": 30.0}
 QUICK = {"sizes": (100, 1_000, 5_000), "main": 1_000, "pairs": 40, "seconds": 1.0,
@@ -119,6 +121,19 @@ def start_api(slapd, accounts, workdir, client):
     return server, config, wait_listening(server, port)
 
 
+def start_gunicorn(workdir, *options, config=None):
+    """gunicorn with `gunicorn.conf.py` (serve's settings and worker) and the command-line
+    `options`, on a free port; `config`: the API's settings file. Returns (process, port)."""
+    port = _free_port()
+    env = {**os.environ, **({"IREDAPI_CONFIG": str(config)} if config else {})}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}", *options],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=open(workdir / f"server-{port}.log", "w"))
+    return server, wait_listening(server, port)
+
+
 def wait_listening(server, port):
     """`port` once the server process accepts connections on it."""
     deadline = time.monotonic() + 60
@@ -185,14 +200,15 @@ def throughput_table(apis, raws, layout, accounts, domain, users, seconds):
     return rows
 
 
-def http_floor(port, binder, reader, layout, accounts, domain, seconds):
+def http_floor(port, constant_port, binder, reader, layout, accounts, domain, seconds):
     """What one HTTP request costs here when the API does no LDAP work (POST /api/logout),
-    beside a raw ldap3 bind (`binder`) and a raw ldap3 read (`reader`, bound as the API's
-    account), taking turns: the ceiling of every single-request ratio. Returns the three
-    rates."""
-    api, admin_dn = Api(port), layout.user_dn(accounts.admin_mail)
-    target_dn = layout.user_dn(f"u000001@{domain}")
+    and when gunicorn runs an app that does nothing at all (`constant_port`), beside a raw
+    ldap3 bind (`binder`) and a raw ldap3 read (`reader`, bound as the API's account),
+    taking turns: the ceiling of every single-request ratio. Returns the four rates."""
+    api, constant = Api(port), Api(constant_port)
+    admin_dn, target_dn = layout.user_dn(accounts.admin_mail), layout.user_dn(f"u000001@{domain}")
     return rates([lambda i: api.call("POST", "/api/logout"),
+                  lambda i: constant.call("POST", "/api/logout"),
                   lambda i: binder.bind(admin_dn, accounts.admin_password),
                   lambda i: reader.read(target_dn)], seconds)
 
@@ -376,12 +392,15 @@ def report(rows, counts, floor, latency, memory, load, quick, command):
         lines.append(f"| {name} | {api:.1f} | {ldap3_rate:.1f} | {ratio:.2f}{mark} "
                      f"| {pyldap_rate:.1f} | {api / pyldap_rate:.2f} | {apis[other]:.1f} "
                      f"| {apis[other] / ldap3_rate:.2f} | {ops} |")
-    floor_rate, bind_rate, read_rate = floor
+    floor_rate, constant_rate, bind_rate, read_rate = floor
     lines += ["", f"HTTP floor: a request that does no LDAP work (POST /api/logout) ran at "
                   f"{floor_rate:.1f}/s beside {bind_rate:.1f} raw ldap3 binds/s and "
                   f"{read_rate:.1f} raw ldap3 reads/s: no endpoint can pass "
                   f"{floor_rate / bind_rate:.2f} of a raw bind or {floor_rate / read_rate:.2f} "
-                  f"of a raw read here, whatever it does behind HTTP."]
+                  f"of a raw read here, whatever it does behind HTTP. A WSGI app that does "
+                  f"nothing (`bench/constant_app.py`) under the same gunicorn settings and "
+                  f"worker ran at {constant_rate:.1f}/s, {constant_rate / bind_rate:.2f} of a "
+                  f"raw bind: the ceiling HTTP and gunicorn set before the API does anything."]
     lines += ["", "## Create-user latency by domain size (API over HTTP, raw python-ldap add "
                   "of the same entry, alternating)", "",
               "| users in domain | API p50 | API p95 | raw p50 | raw p95 | API overhead "
@@ -446,9 +465,12 @@ def main(argv=None):
         rows = throughput_table(apis, raws, layout, accounts, main_domain, plan["main"],
                                 plan["seconds"])
         reader = RawLdap3(slapd.ldap_uri, accounts.vmailadmin_dn, accounts.vmailadmin_password)
-        floor = http_floor(api.port, RawLdap3(slapd.ldap_uri, accounts.vmailadmin_dn,
-                                              accounts.vmailadmin_password), reader,
-                           layout, accounts, main_domain, plan["seconds"])
+        constant, constant_port = start_gunicorn(workdir, "--workers", "4",
+                                                 "bench.constant_app:app")
+        servers.append(constant)
+        floor = http_floor(api.port, constant_port, RawLdap3(
+            slapd.ldap_uri, accounts.vmailadmin_dn, accounts.vmailadmin_password), reader,
+            layout, accounts, main_domain, plan["seconds"])
         print("create latency ...", file=sys.stderr)
         # Against python-ldap, the library the API itself uses: the difference is then the
         # API's own cost (HTTP, checks, its other LDAP operations), not ldap3's encoding.

@@ -10,9 +10,6 @@ raw ldap3 bind, read and modify. Prints requests per second and the ratios (benc
 """
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -20,22 +17,10 @@ from passlib.hash import ldap_salted_sha512
 
 from .create_user import PASSWORD, production_slapd
 from .raw import RawLdap3
-from .run import Api, _free_port, rates, wait_listening, write_config
+from .run import Api, rates, start_gunicorn, write_config
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKER_CLASSES = {"gunicorn sync": "sync",
                   "ExclusiveAcceptWorker": "iredapi_ldap.workers.ExclusiveAcceptWorker"}
-
-
-def start_gunicorn(config, workdir, workers, worker_class):
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class",
-         worker_class],
-        env={**os.environ, "IREDAPI_CONFIG": str(config)}, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=open(workdir / f"server-{port}.log", "w"))
-    return server, wait_listening(server, port)
 
 
 def main(argv=None):
@@ -53,7 +38,8 @@ def main(argv=None):
     try:
         for count in (int(n) for n in args.workers.split(",")):
             for name, worker_class in WORKER_CLASSES.items():
-                server, port = start_gunicorn(config, workdir, count, worker_class)
+                server, port = start_gunicorn(workdir, "--workers", str(count),
+                                              "--worker-class", worker_class, config=config)
                 servers.append(server)
                 variants[(count, name)] = port
         print(table(variants, slapd, accounts, layout, domain, args.seconds))
