@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 
@@ -137,6 +138,8 @@ def run_dev(args):
 
     slapd = IRedMailSlapd()
     slapd.start()
+    data_dir = tempfile.mkdtemp(prefix="iredapi-ldap-dev-")  # policy SQLite, session key
+    owner = os.getpid()
     try:
         accounts = slapd.seed()
         settings = load_settings(
@@ -144,16 +147,19 @@ def run_dev(args):
             ldap_basedn=accounts.domains_dn, ldap_admin_basedn=accounts.admins_dn,
             ldap_bind_dn=accounts.vmailadmin_dn,
             ldap_bind_password=accounts.vmailadmin_password,
-            data_dir=tempfile.mkdtemp(prefix="iredapi-ldap-dev-"))
+            data_dir=data_dir)
         print(f"\n  iredapi-ldap dev: http://{args.bind}/api/\n"
               f"  slapd:    {slapd.ldap_uri} (base {accounts.suffix})\n"
               f"  admin:    {accounts.admin_mail}\n"
               f"  password: {accounts.admin_password}\n"
-              f"  Ctrl-C stops the API and removes slapd and its data.\n", flush=True)
+              f"  Ctrl-C stops the API and removes slapd and all the data.\n", flush=True)
         configure_logging()
         ApiServer(lambda: create_app(settings), _server_args(args, settings)).run()
     finally:
         slapd.stop()
+        # gunicorn's workers are forks that unwind through here too when they exit.
+        if os.getpid() == owner:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(argv=None):

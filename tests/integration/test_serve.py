@@ -2,6 +2,8 @@
 
 import http.cookiejar
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -117,3 +119,54 @@ def test_control_socket_is_the_instances_own(serving, tmp_path):
     proc.terminate()
     proc.wait(timeout=30)
     assert not control.exists()
+
+
+def _children(pid):
+    path = f"/proc/{pid}/task/{pid}/children"
+    with open(path) as children:
+        return [int(child) for child in children.read().split()]
+
+
+def _cmdline(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        return cmdline.read().replace(b"\0", b" ").decode()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_dev_keeps_its_data_while_workers_restart_and_removes_it_on_ctrl_c(tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    port = helpers.free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "dev", "--bind",
+                             f"127.0.0.1:{port}", "--workers", "2"],
+                            env={**os.environ, "TMPDIR": str(temp)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, "dev exited early:\n" + proc.stdout.read()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "dev did not start listening"
+                time.sleep(0.2)
+        data_dir, = temp.glob("iredapi-ldap-dev-*")
+        key = (data_dir / "secret_key").read_bytes()
+        workers = [pid for pid in _children(proc.pid) if "iredapi_ldap" in _cmdline(pid)]
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGTERM)  # a worker that exits unwinds through `dev`
+        deadline = time.monotonic() + 30
+        while len([p for p in _children(proc.pid) if "iredapi_ldap" in _cmdline(p)
+                   and p != workers[0]]) < 2:
+            assert time.monotonic() < deadline, "the worker was not replaced"
+            time.sleep(0.2)
+        # Not removed and made anew by the new worker: the workers would sign sessions
+        # with different keys.
+        assert (data_dir / "secret_key").read_bytes() == key
+        status, body = call(urllib.request.build_opener(), f"http://127.0.0.1:{port}/api/domains")
+        assert (status, body["_msg"]) == (401, "LOGIN_REQUIRED")  # the API still answers
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert list(temp.iterdir()) == []  # slapd's directory and the API's data are gone
