@@ -127,9 +127,24 @@ def _children(pid):
         return [int(child) for child in children.read().split()]
 
 
-def _cmdline(pid):
-    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-        return cmdline.read().replace(b"\0", b" ").decode()
+def _workers(pid):
+    """The gunicorn workers of `dev` at `pid` (its other child is slapd)."""
+    found = []
+    for child in _children(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                if b"iredapi_ldap" in cmdline.read():
+                    found.append(child)
+        except FileNotFoundError:
+            continue  # exited meanwhile
+    return found
+
+
+def _wait_for(condition, what, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -140,32 +155,25 @@ def test_dev_keeps_its_data_while_workers_restart_and_removes_it_on_ctrl_c(tmp_p
     proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "dev", "--bind",
                              f"127.0.0.1:{port}", "--workers", "2"],
                             env={**os.environ, "TMPDIR": str(temp)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, "dev exited early:\n" + proc.stdout.read()
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "dev did not start listening"
-                time.sleep(0.2)
+        _wait_for(lambda: proc.poll() is None and len(_workers(proc.pid)) == 2
+                  and list(temp.glob("iredapi-ldap-dev-*/secret_key")),
+                  "dev did not start two workers")
         data_dir, = temp.glob("iredapi-ldap-dev-*")
         key = (data_dir / "secret_key").read_bytes()
-        workers = [pid for pid in _children(proc.pid) if "iredapi_ldap" in _cmdline(pid)]
-        assert len(workers) == 2
-        os.kill(workers[0], signal.SIGTERM)  # a worker that exits unwinds through `dev`
-        deadline = time.monotonic() + 30
-        while len([p for p in _children(proc.pid) if "iredapi_ldap" in _cmdline(p)
-                   and p != workers[0]]) < 2:
-            assert time.monotonic() < deadline, "the worker was not replaced"
-            time.sleep(0.2)
+        first = _workers(proc.pid)[0]
+        os.kill(first, signal.SIGTERM)  # a worker that exits unwinds through `dev`
+        _wait_for(lambda: first not in _workers(proc.pid) and len(_workers(proc.pid)) == 2,
+                  "the worker was not replaced", seconds=30)
+        # The API still answers.
+        for _ in range(4):
+            status, body = call(urllib.request.build_opener(),
+                                f"http://127.0.0.1:{port}/api/domains")
+            assert (status, body["_msg"]) == (401, "LOGIN_REQUIRED")
         # Not removed and made anew by the new worker: the workers would sign sessions
         # with different keys.
         assert (data_dir / "secret_key").read_bytes() == key
-        status, body = call(urllib.request.build_opener(), f"http://127.0.0.1:{port}/api/domains")
-        assert (status, body["_msg"]) == (401, "LOGIN_REQUIRED")  # the API still answers
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
