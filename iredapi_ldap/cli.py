@@ -156,9 +156,9 @@ def run_dev(args):
         configure_logging()
         ApiServer(lambda: create_app(settings), _server_args(args, settings)).run()
     finally:
-        slapd.stop()
         # gunicorn's workers are forks that unwind through here too when they exit.
         if os.getpid() == owner:
+            slapd.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
