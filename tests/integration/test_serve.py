@@ -107,15 +107,20 @@ def test_help_lists_the_commands():
     assert "--config" in run.stdout and "--workers" in run.stdout and "--timeout" in run.stdout
 
 
+def _wait_for(condition, what, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
 def test_control_socket_is_the_instances_own(serving, tmp_path):
     """gunicorn's control socket lives in DATA_DIR, not at the per-user default path that
     every instance on the host would share."""
     proc, _ = serving
     control = tmp_path / "data" / "gunicorn.ctl"
-    deadline = time.monotonic() + 10
-    while not control.is_socket():  # the arbiter opens it in a thread of its own
-        assert time.monotonic() < deadline, "no control socket in DATA_DIR"
-        time.sleep(0.1)
+    # The arbiter opens it in a thread of its own.
+    _wait_for(control.is_socket, "no control socket in DATA_DIR", seconds=10)
     proc.terminate()
     proc.wait(timeout=30)
     assert not control.exists()
@@ -138,13 +143,6 @@ def _workers(pid):
         except FileNotFoundError:
             continue  # exited meanwhile
     return found
-
-
-def _wait_for(condition, what, seconds=60):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.2)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
