@@ -5,6 +5,7 @@ import socket
 from urllib.parse import urlencode
 
 from iredapi_ldap.devslapd import IRedMailSlapd
+from iredapi_ldap.errors import DirectoryUnavailable
 from iredapi_ldap.passwords import hash_password  # noqa: F401 (re-exported for tests)
 from iredapi_ldap.sessions import COOKIE_NAME
 
@@ -42,6 +43,24 @@ def add_admin(directory, layout, mail, password=PASSWORD, stored_password=None, 
         "userPassword": [stored_password or hash_password(password)],
         "accountStatus": ["active"], **attrs})
     return layout.admin_dn(mail)
+
+
+class Refusing:
+    """The real directory, except that `operation` ("add", "rename", ...) fails as if
+    slapd went away."""
+
+    def __init__(self, directory, operation):
+        self._directory = directory
+        self._operation = operation
+
+    def __getattr__(self, name):
+        if name == self._operation:
+            return self._refuse
+        return getattr(self._directory, name)
+
+    @staticmethod
+    def _refuse(*args, **kwargs):
+        raise DirectoryUnavailable()
 
 
 def form(client, method, path, data, **kwargs):

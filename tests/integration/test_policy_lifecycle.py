@@ -4,7 +4,6 @@ domain), so a later account under the same address inherits nothing."""
 import pytest
 from sqlalchemy import create_engine, text
 
-from iredapi_ldap.errors import DirectoryUnavailable
 from iredapi_ldap.policy.store import SqlPolicyStore
 
 from .. import helpers
@@ -85,25 +84,12 @@ def test_a_rename_the_policy_database_refuses_changes_nothing(
     assert rows_of(policy_urls, old) == ALL and rows_of(policy_urls, new) == NONE
 
 
-class RefusingRenames:
-    """The real directory, except that a rename fails as if slapd went away."""
-
-    def __init__(self, directory):
-        self._directory = directory
-
-    def __getattr__(self, name):
-        return getattr(self._directory, name)
-
-    def rename(self, dn, new_rdn, new_superior=None):
-        raise DirectoryUnavailable()
-
-
 def test_a_rename_the_directory_refuses_leaves_the_policies_in_place(
         make_client, admin, policy_client, store, policy_urls, directory, layout, domain):
     old, new = f"before@{domain}", f"after@{domain}"
     helpers.add_mail_user(directory, layout, old)
     give_policies(policy_client, admin, old)
-    client = make_client(directory=RefusingRenames(directory), policy=store)
+    client = make_client(directory=helpers.Refusing(directory, "rename"), policy=store)
     result = client.simulate_post(f"/api/user/{old}/change_email/{new}", cookies=admin)
     assert reply(result) == (503, False, "DIRECTORY_UNAVAILABLE")
     assert directory.get(layout.user_dn(old)) is not None

@@ -483,26 +483,12 @@ def test_admin_own_user_limits(client, admin_cookies, domain, directory, layout)
         directory.delete(layout.admin_dn(mail))
 
 
-class FailingAdds:
-    """The real directory, except that adding an entry fails as if slapd went away."""
-
-    def __init__(self, directory):
-        self._directory = directory
-
-    def __getattr__(self, name):
-        return getattr(self._directory, name)
-
-    def add(self, dn, attributes):
-        from iredapi_ldap.errors import DirectoryUnavailable
-        raise DirectoryUnavailable()
-
-
 def test_failed_create_leaves_nothing(make_client, accounts, domain, directory, layout):
     client = make_client()
     cookies = session_cookie(login(client, accounts.admin_mail, accounts.admin_password))
     create(client, cookies, f"first@{domain}", quota="5")
     before = counters(directory, layout, domain)
-    failing = make_client(directory=FailingAdds(directory))
+    failing = make_client(directory=helpers.Refusing(directory, "add"))
     result = create(failing, cookies, f"second@{domain}", quota="7")
     assert reply(result) == (503, False, "DIRECTORY_UNAVAILABLE")
     assert directory.get(layout.user_dn(f"second@{domain}")) is None
