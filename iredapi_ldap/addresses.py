@@ -1,12 +1,16 @@
-"""Validation of domain names and e-mail addresses as iRedMail accepts them. Pure."""
+"""Validation of domain names and e-mail addresses as iRedMail accepts them. Pure.
+
+Every pattern matches the whole text (`fullmatch`): `$` alone would also match before a
+trailing newline, and `example.com\\n` would then act on `example.com`.
+"""
 
 import re
 
-MAX_DOMAIN_LENGTH = 255   # domainName is IA5{255}
+MAX_DOMAIN_LENGTH = 253   # RFC 1035: 255 octets on the wire, 253 characters as text
 MAX_MAIL_LENGTH = 320     # mail-like attributes are IA5{320}
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # Dot-atom local part of RFC 5322, ASCII only (iRedMail refuses non-ASCII addresses).
-_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
 def is_domain(name):
@@ -17,7 +21,7 @@ def is_domain(name):
     if not isinstance(name, str) or not 3 <= len(name) <= MAX_DOMAIN_LENGTH:
         return False
     labels = name.split(".")
-    return len(labels) >= 2 and all(_LABEL.match(label) for label in labels) \
+    return len(labels) >= 2 and all(_LABEL.fullmatch(label) for label in labels) \
         and not labels[-1].isdigit()
 
 
@@ -26,7 +30,7 @@ def is_email(address):
     if not isinstance(address, str) or len(address) > MAX_MAIL_LENGTH or address.count("@") != 1:
         return False
     local, domain = address.split("@")
-    return len(local) <= 64 and bool(_LOCAL.match(local)) and is_domain(domain)
+    return len(local) <= 64 and bool(_LOCAL.fullmatch(local)) and is_domain(domain)
 
 
 def domain_of(address):

@@ -29,3 +29,14 @@ class Layout:
 
     def admin_dn(self, mail):
         return f"mail={escape_dn_value(mail)},{self.admin_basedn}"
+
+
+# slapd's back-mdb keeps an entry's RDN twice (as given and normalised) in one database key
+# of at most 511 bytes, and refuses a longer RDN with an "other" error: 245 characters is the
+# longest that fits (measured on slapd 2.5: domainName values of 234 characters).
+MAX_RDN_LENGTH = 245
+
+
+def rdn_fits(attribute, value):
+    """Whether the RDN `attribute=value` is short enough for slapd to store."""
+    return len(f"{attribute}={escape_dn_value(value)}".encode()) <= MAX_RDN_LENGTH

@@ -22,6 +22,7 @@ def gunicorn_defaults():
         "timeout": DEFAULT_TIMEOUT,
         "graceful_timeout": 30,
         "accesslog": "-",
+        "logger_class": "iredapi_ldap.accesslog.RedactingLogger",
         "errorlog": "-",
         "forwarded_allow_ips": "127.0.0.1,::1",
     }

@@ -18,6 +18,8 @@ _BY_CODE = {
     19: (errors.DirectoryRejected, "a value breaks a constraint of the directory schema"),
     21: (errors.DirectoryRejected, "a value has the wrong syntax for its attribute"),
     34: (errors.DirectoryRejected, "malformed name"),                  # invalidDNSyntax
+    65: (errors.DirectoryRejected,                                     # objectClassViolation
+         "the entry would lack an attribute its object classes require"),
     64: (errors.DirectoryRejected, "malformed name"),                  # namingViolation
     51: (errors.DirectoryUnavailable, "the directory is busy"),
     52: (errors.DirectoryUnavailable, "the directory is unavailable"),

@@ -13,6 +13,12 @@ _HTTP_CODES = {400: "INVALID_PARAMETER", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLO
                411: "LENGTH_REQUIRED", 413: "REQUEST_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
+def _printable(text):
+    """`text` with what UTF-8 cannot carry (lone surrogates a client sent) replaced, so that
+    writing the reply cannot fail."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def ok(resp, data=None, with_data=False):
     """A success reply; `_data` is present when there is data or `with_data` is set."""
     body = {"_success": True}
@@ -36,7 +42,7 @@ class ErrorRenderer:
     def _render(self, resp, status, code, detail=None):
         body = {"_success": False, "_msg": code}
         if detail:
-            body["_detail"] = detail
+            body["_detail"] = _printable(str(detail))
         resp.status = 200 if self._always_200 else status
         resp.media = body
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..addresses import MAX_MAIL_LENGTH, is_email
 from ..errors import BadRequest
+from ..numbers import parse_whole
 
 
 class Codec:
@@ -71,10 +72,9 @@ class Integer(Codec):
     allow_minus_one: bool = False
 
     def encode(self, param, text):
-        value = text.strip()
-        if not re.fullmatch(r"-?[0-9]+", value):
+        number = parse_whole(text.strip())
+        if number is None:
             raise BadRequest(detail=f"{param} must be a whole number")
-        number = int(value)
         if number == -1 and self.allow_minus_one:
             return [str(number)]
         if not self.low <= number <= self.high:

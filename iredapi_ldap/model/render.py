@@ -3,9 +3,7 @@ names; scalars for single-valued attributes, integers as numbers, lists for the 
 `accountSetting` as a dict; `userPassword` never.
 """
 
-import re
-
-_INTEGER = re.compile(r"^-?[0-9]+$")
+from ..numbers import parse_whole
 
 # iRedMail attributes marked SINGLE-VALUE in its schema (tests/unit/test_render.py checks this
 # against schema/), plus core attributes that are single-valued in their own schemas or that
@@ -70,5 +68,5 @@ def parse_account_settings(values):
 
 
 def _number(value):
-    text = str(value)
-    return int(text) if _INTEGER.match(text) else value
+    number = parse_whole(str(value))
+    return value if number is None else number

@@ -22,7 +22,7 @@ PARAMS = {f.param for f in ADMIN_FIELDS} | set(RULE_PARAMS)
 
 
 def parse_mail(text):
-    mail = (text or "").strip().lower()
+    mail = (text or "").lower()
     if not is_email(mail):
         raise BadRequest("INVALID_MAIL", detail=f"not an e-mail address: {text!r}")
     return mail

@@ -63,7 +63,7 @@ class AuthService:
             Unauthenticated: unknown account or wrong password (INVALID_CREDENTIALS).
             PermissionDenied: right password, but the account is disabled or not an admin.
         """
-        username = (username or "").strip().lower()
+        username = (username or "").lower()
         for name, value in (("username", username), ("password", password)):
             if not value:
                 raise BadRequest("MISSING_PARAMETER", detail=f"{name} is required")

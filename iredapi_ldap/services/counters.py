@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from ..directory import Change, Op, Scope
 from ..errors import ConcurrentUpdate
+from ..numbers import parse_whole
+from .values import stored_int
 
 USERS = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all (mail=@domain) is no user
 # counter attribute -> (container, filter of what it counts)
@@ -30,7 +32,7 @@ def count_usage(directory, layout, domain, only=ATTRIBUTES):
             values[attribute] = sum(1 for _ in directory.search(
                 layout.container_dn(domain, container), search_filter, Scope.ONE, ["1.1"]))
     if QUOTA in only:
-        values[QUOTA] = sum(int(e.first("mailQuota", 0) or 0) for e in directory.search(
+        values[QUOTA] = sum(stored_int(e.first("mailQuota")) for e in directory.search(
             layout.container_dn(domain, "Users"), USERS,
             Scope.ONE, ["mailQuota"]))
     return values
@@ -48,7 +50,7 @@ def ensure_counters(directory, layout, domain, entry):
     for _ in range(len(ATTRIBUTES) + 1):  # each lost race leaves fewer counters missing
         missing = [a for a in ATTRIBUTES if entry.first(a) is None]
         if not missing:
-            return {a: int(entry.first(a)) for a in ATTRIBUTES}
+            return {a: stored_int(entry.first(a)) for a in ATTRIBUTES}
         counted = count_usage(directory, layout, domain, missing)
         try:
             directory.modify(dn, [Change(a, Op.REPLACE, (str(v),)) for a, v in counted.items()],
@@ -56,7 +58,7 @@ def ensure_counters(directory, layout, domain, entry):
         except ConcurrentUpdate:
             entry = directory.get(dn, list(ATTRIBUTES))  # another request stored them first
             continue
-        return {a: counted[a] if a in counted else int(entry.first(a)) for a in ATTRIBUTES}
+        return {a: counted[a] if a in counted else stored_int(entry.first(a)) for a in ATTRIBUTES}
     raise ConcurrentUpdate(detail="the domain is too busy; try again")
 
 
@@ -78,7 +80,7 @@ def doctor(directory, layout, domains, fix=False):
             continue
         counted = count_usage(directory, layout, domain)
         drift = [Drift(domain, a, entry.first(a), v) for a, v in counted.items()
-                 if entry.first(a) is None or int(entry.first(a)) != v]
+                 if entry.first(a) is None or parse_whole(str(entry.first(a))) != v]
         if fix and drift:
             directory.modify(layout.domain_dn(domain), [
                 Change(d.attribute, Op.REPLACE, (str(d.counted),)) for d in drift])

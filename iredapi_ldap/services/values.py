@@ -1,9 +1,9 @@
 """Small parsers of parameter values shared by the services. Pure."""
 
 import datetime
-import re
 
 from ..errors import BadRequest
+from ..numbers import parse_whole, whole_in_range
 
 MAX_KEEP_DAYS = 100 * 366
 
@@ -28,10 +28,9 @@ def purge_date(keep_days):
     keep it forever, as iRedAdmin does."""
     if keep_days is None:
         return None
-    text = str(keep_days)
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_KEEP_DAYS:
+    days = whole_in_range(str(keep_days), 0, MAX_KEEP_DAYS)
+    if days is None:
         raise BadRequest(detail="keep_mailbox_days must be a whole number of days")
-    days = int(text)
     return datetime.date.today() + datetime.timedelta(days=days) if days else None
 
 
@@ -39,5 +38,5 @@ def stored_int(value):
     """A number kept as text (an accountSetting value, a counter); 0 when absent or not a
     whole number, so a malformed value left by another tool means "no limit" instead of
     an error."""
-    text = str(value if value is not None else "0").strip()
-    return int(text) if re.fullmatch(r"-?[0-9]+", text) else 0
+    number = parse_whole(str(value if value is not None else "0").strip())
+    return 0 if number is None else number

@@ -176,3 +176,44 @@ def test_dev_keeps_its_data_while_workers_restart_and_removes_it_on_ctrl_c(tmp_p
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert list(temp.iterdir()) == []  # slapd's directory and the API's data are gone
+
+
+def _raw_request(base, method, path, body=None, headers=None):
+    """(status, parsed reply, headers) of one request over http.client."""
+    import http.client
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {},
+                     encode_chunked=body is not None and not isinstance(body, (bytes, str)))
+        response = conn.getresponse()
+        return response.status, json.loads(response.read()), response.headers
+    finally:
+        conn.close()
+
+
+def test_a_chunked_body_is_read(server, accounts):
+    form = urllib.parse.urlencode({"username": accounts.admin_mail,
+                                   "password": accounts.admin_password}).encode()
+    chunks = iter([form[:7], form[7:20], form[20:]])  # no Content-Length: chunked
+    status, body, headers = _raw_request(
+        server, "POST", "/api/login", chunks,
+        {"Content-Type": "application/x-www-form-urlencoded"})
+    assert (status, body) == (200, {"_success": True})
+    assert "iRedAdmin-Pro-LDAP=" in headers.get("Set-Cookie", "")
+
+
+def test_no_password_reaches_the_access_log(serving, accounts):
+    proc, base = serving
+    secret = "Secr3t-" + os.urandom(6).hex()
+    status, body, _ = _raw_request(
+        base, "POST", f"/api/login?username={accounts.admin_mail}&password={secret}")
+    assert (status, body["_msg"]) == (400, "INVALID_PARAMETER")
+    for path in (f"/api/domains?password={secret}", f"/api/user/x@y.test?password_hash={secret}",
+                 f"/api/login?Password={secret}&x=1"):
+        _raw_request(base, "GET", path)
+    proc.terminate()
+    proc.wait(timeout=30)
+    log = proc.stdout.read()
+    assert "/api/login?username=" in log and "password=***" in log  # logged, masked
+    assert secret not in log
