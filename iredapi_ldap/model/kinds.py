@@ -48,10 +48,6 @@ DOMAIN_FIELDS = (
 
 # Domain services, profiles and self-service preferences (API document, PUT /api/domain).
 DOMAIN_SERVICES = ("mail", "domainalias", "senderbcc", "recipientbcc", "self-service")
-DOMAIN_PROFILES = ("bcc", "relay", "catchall", "aliases", "throttle", "greylisting", "wblist",
-                   "spampolicy", "backupmx", "password_policies", "advanced")
-USER_PROFILES = ("bcc", "forwarding", "relay", "aliases", "throttle", "greylisting", "wblist",
-                 "spampolicy")
 USER_PREFERENCES = ("personal_info", "forwarding", "wblist", "quarantine", "rcvd_mails",
                     "spampolicy")
 
@@ -77,7 +73,7 @@ ADMIN_PRIVILEGES = {"disableViewingMailLog": "view_mail_log",
 # Mail users (`mailUser` in ou=Users). `quota`, `password`/`password_hash`, forwarding,
 # per-user aliases, BCC, services and `isGlobalAdmin` are rules in services/users.py.
 USER_FIELDS = (
-    Field("name", "cn", Text(255)),
+    Field("name", "cn", Text(255, allow_empty=False)),  # inetOrgPerson must have a cn
     Field("gn", "givenName", Text(255), on_create=False),
     Field("sn", "sn", Text(255, allow_empty=False), on_create=False),
     Field("language", "preferredLanguage", Language()),

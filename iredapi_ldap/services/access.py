@@ -19,6 +19,14 @@ def managed_domains(directory, layout, caller):
     return domains_administered_by(directory, layout, caller.mail)
 
 
+def managed_domain_entries(directory, layout, caller, attributes):
+    """The entries of the domains a normal admin manages (with `attributes`)."""
+    return directory.search(
+        layout.basedn,
+        f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(caller.mail)}))",
+        Scope.ONE, attributes)
+
+
 def domains_administered_by(directory, layout, mail):
     """Names of the domains whose `domainAdmin` lists `mail`, sorted."""
     entries = directory.search(
@@ -88,3 +96,60 @@ def hosting_domain(directory, layout, domain):
         Scope.ONE, ["domainName"])
     entry = next(iter(found), None)
     return None if entry is None else str(entry.first("domainName")).lower()
+
+
+def require_within_privileges(directory, layout, caller, entry):
+    """PERMISSION_DENIED unless the caller's privileges cover those of the mail user at
+    `entry`: a normal admin never acts on a global admin, nor on an admin of a domain it
+    does not manage (it could take that account over and act in the other domain)."""
+    beyond = privileges_beyond(directory, layout, caller, entry)
+    if beyond:
+        raise PermissionDenied(detail=f"{entry.first('mail')} {beyond}")
+
+
+def privileges_beyond(directory, layout, caller, entry):
+    """Why the account at `entry` has privileges the caller lacks (a short phrase), or
+    None when it has none."""
+    if caller.is_global_admin:
+        return None
+    if entry.has_value("domainGlobalAdmin", "yes"):
+        return "is a global admin"
+    mail = str(entry.first("mail", "")).lower()
+    if not mail or mail == caller.mail:
+        return None
+    administered = domains_administered_by(directory, layout, mail)
+    if administered and not set(administered) <= set(managed_domains(directory, layout,
+                                                                        caller)):
+        return "administers a domain you do not manage"
+    return None
+
+
+# Mail users that may hold privileges (indexed attributes: one cheap search per domain).
+PRIVILEGED_USERS = "(&(objectClass=mailUser)(|(domainGlobalAdmin=yes)(enabledService=domainadmin)))"
+
+
+def accounts_beyond(directory, layout, caller, domain):
+    """{address: why} of the domain's mail users whose privileges exceed the caller's."""
+    if caller.is_global_admin:
+        return {}
+    found = {}
+    for entry in directory.search(layout.container_dn(domain, "Users"), PRIVILEGED_USERS,
+                                  Scope.ONE, ["mail", "domainGlobalAdmin"]):
+        why = privileges_beyond(directory, layout, caller, entry)
+        if why:
+            found[str(entry.first("mail", "")).lower()] = why
+    return found
+
+
+def require_privileged_accounts_within(directory, layout, caller, domain):
+    """PERMISSION_DENIED when the domain holds a mail user whose privileges exceed the
+    caller's: disabling or deleting the whole domain would disable or delete it too."""
+    for mail, why in accounts_beyond(directory, layout, caller, domain).items():
+        raise PermissionDenied(detail=f"{mail} {why}")
+
+
+def disabled_profiles(domain_entry, setting):
+    """The profile names a domain's accountSetting `setting` lists (lower-cased)."""
+    prefix = setting.lower() + ":"
+    return {str(item)[len(prefix):].lower() for item in domain_entry.get("accountSetting")
+            if str(item).lower().startswith(prefix)}

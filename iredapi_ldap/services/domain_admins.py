@@ -8,7 +8,7 @@ users of the domains it manages.
 from ..addresses import domain_of, is_email
 from ..directory import Change, Op
 from ..errors import BadRequest, NotFound
-from .access import domains_administered_by, require_domain
+from .access import domains_administered_by, require_domain, require_within_privileges
 from .domains import parse_domain
 from .values import refuse_unknown, split_words
 
@@ -36,6 +36,9 @@ class DomainAdmins:
         add = [self._admin_account(caller, a) for a in split_words(params.get("addAdmin"))]
         remove = (current if "removeAllAdmins" in params
                   else split_words(params.get("removeAdmin")))
+        if not caller.is_global_admin:
+            for mail in remove:
+                self._require_within(caller, mail)
         wanted = [a for a in current if a not in remove] + [a for a in add if a not in current]
         self._directory.modify(self._layout.domain_dn(domain),
                                [Change("domainAdmin", Op.REPLACE, tuple(wanted))])
@@ -54,9 +57,20 @@ class DomainAdmins:
             return mail
         if not caller.is_global_admin:
             require_domain(self._directory, self._layout, caller, domain_of(mail))
-        if self._directory.get(self._layout.user_dn(mail), ["1.1"]) is None:
+        entry = self._directory.get(self._layout.user_dn(mail), ["mail", "domainGlobalAdmin"])
+        if entry is None:
             raise NotFound("NO_SUCH_ACCOUNT", detail=f"no admin or mail user {mail}")
+        require_within_privileges(self._directory, self._layout, caller, entry)
         return mail
+
+    def _require_within(self, caller, mail):
+        """A normal admin removes only admins whose privileges are within its own."""
+        if mail == caller.mail or not is_email(mail):
+            return
+        for dn in (self._layout.user_dn(mail), self._layout.admin_dn(mail)):
+            entry = self._directory.get(dn, ["mail", "domainGlobalAdmin"])
+            if entry is not None:
+                require_within_privileges(self._directory, self._layout, caller, entry)
 
     def _still_admin(self, mail):
         return bool(domains_administered_by(self._directory, self._layout, mail))

@@ -5,13 +5,20 @@ import logging
 from ..addresses import is_domain
 from ..directory import Scope, escape_filter_value
 from ..errors import BadRequest, Conflict, DirectoryUnavailable, EntryExists
+from ..layout import rdn_fits
 from ..model.draft import EntryDraft
 from ..model.fields import STATUS
 from ..model.kinds import DOMAIN_FIELDS
 from ..model.mapping import apply_fields, canonical_params
+from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
 from . import counters, domainwide, references
-from .access import is_hosted, require_domain
+from .access import (
+    disabled_profiles,
+    is_hosted,
+    require_domain,
+    require_privileged_accounts_within,
+)
 from .catchall import CatchAll
 from .rules import DOMAIN_RULES, apply_rules
 from .values import purge_date, refuse_unknown, split_words
@@ -29,9 +36,10 @@ UPDATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_update}
 def parse_domain(text):
     """A domain name from the URL or a parameter: lower-cased and valid, or INVALID_DOMAIN_NAME.
 
-    Internationalised names must come IDNA-encoded (`xn--...`).
+    Internationalised names must come IDNA-encoded (`xn--...`). Nothing is trimmed: an
+    identifier matches whole or not at all.
     """
-    name = (text or "").strip().lower()
+    name = (text or "").lower()
     if not is_domain(name):
         raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a valid domain name: {text!r}")
     return name
@@ -74,7 +82,9 @@ class DomainService:
         data = render_entry(entry)
         data.update(counters.ensure_counters(self._directory, self._layout, domain, entry))
         data["catchall"] = self._catchall.targets(domain)
-        return data
+        if caller.is_global_admin:
+            return data
+        return hide_disabled(DOMAIN_PROFILES, disabled_profiles(entry, DOMAIN_SETTING), data)
 
     # -- creating -----------------------------------------------------------------------
 
@@ -84,6 +94,9 @@ class DomainService:
         refuse_unknown(params, CREATE_PARAMS)
         if not params.get("name", "").strip():
             raise BadRequest("MISSING_PARAMETER", detail="name is required")
+        if not rdn_fits("domainName", domain):
+            raise BadRequest("INVALID_DOMAIN_NAME",
+                             detail="the domain name is longer than the directory can store")
         self._refuse_taken(domain)
         draft = EntryDraft({
             "objectClass": ["mailDomain"], "domainName": [domain],
@@ -135,6 +148,12 @@ class DomainService:
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
         entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        if not caller.is_global_admin:
+            refuse_disabled(DOMAIN_PROFILES, disabled_profiles(entry, DOMAIN_SETTING), params,
+                            "domain")
+            if params.get("accountStatus", "").lower() == "disabled":
+                require_privileged_accounts_within(self._directory, self._layout, caller,
+                                                   domain)
         draft = EntryDraft.of(entry)
         apply_fields(DOMAIN_FIELDS, params, draft, creating=False,
                      is_global_admin=caller.is_global_admin)
@@ -203,6 +222,7 @@ class DomainService:
         domain = parse_domain(domain)
         purge = purge_date(keep_days)
         require_domain(self._directory, self._layout, caller, domain)
+        require_privileged_accounts_within(self._directory, self._layout, caller, domain)
         mailboxes = [
             {"username": str(u.first("mail", "")).lower(), "domain": domain,
              "maildir": u.first("homeDirectory", ""), "admin": caller.mail,

@@ -35,13 +35,15 @@ class BulkResult:
 
 
 def each_entry(directory, base, search_filter, attributes, change_for, scope=Scope.SUB):
-    """Apply `change_for(entry)` (a list of Changes, or None) to every matching entry."""
+    """Apply `change_for(entry)` (a list of Changes, or None) to every matching entry; an
+    API error from either (e.g. PERMISSION_DENIED for one account) is reported in
+    `failed` and the others go on."""
     result = BulkResult()
     for entry in directory.search(base, search_filter, scope, attributes):
-        changes = change_for(entry)
-        if not changes:
-            continue
         try:
+            changes = change_for(entry)
+            if not changes:
+                continue
             directory.modify(entry.dn, changes)
             result.changed += 1
         except DirectoryUnavailable:

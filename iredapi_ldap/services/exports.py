@@ -1,9 +1,14 @@
 """What each LDIF export endpoint exports, and who may export it."""
 
 from ..addresses import domain_of
-from ..directory import escape_dn_value
+from ..directory import Entry, escape_dn_value
 from ..errors import NotFound
-from .access import require_domain, require_global_admin
+from .access import (
+    accounts_beyond,
+    require_domain,
+    require_global_admin,
+    require_within_privileges,
+)
 from .backup import walk
 from .domains import parse_domain
 from .users import parse_user_mail
@@ -22,7 +27,10 @@ class ExportService:
         if kind == "domain":
             domain = parse_domain(name)
             require_domain(self._directory, self._layout, caller, domain)
-            return walk(self._directory, self._layout.domain_dn(domain))
+            beyond = accounts_beyond(self._directory, self._layout, caller, domain)
+            entries = walk(self._directory, self._layout.domain_dn(domain))
+            return (_without_password(e) if str(e.first("mail", "")).lower() in beyond else e
+                    for e in entries)
         if kind == "catchall":
             domain = parse_domain(name)
             require_domain(self._directory, self._layout, caller, domain)
@@ -35,6 +43,8 @@ class ExportService:
         require_domain(self._directory, self._layout, caller, domain)
         container = self._layout.container_dn(domain, _CONTAINERS[kind])
         entries = [self._one(f"mail={escape_dn_value(mail)},{container}", f"{kind} {mail}")]
+        if kind == "user":
+            require_within_privileges(self._directory, self._layout, caller, entries[0])
         if kind == "maillist":  # with its external members' entry
             externals = self._directory.get(
                 f"memberOfGroup={escape_dn_value(mail)},"
@@ -43,7 +53,15 @@ class ExportService:
         return iter(entries)
 
     def _one(self, dn, what):
+        """The whole entry at `dn` (NO_SUCH_ACCOUNT naming `what` when there is none)."""
         entry = self._directory.get(dn, ["*"])
         if entry is None:
             raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {what}")
         return entry
+
+
+def _without_password(entry):
+    """A copy of `entry` without its password hash: a normal admin's domain export of an
+    account with privileges beyond its own (the hash could be cracked offline)."""
+    return Entry(entry.dn, {name: values for name, values in entry.attrs.items()
+                            if name.lower() != "userpassword"})

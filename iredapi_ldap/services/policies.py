@@ -7,9 +7,16 @@ their users only. A domain or user that does not exist is NO_SUCH_DOMAIN / NO_SU
 
 from ..addresses import domain_of, is_domain, is_email
 from ..errors import BadRequest, NotFound
+from ..model.profiles import DOMAIN_SETTING, USER_SETTING, refuse_disabled_endpoint
 from ..model.spampolicy import decode_spam_policy, encode_spam_policy
+from ..numbers import whole_in_range
 from ..policy import accounts
-from .access import managed_domains, require_domain, require_global_admin
+from .access import (
+    disabled_profiles,
+    managed_domain_entries,
+    require_domain,
+    require_global_admin,
+)
 
 THROTTLE_KINDS = ("inbound", "outbound")
 THROTTLE_LIMITS = ("msg_size", "max_msgs", "max_quota")
@@ -24,43 +31,52 @@ class PolicyService:
         self._layout = layout
         self._store = store
 
-    def account_key(self, caller, target):
+    def account_key(self, caller, target, profile):
         """The policy key of `target` ('global', a domain or an address), if the caller may
-        manage it."""
-        target = (target or "").strip().lower()
+        manage it: for a normal admin, in a domain it manages, and unless a global admin
+        disabled the domain's or its users' `profile` (spampolicy, throttle, ...)."""
+        target = (target or "").lower()
         if target == "global":
             require_global_admin(caller)
             return accounts.GLOBAL
         if "@" in target:
             if not is_email(target):
                 raise BadRequest("INVALID_MAIL", detail=f"not an e-mail address: {target}")
-            require_domain(self._directory, self._layout, caller, domain_of(target))
+            domain = self._domain(caller, domain_of(target), USER_SETTING, profile, "user")
             if self._directory.get(self._layout.user_dn(target), ["mail"]) is None:
                 raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {target}")
             return target
         if not is_domain(target):
             raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a domain name: {target}")
-        require_domain(self._directory, self._layout, caller, target)
-        return "@" + target
+        domain = self._domain(caller, target, DOMAIN_SETTING, profile, "domain")
+        return "@" + domain
+
+    def _domain(self, caller, domain, setting, profile, what):
+        entry = require_domain(self._directory, self._layout, caller, domain,
+                               ["accountSetting"])
+        if not caller.is_global_admin:
+            refuse_disabled_endpoint(profile, disabled_profiles(entry, setting), what)
+        return domain
 
     # -- spam policy --------------------------------------------------------------------
 
     def get_spam_policy(self, caller, target):
-        return decode_spam_policy(self._store.get_spam_policy(self.account_key(caller, target)))
+        key = self.account_key(caller, target, "spampolicy")
+        return decode_spam_policy(self._store.get_spam_policy(key))
 
     def set_spam_policy(self, caller, target, params):
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="no spam policy parameter given")
         columns = encode_spam_policy(params)  # validates before any permission lookup
-        self._store.put_spam_policy(self.account_key(caller, target), columns)
+        self._store.put_spam_policy(self.account_key(caller, target, "spampolicy"), columns)
 
     def delete_spam_policy(self, caller, target):
-        self._store.delete_spam_policy(self.account_key(caller, target))
+        self._store.delete_spam_policy(self.account_key(caller, target, "spampolicy"))
 
     # -- throttling ---------------------------------------------------------------------
 
     def get_throttle(self, caller, target, kind):
-        row = self._store.get_throttle(self.account_key(caller, target), kind) or {}
+        row = self._store.get_throttle(self.account_key(caller, target, "throttle"), kind) or {}
         return {name: row[name] for name in ("period", *THROTTLE_LIMITS) if name in row}
 
     def set_throttle(self, caller, target, kind, params):
@@ -73,10 +89,10 @@ class PolicyService:
         for name in THROTTLE_LIMITS:
             if name in params:
                 columns[name] = _whole_number(name, params[name], 0, MAX_LIMIT)
-        self._store.set_throttle(self.account_key(caller, target), kind, columns)
+        self._store.set_throttle(self.account_key(caller, target, "throttle"), kind, columns)
 
     def delete_throttle(self, caller, target, kind):
-        self._store.delete_throttle(self.account_key(caller, target), kind)
+        self._store.delete_throttle(self.account_key(caller, target, "throttle"), kind)
 
     # -- greylisting --------------------------------------------------------------------
 
@@ -85,25 +101,38 @@ class PolicyService:
         rows = self._store.greylisting_settings()
         if caller.is_global_admin:
             return [_greylisting_row(row) for row in rows]
-        domains = set(managed_domains(self._directory, self._layout, caller))
-        return [_greylisting_row(row) for row in rows
-                if row["account"].rsplit("@", 1)[-1] in domains]
+        # Per managed domain: the setting whose profile says whether its rows are shown.
+        visible = {}
+        for entry in managed_domain_entries(self._directory, self._layout, caller,
+                                            ["domainName", "accountSetting"]):
+            name = str(entry.first("domainName", "")).lower()
+            visible[name] = {
+                setting: "greylisting" not in disabled_profiles(entry, setting)
+                for setting in (DOMAIN_SETTING, USER_SETTING)}
+        shown = []
+        for row in rows:
+            local, _, domain = row["account"].rpartition("@")
+            setting = USER_SETTING if local else DOMAIN_SETTING
+            if visible.get(domain, {}).get(setting):
+                shown.append(_greylisting_row(row))
+        return shown
 
     def get_greylisting(self, caller, target):
-        active = self._store.get_greylisting(self.account_key(caller, target))
+        active = self._store.get_greylisting(self.account_key(caller, target, "greylisting"))
         return {"status": None if active is None else ("enable" if active else "disable")}
 
     def set_greylisting(self, caller, target, status):
         status = (status or "").strip().lower()
         if status not in ("enable", "disable"):
             raise BadRequest(detail="status must be enable or disable")
-        self._store.set_greylisting(self.account_key(caller, target), status == "enable")
+        key = self.account_key(caller, target, "greylisting")
+        self._store.set_greylisting(key, status == "enable")
 
     def delete_greylisting(self, caller, target):
-        self._store.delete_greylisting(self.account_key(caller, target))
+        self._store.delete_greylisting(self.account_key(caller, target, "greylisting"))
 
     def greylisting_whitelists(self, caller, target):
-        return self._store.greylisting_whitelists(self.account_key(caller, target))
+        return self._store.greylisting_whitelists(self.account_key(caller, target, "greylisting"))
 
     def update_greylisting_whitelists(self, caller, target, replace, add, remove):
         for sender in (replace or []) + add + remove:
@@ -111,7 +140,7 @@ class PolicyService:
                 raise BadRequest("INVALID_SENDER", detail=f"not an IP address, network, "
                                  f"address, @domain or @.domain: {sender}")
         return self._store.update_greylisting_whitelists(
-            self.account_key(caller, target), replace, add, remove)
+            self.account_key(caller, target, "greylisting"), replace, add, remove)
 
     def whitelist_spf_domains(self, caller):
         require_global_admin(caller)
@@ -126,10 +155,10 @@ class PolicyService:
 
 
 def _whole_number(name, value, low, high):
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    number = whole_in_range(value.strip(), low, high)
+    if number is None:
         raise BadRequest(detail=f"{name} must be a whole number from {low} to {high}")
-    return int(text)
+    return number
 
 
 def _greylisting_row(row):

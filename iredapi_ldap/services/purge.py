@@ -1,11 +1,12 @@
 """Removing kept mailboxes whose purge date has passed (`iredapi-ldap purge-mailboxes`)."""
 
+import bisect
 import datetime
 import os
 import shutil
 from dataclasses import dataclass, field
 
-from ..directory import Scope, escape_filter_value
+from ..directory import Scope
 
 
 @dataclass
@@ -18,14 +19,17 @@ def purge_mailboxes(store, directory, layout, storage_base, dry_run=False, today
                     progress=print):
     """Remove each due mailbox, then its deleted_mailboxes row.
 
-    Never a path outside `storage_base` (after resolving links), and never a mailbox that a
-    live account's homeDirectory points at (an account restored from LDIF keeps its path).
+    Never a path outside `storage_base` (after resolving links), and never a path that is,
+    contains, or lies inside a live account's homeDirectory: an account restored from LDIF
+    keeps its path, and a row may name a folder above other accounts' mailboxes.
     """
     report = PurgeReport()
     base = os.path.realpath(storage_base)
-    for row in store.due_mailboxes(today or datetime.date.today()):
+    rows = store.due_mailboxes(today or datetime.date.today())
+    homes = _LiveHomes(directory, layout) if rows else None
+    for row in rows:
         path = os.path.realpath(row["maildir"] or "")
-        reason = _refusal(path, base, row["maildir"], directory, layout)
+        reason = _refusal(path, base, row["maildir"], homes)
         if reason:
             report.skipped.append((row["maildir"], reason))
             progress(f"skip   {row['maildir']}: {reason}")
@@ -39,12 +43,41 @@ def purge_mailboxes(store, directory, layout, storage_base, dry_run=False, today
     return report
 
 
-def _refusal(path, base, stored, directory, layout):
+def _refusal(path, base, stored, homes):
     if not stored or os.path.commonpath([path, base]) != base or path == base:
         return f"outside STORAGE_BASE_DIRECTORY ({base})"
-    variants = {stored, stored.rstrip("/"), stored.rstrip("/") + "/"}
-    search = "(|" + "".join(f"(homeDirectory={escape_filter_value(v)})" for v in variants) + ")"
-    owner = next(iter(directory.search(layout.basedn, search, Scope.SUB, ["mail"])), None)
+    owner = homes.overlapping(path)
     if owner is not None:
-        return f"still the mailbox of {owner.first('mail')}"
+        return f"still the mailbox of {owner}, or a folder around or inside it"
     return None
+
+
+class _LiveHomes:
+    """Every live account's homeDirectory (links resolved), read once, sorted for prefix
+    lookups. homeDirectory has no substring matching rule in its schema, so slapd cannot
+    be asked which homes lie below a path."""
+
+    def __init__(self, directory, layout):
+        owners = {}
+        for entry in directory.search(layout.basedn, "(homeDirectory=*)", Scope.SUB,
+                                      ["homeDirectory", "mail"]):
+            for home in entry.get("homeDirectory"):
+                owners[os.path.realpath(home)] = str(entry.first("mail", entry.dn))
+        self._owners = owners
+        self._sorted = sorted(owners)
+
+    def overlapping(self, path):
+        """The owner of a live home that is `path`, lies below it or holds it; else None."""
+        current = path
+        while True:  # `path` itself, or a folder above it, is someone's home
+            if current in self._owners:
+                return self._owners[current]
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        below = path.rstrip("/") + "/"
+        index = bisect.bisect_left(self._sorted, below)
+        if index < len(self._sorted) and self._sorted[index].startswith(below):
+            return self._owners[self._sorted[index]]
+        return None

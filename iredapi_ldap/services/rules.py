@@ -11,7 +11,8 @@ import re
 from ..addresses import is_domain
 from ..errors import BadRequest, PermissionDenied
 from ..model.fields import Email
-from ..model.kinds import DOMAIN_PROFILES, DOMAIN_SERVICES, USER_PREFERENCES, USER_PROFILES
+from ..model.kinds import DOMAIN_SERVICES, USER_PREFERENCES
+from ..model.profiles import DOMAIN_PROFILE_NAMES, USER_PROFILE_NAMES
 from .values import split_words
 
 
@@ -38,8 +39,9 @@ class Services:
     (mail users may carry custom services).
     """
 
-    def __init__(self, allowed=None):
+    def __init__(self, allowed=None, global_only=()):
         self._allowed = allowed
+        self._global_only = global_only
         self.params = ("services", "addService", "removeService", "removeAllServices")
 
     def apply(self, draft, params, context):
@@ -49,6 +51,12 @@ class Services:
         names = {p: split_words(params[p]) for p in given if p != "removeAllServices"}
         for name in (n for values in names.values() for n in values):
             self._check(name)
+        granted = set(names.get("services", []) + names.get("addService", []))
+        privileged = granted & set(self._global_only)
+        if privileged and not context.is_global_admin:
+            raise PermissionDenied(detail=f"only global admins may grant {', '.join(privileged)}"
+                                          " (make a user a domain's admin with PUT "
+                                          "/api/domain/admins/<domain>)")
         if "removeAllServices" in params:
             draft.set("enabledService", [])
         elif "services" in params:
@@ -94,13 +102,18 @@ class BackupMx:
 
 
 class Profiles:
-    """enable/disable of domain profiles, user profiles and user preferences."""
+    """enable/disable of domain profiles, user profiles and user preferences. Profiles
+    withhold things from normal admins, so only global admins switch them
+    (`global_only`); user preferences withhold things from mail users."""
 
-    def __init__(self, suffix, setting, allowed):
+    def __init__(self, suffix, setting, allowed, global_only=False):
         self.params = (f"disable{suffix}", f"enable{suffix}")
         self._setting, self._allowed = setting, allowed
+        self._global_only = global_only
 
     def apply(self, draft, params, context):
+        if self._global_only and not context.is_global_admin:
+            raise PermissionDenied(detail=f"only global admins may {' or '.join(self.params)}")
         disable, enable = (split_words(params.get(p, "")) for p in self.params)
         for name in disable + enable:
             if name not in self._allowed:
@@ -126,8 +139,9 @@ DOMAIN_RULES = (
     Bcc("recipientBcc", "domainRecipientBccAddress", "recipientbcc"),
     Services(DOMAIN_SERVICES),
     BackupMx(),
-    Profiles("DomainProfile", "disabledDomainProfile", DOMAIN_PROFILES),
-    Profiles("UserProfile", "disabledUserProfile", USER_PROFILES),
+    Profiles("DomainProfile", "disabledDomainProfile", DOMAIN_PROFILE_NAMES,
+             global_only=True),
+    Profiles("UserProfile", "disabledUserProfile", USER_PROFILE_NAMES, global_only=True),
     Profiles("UserPreference", "disabledUserPreference", USER_PREFERENCES),
 )
 

@@ -143,6 +143,7 @@ USER_RULES = (
     Aliases(),
     Bcc("senderBcc", "userSenderBccAddress", "senderbcc"),
     Bcc("recipientBcc", "userRecipientBccAddress", "recipientbcc"),
-    Services(None),
+    # An admin login is granted through the domain's admins (services/domain_admins.py).
+    Services(None, global_only=("domainadmin",)),
     GlobalAdmin(),
 )

@@ -6,7 +6,7 @@ import time
 
 from .. import passwords
 from ..addresses import domain_of, is_email
-from ..directory import Change, Op, Scope
+from ..directory import Change, Op, Scope, escape_filter_value
 from ..errors import (
     BadRequest,
     ConcurrentUpdate,
@@ -15,26 +15,34 @@ from ..errors import (
     EntryNotFound,
     LimitExceeded,
     NotFound,
+    PermissionDenied,
 )
+from ..layout import rdn_fits
 from ..model.draft import EntryDraft
 from ..model.kinds import DEFAULT_USER_SERVICES, USER_FIELDS
-from ..model.maildir import maildir_path
+from ..model.maildir import checked_mailbox_path, enclosing_paths, fitting, maildir_path
 from ..model.mapping import apply_fields, canonical_params
+from ..model.profiles import USER_PROFILES, USER_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
+from ..numbers import whole_in_range
 from . import domainwide, references
 from .access import (
+    accounts_beyond,
+    disabled_profiles,
     domains_administered_by,
+    managed_domains,
     read_account,
     require_account,
     require_domain,
     require_global_admin,
+    require_within_privileges,
 )
 from .counters import USERS
 from .domains import parse_domain
 from .reservations import MB, DomainLimits, Reservations
 from .rules import apply_rules
 from .user_rules import USER_RULES, UserContext
-from .values import purge_date, refuse_unknown
+from .values import purge_date, refuse_unknown, stored_int
 
 RULE_PARAMS = {p for rule in USER_RULES for p in rule.params}
 CREATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_create}
@@ -55,10 +63,16 @@ _NEW_LOCAL_PART = re.compile(r"[a-z0-9_#&-]+(\.[a-z0-9_#&-]+)*")
 
 
 def parse_user_mail(text, new=False):
-    """A user's address, lower-cased; a new one must match iRedAdmin's stricter pattern."""
-    mail = (text or "").strip().lower()
+    """A user's address, lower-cased; a new one must match iRedAdmin's stricter pattern.
+    Nothing is trimmed: an identifier matches whole or not at all."""
+    mail = (text or "").lower()
     if not is_email(mail) or (new and not _NEW_LOCAL_PART.fullmatch(mail.split("@")[0])):
         raise BadRequest("INVALID_MAIL", detail=f"not a valid user address: {text!r}")
+    # A list's external members live at memberOfGroup=<list>: the longest RDN a new
+    # address gets.
+    if new and not rdn_fits("memberOfGroup", mail):
+        raise BadRequest("INVALID_MAIL", detail="the address is longer than the directory "
+                                                "can store")
     return mail
 
 
@@ -74,20 +88,33 @@ class UserService:
     # -- reading ------------------------------------------------------------------------
 
     def _user(self, caller, mail, attributes=("*",)):
+        """(address, entry, domain entry) of a user the caller may act on: in a domain it
+        manages, with no privilege beyond its own."""
         mail = parse_user_mail(mail)
+        wanted = list(dict.fromkeys([*attributes, "mail", "domainGlobalAdmin"]))
         entry, domain = require_account(self._directory, self._layout, caller, mail,
-                                        self._layout.user_dn(mail), "user", attributes)
+                                        self._layout.user_dn(mail), "user", wanted)
+        require_within_privileges(self._directory, self._layout, caller, entry)
         return mail, entry, domain
 
     def get(self, caller, mail):
         mail = parse_user_mail(mail)
-        entry = read_account(self._directory, self._layout, caller, mail,
-                             self._layout.user_dn(mail), "user")
-        data = render_entry(entry)
+        if caller.is_global_admin:
+            entry = read_account(self._directory, self._layout, caller, mail,
+                                 self._layout.user_dn(mail), "user")
+            data = render_entry(entry)
+        else:
+            entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
+                                                  self._layout.user_dn(mail), "user")
+            data = hide_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
+                                 render_entry(entry))
         if entry.has_value("domainGlobalAdmin", "yes") or \
                 entry.has_value("enabledService", "domainadmin"):
-            data["managed_domains"] = domains_administered_by(self._directory, self._layout,
-                                                              mail)
+            administered = domains_administered_by(self._directory, self._layout, mail)
+            if not caller.is_global_admin:  # nothing about domains it does not manage
+                mine = set(managed_domains(self._directory, self._layout, caller))
+                administered = [name for name in administered if name in mine]
+            data["managed_domains"] = administered
         return data
 
     def list(self, caller, domain, disabled_only=False, email_only=False):
@@ -105,13 +132,16 @@ class UserService:
         domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
         params = canonical_params(params)
         refuse_unknown(params, CREATE_PARAMS)
+        if not caller.is_global_admin:
+            refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
+                            params, "user")
         if not (params.get("password") or params.get("password_hash")):
             raise BadRequest("MISSING_PARAMETER", detail="password or password_hash is required")
         if references.owner_of(self._directory, self._layout, mail):
             raise Conflict(detail=f"{mail} is already used")
         limits = DomainLimits.of(domain_entry)
         quota = self._quota(params.get("quota", "0"), limits, creating=True)
-        draft = self._new_user_draft(mail, domain_entry, params, quota)
+        draft = self._new_user_draft(caller, mail, domain_entry, params, quota)
         context = self._context(caller, mail, lambda: domain_entry)
         apply_fields(USER_FIELDS, params, draft, creating=True)
         apply_rules(USER_RULES, draft, params, context)
@@ -125,7 +155,7 @@ class UserService:
                 raise Conflict(detail=f"{mail} exists already") from None
             raise
 
-    def _new_user_draft(self, mail, domain_entry, params, quota):
+    def _new_user_draft(self, caller, mail, domain_entry, params, quota):
         local, domain = mail.rsplit("@", 1)
         aliases = [a.lower() for a in domain_entry.get("domainAliasName")]
         draft = EntryDraft({
@@ -135,7 +165,7 @@ class UserService:
             "mailQuota": [str(quota)], "amavisLocal": ["TRUE"],
             "mailboxFormat": ["maildir"], "mailboxFolder": ["Maildir"],
             "shadowLastChange": [str(int(time.time() // 86400))],
-            "homeDirectory": [self._home(mail, params.get("maildir"))],
+            "homeDirectory": [self._home(caller, mail, params.get("maildir"))],
             "shadowAddress": [f"{local}@{alias}" for alias in aliases],
         })
         language = domain_entry.first("preferredLanguage")
@@ -145,23 +175,31 @@ class UserService:
             draft.set("domainStatus", ["disabled"])
         return draft
 
-    def _home(self, mail, maildir):
+    def _home(self, caller, mail, maildir, own_dn=None):
+        """The user's homeDirectory: iRedAdmin's path for a new mailbox, or the client's
+        `maildir`: inside the user's domain folder (a global admin: anywhere inside
+        STORAGE_BASE_DIRECTORY), and never another account's mailbox or a folder inside
+        one (Dovecot would serve it to this user)."""
         base = self._settings.storage_base_directory
         if not maildir:
-            return maildir_path(base, mail)
-        path = maildir.strip().lower()
-        if not path.startswith("/") or ".." in path.split("/") or len(path) > 255 \
-                or not re.fullmatch(r"[a-z0-9/._@+-]+", path):
-            raise BadRequest(detail="maildir must be an absolute path")
-        return path if path.endswith("/") else path + "/"
+            return fitting(maildir_path(base, mail))
+        path = checked_mailbox_path(base, domain_of(mail), maildir,
+                                    anywhere_in_base=caller.is_global_admin)
+        search = "(|" + "".join(f"(homeDirectory={escape_filter_value(p)})"
+                                for p in enclosing_paths(path, base)) + ")"
+        for entry in self._directory.search(self._layout.basedn, search, Scope.SUB, ["1.1"]):
+            if own_dn is None or entry.dn.lower() != own_dn.lower():
+                raise BadRequest(detail="maildir is, or lies inside, another account's "
+                                        "mailbox")
+        return path
 
     def _quota(self, text, limits, creating):
         """A quota parameter (MB) in bytes, within the domain's maxUserQuota. On create,
         0 means the domain's defaultQuota."""
-        value = str(text).strip()
-        if not (value.isascii() and value.isdigit()) or int(value) > MAX_QUOTA_MB:
+        megabytes = whole_in_range(str(text).strip(), 0, MAX_QUOTA_MB)
+        if megabytes is None:
             raise BadRequest(detail="quota must be a whole number of MB")
-        quota = int(value) * MB
+        quota = megabytes * MB
         if creating and quota == 0:
             quota = limits.default_quota
         if limits.max_user_quota and (quota == 0 or quota > limits.max_user_quota):
@@ -187,15 +225,19 @@ class UserService:
         if caller.is_global_admin and params.keys() <= WHOLE_ATTRIBUTE_PARAMS:
             return self._replace_attributes(caller, mail, params)
         entry, load_domain = self._account_and_domain(caller, mail)
+        if not caller.is_global_admin:
+            refuse_disabled(USER_PROFILES, disabled_profiles(load_domain(), USER_SETTING),
+                            params, "user")
         draft = EntryDraft.of(entry)
         apply_fields(USER_FIELDS, params, draft, creating=False)
         apply_rules(USER_RULES, draft, params, self._context(caller, mail, load_domain))
         if "maildir" in params:
-            draft.set("homeDirectory", [self._home(mail, params["maildir"])])
+            draft.set("homeDirectory", [self._home(caller, mail, params["maildir"],
+                                                   own_dn=entry.dn)])
         delta = 0
         if "quota" in params:
             quota = self._quota(params["quota"], DomainLimits.of(load_domain()), creating=False)
-            delta = quota - int(entry.first("mailQuota", 0) or 0)
+            delta = quota - stored_int(entry.first("mailQuota"))
             draft.set("mailQuota", [str(quota)])
         domain = domain_of(mail)
         self._reservations.move_quota(domain, delta)
@@ -229,6 +271,7 @@ class UserService:
         if not caller.is_global_admin:
             entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
                                                   dn, "user")
+            require_within_privileges(self._directory, self._layout, caller, entry)
             return entry, lambda: domain_entry
         entry = read_account(self._directory, self._layout, caller, mail, dn, "user")
         return entry, functools.cache(lambda: self._directory.get(
@@ -250,7 +293,7 @@ class UserService:
         # account without them rather than policies waiting for a namesake.
         self._store.forget_accounts([mail])
         self._directory.delete(entry.dn)
-        self._reservations.release(domain, quota=int(entry.first("mailQuota", 0) or 0))
+        self._reservations.release(domain, quota=stored_int(entry.first("mailQuota")))
         references.forget_address(self._directory, self._layout, mail)
 
     # -- renaming -----------------------------------------------------------------------
@@ -268,7 +311,7 @@ class UserService:
         try:
             new_dn = references.move_account(
                 self._directory, self._layout, self._reservations, entry, mail, new_mail,
-                "Users", kind="user", quota=int(entry.first("mailQuota", 0) or 0))
+                "Users", kind="user", quota=stored_int(entry.first("mailQuota")))
         except Exception:
             self._store.rename_account(new_mail, mail)
             raise
@@ -308,6 +351,11 @@ class UserService:
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="give at least one of "
                                                          + ", ".join(BULK_PARAMS))
+        if not caller.is_global_admin:
+            refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
+                            params, "user")
+        # Accounts with privileges beyond the caller's are left alone and reported.
+        beyond = accounts_beyond(self._directory, self._layout, caller, domain)
         template = EntryDraft()
         apply_fields(USER_FIELDS, {k: v for k, v in params.items() if k != "password"},
                      template, creating=False)
@@ -317,6 +365,9 @@ class UserService:
             apply_rules(USER_RULES, EntryDraft(), {"password": params["password"]}, context)
 
         def changes_for(user):
+            why = beyond.get(str(user.first("mail", "")).lower())
+            if why:
+                raise PermissionDenied(detail=f"{user.first('mail')} {why}")
             draft = EntryDraft.of(user)
             for attribute, values in wanted.items():
                 draft.set(attribute, values)
@@ -327,8 +378,8 @@ class UserService:
             return draft.changes()
         return domainwide.each_entry(
             self._directory, self._layout.container_dn(domain, "Users"), USERS,
-            list(wanted) + (["userPassword"] if "password" in params else []), changes_for,
-            scope=Scope.ONE)
+            ["mail", *wanted] + (["userPassword"] if "password" in params else []),
+            changes_for, scope=Scope.ONE)
 
     def verify_password(self, caller, mail, password):
         require_global_admin(caller)

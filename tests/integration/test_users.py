@@ -241,7 +241,7 @@ def test_update_every_parameter(client, admin_cookies, domain, mailstack, direct
                      language="de_DE", employeeid="42", transport="smtp:[192.0.2.1]",
                      telephoneNumber="+1 555 0100,+1 555 0101", mobile="+1 555 0199",
                      mailboxFormat="sdbox", mailboxFolder="Box", quota="300",
-                     maildir="/srv/mail/ed/", senderBcc="sbcc@example.org",
+                     maildir="/var/vmail/vmail1/Elsewhere/Ed", senderBcc="sbcc@example.org",
                      recipientBcc="rbcc@example.org")) == (200, True, None)
     data = get(client, admin_cookies, mail)
     assert (data["cn"], data["givenName"], data["sn"]) == ("Ed", "Edward", "Stone")
@@ -250,7 +250,8 @@ def test_update_every_parameter(client, admin_cookies, domain, mailstack, direct
     assert data["telephoneNumber"] == ["+1 555 0100", "+1 555 0101"]
     assert data["mobile"] == ["+1 555 0199"]
     assert (data["mailboxFormat"], data["mailboxFolder"]) == ("sdbox", "Box")
-    assert data["mailQuota"] == 300 * MB and data["homeDirectory"] == "/srv/mail/ed/"
+    assert data["mailQuota"] == 300 * MB
+    assert data["homeDirectory"] == "/var/vmail/vmail1/elsewhere/ed/"  # lower-cased, as iRedAdmin
     assert mailstack.lookup("sender_bcc_maps_user", mail) == ["sbcc@example.org"]
     assert mailstack.lookup("recipient_bcc_maps_user", mail) == ["rbcc@example.org"]
     assert counters(directory, layout, domain)[1] == (300 + 1024) * MB
