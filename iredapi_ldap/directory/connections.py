@@ -7,6 +7,7 @@ library's exceptions; everything else about connections is decided here, once.
 
 import contextlib
 import logging
+import select
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,9 +33,10 @@ class ThreadBoundDirectory:
 
     Subclasses implement `_bind(uri, user, password)` (a bound connection, `BindRefused` on
     wrong credentials, any of `_unreachable` when the server cannot be used), `_unbind(conn)`,
-    `_delete_entry(conn, dn)`, `_rename_entry(conn, dn, new_rdn, new_superior)` and
-    `_translated()` (a context manager that turns the library's
-    exceptions into `errors`, calling `_drop_connection()` when the connection is gone).
+    `_socket(conn)` (its socket, or None), `_delete_entry(conn, dn)`,
+    `_rename_entry(conn, dn, new_rdn, new_superior)` and `_translated()` (a context manager
+    that turns the library's exceptions into `errors`, calling `_drop_connection()` when the
+    connection is gone).
     """
 
     _unreachable: tuple = (OSError,)
@@ -49,7 +51,10 @@ class ThreadBoundDirectory:
 
     def _connection(self):
         conn = getattr(self._local, "conn", None)
-        if conn is None or not self._alive(conn):
+        if conn is not None and not self._usable(conn):
+            self._drop_connection()
+            conn = None
+        if conn is None:
             try:
                 conn = self._open(self._bind_dn, self._bind_password)
             except BindRefused:
@@ -77,6 +82,26 @@ class ThreadBoundDirectory:
     def _alive(self, conn):
         """Whether a kept connection may still be used (the library may know it closed)."""
         return True
+
+    def _usable(self, conn):
+        """Whether a kept connection is still open at both ends. Between requests slapd
+        sends nothing on it, so a socket with something to read has been closed by the
+        server (a restart, an idle timeout) or carries its notice of disconnection: a
+        request sent on it would be lost, so a new connection is opened first. A write
+        that never reached the server is thereby never reported as failed."""
+        if not self._alive(conn):
+            return False
+        sock = self._socket(conn)
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
+
+    def _socket(self, conn):
+        return None
 
     def _drop_connection(self):
         conn = getattr(self._local, "conn", None)

@@ -57,6 +57,9 @@ class Ldap3Directory(ThreadBoundDirectory):
     def _unbind(self, conn):
         conn.unbind()
 
+    def _socket(self, conn):
+        return conn.socket
+
     def _delete_entry(self, conn, dn):
         conn.delete(dn)
 

@@ -55,6 +55,10 @@ class PythonLdapDirectory(ThreadBoundDirectory):
     def _unbind(self, conn):
         conn.unbind_ext_s()
 
+    def _socket(self, conn):
+        descriptor = conn.get_option(ldap.OPT_DESC)
+        return descriptor if isinstance(descriptor, int) and descriptor >= 0 else None
+
     def _delete_entry(self, conn, dn):
         conn.delete_ext_s(dn)
 

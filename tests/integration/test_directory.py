@@ -136,3 +136,17 @@ def test_every_adapter_reads_an_entry_alike(base_settings, directory, layout, do
         assert entry.first("mailQuota") == "1024"
     first, *others = readings.values()
     assert all(entry.dn == first.dn and entry.attrs == first.attrs for entry in others)
+
+
+def test_a_write_after_a_restart_goes_out_on_a_new_connection(own_slapd, adapter):
+    """slapd restarted while the connection was idle: the write is sent on a new
+    connection, instead of failing on the dead one (the write never reached slapd)."""
+    acc = own_slapd.accounts
+    directory = adapter((own_slapd.ldap_uri,), acc.vmailadmin_dn,
+                        acc.vmailadmin_password, connect_timeout=2, timeout=10)
+    dn = f"domainName=example.com,{acc.domains_dn}"
+    assert directory.get(dn) is not None
+    for round_ in range(3):
+        own_slapd.restart()
+        directory.modify(dn, [helpers.replace("cn", f"after restart {round_}")])
+        assert directory.get(dn, ["cn"]).first("cn") == f"after restart {round_}"
