@@ -1,21 +1,18 @@
 """The policy store on SQLAlchemy Core: Amavisd's, iRedAPD's and iRedAdmin's tables.
 
-Every write runs in one transaction, so a failure leaves nothing half-done. Every SQLAlchemy
-error is translated in `_translated()`: a database that cannot be reached becomes
-DATABASE_UNAVAILABLE (503), and the next request after it is back succeeds (pre-ping).
+Every write runs in one transaction, so a failure leaves nothing half-done; errors are
+translated, and deadlocks retried, in `engine.Databases`.
 """
 
-import contextlib
 import fcntl
 import logging
 from pathlib import Path
 
-from sqlalchemy import and_, create_engine, delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
 
-from .. import errors
 from . import accounts
+from .engine import Databases, IntegrityRace, make_engine
 from .tables import (
     DATABASES,
     deleted_mailboxes,
@@ -36,20 +33,14 @@ log = logging.getLogger(__name__)
 WHOLE_ACCOUNT = "@."  # greylisting rows with this sender are the account's on/off switch
 
 
-class DatabaseUnavailable(errors.ServiceUnavailable):
-    code = "DATABASE_UNAVAILABLE"
-
-
-class DatabaseError(errors.ApiError):
-    code = "DATABASE_ERROR"
-
-
 class SqlPolicyStore:
     """Policy data in three SQL databases, named as the *_DB_URL settings name them."""
 
     def __init__(self, urls):
         """`urls`: {'amavisd': url, 'iredapd': url, 'iredadmin': url}."""
-        self._engines = {name: _engine(url) for name, url in urls.items()}
+        self.databases = Databases(urls)
+        self._write = self.databases.write
+        self._read = self.databases.read
 
     @classmethod
     def from_settings(cls, settings):
@@ -59,44 +50,14 @@ class SqlPolicyStore:
         """Create the tables that do not exist yet; returns {database: [table, ...]}."""
         created = {}
         for name, metadata in DATABASES.items():
-            engine = self._engines[name]
-            with self._translated(), engine.begin() as conn:
+            engine = self.databases.engines[name]
+
+            def create(conn, engine=engine, metadata=metadata):
                 existing = set(engine.dialect.get_table_names(conn))
                 metadata.create_all(conn, checkfirst=True)
-            created[name] = sorted(set(metadata.tables) - existing)
+                return sorted(set(metadata.tables) - existing)
+            created[name] = self.databases.write(name, create)
         return created
-
-    @contextlib.contextmanager
-    def _translated(self):
-        try:
-            yield
-        except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
-            log.warning("policy database unavailable: %s", exc.orig or exc)
-            raise DatabaseUnavailable(detail="the policy database is unreachable") from None
-        except sa_exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise DatabaseUnavailable(detail="the policy database is unreachable") \
-                    from None
-            log.error("policy database error: %s", exc.orig or exc)
-            raise DatabaseError(detail="the policy database refused the operation") from None
-        except sa_exc.SQLAlchemyError as exc:
-            log.error("policy database error: %r", exc)
-            raise DatabaseError(detail="the policy database operation failed") from None
-
-    def _write(self, database, work):
-        """Run `work(conn)` in a transaction; once more if a concurrent insert won a race."""
-        for attempt in (1, 2):
-            try:
-                with self._translated(), self._engines[database].begin() as conn:
-                    return work(conn)
-            except _IntegrityRace:
-                if attempt == 2:
-                    raise errors.ConcurrentUpdate(
-                        detail="changed by another request; try again") from None
-
-    def _read(self, database, work):
-        with self._translated(), self._engines[database].connect() as conn:
-            return work(conn)
 
     # -- Amavisd spam policy ------------------------------------------------------------
 
@@ -290,18 +251,6 @@ def _forget_iredapd(conn, addresses):
         conn.execute(delete(table).where(table.c.account.in_(addresses)))
 
 
-class _IntegrityRace(Exception):
-    """A unique key was taken between our check and our insert."""
-
-
-def _engine(url):
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return create_engine(url, connect_args={"timeout": 30})
-    # pre-ping replaces connections the server closed while it was down or idle.
-    return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
-
-
 def _row_dict(row, exclude=()):
     if row is None:
         return None
@@ -323,7 +272,7 @@ def _upsert(conn, table, keys, values):
         with conn.begin_nested():
             result = conn.execute(insert(table).values(**keys, **values))
     except sa_exc.IntegrityError:
-        raise _IntegrityRace() from None
+        raise IntegrityRace() from None
     return result.inserted_primary_key[0]
 
 
@@ -350,7 +299,7 @@ def _update_set(conn, table, column, keys, replace, add, remove):
             with conn.begin_nested():
                 conn.execute(insert(table).values(**keys, **{column: value}))
         except sa_exc.IntegrityError:
-            raise _IntegrityRace() from None
+            raise IntegrityRace() from None
     return sorted(wanted)
 
 
@@ -369,6 +318,6 @@ def prepare_embedded_databases(settings):
     with open(data_dir / ".db-init.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for name, url in embedded.items():
-            engine = _engine(url)
+            engine = make_engine(url)
             DATABASES[name].create_all(engine, checkfirst=True)
             engine.dispose()

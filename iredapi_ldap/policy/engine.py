@@ -1,0 +1,127 @@
+"""The three SQL databases (Amavisd, iRedAPD, iRedAdmin) behind one translation of errors.
+
+Every SQLAlchemy error is translated in `_translated()`: a database that cannot be reached
+becomes DATABASE_UNAVAILABLE (503), and the next request after it is back succeeds
+(pre-ping). A write whose transaction the server rolled back to break a deadlock, or gave up
+waiting for a lock, is not an outage: it is run again, a few times, after short random
+pauses.
+"""
+
+import contextlib
+import logging
+import random
+import time
+
+from sqlalchemy import create_engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from .. import errors
+
+log = logging.getLogger(__name__)
+
+# MariaDB/MySQL: ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT; PostgreSQL: serialization_failure,
+# deadlock_detected, lock_not_available. SQLite waits for its lock itself (timeout 30 s).
+_MYSQL_TRANSIENT = {1213, 1205}
+_POSTGRESQL_TRANSIENT = {"40001", "40P01", "55P03"}
+TRANSIENT_ATTEMPTS = 6
+MAX_PAUSE = 0.2
+
+
+class DatabaseUnavailable(errors.ServiceUnavailable):
+    code = "DATABASE_UNAVAILABLE"
+
+
+class DatabaseError(errors.ApiError):
+    code = "DATABASE_ERROR"
+
+
+class IntegrityRace(Exception):
+    """A unique key was taken between our check and our insert: worth one more try."""
+
+
+class Databases:
+    """SQLAlchemy engines by database name ('amavisd', 'iredapd', 'iredadmin')."""
+
+    def __init__(self, urls, sleep=time.sleep):
+        self.engines = {name: make_engine(url) for name, url in urls.items()}
+        self._sleep = sleep
+
+    def write(self, database, work):
+        """Run `work(conn)` in a transaction and return its result. Once more if a
+        concurrent insert won a race (IntegrityRace), and up to TRANSIENT_ATTEMPTS times
+        when the server broke a deadlock or a lock wait."""
+        races = transient = 0
+        while True:
+            try:
+                with self._translated(), self.engines[database].begin() as conn:
+                    return work(conn)
+            except IntegrityRace:
+                races += 1
+                if races == 2:
+                    raise errors.ConcurrentUpdate(
+                        detail="changed by another request; try again") from None
+            except _Transient as exc:
+                transient += 1
+                if transient == TRANSIENT_ATTEMPTS:
+                    log.warning("policy database: still %s after %d tries", exc, transient)
+                    raise errors.ConcurrentUpdate(
+                        detail="the policy database is busy; try again") from None
+                self._sleep(random.uniform(0, MAX_PAUSE * transient / TRANSIENT_ATTEMPTS))
+
+    def read(self, database, work):
+        """Run `work(conn)` on a connection (no transaction of ours) and return its result."""
+        try:
+            with self._translated(), self.engines[database].connect() as conn:
+                return work(conn)
+        except _Transient:
+            raise errors.ConcurrentUpdate(detail="the policy database is busy; try again") \
+                from None
+
+    @contextlib.contextmanager
+    def _translated(self):
+        try:
+            yield
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+            if _is_transient(exc):
+                raise _Transient(_describe(exc)) from None
+            log.warning("policy database unavailable: %s", exc.orig or exc)
+            raise DatabaseUnavailable(detail="the policy database is unreachable") from None
+        except sa_exc.DBAPIError as exc:
+            if _is_transient(exc):
+                raise _Transient(_describe(exc)) from None
+            if exc.connection_invalidated:
+                raise DatabaseUnavailable(detail="the policy database is unreachable") \
+                    from None
+            log.error("policy database error: %s", exc.orig or exc)
+            raise DatabaseError(detail="the policy database refused the operation") from None
+        except sa_exc.SQLAlchemyError as exc:
+            log.error("policy database error: %r", exc)
+            raise DatabaseError(detail="the policy database operation failed") from None
+
+
+class _Transient(Exception):
+    """A deadlock or lock wait the server gave up on; the transaction was rolled back."""
+
+
+def _is_transient(exc):
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return False
+    code = orig.args[0] if getattr(orig, "args", None) else None
+    if isinstance(code, int) and code in _MYSQL_TRANSIENT:
+        return True
+    return getattr(orig, "sqlstate", None) in _POSTGRESQL_TRANSIENT
+
+
+def _describe(exc):
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).splitlines()[0]
+
+
+def make_engine(url):
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return create_engine(url, connect_args={"timeout": 30})
+    # pre-ping replaces connections the server closed while it was down or idle.
+    return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
