@@ -24,9 +24,11 @@ from .http.policies import (
 )
 from .http.users import ChangeEmail, User, Users, VerifyUserPassword
 from .layout import Layout
+from .policy.journal import Journal
 from .policy.store import SqlPolicyStore, prepare_embedded_databases
 from .services.admins import AdminService
 from .services.auth import AuthService
+from .services.completions import Completions
 from .services.domain_admins import DomainAdmins as DomainAdminService
 from .services.domains import DomainService
 from .services.exports import ExportService
@@ -70,7 +72,8 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
 
 def _add_account_routes(app, directory, layout, policy, settings):
     limits = AdminLimits(directory, layout)
-    domains = DomainService(directory, layout, policy, settings, limits)
+    completions = Completions(directory, layout, policy, Journal(policy.databases))
+    domains = DomainService(directory, layout, policy, settings, limits, completions)
     domain = Domain(domains)
     app.add_route("/api/domains", Domains(domains))
     app.add_route("/api/domain/{domain}", domain)
@@ -80,18 +83,18 @@ def _add_account_routes(app, directory, layout, policy, settings):
     admins = AdminService(directory, layout, settings)
     app.add_route("/api/admin/{mail}", Admin(admins))
     app.add_route("/api/verify_password/admin/{mail}", VerifyAdminPassword(admins))
-    users = UserService(directory, layout, policy, settings, limits)
+    users = UserService(directory, layout, policy, settings, limits, completions)
     user = User(users)
     app.add_route("/api/user/{mail}", user)
     app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", user)
     app.add_route("/api/users/{domain}", Users(users))
     app.add_route("/api/user/{mail}/change_email/{new_mail}", ChangeEmail(users))
     app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
-    aliases = Aliases(directory, layout, limits)
+    aliases = Aliases(directory, layout, limits, completions)
     app.add_route("/api/alias/{mail}", Group(aliases))
     app.add_route("/api/aliases/{domain}", Groups(aliases, ("email_only", "disabled_only")))
     app.add_route("/api/alias/{mail}/change_email/{new_mail}", AliasChangeEmail(aliases))
-    lists = MailingLists(directory, layout, limits)
+    lists = MailingLists(directory, layout, limits, completions)
     app.add_route("/api/maillist/{mail}", Group(lists))
     app.add_route("/api/maillists/{domain}", Groups(lists, ("email_only",)))
     app.add_route("/api/ldif/{kind}/{name}", LdifExport(ExportService(directory, layout)))

@@ -39,11 +39,18 @@ def add_commands(commands):
     restore.set_defaults(run=run_import)
 
     doctor = commands.add_parser(
-        "doctor", help="recount domain counters and report drift",
-        description="Recount every domain's users, aliases, lists and used quota and compare "
-                    "them with the counters on the domain entry; --fix repairs drift.")
+        "doctor", help="finish interrupted writes, recount domain counters, report drift",
+        description="Report the writes an outage interrupted (deletes and renames whose "
+                    "references, policy rows or deleted_mailboxes were not finished), "
+                    "domains missing one of their containers, and counters that drifted "
+                    "(every domain's users, aliases, lists and used quota, recounted); "
+                    "--fix finishes the writes, adds the containers and repairs the "
+                    "counters. Exit status 1 when something is found and not fixed.")
     doctor.add_argument("--config", metavar="FILE")
-    doctor.add_argument("--fix", action="store_true")
+    doctor.add_argument("--fix", action="store_true", help="repair what is found")
+    doctor.add_argument("--grace", type=float, default=600, metavar="SECONDS",
+                        help="a write younger than this whose outcome is unknown may still "
+                             "be running: left alone (default: 600)")
     doctor.set_defaults(run=run_doctor)
 
 
@@ -129,13 +136,41 @@ def run_import(args):
 
 
 def run_doctor(args):
-    _, directory, layout = _context(args)
+    settings, directory, layout = _context(args)
+    found = _doctor_writes(settings, directory, layout, args)
     domains = sorted(str(e.first("domainName")).lower() for e in directory.search(
         layout.basedn, "(objectClass=mailDomain)", Scope.ONE, ["domainName"]))
+    missing = counters.missing_containers(directory, layout, domains, fix=args.fix)
+    for domain, container in missing:
+        print(f"{domain}: no ou={container}{' (added)' if args.fix else ''}")
     drift = counters.doctor(directory, layout, domains, fix=args.fix)
     for item in drift:
         print(f"{item.domain}: {item.attribute} is {item.stored}, counted {item.counted}"
               f"{' (fixed)' if args.fix else ''}")
-    print(f"checked {len(domains)} domain(s): {len(drift)} counter(s) "
-          f"{'fixed' if args.fix else 'drifted'}")
-    return 1 if drift and not args.fix else 0
+    print(f"checked {len(domains)} domain(s): {len(missing)} container(s) missing, "
+          f"{len(drift)} counter(s) {'fixed' if args.fix else 'drifted'}")
+    return 1 if (found or missing or drift) and not args.fix else 0
+
+
+def _doctor_writes(settings, directory, layout, args):
+    """Report (and with --fix, settle) the interrupted writes; returns how many remain
+    to be settled."""
+    from .policy.journal import Journal
+    from .policy.store import SqlPolicyStore, prepare_embedded_databases
+    from .services.completions import Completions
+    prepare_embedded_databases(settings)
+    store = SqlPolicyStore.from_settings(settings)
+    journal = Journal(store.databases)
+    if not args.fix:
+        pending = journal.pending()
+        for intent in pending:
+            print(f"unfinished: {intent.kind} {intent.subject} ({intent.state}, "
+                  f"{intent.age:.0f} s old)")
+        return len(pending)
+    report = Completions(directory, layout, store, journal).settle_all(args.grace)
+    for verdict, intents in (("finished", report.completed), ("dropped, never happened",
+                                                              report.discarded),
+                             ("left, may still be running", report.waiting)):
+        for intent in intents:
+            print(f"{intent.kind} {intent.subject}: {verdict}")
+    return len(report.waiting)

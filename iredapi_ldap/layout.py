@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from .addresses import domain_of
 from .directory import escape_dn_value
 
+# The organizational units below every domain entry, as iRedMail's installer makes them.
+CONTAINERS = ("Users", "Groups", "Aliases", "Externals")
+
 
 @dataclass(frozen=True)
 class Layout:

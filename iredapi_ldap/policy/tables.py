@@ -17,6 +17,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
     func,
 )
@@ -194,6 +195,33 @@ deleted_mailboxes = Table(
     Column("delete_date", Date),
     *(Index(f"deleted_mailboxes_{name}", name)
       for name in ("timestamp", "username", "domain", "admin", "delete_date")),
+)
+
+# iRedAdmin's admin log: every admin action, failed logins among them (event 'login',
+# loglevel 'error'), with the time in UTC as iRedAdmin writes it.
+log = Table(
+    "log", iredadmin,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("timestamp", TIMESTAMP, nullable=False, server_default=func.current_timestamp()),
+    Column("admin", String(255), nullable=False),
+    Column("ip", String(40), nullable=False),
+    Column("domain", String(255), nullable=False, server_default=""),
+    Column("username", String(255), nullable=False, server_default=""),
+    Column("event", String(20), nullable=False, server_default=""),
+    Column("loglevel", String(10), nullable=False, server_default="info"),
+    Column("msg", Text),
+    *(Index(f"log_{name}", name)
+      for name in ("timestamp", "admin", "ip", "domain", "username", "event", "loglevel")),
+)
+
+# iRedAdmin's key-value store; the API keeps its unfinished writes and ended sessions here,
+# under keys of its own (`iredapi-ldap:...`).
+tracking = Table(
+    "tracking", iredadmin,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("k", String(255), nullable=False, unique=True),
+    Column("v", Text),
+    Column("time", TIMESTAMP, nullable=False, server_default=func.current_timestamp()),
 )
 
 # Database name (as in the *_DB_URL settings) -> its tables.

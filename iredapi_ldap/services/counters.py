@@ -7,8 +7,9 @@ recounts them and reports (or repairs) drift, e.g. after an LDIF import.
 
 from dataclasses import dataclass
 
-from ..directory import Change, Op, Scope
+from ..directory import Change, Op, Scope, escape_filter_value
 from ..errors import ConcurrentUpdate
+from ..layout import CONTAINERS
 from ..numbers import parse_whole
 from .values import stored_int
 
@@ -85,4 +86,40 @@ def doctor(directory, layout, domains, fix=False):
             directory.modify(layout.domain_dn(domain), [
                 Change(d.attribute, Op.REPLACE, (str(d.counted),)) for d in drift])
         found += drift
+    return found
+
+
+def recount(directory, layout, domain, attempts=5):
+    """Count the domain's accounts and store the counts, unless a concurrent request
+    changed the counters meanwhile (then count again). After a write whose counter update
+    was lost in an outage; slow, as `count_usage`."""
+    dn = layout.domain_dn(domain)
+    for _ in range(attempts):
+        entry = directory.get(dn, list(ATTRIBUTES))
+        if entry is None:
+            return
+        counted = count_usage(directory, layout, domain)
+        held = "".join(f"({a}={escape_filter_value(entry.first(a))})" if entry.first(a)
+                       is not None else f"(!({a}=*))" for a in ATTRIBUTES)
+        try:
+            directory.modify(dn, [Change(a, Op.REPLACE, (str(v),)) for a, v in counted.items()],
+                             assertion=f"(&{held})")
+            return
+        except ConcurrentUpdate:
+            continue
+    raise ConcurrentUpdate(detail="the domain is too busy; try again")
+
+
+def missing_containers(directory, layout, domains, fix=False):
+    """(domain, container) of each container a domain lacks (a create that an outage cut
+    short); with `fix`, added."""
+    found = []
+    for domain in domains:
+        for container in CONTAINERS:
+            dn = layout.container_dn(domain, container)
+            if directory.get(dn, ["1.1"]) is None:
+                found.append((domain, container))
+                if fix:
+                    directory.add(dn, {"objectClass": ["organizationalUnit", "top"],
+                                       "ou": [container]})
     return found

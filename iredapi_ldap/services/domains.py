@@ -4,15 +4,15 @@ import logging
 
 from ..addresses import is_domain
 from ..directory import Scope, escape_filter_value
-from ..errors import BadRequest, Conflict, DirectoryUnavailable, EntryExists
-from ..layout import rdn_fits
+from ..errors import BadRequest, Conflict, DirectoryUnavailable, EntryExists, NotFound
+from ..layout import CONTAINERS, rdn_fits
 from ..model.draft import EntryDraft
 from ..model.fields import STATUS
 from ..model.kinds import DOMAIN_FIELDS
 from ..model.mapping import apply_fields, canonical_params
 from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
-from . import counters, domainwide, references
+from . import counters, domainwide
 from .access import (
     disabled_profiles,
     is_hosted,
@@ -20,12 +20,12 @@ from .access import (
     require_privileged_accounts_within,
 )
 from .catchall import CatchAll
+from .completions import users_mailboxes
 from .rules import DOMAIN_RULES, apply_rules
 from .values import purge_date, refuse_unknown, split_words
 
 log = logging.getLogger(__name__)
 
-CONTAINERS = ("Users", "Groups", "Aliases", "Externals")
 ALIAS_DOMAIN_PARAMS = ("aliasDomains", "addAliasDomain", "removeAliasDomain")
 CREATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_create} | {"senderBcc", "recipientBcc"})
 UPDATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_update}
@@ -54,7 +54,8 @@ class _Context:
 
 
 class DomainService:
-    def __init__(self, directory, layout, store, settings, limits):
+    def __init__(self, directory, layout, store, settings, limits, completions):
+        self._completions = completions
         self._directory = directory
         self._layout = layout
         self._store = store
@@ -216,22 +217,28 @@ class DomainService:
     def delete(self, caller, domain, keep_days=None):
         """Remove the domain and everything below it, recording every user's mailbox in
         iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never), the
-        policy rows of the domain and its users, and its addresses from every other domain's
-        entries. Returns how many entries were
-        removed."""
+        policy rows of the domain and its users, and its addresses from every other
+        domain's entries. Returns how many entries were removed.
+
+        The mailboxes are recorded, pending, before anything is removed; an interrupted
+        delete is finished by a repeat of the request or by `doctor --fix`
+        (services/completions.py)."""
         domain = parse_domain(domain)
         purge = purge_date(keep_days)
-        require_domain(self._directory, self._layout, caller, domain)
+        try:
+            require_domain(self._directory, self._layout, caller, domain)
+        except NotFound:  # a repeat of a delete that failed after removing the entries
+            if self._completions.settle(f"@{domain}", ("delete_domain",)):
+                return domainwide.BulkResult()
+            raise
         require_privileged_accounts_within(self._directory, self._layout, caller, domain)
-        mailboxes = [
-            {"username": str(u.first("mail", "")).lower(), "domain": domain,
-             "maildir": u.first("homeDirectory", ""), "admin": caller.mail,
-             "delete_date": purge}
-            for u in self._directory.search(self._layout.container_dn(domain, "Users"),
-                                            counters.USERS, Scope.ONE,
-                                            ["mail", "homeDirectory"])]
-        self._store.record_deleted_mailboxes(mailboxes)
-        self._store.forget_accounts([f"@{domain}", *(m["username"] for m in mailboxes)])
-        references.forget_domain(self._directory, self._layout, domain)
-        removed = self._directory.delete(self._layout.domain_dn(domain), subtree=True)
-        return domainwide.BulkResult(changed=removed)
+        if self._completions.settle(f"@{domain}", ("delete_domain",)):
+            return domainwide.BulkResult()  # an earlier, interrupted delete finished it
+        before = sum(1 for _ in self._directory.search(
+            self._layout.domain_dn(domain), "(objectClass=*)", Scope.SUB, ["1.1"]))
+        self._completions.run(
+            "delete_domain", f"@{domain}",
+            {"domain": domain, "admin": caller.mail,
+             "purge": purge.isoformat() if purge else None},
+            lambda: None, mailboxes=users_mailboxes(self._directory, self._layout, domain))
+        return domainwide.BulkResult(changed=before)

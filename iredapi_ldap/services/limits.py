@@ -1,37 +1,43 @@
-"""The creation limits of normal admins (accountSetting `create_*` on the admin's entry)."""
+"""The creation limits of normal admins (accountSetting `create_*` on the admin's entry).
+
+A normal admin's limits are shared by all the domains it manages, so no one entry holds
+the count to assert on. They are held by counting again after the write: a create first
+takes its room (the domain's reservation, or the new domain itself), then counts what the
+admin holds, its own room and that of every racing create included; over the limit, it
+gives its room back and tries again after a random pause, until it fits or the admin is
+full. Two racing creates cannot both miss each other's room, so N racing creates against a
+limit of K leave exactly K accounts (or domains).
+"""
 
 import random
 import time
 
-from ..errors import LimitExceeded, PermissionDenied
+from ..errors import ConcurrentUpdate, LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
 from . import counters
 from .access import domains_administered_by
-from .reservations import KINDS
+from .reservations import KINDS, PATIENCE
 from .values import stored_int
 
 _UNITS = {"MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
-
-CREATE_ATTEMPTS = 3
+MAX_PAUSE = 0.1
 
 
 class AdminLimits:
-    def __init__(self, directory, layout, sleep=time.sleep):
+    def __init__(self, directory, layout, sleep=time.sleep, clock=time.monotonic):
         self._directory = directory
         self._layout = layout
         self._sleep = sleep
+        self._clock = clock
 
     def _settings(self, caller):
-        entry = self._directory.get(caller.dn, ["accountSetting"])
-        return EntryDraft.of(entry).settings()
+        return EntryDraft.of(self._directory.get(caller.dn, ["accountSetting"])).settings()
 
     def create_domain(self, caller, create, rollback):
         """Run `create()` for a new domain, within the caller's create_max_domains.
 
-        A normal admin needs `create_new_domains:yes`. The limit holds under concurrency:
-        after creating, the managed domains are counted again, and a create that went past
-        the limit is rolled back (`rollback()`) and tried again after a random pause, so
-        racing requests never leave more than the limit (at worst, fewer succeed).
+        A normal admin needs `create_new_domains:yes`; `rollback()` removes what
+        `create()` made when racing creates went past the limit.
         """
         if caller.is_global_admin:
             create()
@@ -43,39 +49,66 @@ class AdminLimits:
         if limit <= 0:
             create()
             return
-        for attempt in range(CREATE_ATTEMPTS):
-            if self._managed_count(caller) >= limit:
-                break
-            create()
-            if self._managed_count(caller) <= limit:
-                return
-            rollback()
-            self._sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-        raise LimitExceeded(detail=f"this admin may create at most {limit} domains")
 
-    def check_new_account(self, caller, kind, quota=0):
-        """A normal admin's own create_max_users/aliases/lists and create_max_quota (shared
-        by all the domains it manages). Checked, not reserved: exactness under races is the
-        domains' limits' job (services/reservations.py)."""
-        if caller.is_global_admin:
+        def over(extra):
+            managed = domains_administered_by(self._directory, self._layout, caller.mail)
+            return len(managed) + extra > limit
+        self._counted(over, create, rollback, f"this admin may create at most {limit} domains")
+
+    def reserve_account(self, caller, reservations, domain, kind, quota=0, entry=None):
+        """Reserve room for an account of `kind` (user, alias, list) with `quota` bytes in
+        the domain, within the caller's own create_max_users/aliases/lists and
+        create_max_quota as well as the domain's limits."""
+        limits = None if caller.is_global_admin else _limits(self._settings(caller), kind)
+        if limits is None:
+            reservations.reserve(domain, kind, quota=quota, entry=entry)
             return
-        settings = self._settings(caller)
-        counter, _, admin_limit, name = KINDS[kind]
-        max_accounts = stored_int(settings.get(admin_limit))
-        max_quota = stored_int(settings.get("create_max_quota")) * _UNITS.get(
-            str(settings.get("create_quota_unit", "MB")).upper(), _UNITS["MB"])
-        if not (max_accounts or max_quota):
-            return
+        max_accounts, max_quota = limits
+
+        def over(extra):
+            held, used = self._totals(caller, kind)
+            return bool((max_accounts and held + extra > max_accounts)
+                        or (max_quota and used + extra * quota > max_quota))
+        refusal = (f"this admin may create at most {max_accounts} {KINDS[kind][3]}"
+                   if max_accounts else "this admin's quota for its domains would be exceeded")
+        self._counted(over, lambda: reservations.reserve(domain, kind, quota=quota, entry=entry),
+                      lambda: reservations.release(domain, kind, quota=quota), refusal)
+
+    def _totals(self, caller, kind):
+        """(accounts of `kind`, bytes of quota) the caller holds in all its domains."""
         held = used = 0
         for domain in domains_administered_by(self._directory, self._layout, caller.mail):
-            entry = self._directory.get(self._layout.domain_dn(domain), list(counters.ATTRIBUTES))
+            entry = self._directory.get(self._layout.domain_dn(domain),
+                                        list(counters.ATTRIBUTES))
+            if entry is None:
+                continue
             totals = counters.ensure_counters(self._directory, self._layout, domain, entry)
-            held += totals[counter]
+            held += totals[KINDS[kind][0]]
             used += totals["domainCurrentQuotaSize"]
-        if max_accounts and held + 1 > max_accounts:
-            raise LimitExceeded(detail=f"this admin may create at most {max_accounts} {name}")
-        if max_quota and used + quota > max_quota:
-            raise LimitExceeded(detail="this admin's quota for its domains would be exceeded")
+        return held, used
 
-    def _managed_count(self, caller):
-        return len(domains_administered_by(self._directory, self._layout, caller.mail))
+    def _counted(self, over, take, give_back, refusal):
+        """Take room in a limit shared by several entries: refused when `over(1)` (no room
+        for one more); after `take()`, `over(0)` counts again, racing takers included, and
+        a take that went past the limit is given back and tried again."""
+        deadline, attempt = self._clock() + PATIENCE, 0
+        while True:
+            attempt += 1
+            if over(1):
+                raise LimitExceeded(detail=refusal)
+            take()
+            if not over(0):
+                return
+            give_back()
+            if self._clock() >= deadline:
+                raise ConcurrentUpdate(detail="too many requests at once; try again")
+            self._sleep(random.uniform(0, min(MAX_PAUSE, 0.005 * 2 ** min(attempt, 5))))
+
+
+def _limits(settings, kind):
+    """(max accounts of `kind`, max quota in bytes) of an admin's settings; None when
+    both are unlimited."""
+    max_accounts = stored_int(settings.get(KINDS[kind][2]))
+    max_quota = stored_int(settings.get("create_max_quota")) * _UNITS.get(
+        str(settings.get("create_quota_unit", "MB")).upper(), _UNITS["MB"])
+    return (max_accounts, max_quota) if max_accounts or max_quota else None

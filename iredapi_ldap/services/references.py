@@ -3,7 +3,7 @@ address is deleted or renamed (alias members, forwarding and catch-all targets, 
 admins, list moderators/owners/allowed senders)."""
 
 from ..addresses import domain_of
-from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
+from ..directory import Change, Op, Scope, escape_filter_value
 from ..errors import ConcurrentUpdate, Conflict, EntryNotFound
 from .access import require_domain
 
@@ -32,23 +32,6 @@ def check_move(directory, layout, caller, mail, new_mail):
     if new_mail == mail or owner_of(directory, layout, new_mail):
         raise Conflict(detail=f"{new_mail} is already used")
     return target
-
-
-def move_account(directory, layout, reservations, entry, mail, new_mail, container, kind,
-                 quota=0):
-    """Rename the account at `entry` from `mail` to `new_mail` (modify DN; into `container`
-    of the new domain when the domain changes, its count and `quota` moving along). Call
-    `check_move` first.
-
-    Returns the new DN. The caller then updates the entry's own attributes and calls
-    `rename_address` for the references.
-    """
-    new_domain, old_domain = domain_of(new_mail), domain_of(mail)
-    return reservations.carry(
-        old_domain, new_domain, lambda: directory.rename(
-            entry.dn, f"mail={escape_dn_value(new_mail)}",
-            layout.container_dn(new_domain, container) if new_domain != old_domain else None),
-        kind=kind, quota=quota)
 
 
 def _referrers(directory, layout, address):

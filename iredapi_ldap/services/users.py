@@ -11,6 +11,7 @@ from ..errors import (
     BadRequest,
     ConcurrentUpdate,
     Conflict,
+    DirectoryUnavailable,
     EntryExists,
     EntryNotFound,
     LimitExceeded,
@@ -39,6 +40,7 @@ from .access import (
 )
 from .counters import USERS
 from .domains import parse_domain
+from .moves import Mover
 from .reservations import MB, DomainLimits, Reservations
 from .rules import apply_rules
 from .user_rules import USER_RULES, UserContext
@@ -77,13 +79,15 @@ def parse_user_mail(text, new=False):
 
 
 class UserService:
-    def __init__(self, directory, layout, store, settings, limits):
+    def __init__(self, directory, layout, store, settings, limits, completions):
         self._limits = limits
+        self._completions = completions
         self._directory = directory
         self._layout = layout
         self._store = store
         self._settings = settings
         self._reservations = Reservations(directory, layout)
+        self._mover = Mover(directory, layout, self._reservations, completions)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -145,15 +149,15 @@ class UserService:
         context = self._context(caller, mail, lambda: domain_entry)
         apply_fields(USER_FIELDS, params, draft, creating=True)
         apply_rules(USER_RULES, draft, params, context)
-        self._limits.check_new_account(caller, "user", quota)
-        self._reservations.reserve(domain, quota=quota, entry=domain_entry)
+        # A deleted namesake's unfinished clean-up goes first: nothing of it may stick.
+        self._completions.settle(mail, (), for_create=True)
         try:
-            self._directory.add(self._layout.user_dn(mail), draft.attributes())
-        except Exception as exc:
-            self._reservations.release(domain, quota=quota)
-            if isinstance(exc, EntryExists):
-                raise Conflict(detail=f"{mail} exists already") from None
-            raise
+            self._reservations.add_counted(
+                self._layout.user_dn(mail), draft.attributes(), domain, "user", quota,
+                reserve=lambda: self._limits.reserve_account(
+                    caller, self._reservations, domain, "user", quota, domain_entry))
+        except EntryExists:
+            raise Conflict(detail=f"{mail} exists already") from None
 
     def _new_user_draft(self, caller, mail, domain_entry, params, quota):
         local, domain = mail.rsplit("@", 1)
@@ -243,7 +247,9 @@ class UserService:
         self._reservations.move_quota(domain, delta)
         try:
             self._directory.modify(entry.dn, draft.changes())
-        except Exception:
+        except DirectoryUnavailable:
+            raise  # changed or not: the used quota may stay off until doctor --fix
+        except BaseException:
             self._reservations.move_quota(domain, -delta)
             raise
 
@@ -280,43 +286,52 @@ class UserService:
     # -- deleting -----------------------------------------------------------------------
 
     def delete(self, caller, mail, keep_days=None):
-        """Remove the user, every reference to it, and record its mailbox for purging."""
+        """Remove the user, every reference to it and its policy rows, and record its
+        mailbox for purging (services/completions.py)."""
         purge = purge_date(keep_days)
-        mail, entry, _ = self._user(caller, mail, ["mail", "homeDirectory", "mailQuota"])
-        domain = domain_of(mail)
-        # Recorded first: if the directory then fails, the row names a live account's
-        # mailbox, which purge-mailboxes never removes; the other way round would lose it.
-        self._store.record_deleted_mailboxes([{
-            "username": mail, "domain": domain, "maildir": entry.first("homeDirectory", ""),
-            "admin": caller.mail, "delete_date": purge}])
-        # Its policies go before the entry, for the same reason: a failure leaves a live
-        # account without them rather than policies waiting for a namesake.
-        self._store.forget_accounts([mail])
-        self._directory.delete(entry.dn)
-        self._reservations.release(domain, quota=stored_int(entry.first("mailQuota")))
-        references.forget_address(self._directory, self._layout, mail)
+        mail = parse_user_mail(mail)
+        try:
+            mail, entry, _ = self._user(caller, mail, ["homeDirectory", "mailQuota"])
+        except NotFound as exc:  # a repeat of a delete that failed half-way finishes it
+            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.settle(
+                    mail, ("delete_user",)):
+                return
+            raise
+        self._completions.settle(mail, ())  # a delete given up before: it never happened
+        domain, maildir = domain_of(mail), entry.first("homeDirectory", "")
+        quota = stored_int(entry.first("mailQuota"))
+
+        def commit():
+            try:
+                self._directory.delete(entry.dn)
+            except EntryNotFound:  # deleted by a racing request: it records the mailbox
+                raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}") from None
+        self._completions.run(
+            "delete_user", mail,
+            {"mail": mail, "maildir": maildir, "admin": caller.mail, "domains": [domain],
+             "purge": purge.isoformat() if purge else None},
+            commit, after=lambda: self._reservations.release(domain, "user", quota=quota),
+            mailboxes=[{"username": mail, "domain": domain, "maildir": maildir}])
 
     # -- renaming -----------------------------------------------------------------------
 
     def change_email(self, caller, mail, new_mail):
         """Rename the user (modify DN), keeping its mailbox path and password, and make
-        every reference follow. Moving to another domain moves its counts along."""
-        mail, entry, _ = self._user(caller, mail, ["*"])
+        every reference and its policy rows follow. Moving to another domain moves its
+        counts along."""
+        mail = parse_user_mail(mail)
         new_mail = parse_user_mail(new_mail, new=True)
-        target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
-        # The policy rows (spam policy, throttles, greylisting) move first and move back if
-        # the directory refuses the rename: their database is the likelier to be down, and
-        # their move is the one that undoes simply. A failure then changes nothing.
-        self._store.rename_account(mail, new_mail)
         try:
-            new_dn = references.move_account(
-                self._directory, self._layout, self._reservations, entry, mail, new_mail,
-                "Users", kind="user", quota=stored_int(entry.first("mailQuota")))
-        except Exception:
-            self._store.rename_account(new_mail, mail)
+            mail, entry, _ = self._user(caller, mail, ["*"])
+        except NotFound as exc:  # a repeat of a rename that failed half-way finishes it
+            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.settle(
+                    mail, ("rename_user",)):
+                return
             raise
-        self._directory.modify(new_dn, self._renamed_changes(entry, mail, new_mail, target))
-        references.rename_address(self._directory, self._layout, mail, new_mail)
+        target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
+        self._mover.move(entry, mail, new_mail, "Users", "user",
+                         self._renamed_changes(entry, mail, new_mail, target), target,
+                         quota=stored_int(entry.first("mailQuota")))
 
     def _renamed_changes(self, entry, mail, new_mail, target_domain):
         """uid and the alias-domain twins follow the new address; the domain status is the

@@ -68,20 +68,27 @@ def test_rename_moves_and_delete_removes_a_users_policies(policy_client, admin, 
     assert rows_of(policy_urls, new) == NONE
 
 
-def test_a_rename_the_policy_database_refuses_changes_nothing(
+def test_a_rename_cut_short_by_the_policy_database_is_finished_by_its_repeat(
         make_client, admin, policy_client, policy_urls, directory, layout, domain, tmp_path):
     old, new = f"before@{domain}", f"after@{domain}"
     helpers.add_mail_user(directory, layout, old)
     give_policies(policy_client, admin, old)
-    # iRedAPD's database is unreachable; Amavisd's (moved first) is not.
+    # iRedAPD's database is unreachable; Amavisd's (moved first) and iRedAdmin's are not.
     broken = SqlPolicyStore({**policy_urls,
                              "iredapd": f"sqlite:///{tmp_path}/missing/iredapd.db"})
     client = make_client(policy=broken)
     result = client.simulate_post(f"/api/user/{old}/change_email/{new}", cookies=admin)
     assert reply(result) == (503, False, "DATABASE_UNAVAILABLE")
-    assert directory.get(layout.user_dn(old)) is not None
-    assert directory.get(layout.user_dn(new)) is None
+    # The directory committed (the rename, with uid, at once); the policies did not move,
+    # and the intent to move them is recorded.
+    assert directory.get(layout.user_dn(old)) is None
+    assert directory.get(layout.user_dn(new)).first("uid") == "after"
     assert rows_of(policy_urls, old) == ALL and rows_of(policy_urls, new) == NONE
+    result = policy_client.simulate_post(f"/api/user/{old}/change_email/{new}", cookies=admin)
+    assert reply(result) == (200, True, None)  # the repeat finishes it
+    assert rows_of(policy_urls, old) == NONE and rows_of(policy_urls, new) == ALL
+    result = policy_client.simulate_post(f"/api/user/{old}/change_email/{new}", cookies=admin)
+    assert reply(result) == (404, False, "NO_SUCH_ACCOUNT")  # nothing left to finish
 
 
 def test_a_rename_the_directory_refuses_leaves_the_policies_in_place(
@@ -94,6 +101,9 @@ def test_a_rename_the_directory_refuses_leaves_the_policies_in_place(
     assert reply(result) == (503, False, "DIRECTORY_UNAVAILABLE")
     assert directory.get(layout.user_dn(old)) is not None
     assert rows_of(policy_urls, old) == ALL and rows_of(policy_urls, new) == NONE
+    result = policy_client.simulate_post(f"/api/user/{old}/change_email/{new}", cookies=admin)
+    assert reply(result) == (200, True, None)  # tried again, it happens, whole
+    assert rows_of(policy_urls, old) == NONE and rows_of(policy_urls, new) == ALL
 
 
 def test_domain_delete_removes_the_policies_of_the_domain_and_its_users(

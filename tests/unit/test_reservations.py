@@ -26,7 +26,7 @@ class RacingDirectory:
 
     def modify(self, dn, changes, assertion=None):
         self.modifies += 1
-        assert assertion == "(domainCurrentUserNumber=1)"
+        assert assertion == "(&(domainCurrentUserNumber=1)(domainCurrentQuotaSize=0))"
         if self.modifies <= self.losses:
             raise ConcurrentUpdate()
 
