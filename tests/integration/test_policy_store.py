@@ -106,3 +106,50 @@ def test_deleted_mailboxes(store):
     assert [(r["username"], r["delete_date"]) for r in rows] == [
         ("a@x.test", datetime.date(2026, 12, 24)), ("b@x.test", None)]
     assert all(r["timestamp"] is not None for r in rows)
+
+
+def test_a_deadlock_is_retried_not_an_outage(server_and_urls):
+    """A real deadlock: our transaction locks row a then b, another locks b then a. The
+    server rolls one back to break it (MariaDB: the one that changed less; PostgreSQL: the
+    one that looks for deadlocks first): ours, rolled back, runs again instead of answering
+    503."""
+    import threading
+
+    from sqlalchemy import text
+    server, urls = server_and_urls
+    store = SqlPolicyStore(urls)
+    store.create_missing_tables()
+    engine = create_engine(urls["iredadmin"])
+    with engine.begin() as conn:
+        for key in ("a", "b", *(f"pad{i}" for i in range(20))):
+            conn.execute(text("INSERT INTO tracking (k, v) VALUES (:k, '')"), {"k": key})
+    attempts, ready, other_result = [], threading.Event(), []
+
+    def other():
+        try:
+            with engine.begin() as conn:  # heavier: it changes 21 rows before it waits
+                if engine.dialect.name == "postgresql":  # and PostgreSQL checks it later
+                    conn.execute(text("SET LOCAL deadlock_timeout = '20s'"))
+                for key in ("b", *(f"pad{i}" for i in range(20))):  # row by row: no scan
+                    conn.execute(text("UPDATE tracking SET v = 'o' WHERE k = :k"), {"k": key})
+                ready.set()
+                conn.execute(text("UPDATE tracking SET v = 'o' WHERE k = 'a'"))
+            other_result.append("committed")
+        except Exception as exc:  # it may be the one rolled back instead
+            other_result.append(type(exc).__name__)
+
+    def work(conn):
+        attempts.append(1)
+        conn.execute(text("UPDATE tracking SET v = 'w' WHERE k = 'a'"))
+        if len(attempts) == 1:
+            thread = threading.Thread(target=other)
+            thread.start()
+            ready.wait(10)
+            work.thread = thread
+        conn.execute(text("UPDATE tracking SET v = 'w' WHERE k = 'b'"))
+        return "done"
+
+    assert store.databases.write("iredadmin", work) == "done"
+    work.thread.join(30)
+    engine.dispose()
+    assert (other_result, len(attempts)) == (["committed"], 2)
