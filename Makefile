@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := slapd ldap-utils libldap2-dev libsasl2-dev python3-venv python3-dev gcc
-TEST_APT_PACKAGES := mariadb-server postgresql
+TEST_APT_PACKAGES := mariadb-server postgresql nginx-light
 
 .PHONY: install serve test bench system-packages test-system-packages
 

@@ -13,7 +13,7 @@ from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
 from .http.export import LdifExport
 from .http.groups import AliasChangeEmail, Group, Groups
-from .http.middleware import ApiGate, SessionCheck
+from .http.middleware import ApiGate, ClientAddress, SessionCheck
 from .http.policies import (
     Greylisting,
     GreylistingAll,
@@ -25,6 +25,7 @@ from .http.policies import (
 from .http.users import ChangeEmail, User, Users, VerifyUserPassword
 from .layout import Layout
 from .policy.journal import Journal
+from .policy.logins import LoginRecords
 from .policy.store import SqlPolicyStore, prepare_embedded_databases
 from .services.admins import AdminService
 from .services.auth import AuthService
@@ -46,8 +47,10 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     Args:
         settings: validated `config.Settings`.
         directory: a `directory.Directory`; by default the ldap3 adapter of `settings`.
-        policy: the policy store (spam policy, throttling, greylisting, deleted mailboxes);
-            by default the SQL store of `settings`, creating the embedded SQLite tables.
+        policy: the policy store (spam policy, throttling, greylisting, deleted mailboxes,
+            and, in iRedAdmin's database, failed logins, ended sessions and unfinished
+            writes); by default the SQL store of `settings`, creating the embedded SQLite
+            tables.
         clock: time source for session expiry and the session-check cache (tests pass a
             fake one).
     """
@@ -57,14 +60,17 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
         policy = SqlPolicyStore.from_settings(settings)
     layout = Layout.from_settings(settings)
     sessions = SessionCodec(ensure_secret_key(settings), settings.session_timeout, clock=clock)
-    throttle = LoginThrottle(settings.login_max_failures, settings.login_failure_window)
-    auth = AuthService(directory, layout, sessions, throttle, clock=clock)
+    records = LoginRecords(policy.databases)
+    throttle = LoginThrottle(records, settings.login_max_failures,
+                             settings.login_failure_window)
+    auth = AuthService(directory, layout, sessions, throttle, records, clock=clock)
 
-    app = falcon.App(middleware=[ApiGate(settings), SessionCheck(auth)])
+    app = falcon.App(middleware=[ClientAddress(settings), ApiGate(settings),
+                                 SessionCheck(auth)])
     app.req_options.strip_url_path_trailing_slash = True
     ErrorRenderer(settings.api_always_http_200).install(app)
     app.add_route("/api/login", Login(auth, settings.session_timeout))
-    app.add_route("/api/logout", Logout())
+    app.add_route("/api/logout", Logout(auth))
     _add_account_routes(app, directory, layout, policy, settings)
     _add_policy_routes(app, PolicyService(directory, layout, policy))
     return app

@@ -34,6 +34,7 @@ class Settings:
     enable_restful_api: bool = False
     restrict_api_access: bool = False
     restful_api_clients: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
     api_always_http_200: bool = False
 
     ldap_uri: tuple[str, ...] = ("ldap://127.0.0.1:389",)
@@ -227,12 +228,13 @@ def _check_ldap_uris(settings):
 
 
 def _check_clients(settings):
-    for client in settings.restful_api_clients:
-        try:
-            ipaddress.ip_network(client, strict=False)
-        except ValueError:
-            raise ConfigError(
-                f"RESTFUL_API_CLIENTS: {client!r} is not an IP address or network") from None
+    for key in ("restful_api_clients", "trusted_proxies"):
+        for client in getattr(settings, key):
+            try:
+                ipaddress.ip_network(client, strict=False)
+            except ValueError:
+                raise ConfigError(f"{key.upper()}: {client!r} is not an IP address or "
+                                  "network") from None
 
 
 def _check_numbers(settings):

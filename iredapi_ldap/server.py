@@ -24,7 +24,9 @@ def gunicorn_defaults():
         "accesslog": "-",
         "logger_class": "iredapi_ldap.accesslog.RedactingLogger",
         "errorlog": "-",
-        "forwarded_allow_ips": "127.0.0.1,::1",
+        # The app decides whom to believe (TRUSTED_PROXIES, http/middleware.py); gunicorn
+        # itself never takes the scheme or address from a header.
+        "forwarded_allow_ips": "",
     }
 
 

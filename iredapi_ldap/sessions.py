@@ -47,6 +47,10 @@ class SessionCodec:
         expires = int(self._clock()) + self._timeout
         return self._serializer.dumps([dn, self.fingerprint(password_values), expires])
 
+    def now(self):
+        """The time sessions are measured by (epoch seconds)."""
+        return self._clock()
+
     def is_expired(self, expires):
         """Whether a token that expires at `expires` (epoch seconds) has expired."""
         return expires <= self._clock()

@@ -1,54 +1,37 @@
-"""Failed-login limits per client IP and per username, counted in this process.
+"""Failed-login limits per client address and per (username, client address).
 
-Counting per process means a deployment with N workers allows up to N times the limit; the
-README says so. Memory is bounded: old failures expire and the table has a size cap.
+The failures are counted where every worker and every host of a deployment sees them:
+iRedAdmin's admin log (policy/logins.py), where iRedAdmin's own web login records its
+failures too. A username attacked from many addresses is never locked out for its owner,
+who logs in from an address of its own: the limit per username counts one address only.
 """
 
-import threading
 import time
-from collections import OrderedDict, deque
 
 from .errors import TooManyRequests
 
+# A client address that many users share (an office behind NAT) may fail this many times
+# more than one user from one address.
+ADDRESS_FACTOR = 3
+
 
 class LoginThrottle:
-    """Sliding-window count of failed logins; refuses further attempts past the limit."""
+    """Refuses a login when its address, or its username from that address, failed too
+    often within the window."""
 
-    def __init__(self, max_failures=10, window=300, clock=time.monotonic, max_keys=100_000):
+    def __init__(self, records, max_failures=10, window=300, clock=time.time):
+        self._records = records
         self._max = max_failures
         self._window = window
         self._clock = clock
-        self._max_keys = max_keys
-        self._failures = OrderedDict()  # key -> deque of failure times, oldest key first
-        self._lock = threading.Lock()
 
     def check(self, client_ip, username):
-        """Raise TooManyRequests when the IP or the username has too many recent failures."""
-        with self._lock:
-            now = self._clock()
-            if any(self._recent(key, now) >= self._max for key in _keys(client_ip, username)):
-                raise TooManyRequests(detail="too many failed logins; try again later")
+        """Raise TooManyRequests when the address or the (username, address) pair has
+        too many recent failures."""
+        by_address, by_pair = self._records.failures(client_ip, username,
+                                                     self._clock() - self._window)
+        if by_pair >= self._max or by_address >= self._max * ADDRESS_FACTOR:
+            raise TooManyRequests(detail="too many failed logins; try again later")
 
-    def record_failure(self, client_ip, username):
-        with self._lock:
-            now = self._clock()
-            for key in _keys(client_ip, username):
-                times = self._failures.pop(key, None) or deque()
-                times.append(now)
-                self._failures[key] = times  # move to the newest end
-            while len(self._failures) > self._max_keys:
-                self._failures.popitem(last=False)
-
-    def _recent(self, key, now):
-        times = self._failures.get(key)
-        if not times:
-            return 0
-        while times and times[0] <= now - self._window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return len(times)
-
-
-def _keys(client_ip, username):
-    return (("ip", client_ip or ""), ("user", (username or "").lower()))
+    def record(self, client_ip, username, ok):
+        self._records.record_login(client_ip, username, ok, self._clock())

@@ -27,3 +27,14 @@ class ChildServer:
     def restart(self):
         self.stop()
         self._launch()
+
+    def kill(self):
+        """SIGKILL: the server stops at once, mid-transaction (the fault tests)."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+    def start_again(self):
+        """Start the killed server on the same data."""
+        self._launch()

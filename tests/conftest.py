@@ -44,6 +44,9 @@ def base_settings(slapd, ldap_client, tmp_path_factory):
         ldap_basedn=acc.domains_dn, ldap_admin_basedn=acc.admins_dn,
         ldap_bind_dn=acc.vmailadmin_dn, ldap_bind_password=acc.vmailadmin_password,
         ldap_connect_timeout=2, ldap_timeout=10, ldap_client=ldap_client,
+        # Failed logins are counted in the session's shared database: the tests of the
+        # limit set their own, with client addresses of their own.
+        login_max_failures=1000,
         data_dir=str(tmp_path_factory.mktemp("data")))
 
 

@@ -1,7 +1,9 @@
 """Builders of directory entries for tests, written as the iRedMail installer writes them."""
 
 import contextlib
+import os
 import socket
+from pathlib import Path
 from urllib.parse import urlencode
 
 from iredapi_ldap.devslapd import IRedMailSlapd
@@ -63,11 +65,12 @@ class Refusing:
         raise DirectoryUnavailable()
 
 
-def form(client, method, path, data, **kwargs):
+def form(client, method, path, data, headers=None, **kwargs):
     """A request with a form-encoded body, as iRedAdmin-Pro clients send it."""
     return client.simulate_request(
         method, path, body=urlencode(data),
-        headers={"Content-Type": "application/x-www-form-urlencoded"}, **kwargs)
+        headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+        **kwargs)
 
 
 def login(client, username, password=PASSWORD, **kwargs):
@@ -129,9 +132,33 @@ def write_config(path, settings, **extra):
     return str(path)
 
 
+def server_environment():
+    """This environment without IREDAPI_* variables (IREDAPI_REFERENCE_DIR of the tests
+    among them), which the program would read as settings: its settings come from the
+    test's config file."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("IREDAPI_")}
+
+
 def run_cli(*args, timeout=300):
     """Run `iredapi-ldap ARGS` as a separate process; returns the CompletedProcess."""
     import subprocess
     import sys
     return subprocess.run([sys.executable, "-m", "iredapi_ldap", *args], capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=server_environment())
+
+
+def reference_dir():
+    """The upstream reference files (schemas, SQL): env IREDAPI_REFERENCE_DIR, or
+    ../shared/reference beside the repository.
+
+    CI always has them; a clone elsewhere may not, and only then is a test that needs them
+    skipped.
+    """
+    import pytest
+    repo = Path(__file__).resolve().parents[1]
+    candidate = Path(os.environ.get("IREDAPI_REFERENCE_DIR", repo.parent / "shared" / "reference"))
+    if candidate.is_dir():
+        return candidate
+    if os.environ.get("CI"):
+        pytest.fail(f"reference files not found at {candidate}")
+    pytest.skip(f"reference files not found at {candidate} (set IREDAPI_REFERENCE_DIR)")

@@ -19,9 +19,13 @@ USER = "iredapi"
 
 
 class MariaDB(ChildServer):
-    def __init__(self, base_dir, port):
+    def __init__(self, base_dir, port, durable=False):
+        """`durable`: every commit is on disk before it is acknowledged, as a production
+        server does (the fault tests kill it); otherwise commits are flushed once a second,
+        which is faster."""
         self.base = Path(base_dir)
         self.port = port
+        self.durable = durable
         self.password = secrets.token_hex(12)
         self.socket = self.base / "mysqld.sock"
 
@@ -48,7 +52,8 @@ class MariaDB(ChildServer):
             [self._binary("mariadbd"), "--no-defaults", f"--datadir={self.base / 'data'}",
              f"--socket={self.socket}", f"--port={self.port}", "--bind-address=127.0.0.1",
              "--user=root", "--skip-name-resolve", "--skip-log-bin",
-             "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=0",
+             "--innodb-buffer-pool-size=32M",
+             f"--innodb-flush-log-at-trx-commit={1 if self.durable else 0}",
              f"--pid-file={self.base / 'mariadbd.pid'}",
              f"--log-error={self.base / 'error.log'}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -75,6 +80,39 @@ class MariaDB(ChildServer):
             yield {name: self.url(db) for name, db in names.items()}
         finally:
             self.root_sql("".join(f"DROP DATABASE IF EXISTS {db};" for db in names.values()))
+
+    @contextlib.contextmanager
+    def iredmail_databases(self, prefix, reference_dir):
+        """{'amavisd': url, ...} of databases exactly as iRedMail's installer creates them
+        on a real server: the unmodified upstream SQL files of `reference_dir`
+        (shared/reference/upstream-sql), loaded in the installer's order, each database
+        with its own user and the installer's grants (amavisd may only read and write
+        rows). Dropped afterwards."""
+        loads = {"amavisd": ("amavisd.mysql", "default_spam_policy.sql"),
+                 "iredapd": ("iredapd.mysql", "enable_global_greylisting.sql",
+                             "greylisting_whitelist_domains.sql", "wblist_rdns.sql"),
+                 "iredadmin": ("iredadmin.mysql", "used_quota.mysql",
+                               "imap_share_folder.mysql", "last_login.mysql")}
+        grants = {"amavisd": "SELECT, INSERT, UPDATE, DELETE", "iredapd": "ALL PRIVILEGES",
+                  "iredadmin": "ALL PRIVILEGES"}
+        names = {name: f"{prefix}_{name}" for name in loads}
+        password = secrets.token_hex(12)
+        for name, db in names.items():
+            self.root_sql(f"DROP DATABASE IF EXISTS {db}; DROP USER IF EXISTS "
+                          f"'{db}'@'127.0.0.1'; CREATE DATABASE {db} CHARACTER SET utf8mb4;"
+                          f"CREATE USER '{db}'@'127.0.0.1' IDENTIFIED BY '{password}';"
+                          f"GRANT {grants[name]} ON {db}.* TO '{db}'@'127.0.0.1';")
+            for file in loads[name]:
+                with open(Path(reference_dir) / file, "rb") as sql:
+                    subprocess.run([self._binary("mariadb"), f"--socket={self.socket}",
+                                    "-uroot", db], stdin=sql, check=True,
+                                   capture_output=True, timeout=120)
+        try:
+            yield {name: (f"mysql+pymysql://{db}:{password}@127.0.0.1:{self.port}/{db}"
+                          "?charset=utf8mb4") for name, db in names.items()}
+        finally:
+            self.root_sql("".join(f"DROP DATABASE IF EXISTS {db}; DROP USER IF EXISTS "
+                                  f"'{db}'@'127.0.0.1';" for db in names.values()))
 
     def url(self, database):
         return (f"mysql+pymysql://{USER}:{self.password}@127.0.0.1:{self.port}/{database}"

@@ -33,7 +33,8 @@ def serving(slapd, tmp_path, workers=4, **settings):
     log = open(tmp_path / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "serve", "--config",
                              str(config), "--bind", f"127.0.0.1:{port}", "--workers",
-                             str(workers)], stdout=log, stderr=subprocess.STDOUT)
+                             str(workers)], stdout=log, stderr=subprocess.STDOUT,
+                            env=helpers.server_environment())
     try:
         _wait_listening(proc, port, tmp_path / "serve.log")
         yield f"http://127.0.0.1:{port}"

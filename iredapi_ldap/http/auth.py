@@ -15,21 +15,23 @@ class Login:
     def on_post(self, req, resp):
         params = read_params(req).only("username", "password")
         token, _caller = self._auth.login(params.get("username"), params.get("password"),
-                                          req.remote_addr)
+                                          req.context.client_ip)
         resp.set_cookie(COOKIE_NAME, token, max_age=self._timeout, path="/",
-                        secure=req.scheme == "https", http_only=True, same_site="Strict")
+                        secure=req.context.secure, http_only=True, same_site="Strict")
         ok(resp)
 
 
 class Logout:
-    """Tells the client to drop its session cookie.
-
-    Sessions are stateless signed cookies, so a copy kept elsewhere stays valid until it
-    expires or the admin's password changes (README, "Sessions").
-    """
+    """Ends the session (on every worker and host: a copy of the cookie kept elsewhere
+    stops working too) and tells the client to drop its cookie."""
 
     auth_required = False
 
+    def __init__(self, auth):
+        self._auth = auth
+
     def on_post(self, req, resp):
+        read_params(req).only()
+        self._auth.logout(req.cookies.get(COOKIE_NAME))
         resp.unset_cookie(COOKIE_NAME, path="/")
         ok(resp)

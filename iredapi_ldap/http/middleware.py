@@ -1,9 +1,59 @@
-"""Request gates that run before any resource: API switch, client allow-list, session."""
+"""Request gates that run before any resource: the client's address, API switch, client
+allow-list, session."""
 
 import ipaddress
 
+from ..accesslog import CLIENT_ADDRESS_KEY
 from ..errors import PermissionDenied
 from ..sessions import COOKIE_NAME
+
+
+def _networks(items):
+    return [ipaddress.ip_network(item, strict=False) for item in items]
+
+
+def _address(text):
+    """An IP address (an IPv4-mapped IPv6 address as IPv4), or None."""
+    try:
+        address = ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if address.version == 6 else address
+
+
+def _within(address, networks):
+    return address is not None and any(address in network for network in networks
+                                       if network.version == address.version)
+
+
+class ClientAddress:
+    """Who the client is: `req.context.client_ip` and whether it came over HTTPS
+    (`req.context.secure`).
+
+    Only when the TCP peer is one of TRUSTED_PROXIES is `X-Forwarded-For` believed: the
+    client is its right-most address that is not itself a trusted proxy (a client can put
+    anything in front, so only what trusted proxies appended counts), and
+    `X-Forwarded-Proto` says the scheme. Otherwise the client is the peer.
+    """
+
+    def __init__(self, settings):
+        self._proxies = _networks(settings.trusted_proxies)
+
+    def process_request(self, req, resp):
+        peer = _address(req.remote_addr)
+        client, secure = peer, req.env.get("wsgi.url_scheme") == "https"
+        if _within(peer, self._proxies):
+            hops = [hop for header in req.get_header("X-Forwarded-For", default="").split(",")
+                    for hop in [header.strip()] if hop]
+            for hop in reversed(hops):
+                client = _address(hop)
+                if not _within(client, self._proxies):
+                    break  # None when it is not an address: never allowed, never a proxy
+            proto = (req.get_header("X-Forwarded-Proto") or "").split(",")[-1].strip()
+            secure = proto.lower() == "https" if proto else secure
+        req.context.client_ip = str(client) if client is not None else "unknown"
+        req.context.secure = secure
+        req.env[CLIENT_ADDRESS_KEY] = req.context.client_ip
 
 
 class ApiGate:
@@ -12,24 +62,13 @@ class ApiGate:
     def __init__(self, settings):
         self._enabled = settings.enable_restful_api
         self._restricted = settings.restrict_api_access
-        self._clients = [ipaddress.ip_network(client, strict=False)
-                         for client in settings.restful_api_clients]
+        self._clients = _networks(settings.restful_api_clients)
 
     def process_request(self, req, resp):
         if not self._enabled:
             raise PermissionDenied("API_DISABLED", detail="the RESTful API is disabled")
-        if self._restricted and not self._allowed(req.remote_addr):
+        if self._restricted and not _within(_address(req.context.client_ip), self._clients):
             raise PermissionDenied("NOT_AUTHORIZED", detail="this client may not use the API")
-
-    def _allowed(self, remote_addr):
-        try:
-            address = ipaddress.ip_address(remote_addr or "")
-        except ValueError:
-            return False
-        if getattr(address, "ipv4_mapped", None):
-            address = address.ipv4_mapped  # ::ffff:a.b.c.d from a dual-stack socket
-        return any(address in network for network in self._clients
-                   if network.version == address.version)
 
 
 class SessionCheck:

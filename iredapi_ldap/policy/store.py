@@ -174,18 +174,15 @@ class SqlPolicyStore:
             self._write("amavisd", lambda conn, b=batch: _forget_amavisd(conn, b))
             self._write("iredapd", lambda conn, b=batch: _forget_iredapd(conn, b))
 
-    def rename_account(self, old, new):
+    def rename_account(self, old, new, again=False):
         """Move every policy row of `old` to `new` (a renamed account keeps its settings).
-        Rows left under `new` by an account deleted before are dropped first. The two
-        databases are two transactions: if the second fails, the first is moved back, so
-        that a failure moves nothing (`rename_account(new, old)` undoes a whole move)."""
+        Rows left under `new` by an account deleted before are dropped first. Each database
+        moves in one transaction; `again` finishes a move an outage cut short (one
+        database moved, the other not): a database with nothing left under `old` has
+        moved already, and what is under `new` there is the account's own."""
         old, new = old.lower(), new.lower()
-        self._write("amavisd", lambda conn: _move_amavisd(conn, old, new))
-        try:
-            self._write("iredapd", lambda conn: _move_iredapd(conn, old, new))
-        except Exception:
-            self._write("amavisd", lambda conn: _move_amavisd(conn, new, old))
-            raise
+        self._write("amavisd", lambda conn: _move_amavisd(conn, old, new, again))
+        self._write("iredapd", lambda conn: _move_iredapd(conn, old, new, again))
 
     # -- iRedAdmin deleted mailboxes ----------------------------------------------------
 
@@ -223,13 +220,20 @@ _IREDAPD_ACCOUNT_TABLES = (throttle_tracking, throttle, greylisting, greylisting
 _BATCH = 500  # addresses per statement: well under every database's parameter limit
 
 
-def _move_amavisd(conn, old, new):
+def _move_amavisd(conn, old, new, again):
+    held = conn.execute(select(users.c.id).where(users.c.email == old).union_all(
+        select(policy.c.id).where(policy.c.policy_name == old))).first()
+    if again and held is None:
+        return  # moved already
     _forget_amavisd(conn, [new])
     conn.execute(update(users).where(users.c.email == old).values(email=new))
     conn.execute(update(policy).where(policy.c.policy_name == old).values(policy_name=new))
 
 
-def _move_iredapd(conn, old, new):
+def _move_iredapd(conn, old, new, again):
+    if again and not any(conn.execute(select(table.c.id).where(table.c.account == old)).first()
+                         for table in _IREDAPD_ACCOUNT_TABLES):
+        return  # moved already
     _forget_iredapd(conn, [new])
     for table in _IREDAPD_ACCOUNT_TABLES:
         conn.execute(update(table).where(table.c.account == old).values(account=new))

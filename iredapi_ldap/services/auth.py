@@ -46,12 +46,14 @@ def is_active(entry):
 class AuthService:
     """Checks passwords, issues session tokens and turns tokens back into a `Caller`."""
 
-    def __init__(self, directory, layout, sessions, throttle, cache_seconds=10,
+    def __init__(self, directory, layout, sessions, throttle, records, cache_seconds=10,
                  clock=time.monotonic):
         self._directory = directory
         self._layout = layout
         self._sessions = sessions
         self._throttle = throttle
+        self._records = records
+        self._clock = clock
         self._checked = _RecentChecks(cache_seconds, clock)
 
     def login(self, username, password, client_ip):
@@ -74,7 +76,7 @@ class AuthService:
         if entry is None or not passwords.verify(password, entry.get("userPassword")):
             if entry is None:
                 passwords.verify_decoy(password)
-            self._throttle.record_failure(client_ip, username)
+            self._throttle.record(client_ip, username, ok=False)
             log.warning("login failed: user=%r ip=%s reason=bad credentials", username, client_ip)
             raise Unauthenticated("INVALID_CREDENTIALS", detail="wrong username or password")
         self._refuse_unless_admin(entry, username, client_ip)
@@ -103,11 +105,12 @@ class AuthService:
         """The Caller a session token stands for.
 
         A token that passed the full check is trusted for `cache_seconds` (10 s) without
-        reading the directory again; its expiry is still checked on every request.
+        reading the directory and the ended sessions again; its expiry is still checked on
+        every request.
 
         Raises:
-            Unauthenticated: bad or expired token, or the account changed its password, was
-                disabled, removed or lost its admin privilege since the login.
+            Unauthenticated: bad or expired token, logged out, or the account changed its
+                password, was disabled, removed or lost its admin privilege since the login.
         """
         checked = self._checked.get(token)
         if checked is not None:
@@ -117,11 +120,24 @@ class AuthService:
         claims = self._sessions.read(token)
         entry = self._directory.get(claims.dn, ADMIN_ATTRIBUTES)
         if (entry is None or not is_active(entry) or not is_admin_entry(entry)
-                or self._sessions.fingerprint(entry.get("userPassword")) != claims.fingerprint):
+                or self._sessions.fingerprint(entry.get("userPassword")) != claims.fingerprint
+                or self._records.has_ended(token)):
             raise Unauthenticated(detail="session ended; log in again")
         caller = _caller(entry, str(entry.first("mail", "")).lower())
         self._checked.put(token, (caller, claims.expires))
         return caller
+
+
+    def logout(self, token):
+        """End the session of `token` on every worker and host (within the 10 s that
+        they may trust a checked session). A token that is not a valid session needs
+        nothing."""
+        try:
+            claims = self._sessions.read(token)
+        except Unauthenticated:
+            return
+        self._records.end_session(token, claims.expires, self._sessions.now())
+        self._checked.forget(token)
 
 
 def _caller(entry, mail):
@@ -145,6 +161,10 @@ class _RecentChecks:
             if hit and self._clock() - hit[0] < self._seconds:
                 return hit[1]
         return None
+
+    def forget(self, key):
+        with self._lock:
+            self._items.pop(key, None)
 
     def put(self, key, value):
         with self._lock:

@@ -148,7 +148,7 @@ class Completions:
                 self._directory.modify(self._dn(intent.kind, data["new"]), changes)
             references.rename_address(self._directory, self._layout, data["old"], data["new"])
             if intent.kind == "rename_user":
-                self._store.rename_account(data["old"], data["new"])
+                self._store.rename_account(data["old"], data["new"], again=recount)
         if recount:
             self._recount(intent)
         purge = datetime.date.fromisoformat(data["purge"]) if data.get("purge") else None

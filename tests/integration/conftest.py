@@ -1,8 +1,12 @@
 """Fixtures for the policy-store tests: every test runs against SQLite, MariaDB and
 PostgreSQL."""
 
+import contextlib
+import secrets
+
 import pytest
 
+from iredapi_ldap import errors
 from iredapi_ldap.policy.store import SqlPolicyStore
 from iredapi_ldap.policy.tables import DATABASES
 
@@ -47,3 +51,24 @@ def store(policy_urls):
 @pytest.fixture
 def policy_client(make_client, store):
     return make_client(policy=store)
+
+
+@pytest.fixture
+def accounts_made(directory):
+    """Removes the entries a test created outside its domain."""
+    made = []
+    yield made
+    for dn in made:
+        with contextlib.suppress(errors.EntryNotFound):
+            directory.delete(dn)
+
+
+@pytest.fixture
+def standalone(directory, layout, accounts_made):
+    def make(global_admin=True, **attrs):
+        mail = f"adm-{secrets.token_hex(4)}@admins.example.net"
+        if global_admin:
+            attrs.setdefault("domainGlobalAdmin", ["yes"])
+        accounts_made.append(helpers.add_admin(directory, layout, mail, **attrs))
+        return mail
+    return make

@@ -2,7 +2,6 @@
 syntax and length, matching rules, SINGLE-VALUE, MUST/MAY), in our own words, without copying
 the upstream files into the repository."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,22 +9,11 @@ import pytest
 from iredapi_ldap.model.render import INTEGERS, SINGLE_VALUED
 from iredapi_ldap.model.schemadefs import parse_config_ldif, parse_schema_file
 
+from ..helpers import reference_dir
+
 REPO = Path(__file__).resolve().parents[2]
 PAIRS = [("iredmail.schema", "20-iredmail.ldif"), ("amavisd.schema", "10-amavisd.ldif")]
 INTEGER_SYNTAX = "1.3.6.1.4.1.1466.115.121.1.27"
-
-
-def reference_dir():
-    """The upstream schemas: env IREDAPI_REFERENCE_DIR, or ../shared/reference beside the repo.
-
-    CI always has them; a clone elsewhere may not, and only then is the comparison skipped.
-    """
-    candidate = Path(os.environ.get("IREDAPI_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
-    if candidate.is_dir():
-        return candidate
-    if os.environ.get("CI"):
-        pytest.fail(f"reference schemas not found at {candidate}")
-    pytest.skip(f"reference schemas not found at {candidate} (set IREDAPI_REFERENCE_DIR)")
 
 
 def ours(ldif):
