@@ -27,12 +27,21 @@ def rows(store, mail):
     return [r for r in store.deleted_mailboxes() if r["username"] == mail]
 
 
+@pytest.fixture
+def user_with_policies(policy_client, admin, directory, layout, domain):
+    """Makes a user of `domain` with a spam policy, throttles and greylisting; its address."""
+    def make(local):
+        mail = f"{local}@{domain}"
+        helpers.add_mail_user(directory, layout, mail)
+        give_policies(policy_client, admin, mail)
+        return mail
+    return make
+
+
 def test_a_delete_cut_short_after_its_commit_is_finished_by_its_repeat(
         make_client, admin, policy_client, store, policy_urls, directory, layout, domain,
-        tmp_path):
-    mail = f"half@{domain}"
-    helpers.add_mail_user(directory, layout, mail)
-    give_policies(policy_client, admin, mail)
+        tmp_path, user_with_policies):
+    mail = user_with_policies("half")
     client = make_client(policy=broken(policy_urls, tmp_path, "iredapd"))
     result = client.simulate_delete(f"/api/user/{mail}/keep_mailbox_days/5", cookies=admin)
     assert reply(result) == (503, False, "DATABASE_UNAVAILABLE")
@@ -51,10 +60,8 @@ def test_a_delete_cut_short_after_its_commit_is_finished_by_its_repeat(
 
 def test_a_new_account_never_inherits_an_unfinished_delete(
         make_client, admin, policy_client, store, policy_urls, directory, layout, domain,
-        tmp_path):
-    mail = f"namesake@{domain}"
-    helpers.add_mail_user(directory, layout, mail)
-    give_policies(policy_client, admin, mail)
+        tmp_path, user_with_policies):
+    mail = user_with_policies("namesake")
     client = make_client(policy=broken(policy_urls, tmp_path, "amavisd"))
     result = client.simulate_delete(f"/api/user/{mail}", cookies=admin)
     assert reply(result) == (503, False, "DATABASE_UNAVAILABLE")
@@ -69,10 +76,8 @@ def test_a_new_account_never_inherits_an_unfinished_delete(
 
 def test_a_delete_the_database_refuses_changes_nothing(
         make_client, admin, policy_client, store, policy_urls, directory, layout, domain,
-        tmp_path):
-    mail = f"kept@{domain}"
-    helpers.add_mail_user(directory, layout, mail)
-    give_policies(policy_client, admin, mail)
+        tmp_path, user_with_policies):
+    mail = user_with_policies("kept")
     before = policy_rows(policy_urls, [mail])[mail]
     client = make_client(policy=broken(policy_urls, tmp_path, "iredadmin"))
     result = client.simulate_delete(f"/api/user/{mail}/keep_mailbox_days/1", cookies=admin)
@@ -82,10 +87,9 @@ def test_a_delete_the_database_refuses_changes_nothing(
 
 
 def test_a_delete_the_directory_refuses_records_no_mailbox(
-        make_client, admin, policy_client, store, policy_urls, directory, layout, domain):
-    mail = f"stays@{domain}"
-    helpers.add_mail_user(directory, layout, mail)
-    give_policies(policy_client, admin, mail)
+        make_client, admin, policy_client, store, policy_urls, directory, layout, domain,
+        user_with_policies):
+    mail = user_with_policies("stays")
     client = make_client(directory=helpers.Refusing(directory, "delete"), policy=store)
     result = client.simulate_delete(f"/api/user/{mail}/keep_mailbox_days/1", cookies=admin)
     assert reply(result) == (503, False, "DIRECTORY_UNAVAILABLE")
@@ -102,12 +106,10 @@ def test_a_delete_the_directory_refuses_records_no_mailbox(
 
 def test_doctor_fix_finishes_what_an_outage_left(
         make_client, admin, policy_client, store, policy_urls, directory, layout, domain,
-        tmp_path, base_settings):
-    mail, alias = f"gone@{domain}", f"points@{domain}"
-    helpers.add_mail_user(directory, layout, mail)
+        tmp_path, base_settings, user_with_policies):
+    mail, alias = user_with_policies("gone"), f"points@{domain}"
     assert reply(helpers.form(policy_client, "POST", f"/api/alias/{alias}",
                               {"members": mail}, cookies=admin))[1]
-    give_policies(policy_client, admin, mail)
     client = make_client(policy=broken(policy_urls, tmp_path, "iredapd"))
     assert reply(client.simulate_delete(f"/api/user/{mail}", cookies=admin))[0] == 503
     config = helpers.write_config(
