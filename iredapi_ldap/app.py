@@ -78,7 +78,8 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
 
 def _add_account_routes(app, directory, layout, policy, settings):
     limits = AdminLimits(directory, layout)
-    completions = Completions(directory, layout, policy, Journal(policy.databases))
+    completions = Completions(directory, layout, policy, Journal(policy.databases),
+                              landing=settings.ldap_timeout)
     domains = DomainService(directory, layout, policy, settings, limits, completions)
     domain = Domain(domains)
     app.add_route("/api/domains", Domains(domains))

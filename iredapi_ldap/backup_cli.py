@@ -165,9 +165,10 @@ def _doctor_writes(settings, directory, layout, args):
         pending = journal.pending()
         for intent in pending:
             print(f"unfinished: {intent.kind} {intent.subject} ({intent.state}, "
-                  f"{intent.age:.0f} s old)")
+                  f"{intent.age():.0f} s old)")
         return len(pending)
-    report = Completions(directory, layout, store, journal).settle_all(args.grace)
+    report = Completions(directory, layout, store, journal,
+                         landing=settings.ldap_timeout).settle_all(args.grace)
     for verdict, intents in (("finished", report.completed), ("dropped, never happened",
                                                               report.discarded),
                              ("left, may still be running", report.waiting)):

@@ -1,15 +1,16 @@
 """Durable records of writes that span the directory and the SQL databases.
 
-A delete or a rename commits in the directory (one atomic write), but the rest follows in
+A delete or a rename commits in the directory (one atomic operation), but the rest follows in
 other stores: the references in other entries, the policy rows, iRedAdmin's
 `deleted_mailboxes`. Before the commit the request writes an *intent* here, in iRedAdmin's
 `tracking` table (a key-value store every API host shares), together with the
 `deleted_mailboxes` rows it will need, marked as pending (no purge date, so
 purge-mailboxes never acts on them). After the commit it completes the rest and *finishes*
 the intent: the rows get their purge date and admin, and the intent goes, in one
-transaction. If the request fails on the way, the intent stays, and a repeat of the request
-or `iredapi-ldap doctor --fix` completes it (services/completions.py). An intent whose commit
-did not happen is *discarded*, its pending rows with it.
+transaction. If the request fails on the way, it marks the intent *failed*, and a repeat of
+the request or `iredapi-ldap doctor --fix` claims it and completes it
+(services/completions.py). One request at a time works on an intent: its owner while it is
+*running*, or whoever *claimed* it (an atomic compare-and-set of the row).
 """
 
 import hashlib
@@ -18,34 +19,35 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 
 from .tables import deleted_mailboxes, tracking
 
 PREFIX = "iredapi-ldap:intent:"
-RUNNING, FAILED = "running", "failed"
+RUNNING, FAILED, CLAIMED = "running", "failed", "claimed"
 
 
 @dataclass
 class Intent:
     """One unfinished write. `kind` says how to complete it, `subject` what it is about (an
-    address, or `@domain`); `data` holds what completing needs."""
+    address, or `@domain`); `data` holds what completing needs. `since` is when its state
+    last changed (its owner began, gave up, or someone claimed it)."""
 
     key: str
     kind: str
     subject: str
     data: dict = field(default_factory=dict)
     state: str = RUNNING
-    started: float = 0.0
+    since: float = 0.0
+    raw: str = ""  # the stored text, for compare-and-set
 
     @property
     def marker(self):
         """What the pending deleted_mailboxes rows hold as `admin` until finished."""
         return "iredapi-ldap:" + self.key.rsplit(":", 1)[1]
 
-    @property
-    def age(self):
-        return time.time() - self.started
+    def age(self, now=None):
+        return (now if now is not None else time.time()) - self.since
 
 
 def _key_prefix(subject):
@@ -60,28 +62,59 @@ class Journal:
         self._databases = databases
         self._clock = clock
 
-    def begin(self, kind, subject, data, mailboxes=()):
+    def begin(self, kind, subject, data, mailboxes=(), also=()):
         """Record an intent, and the deleted_mailboxes rows it will finish (dicts with
-        username, domain, maildir), in one transaction. Returns the Intent."""
-        intent = Intent(_key_prefix(subject) + uuid.uuid4().hex, kind, subject.lower(),
-                        dict(data), RUNNING, self._clock())
+        username, domain, maildir), in one transaction. `also`: other subjects it is about
+        (a rename's new address), under which `pending()` finds it too. Returns it."""
+        token = uuid.uuid4().hex
+        also = [other.lower() for other in also]
+        intent = Intent(_key_prefix(subject) + token, kind, subject.lower(),
+                        {**data, **({"also": also} if also else {})}, RUNNING, self._clock())
+        intent.raw = _encode(intent)
         rows = [{**row, "admin": intent.marker, "delete_date": None} for row in mailboxes]
+        links = [{"k": _key_prefix(other) + token, "v": json.dumps({"link": intent.key})}
+                 for other in also]
 
         def write(conn):
-            conn.execute(insert(tracking).values(k=intent.key, v=_encode(intent)))
+            conn.execute(insert(tracking).values(k=intent.key, v=intent.raw))
+            if links:
+                conn.execute(insert(tracking), links)
             if rows:
                 conn.execute(insert(deleted_mailboxes), rows)
         self._databases.write("iredadmin", write)
         return intent
 
+    def add_mailboxes(self, intent, mailboxes):
+        """More pending rows for the intent (users found when it completes)."""
+        rows = [{**row, "admin": intent.marker, "delete_date": None} for row in mailboxes]
+        if rows:
+            self._databases.write("iredadmin", lambda conn: conn.execute(
+                insert(deleted_mailboxes), rows))
+
     def finish(self, intent, admin="", purge_date=None):
         """The intent is done: its pending rows get `admin` and their purge date (None:
-        kept forever), and the intent goes. Idempotent."""
+        kept forever), and the intent goes. A pending row whose mailbox another finished
+        row records already (two writes that both deleted it) is dropped. Idempotent."""
         def write(conn):
+            mine = conn.execute(select(deleted_mailboxes.c.id, deleted_mailboxes.c.username,
+                                       deleted_mailboxes.c.maildir)
+                                .where(deleted_mailboxes.c.admin == intent.marker)).all()
+            recorded = set()
+            if mine:
+                names = sorted({row.username for row in mine})
+                for start in range(0, len(names), 500):
+                    recorded |= set(conn.execute(
+                        select(deleted_mailboxes.c.username, deleted_mailboxes.c.maildir)
+                        .where(and_(deleted_mailboxes.c.username.in_(names[start:start + 500]),
+                                    deleted_mailboxes.c.admin != intent.marker))).all())
+            twice = [row.id for row in mine if (row.username, row.maildir) in recorded]
+            for start in range(0, len(twice), 500):
+                conn.execute(delete(deleted_mailboxes)
+                             .where(deleted_mailboxes.c.id.in_(twice[start:start + 500])))
             conn.execute(update(deleted_mailboxes)
                          .where(deleted_mailboxes.c.admin == intent.marker)
                          .values(admin=admin, delete_date=purge_date))
-            conn.execute(delete(tracking).where(tracking.c.k == intent.key))
+            _forget(conn, intent)
         self._databases.write("iredadmin", write)
 
     def discard(self, intent):
@@ -89,27 +122,54 @@ class Journal:
         def write(conn):
             conn.execute(delete(deleted_mailboxes)
                          .where(deleted_mailboxes.c.admin == intent.marker))
-            conn.execute(delete(tracking).where(tracking.c.k == intent.key))
+            _forget(conn, intent)
         self._databases.write("iredadmin", write)
 
     def fail(self, intent):
-        """Its request gave up: a repeat of the request may now complete it."""
-        intent.state = FAILED
-        self._databases.write("iredadmin", lambda conn: conn.execute(
-            update(tracking).where(tracking.c.k == intent.key).values(v=_encode(intent))))
+        """Its request gave up: a repeat of the request may now claim and complete it."""
+        self._set_state(intent, FAILED)
 
-    def pending(self, subject=None):
-        """The unfinished intents (about `subject`, if given), oldest first."""
-        prefix = _key_prefix(subject) if subject else PREFIX
+    def claim(self, intent):
+        """Take the intent over (it is failed, or stale): True if no one else did first."""
+        return self._set_state(intent, CLAIMED)
+
+    def _set_state(self, intent, state):
+        changed = Intent(intent.key, intent.kind, intent.subject, intent.data, state,
+                         self._clock())
+        text = _encode(changed)
+
+        def write(conn):
+            return conn.execute(update(tracking).where(and_(
+                tracking.c.k == intent.key, tracking.c.v == intent.raw)).values(v=text)).rowcount
+        if self._databases.write("iredadmin", write) != 1:
+            return False
+        intent.state, intent.since, intent.raw = state, changed.since, text
+        return True
+
+    def pending(self, *subjects):
+        """The unfinished intents (about any of `subjects`, if given), oldest first."""
+        prefixes = [_key_prefix(s) for s in subjects] if subjects else [PREFIX]
+        wanted = {s.lower() for s in subjects}
 
         def read(conn):
-            rows = conn.execute(select(tracking.c.k, tracking.c.v)
-                                .where(tracking.c.k.startswith(prefix, autoescape=True))
-                                .order_by(tracking.c.id))
-            return [_decode(key, value) for key, value in rows]
-        found = self._databases.read("iredadmin", read)
-        return [i for i in found if i is not None and (subject is None
-                                                       or i.subject == subject.lower())]
+            found = {}
+            for prefix in prefixes:
+                for row_id, key, value in conn.execute(
+                        select(tracking.c.id, tracking.c.k, tracking.c.v)
+                        .where(tracking.c.k.startswith(prefix, autoescape=True))):
+                    main = _link(value)
+                    if main is None:
+                        found[key] = (row_id, value)
+                    elif main not in found:  # about the subject too: the intent itself
+                        hit = conn.execute(select(tracking.c.id, tracking.c.v)
+                                           .where(tracking.c.k == main)).first()
+                        if hit is not None:
+                            found[main] = tuple(hit)
+            return sorted(((row_id, key, value) for key, (row_id, value) in found.items()))
+        intents = [_decode(key, value)
+                   for _, key, value in self._databases.read("iredadmin", read)]
+        return [i for i in intents if i is not None and (
+            not wanted or i.subject in wanted or wanted & set(i.data.get("also", [])))]
 
     def pending_usernames(self, intent):
         """The usernames of the intent's pending deleted_mailboxes rows."""
@@ -120,15 +180,32 @@ class Journal:
         return self._databases.read("iredadmin", read)
 
 
+def _forget(conn, intent):
+    """Delete the intent's row and the rows that link other subjects to it."""
+    token = intent.key.rsplit(":", 1)[1]
+    conn.execute(delete(tracking).where(tracking.c.k == intent.key))
+    for other in intent.data.get("also", []):
+        conn.execute(delete(tracking).where(tracking.c.k == _key_prefix(other) + token))
+
+
+def _link(text):
+    """The main key a link row points to, or None for an intent's own row."""
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        return None
+    return value.get("link") if isinstance(value, dict) else None
+
+
 def _encode(intent):
     return json.dumps({"kind": intent.kind, "subject": intent.subject, "data": intent.data,
-                       "state": intent.state, "started": intent.started})
+                       "state": intent.state, "since": intent.since}, sort_keys=True)
 
 
 def _decode(key, text):
     try:
         value = json.loads(text or "")
         return Intent(key, value["kind"], value["subject"], value.get("data", {}),
-                      value.get("state", RUNNING), float(value.get("started", 0)))
+                      value.get("state", RUNNING), float(value.get("since", 0)), text)
     except (ValueError, KeyError, TypeError):
         return None  # not ours after all, or damaged: left alone

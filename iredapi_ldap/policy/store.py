@@ -174,15 +174,16 @@ class SqlPolicyStore:
             self._write("amavisd", lambda conn, b=batch: _forget_amavisd(conn, b))
             self._write("iredapd", lambda conn, b=batch: _forget_iredapd(conn, b))
 
-    def rename_account(self, old, new, again=False):
-        """Move every policy row of `old` to `new` (a renamed account keeps its settings).
-        Rows left under `new` by an account deleted before are dropped first. Each database
-        moves in one transaction; `again` finishes a move an outage cut short (one
-        database moved, the other not): a database with nothing left under `old` has
-        moved already, and what is under `new` there is the account's own."""
+    def rename_account(self, old, new):
+        """Move every policy row of `old` to `new` (a renamed account keeps its settings);
+        rows an account deleted before left under `new` are dropped first. Each database
+        moves in one transaction, and one with nothing left under `old` has moved already:
+        a move an outage cut short (one database moved, the other not) is finished by
+        running it again. Only one request at a time may run it for an account (the
+        intents of services/completions.py see to that)."""
         old, new = old.lower(), new.lower()
-        self._write("amavisd", lambda conn: _move_amavisd(conn, old, new, again))
-        self._write("iredapd", lambda conn: _move_iredapd(conn, old, new, again))
+        self._write("amavisd", lambda conn: _move_amavisd(conn, old, new))
+        self._write("iredapd", lambda conn: _move_iredapd(conn, old, new))
 
     # -- iRedAdmin deleted mailboxes ----------------------------------------------------
 
@@ -220,20 +221,20 @@ _IREDAPD_ACCOUNT_TABLES = (throttle_tracking, throttle, greylisting, greylisting
 _BATCH = 500  # addresses per statement: well under every database's parameter limit
 
 
-def _move_amavisd(conn, old, new, again):
+def _move_amavisd(conn, old, new):
     held = conn.execute(select(users.c.id).where(users.c.email == old).union_all(
         select(policy.c.id).where(policy.c.policy_name == old))).first()
-    if again and held is None:
-        return  # moved already
+    if held is None:
+        return  # nothing to move, or moved already
     _forget_amavisd(conn, [new])
     conn.execute(update(users).where(users.c.email == old).values(email=new))
     conn.execute(update(policy).where(policy.c.policy_name == old).values(policy_name=new))
 
 
-def _move_iredapd(conn, old, new, again):
-    if again and not any(conn.execute(select(table.c.id).where(table.c.account == old)).first()
-                         for table in _IREDAPD_ACCOUNT_TABLES):
-        return  # moved already
+def _move_iredapd(conn, old, new):
+    if not any(conn.execute(select(table.c.id).where(table.c.account == old)).first()
+               for table in _IREDAPD_ACCOUNT_TABLES):
+        return  # nothing to move, or moved already
     _forget_iredapd(conn, [new])
     for table in _IREDAPD_ACCOUNT_TABLES:
         conn.execute(update(table).where(table.c.account == old).values(account=new))

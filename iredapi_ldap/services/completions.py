@@ -1,13 +1,15 @@
 """Writes with one commit point, and completing what followed it (policy/journal.py).
 
 `run()` is how a delete or a rename is done: record the intent, commit in the directory
-(one atomic operation), then do the rest. A request that fails after the commit leaves its
-intent behind, and `settle()` (a repeat of the request, or a create of the same address)
-or `settle_all()` (`doctor --fix`) completes it: it first looks at the directory to see
-whether the commit happened (a request may have died with the answer of its commit lost),
-then either completes the rest (the account's own attributes after a rename, references in
-other entries, policy rows, deleted_mailboxes, the domains' counters, recounted) or discards
-the intent. Completing is idempotent, so several of them may run at once.
+(one atomic operation), then do the rest. `prepare()` comes first in every write of an
+account or a domain: an unfinished write about the same address or domain that another
+request is working on makes it wait (CONCURRENT_UPDATE), and one whose request gave up is
+claimed and settled first. Settling looks at the directory to see whether the commit
+happened (by the account's entryUUID, not its name: the address may have moved on or been
+taken again), then completes the rest (the account's own attributes after a rename,
+references in other entries, policy rows, deleted_mailboxes, the domains' counters) or
+discards the intent. `settle_all()` is `doctor --fix`. Only one request works on an intent
+at a time (its owner, or whoever claimed it), and every step of completing is idempotent.
 """
 
 import datetime
@@ -15,45 +17,53 @@ import logging
 from dataclasses import dataclass, field
 
 from ..addresses import domain_of
-from ..directory import Change, Op, Scope, escape_dn_value
-from ..errors import DirectoryUnavailable, EntryNotFound
-from ..policy.journal import FAILED
+from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
+from ..errors import ConcurrentUpdate, DirectoryUnavailable, EntryNotFound
+from ..policy.journal import CLAIMED, RUNNING
 from . import counters, references
 from .counters import USERS
 
 log = logging.getLogger(__name__)
 
 CONTAINERS = {"user": "Users", "alias": "Aliases", "list": "Groups"}
+# How long a request may work on an intent before it is taken for abandoned (its worker
+# died): gunicorn's worker timeout (server.DEFAULT_TIMEOUT).
+BUSY = 300.0
+COMPLETED, DISCARDED, WAITING = "completed", "discarded", "waiting"
 
 
 @dataclass
 class CompletionReport:
     completed: list = field(default_factory=list)   # intents completed
     discarded: list = field(default_factory=list)   # intents whose commit never happened
-    waiting: list = field(default_factory=list)     # may still be committed by their request
+    waiting: list = field(default_factory=list)     # may still be worked on by a request
 
 
 class Completions:
-    def __init__(self, directory, layout, store, journal):
+    def __init__(self, directory, layout, store, journal, landing, busy=BUSY):
+        """`landing`: how long an LDAP write whose answer was lost may still be carried
+        out by slapd (LDAP_TIMEOUT); `busy`: how long a request may work on an intent."""
         self._directory = directory
         self._layout = layout
         self._store = store
         self._journal = journal
+        self._landing = landing
+        self._busy = busy
 
     # -- doing a write ------------------------------------------------------------------
 
-    def run(self, kind, subject, data, commit, after=None, mailboxes=()):
+    def run(self, kind, subject, data, commit, after=None, mailboxes=(), also=()):
         """Record the intent, run `commit()` (the one directory operation that decides
         whether the write happened), then `after()` (the owner's cheap follow-ups, such as
         its counters) and complete.
 
-        A directory that refused the commit leaves nothing; one that could not answer
-        leaves the intent for a repeat or doctor to settle; a failure after the commit
-        leaves it for them to complete. `data` holds what completing needs: `domains`
-        (whose counters are recounted when someone else completes), and per kind `mail`
-        and `maildir`, or `old`, `new` and the account's own `changes`.
+        A directory that refused the commit leaves nothing; one that could not answer, or
+        a failure after the commit, leaves the intent marked failed for a repeat or doctor
+        to settle. `data` holds what completing needs: `uuid` (the entryUUID of the account
+        or domain), `domains` (whose counters a later completion recounts), and per kind
+        `mail` and `maildir`, or `old`, `new` and the account's own `changes`.
         """
-        intent = self._journal.begin(kind, subject, data, mailboxes)
+        intent = self._journal.begin(kind, subject, data, mailboxes, also)
         try:
             result = commit()
         except DirectoryUnavailable:
@@ -81,41 +91,70 @@ class Completions:
 
     # -- settling unfinished writes -----------------------------------------------------
 
-    def settle(self, subject, kinds, for_create=False):
-        """Settle the unfinished writes about `subject` before a request acts on it;
-        returns whether one of `kinds` was completed.
+    def pending(self, *subjects):
+        """The unfinished writes about `subjects`."""
+        return self._journal.pending(*subjects)
 
-        A request that finds its target gone completes the writes whose request gave up
-        (a repeat of a failed request). A create also completes writes already committed
-        but not finished (a new account must not inherit a deleted one's policies).
-        Writes whose request may still be running are left to it.
+    def prepare(self, *subjects, done=None, racing=()):
+        """Before a write about `subjects` (addresses, `@domain`): settle their unfinished
+        writes. Returns whether one that `done(intent)` accepts was completed (a repeat of
+        a request that failed half-way, which this completes).
+
+        Another request's write in progress makes this one wait, unless it is about one of
+        `racing`: the account a delete or a rename acts on, where the directory decides
+        which of racing requests wins (the others find the account gone).
+
+        Raises:
+            ConcurrentUpdate: another request is working on one of them (or a write whose
+                answer was lost may still land): try again.
         """
-        done = False
-        for intent in self._journal.pending(subject):
-            if intent.state != FAILED and not for_create:
-                continue
-            committed = self._committed(intent)
-            if committed:
-                self._complete(intent, recount=True)
-                done = done or intent.kind in kinds
-            elif intent.state == FAILED:
-                self._discard(intent)
-        return done
+        satisfied = False
+        racing = {subject.lower() for subject in racing}
+        for intent in self._journal.pending(*subjects):
+            age = intent.age()  # since its request last worked on it
+            if intent.state in (RUNNING, CLAIMED) and age < self._busy:
+                if intent.subject in racing:
+                    continue
+                raise ConcurrentUpdate(detail=f"{intent.subject} is being changed by another "
+                                              "request; try again")
+            if not self._journal.claim(intent):
+                raise ConcurrentUpdate(detail=f"{intent.subject} is being changed by another "
+                                              "request; try again")
+            outcome = self._settle(intent, age >= self._landing)
+            if outcome == WAITING:
+                raise ConcurrentUpdate(detail=f"an earlier change of {intent.subject} may "
+                                              "still be under way; try again in a minute")
+            satisfied = satisfied or (outcome == COMPLETED and done is not None
+                                      and done(intent))
+        return satisfied
 
     def settle_all(self, grace):
         """Every unfinished write (doctor --fix): completed when committed; discarded when
-        not, if its request gave up or it is older than `grace` seconds."""
+        not, once `grace` seconds have passed since its request last worked on it."""
         report = CompletionReport()
         for intent in self._journal.pending():
-            if self._committed(intent):
-                self._complete(intent, recount=True)
-                report.completed.append(intent)
-            elif intent.state == FAILED or intent.age >= grace:
-                self._discard(intent)
-                report.discarded.append(intent)
-            else:
+            age = intent.age()
+            if intent.state in (RUNNING, CLAIMED) and age < grace \
+                    or not self._journal.claim(intent):
                 report.waiting.append(intent)
+                continue
+            {COMPLETED: report.completed, DISCARDED: report.discarded,
+             WAITING: report.waiting}[self._settle(intent, age >= grace)].append(intent)
         return report
+
+    def _settle(self, intent, settled):
+        """Complete a claimed intent if its commit happened, discard it if not and its
+        outcome is `settled` (no lost write can still land); else leave it, failed
+        again."""
+        if self._committed(intent):
+            self._complete(intent, by_another=True)
+            return COMPLETED
+        if settled:
+            self._recount(intent)  # a reservation made before the commit may be stranded
+            self._journal.discard(intent)
+            return DISCARDED
+        self._journal.fail(intent)
+        return WAITING
 
     # -- per kind -----------------------------------------------------------------------
 
@@ -123,15 +162,23 @@ class Completions:
         data = intent.data
         if intent.kind == "delete_domain":
             return True  # begun is committed: a half-deleted domain is deleted to the end
+        where = self._where(data.get("uuid"))
         if intent.kind.startswith("delete_"):
-            entry = self._directory.get(self._dn(intent.kind, data["mail"]), ["homeDirectory"])
-            return entry is None or (data.get("maildir") is not None
-                                     and entry.first("homeDirectory") != data["maildir"])
-        return (self._directory.get(self._dn(intent.kind, data["old"]), ["1.1"]) is None
-                and self._directory.get(self._dn(intent.kind, data["new"]), ["1.1"])
-                is not None)
+            return where is None
+        # A rename happened when the entry has left its old name (to the new one, or on).
+        return where is None or where.lower() != self._dn(intent.kind, data["old"]).lower()
 
-    def _complete(self, intent, recount=False):
+    def _where(self, uuid):
+        """The DN of the entry with this entryUUID, or None."""
+        if not uuid:
+            return None
+        found = self._directory.search(self._layout.basedn,
+                                       f"(entryUUID={escape_filter_value(uuid)})", Scope.SUB,
+                                       ["1.1"])
+        first = next(iter(found), None)
+        return None if first is None else first.dn
+
+    def _complete(self, intent, by_another=False):
         data = intent.data
         if intent.kind == "delete_domain":
             self._complete_domain_delete(intent)
@@ -142,29 +189,45 @@ class Completions:
             if intent.kind == "delete_user":
                 self._store.forget_accounts([data["mail"]])
         else:
-            changes = [Change(name, Op.REPLACE, tuple(values))
-                       for name, values in data.get("changes", {}).items()]
-            if changes and recount:  # the owner applied them; a failed request may not have
-                self._directory.modify(self._dn(intent.kind, data["new"]), changes)
-            references.rename_address(self._directory, self._layout, data["old"], data["new"])
-            if intent.kind == "rename_user":
-                self._store.rename_account(data["old"], data["new"], again=recount)
-        if recount:
+            self._complete_rename(intent, by_another)
+        if by_another:
             self._recount(intent)
         purge = datetime.date.fromisoformat(data["purge"]) if data.get("purge") else None
         self._journal.finish(intent, admin=data.get("admin", ""), purge_date=purge)
 
-    def _discard(self, intent):
-        self._recount(intent)  # a reservation made before the commit may be stranded
-        self._journal.discard(intent)
+    def _complete_rename(self, intent, by_another):
+        data = intent.data
+        old, new = data["old"], data["new"]
+        if by_another:  # where the account is now: at `new`, or renamed on, or gone
+            where = self._where(data.get("uuid"))
+            entry = where and self._directory.get(where, ["mail"])
+            if entry is None:  # renamed, then deleted: nothing may point at the old address
+                references.forget_address(self._directory, self._layout, old)
+                if intent.kind == "rename_user":
+                    self._store.forget_accounts([old])
+                return
+            changes = [Change(name, Op.REPLACE, tuple(values))
+                       for name, values in data.get("changes", {}).items()]
+            if changes and where.lower() == self._dn(intent.kind, new).lower():
+                self._directory.modify(where, changes)  # the owner may not have, before
+            new = str(entry.first("mail", new)).lower()
+        references.rename_address(self._directory, self._layout, old, new)
+        if intent.kind == "rename_user":
+            self._store.rename_account(old, new)
 
     def _recount(self, intent):
         for domain in intent.data.get("domains", []):
-            counters.recount(self._directory, self._layout, domain)
+            counters.recount(self._directory, self._layout, domain, lower=False)
 
     def _complete_domain_delete(self, intent):
         domain = intent.data["domain"]
+        entry = self._directory.get(self._layout.domain_dn(domain), ["entryUUID"])
+        if entry is not None and entry.first("entryUUID") != intent.data.get("uuid"):
+            return  # another domain of the name, made since by another tool: not ours
         references.forget_domain(self._directory, self._layout, domain)
+        self._journal.add_mailboxes(intent, [  # users the first attempt did not see
+            row for row in users_mailboxes(self._directory, self._layout, domain)
+            if row["username"] not in set(self._journal.pending_usernames(intent))])
         self._directory.delete(self._layout.domain_dn(domain), subtree=True)
         self._store.forget_accounts([f"@{domain}", *self._journal.pending_usernames(intent)])
 

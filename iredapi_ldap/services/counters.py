@@ -89,16 +89,21 @@ def doctor(directory, layout, domains, fix=False):
     return found
 
 
-def recount(directory, layout, domain, attempts=5):
+def recount(directory, layout, domain, attempts=5, lower=True):
     """Count the domain's accounts and store the counts, unless a concurrent request
     changed the counters meanwhile (then count again). After a write whose counter update
-    was lost in an outage; slow, as `count_usage`."""
+    was lost in an outage; slow, as `count_usage`. With `lower` False, a counter is only
+    ever raised: while requests run, one may hold a reservation for an entry it has not
+    added yet, or have removed an entry and not yet given its count back, and a count
+    taken then would let a limit be passed."""
     dn = layout.domain_dn(domain)
     for _ in range(attempts):
         entry = directory.get(dn, list(ATTRIBUTES))
         if entry is None:
             return
         counted = count_usage(directory, layout, domain)
+        if not lower:
+            counted = {a: max(v, stored_int(entry.first(a))) for a, v in counted.items()}
         held = "".join(f"({a}={escape_filter_value(entry.first(a))})" if entry.first(a)
                        is not None else f"(!({a}=*))" for a in ATTRIBUTES)
         try:

@@ -4,7 +4,14 @@ import logging
 
 from ..addresses import is_domain
 from ..directory import Scope, escape_filter_value
-from ..errors import BadRequest, Conflict, DirectoryUnavailable, EntryExists, NotFound
+from ..errors import (
+    BadRequest,
+    Conflict,
+    DirectoryUnavailable,
+    EntryExists,
+    NotFound,
+    PermissionDenied,
+)
 from ..layout import CONTAINERS, rdn_fits
 from ..model.draft import EntryDraft
 from ..model.fields import STATUS
@@ -98,6 +105,7 @@ class DomainService:
         if not rdn_fits("domainName", domain):
             raise BadRequest("INVALID_DOMAIN_NAME",
                              detail="the domain name is longer than the directory can store")
+        self._completions.prepare(f"@{domain}")  # a delete of a namesake, unfinished
         self._refuse_taken(domain)
         draft = EntryDraft({
             "objectClass": ["mailDomain"], "domainName": [domain],
@@ -225,20 +233,27 @@ class DomainService:
         (services/completions.py)."""
         domain = parse_domain(domain)
         purge = purge_date(keep_days)
+
+        def deleted(intent):
+            return intent.kind == "delete_domain"
         try:
-            require_domain(self._directory, self._layout, caller, domain)
-        except NotFound:  # a repeat of a delete that failed after removing the entries
-            if self._completions.settle(f"@{domain}", ("delete_domain",)):
+            entry = require_domain(self._directory, self._layout, caller, domain, ["entryUUID"])
+        except (NotFound, PermissionDenied):
+            # A repeat of a delete that failed after removing the domain's entry finishes
+            # it; a normal admin no longer manages the domain then, but it began the delete.
+            own = [i for i in self._completions.pending(f"@{domain}") if deleted(i) and (
+                caller.is_global_admin or i.data.get("admin") == caller.mail)]
+            if own and self._completions.prepare(f"@{domain}", done=deleted):
                 return domainwide.BulkResult()
             raise
         require_privileged_accounts_within(self._directory, self._layout, caller, domain)
-        if self._completions.settle(f"@{domain}", ("delete_domain",)):
+        if self._completions.prepare(f"@{domain}", done=deleted):
             return domainwide.BulkResult()  # an earlier, interrupted delete finished it
         before = sum(1 for _ in self._directory.search(
             self._layout.domain_dn(domain), "(objectClass=*)", Scope.SUB, ["1.1"]))
         self._completions.run(
             "delete_domain", f"@{domain}",
-            {"domain": domain, "admin": caller.mail,
+            {"domain": domain, "admin": caller.mail, "uuid": entry.first("entryUUID"),
              "purge": purge.isoformat() if purge else None},
             lambda: None, mailboxes=users_mailboxes(self._directory, self._layout, domain))
         return domainwide.BulkResult(changed=before)

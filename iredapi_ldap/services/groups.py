@@ -17,7 +17,6 @@ from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
 from ..errors import (
     ApiError,
     BadRequest,
-    ConcurrentUpdate,
     Conflict,
     EntryExists,
     EntryNotFound,
@@ -62,7 +61,7 @@ class _Groups:
     def _entry(self, caller, mail):
         mail = parse_user_mail(mail)
         entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
-                                              self._dn(mail), self.kind)
+                                              self._dn(mail), self.kind, ("*", "entryUUID"))
         return mail, entry, domain_entry
 
     # -- reading ------------------------------------------------------------------------
@@ -97,7 +96,7 @@ class _Groups:
         draft = self._new_draft(mail, domain_entry)
         apply_fields(self.fields, params, draft, creating=True)
         wanted = self._wanted_members(caller, mail, [], params) or []
-        self._completions.settle(mail, (), for_create=True)
+        self._completions.prepare(mail, f"@{domain}")
         try:
             self._add(mail, draft, wanted, domain_entry, reserve=lambda: (
                 self._limits.reserve_account(caller, self._reservations, domain, self.kind,
@@ -141,12 +140,12 @@ class _Groups:
         try:
             mail, entry, _ = self._entry(caller, mail)
         except NotFound as exc:  # a repeat of a delete that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.settle(
-                    mail, (f"delete_{self.kind}",)):
+            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+                    mail, f"@{domain_of(mail)}", done=lambda i: i.kind == f"delete_{self.kind}",
+                    racing=[mail]):
                 return
             raise
-
-        self._completions.settle(mail, ())  # a delete given up before: it never happened
+        self._completions.prepare(mail, f"@{domain_of(mail)}", racing=[mail])
 
         def commit():
             try:
@@ -155,7 +154,8 @@ class _Groups:
                 raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {self.kind} {mail}") from None
         domain = domain_of(mail)
         self._completions.run(
-            f"delete_{self.kind}", mail, {"mail": mail, "domains": [domain]}, commit,
+            f"delete_{self.kind}", mail,
+            {"mail": mail, "domains": [domain], "uuid": entry.first("entryUUID")}, commit,
             after=lambda: self._reservations.release(domain, self.kind))
 
     # -- members ------------------------------------------------------------------------
@@ -208,9 +208,13 @@ class Aliases(_Groups):
         super()._add(mail, draft, wanted, domain_entry, reserve)
 
     def _write_members(self, mail, current, wanted, domain_entry):
-        if current != wanted:
-            self._directory.modify(self._dn(mail), [Change("mailForwardingAddress", Op.REPLACE,
-                                                           tuple(wanted))])
+        """Only the members that come and go are written, so that a member another request
+        added or removed meanwhile stays as that request left it."""
+        dn, now = self._dn(mail), set(wanted)
+        references.change_values(self._directory, dn, "mailForwardingAddress", Op.DELETE,
+                                 [m for m in current if m not in now])
+        references.change_values(self._directory, dn, "mailForwardingAddress", Op.ADD,
+                                 [m for m in wanted if m not in set(current)])
 
     def change_email(self, caller, mail, new_mail):
         """Rename the alias and make every reference follow."""
@@ -219,8 +223,9 @@ class Aliases(_Groups):
         try:
             mail, entry, _ = self._entry(caller, mail)
         except NotFound as exc:  # a repeat of a rename that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.settle(
-                    mail, ("rename_alias",)):
+            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+                    mail, f"@{domain_of(mail)}", done=lambda i: i.kind == "rename_alias"
+                    and i.data.get("new") == new_mail, racing=[mail]):
                 return
             raise
         target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
@@ -306,7 +311,4 @@ class MailingLists(_Groups):
 
 
 def _change_value(directory, dn, op, value):
-    try:
-        directory.modify(dn, [Change("memberOfGroup", op, (value,))])
-    except (ConcurrentUpdate, EntryNotFound):
-        pass  # already as wanted, or gone
+    references.change_values(directory, dn, "memberOfGroup", op, [value])

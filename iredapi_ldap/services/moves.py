@@ -33,7 +33,8 @@ class Mover:
         superior = self._layout.container_dn(new_domain, container) if moving else None
         new_dn = f"{new_rdn},{superior or parent_dn(entry.dn)}"
         data = {"old": mail, "new": new_mail, "domains": sorted({old_domain, new_domain}),
-                "changes": {c.attribute: list(c.values) for c in changes}}
+                "changes": {c.attribute: list(c.values) for c in changes},
+                "uuid": entry.first("entryUUID")}
 
         def rename():
             if moving:
@@ -59,7 +60,8 @@ class Mover:
             self._directory.modify(new_dn, changes)
             if moving:
                 self._reservations.release(old_domain, kind, quota=quota)
-        self._completions.settle(mail, ())  # a rename given up before: it never happened
-        self._completions.settle(new_mail, (), for_create=True)
-        self._completions.run(f"rename_{kind}", mail, data, commit, after=after)
+        self._completions.prepare(mail, new_mail, f"@{old_domain}", f"@{new_domain}",
+                                  racing=[mail])
+        self._completions.run(f"rename_{kind}", mail, data, commit, after=after,
+                              also=[new_mail])
         return new_dn

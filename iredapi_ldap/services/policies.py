@@ -58,6 +58,16 @@ class PolicyService:
             refuse_disabled_endpoint(profile, disabled_profiles(entry, setting), what)
         return domain
 
+    def _still_there(self, key):
+        """After writing a user's policy rows: if the user was deleted meanwhile (and its
+        rows cleaned up before ours landed), take ours away, so that no later account of
+        the address inherits them."""
+        if key.startswith("@") or "@" not in key:
+            return
+        if self._directory.get(self._layout.user_dn(key), ["1.1"]) is None:
+            self._store.forget_accounts([key])
+            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {key}")
+
     # -- spam policy --------------------------------------------------------------------
 
     def get_spam_policy(self, caller, target):
@@ -68,7 +78,9 @@ class PolicyService:
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="no spam policy parameter given")
         columns = encode_spam_policy(params)  # validates before any permission lookup
-        self._store.put_spam_policy(self.account_key(caller, target, "spampolicy"), columns)
+        key = self.account_key(caller, target, "spampolicy")
+        self._store.put_spam_policy(key, columns)
+        self._still_there(key)
 
     def delete_spam_policy(self, caller, target):
         self._store.delete_spam_policy(self.account_key(caller, target, "spampolicy"))
@@ -89,7 +101,9 @@ class PolicyService:
         for name in THROTTLE_LIMITS:
             if name in params:
                 columns[name] = _whole_number(name, params[name], 0, MAX_LIMIT)
-        self._store.set_throttle(self.account_key(caller, target, "throttle"), kind, columns)
+        key = self.account_key(caller, target, "throttle")
+        self._store.set_throttle(key, kind, columns)
+        self._still_there(key)
 
     def delete_throttle(self, caller, target, kind):
         self._store.delete_throttle(self.account_key(caller, target, "throttle"), kind)
@@ -127,6 +141,7 @@ class PolicyService:
             raise BadRequest(detail="status must be enable or disable")
         key = self.account_key(caller, target, "greylisting")
         self._store.set_greylisting(key, status == "enable")
+        self._still_there(key)
 
     def delete_greylisting(self, caller, target):
         self._store.delete_greylisting(self.account_key(caller, target, "greylisting"))
@@ -139,8 +154,10 @@ class PolicyService:
             if accounts.account_type(sender) not in WHITELIST_SENDER_TYPES:
                 raise BadRequest("INVALID_SENDER", detail=f"not an IP address, network, "
                                  f"address, @domain or @.domain: {sender}")
-        return self._store.update_greylisting_whitelists(
-            self.account_key(caller, target, "greylisting"), replace, add, remove)
+        key = self.account_key(caller, target, "greylisting")
+        result = self._store.update_greylisting_whitelists(key, replace, add, remove)
+        self._still_there(key)
+        return result
 
     def whitelist_spf_domains(self, caller):
         require_global_admin(caller)

@@ -75,20 +75,43 @@ def forget_domain(directory, layout, domain):
 
 def _edit_referrers(directory, entries, edit):
     """Apply `edit(values) -> values` to every referencing attribute of `entries`; returns
-    how many entries changed."""
+    how many entries changed.
+
+    Values are deleted and added one by one, not replaced as a whole: the entry may have
+    changed since it was read (a member added meanwhile stays), and a value already gone,
+    or already there, is as wanted."""
     changed = 0
     for entry in entries:
-        changes = []
+        touched = False
         for attr in REFERENCING:
             values = entry.get(attr)
             kept = edit(values)
-            if kept != values:
-                changes.append(Change(attr, Op.REPLACE, tuple(kept)))
-        if not changes:
-            continue
-        try:
-            directory.modify(entry.dn, changes)
-            changed += 1
-        except (EntryNotFound, ConcurrentUpdate):
-            continue  # gone or changed meanwhile; a repeat of the request finishes it
+            lowered = {v.lower() for v in kept}
+            gone = [v for v in values if v.lower() not in lowered]
+            present = {v.lower() for v in values}
+            new = [v for v in kept if v.lower() not in present]
+            touched |= change_values(directory, entry.dn, attr, Op.DELETE, gone)
+            touched |= change_values(directory, entry.dn, attr, Op.ADD, new)
+        changed += touched
     return changed
+
+
+def change_values(directory, dn, attribute, op, values):
+    """Add (or delete) `values` of `attribute` at `dn`, leaving alone those that are there
+    already (or gone already), and an entry that is gone; whether anything was written."""
+    if not values:
+        return False
+    try:
+        directory.modify(dn, [Change(attribute, op, tuple(values))])
+        return True
+    except EntryNotFound:
+        return False
+    except ConcurrentUpdate:  # one of them is as wanted already: the others one by one
+        written = False
+        for value in values:
+            try:
+                directory.modify(dn, [Change(attribute, op, (value,))])
+                written = True
+            except (ConcurrentUpdate, EntryNotFound):
+                continue
+        return written

@@ -150,7 +150,7 @@ class UserService:
         apply_fields(USER_FIELDS, params, draft, creating=True)
         apply_rules(USER_RULES, draft, params, context)
         # A deleted namesake's unfinished clean-up goes first: nothing of it may stick.
-        self._completions.settle(mail, (), for_create=True)
+        self._completions.prepare(mail, f"@{domain}")
         try:
             self._reservations.add_counted(
                 self._layout.user_dn(mail), draft.attributes(), domain, "user", quota,
@@ -244,11 +244,15 @@ class UserService:
             delta = quota - stored_int(entry.first("mailQuota"))
             draft.set("mailQuota", [str(quota)])
         domain = domain_of(mail)
+        if delta < 0:  # less room used: given back once the user holds less
+            self._directory.modify(entry.dn, draft.changes())
+            self._reservations.move_quota(domain, delta)
+            return
         self._reservations.move_quota(domain, delta)
         try:
             self._directory.modify(entry.dn, draft.changes())
         except DirectoryUnavailable:
-            raise  # changed or not: the used quota may stay off until doctor --fix
+            raise  # changed or not: the used quota may stay high until doctor --fix
         except BaseException:
             self._reservations.move_quota(domain, -delta)
             raise
@@ -291,13 +295,15 @@ class UserService:
         purge = purge_date(keep_days)
         mail = parse_user_mail(mail)
         try:
-            mail, entry, _ = self._user(caller, mail, ["homeDirectory", "mailQuota"])
+            mail, entry, _ = self._user(caller, mail,
+                                        ["homeDirectory", "mailQuota", "entryUUID"])
         except NotFound as exc:  # a repeat of a delete that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.settle(
-                    mail, ("delete_user",)):
+            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+                    mail, f"@{domain_of(mail)}", done=lambda i: i.kind == "delete_user",
+                    racing=[mail]):
                 return
             raise
-        self._completions.settle(mail, ())  # a delete given up before: it never happened
+        self._completions.prepare(mail, f"@{domain_of(mail)}", racing=[mail])
         domain, maildir = domain_of(mail), entry.first("homeDirectory", "")
         quota = stored_int(entry.first("mailQuota"))
 
@@ -309,7 +315,7 @@ class UserService:
         self._completions.run(
             "delete_user", mail,
             {"mail": mail, "maildir": maildir, "admin": caller.mail, "domains": [domain],
-             "purge": purge.isoformat() if purge else None},
+             "uuid": entry.first("entryUUID"), "purge": purge.isoformat() if purge else None},
             commit, after=lambda: self._reservations.release(domain, "user", quota=quota),
             mailboxes=[{"username": mail, "domain": domain, "maildir": maildir}])
 
@@ -322,10 +328,11 @@ class UserService:
         mail = parse_user_mail(mail)
         new_mail = parse_user_mail(new_mail, new=True)
         try:
-            mail, entry, _ = self._user(caller, mail, ["*"])
+            mail, entry, _ = self._user(caller, mail, ["*", "entryUUID"])
         except NotFound as exc:  # a repeat of a rename that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.settle(
-                    mail, ("rename_user",)):
+            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+                    mail, f"@{domain_of(mail)}", done=lambda i: i.kind == "rename_user"
+                    and i.data.get("new") == new_mail, racing=[mail]):
                 return
             raise
         target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
