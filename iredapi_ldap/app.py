@@ -71,15 +71,15 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     ErrorRenderer(settings.api_always_http_200).install(app)
     app.add_route("/api/login", Login(auth, settings.session_timeout))
     app.add_route("/api/logout", Logout(auth))
-    _add_account_routes(app, directory, layout, policy, settings)
-    _add_policy_routes(app, PolicyService(directory, layout, policy))
+    completions = Completions(directory, layout, policy, Journal(policy.databases),
+                              landing=settings.ldap_timeout)
+    _add_account_routes(app, directory, layout, policy, settings, completions)
+    _add_policy_routes(app, PolicyService(directory, layout, policy, completions))
     return app
 
 
-def _add_account_routes(app, directory, layout, policy, settings):
+def _add_account_routes(app, directory, layout, policy, settings, completions):
     limits = AdminLimits(directory, layout)
-    completions = Completions(directory, layout, policy, Journal(policy.databases),
-                              landing=settings.ldap_timeout)
     domains = DomainService(directory, layout, policy, settings, limits, completions)
     domain = Domain(domains)
     app.add_route("/api/domains", Domains(domains))

@@ -25,6 +25,10 @@ _DOVECOT_CRYPT = {"SHA512-CRYPT": handlers.sha512_crypt, "BLF-CRYPT": handlers.b
 _SCHEME = re.compile(r"^\{([A-Za-z0-9.-]+)\}(.*)$", re.DOTALL)
 # A hash verified when the account is unknown, so that timing does not tell it apart.
 _DECOY = handlers.ldap_salted_sha512.hash("decoy password")
+# The most work one check may cost: a stored hash of more rounds would let whoever sets it
+# tie up a worker for minutes at every login attempt (glibc allows 999 999 999 rounds).
+# iRedMail and doveadm write 5 000 rounds of SHA-512 and bcrypt cost 12.
+MAX_ROUNDS = {handlers.sha512_crypt: 100_000, handlers.bcrypt: 13}
 
 
 def verify(password, stored_values):
@@ -57,14 +61,22 @@ def _verify_one(password, stored):
         return False  # a malformed stored hash matches nothing
 
 
+def _too_costly(handler, text):
+    """Whether checking `text` (a crypt(3) string of `handler`) costs more than allowed."""
+    limit = MAX_ROUNDS.get(handler)
+    return limit is not None and handler.from_string(text).rounds > limit
+
+
 def _check(scheme, rest, stored, password):
     if scheme in _PREFIXED:
         return _PREFIXED[scheme].verify(password, "{%s}%s" % (scheme, rest))
     if scheme == "CRYPT":
         handler = next((h for h in _CRYPT_HANDLERS if h.identify(rest)), None)
-        return bool(handler) and handler.verify(password, rest)
+        return bool(handler) and not _too_costly(handler, rest) and handler.verify(password,
+                                                                                    rest)
     if scheme in _DOVECOT_CRYPT:
-        return _DOVECOT_CRYPT[scheme].verify(password, rest)
+        handler = _DOVECOT_CRYPT[scheme]
+        return not _too_costly(handler, rest) and handler.verify(password, rest)
     if scheme == "SHA512":
         # Unsalted SHA-512 (slapd's pw-sha2); libpass has no handler for it.
         digest = base64.b64encode(hashlib.sha512(password.encode()).digest()).decode()
@@ -117,7 +129,10 @@ def normalize_hash(value):
         if (len(raw) > size) if salted else (len(raw) == size):
             return "{%s}%s" % (scheme, rest)
         raise ValueError(f"malformed {scheme} hash")
-    if scheme in _CRYPT_PREFIXES and any(h.identify(rest) for h in _CRYPT_PREFIXES[scheme]):
+    handler = next((h for h in _CRYPT_PREFIXES.get(scheme, ()) if h.identify(rest)), None)
+    if handler is not None:
+        if _too_costly(handler, rest):
+            raise ValueError(f"{scheme} hash of more rounds than {MAX_ROUNDS[handler]}")
         return "{CRYPT}" + rest
     raise ValueError(f"unsupported or malformed {scheme} hash")
 

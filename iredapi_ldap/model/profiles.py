@@ -17,6 +17,7 @@ class Profile:
     name: str
     params: tuple = ()   # request parameters it governs
     shown: tuple = ()    # reply keys (attributes, or added keys such as `catchall`)
+    services: tuple = ()  # enabledService values that switch it on and off
 
 
 # The policy endpoints, each a profile of the same name at domain and at user level.
@@ -24,11 +25,12 @@ ENDPOINT_PROFILES = ("throttle", "greylisting", "wblist", "spampolicy")
 
 DOMAIN_PROFILES = (
     Profile("bcc", ("senderBcc", "recipientBcc"),
-            ("domainSenderBccAddress", "domainRecipientBccAddress")),
+            ("domainSenderBccAddress", "domainRecipientBccAddress"),
+            ("senderbcc", "recipientbcc")),
     Profile("relay", ("transport", "outboundRelay"), ("mtaTransport", "senderRelayHost")),
     Profile("catchall", ("catchall",), ("catchall",)),
     Profile("aliases", ("aliasDomains", "addAliasDomain", "removeAliasDomain"),
-            ("domainAliasName",)),
+            ("domainAliasName",), ("domainalias",)),
     *(Profile(name) for name in ENDPOINT_PROFILES),
     Profile("backupmx", ("is_backupmx", "primarymx"), ("domainBackupMX",)),
     Profile("password_policies", ("minPasswordLength", "maxPasswordLength")),
@@ -38,11 +40,12 @@ DOMAIN_PROFILES = (
 
 USER_PROFILES = (
     Profile("bcc", ("senderBcc", "recipientBcc"),
-            ("userSenderBccAddress", "userRecipientBccAddress")),
+            ("userSenderBccAddress", "userRecipientBccAddress"), ("senderbcc", "recipientbcc")),
     Profile("forwarding", ("forwarding", "addForwarding", "removeForwarding"),
-            ("mailForwardingAddress",)),
+            ("mailForwardingAddress",), ("forward",)),
     Profile("relay", ("transport",), ("mtaTransport", "senderRelayHost")),
-    Profile("aliases", ("aliases", "addAlias", "removeAlias"), ("shadowAddress",)),
+    Profile("aliases", ("aliases", "addAlias", "removeAlias"), ("shadowAddress",),
+            ("shadowaddress",)),
     *(Profile(name) for name in ENDPOINT_PROFILES),
 )
 
@@ -54,14 +57,30 @@ DOMAIN_SETTING = "disabledDomainProfile"
 USER_SETTING = "disabledUserProfile"
 
 
-def refuse_disabled(table, disabled, params, what):
-    """PERMISSION_DENIED when `params` name a parameter of a profile in `disabled`."""
+def refuse_disabled(table, disabled, params, what, services=()):
+    """PERMISSION_DENIED when `params` name a parameter of a profile in `disabled`, or would
+    switch one of its services on or off (`services`: the account's enabledService now)."""
+    now = {s.lower() for s in services}
     for profile in table:
-        if profile.name in disabled:
-            given = [p for p in profile.params if p in params]
-            if given:
-                raise PermissionDenied(detail=f"the {what} profile {profile.name} is "
-                                              f"disabled ({', '.join(given)})")
+        if profile.name not in disabled:
+            continue
+        given = [p for p in profile.params if p in params]
+        if given or any(_switches(params, service, now) for service in profile.services):
+            raise PermissionDenied(detail=f"the {what} profile {profile.name} is disabled "
+                                          f"({', '.join(given) or 'its services'})")
+
+
+def _switches(params, service, now):
+    """Whether the services parameters would turn `service` on or off."""
+    named = {p: {w.strip().lower() for w in params[p].split(",") if w.strip()}
+             for p in ("services", "addService", "removeService") if p in params}
+    on = service in now
+    if "removeAllServices" in params:
+        return on
+    if "services" in named:
+        return (service in named["services"]) != on
+    return (service in named.get("addService", ()) and not on) or (
+        service in named.get("removeService", ()) and on)
 
 
 def refuse_disabled_endpoint(name, disabled, what):
@@ -70,8 +89,14 @@ def refuse_disabled_endpoint(name, disabled, what):
         raise PermissionDenied(detail=f"the {what} profile {name} is disabled")
 
 
+def hidden_keys(table, disabled):
+    """The reply keys (lower-case) of the profiles in `disabled`."""
+    return {key.lower() for profile in table if profile.name in disabled
+            for key in profile.shown}
+
+
 def hide_disabled(table, disabled, reply):
-    """`reply` without the keys of the profiles in `disabled`."""
-    hidden = {key.lower() for profile in table if profile.name in disabled
-              for key in profile.shown}
+    """`reply` (a dict, or an entry's attributes) without the keys of the profiles in
+    `disabled`."""
+    hidden = hidden_keys(table, disabled)
     return {key: value for key, value in reply.items() if key.lower() not in hidden}

@@ -24,14 +24,16 @@ from sqlalchemy import and_, delete, insert, select, update
 from .tables import deleted_mailboxes, tracking
 
 PREFIX = "iredapi-ldap:intent:"
+PENDING_ADMIN = "iredapi-ldap:"  # deleted_mailboxes.admin of a row not yet finished
 RUNNING, FAILED, CLAIMED = "running", "failed", "claimed"
 
 
 @dataclass
 class Intent:
     """One unfinished write. `kind` says how to complete it, `subject` what it is about (an
-    address, or `@domain`); `data` holds what completing needs. `since` is when its state
-    last changed (its owner began, gave up, or someone claimed it)."""
+    address, or `@domain`); `data` holds what completing needs. `started` is when it began
+    (its commit came right after), `since` when its state last changed (its owner began or
+    gave up, or someone claimed it)."""
 
     key: str
     kind: str
@@ -39,15 +41,21 @@ class Intent:
     data: dict = field(default_factory=dict)
     state: str = RUNNING
     since: float = 0.0
+    started: float = 0.0
     raw: str = ""  # the stored text, for compare-and-set
 
     @property
     def marker(self):
         """What the pending deleted_mailboxes rows hold as `admin` until finished."""
-        return "iredapi-ldap:" + self.key.rsplit(":", 1)[1]
+        return PENDING_ADMIN + self.key.rsplit(":", 1)[1]
 
     def age(self, now=None):
+        """Seconds since its state last changed."""
         return (now if now is not None else time.time()) - self.since
+
+    def commit_age(self, now=None):
+        """Seconds since its commit was sent (at most)."""
+        return (now if now is not None else time.time()) - self.started
 
 
 def _key_prefix(subject):
@@ -68,8 +76,9 @@ class Journal:
         (a rename's new address), under which `pending()` finds it too. Returns it."""
         token = uuid.uuid4().hex
         also = [other.lower() for other in also]
+        now = self._clock()
         intent = Intent(_key_prefix(subject) + token, kind, subject.lower(),
-                        {**data, **({"also": also} if also else {})}, RUNNING, self._clock())
+                        {**data, **({"also": also} if also else {})}, RUNNING, now, now)
         intent.raw = _encode(intent)
         rows = [{**row, "admin": intent.marker, "delete_date": None} for row in mailboxes]
         links = [{"k": _key_prefix(other) + token, "v": json.dumps({"link": intent.key})}
@@ -100,13 +109,14 @@ class Journal:
                                        deleted_mailboxes.c.maildir)
                                 .where(deleted_mailboxes.c.admin == intent.marker)).all()
             recorded = set()
-            if mine:
+            if mine:  # by finished rows only: a pending one may never be
                 names = sorted({row.username for row in mine})
                 for start in range(0, len(names), 500):
                     recorded |= set(conn.execute(
                         select(deleted_mailboxes.c.username, deleted_mailboxes.c.maildir)
                         .where(and_(deleted_mailboxes.c.username.in_(names[start:start + 500]),
-                                    deleted_mailboxes.c.admin != intent.marker))).all())
+                                    ~deleted_mailboxes.c.admin.startswith(
+                                        PENDING_ADMIN, autoescape=True)))).all())
             twice = [row.id for row in mine if (row.username, row.maildir) in recorded]
             for start in range(0, len(twice), 500):
                 conn.execute(delete(deleted_mailboxes)
@@ -133,9 +143,18 @@ class Journal:
         """Take the intent over (it is failed, or stale): True if no one else did first."""
         return self._set_state(intent, CLAIMED)
 
+    def drop_pending(self, username, maildir):
+        """Drop the pending rows of (username, maildir), whatever intent they belong to: the
+        account lives on (renamed while its domain was being deleted)."""
+        self._databases.write("iredadmin", lambda conn: conn.execute(
+            delete(deleted_mailboxes).where(and_(
+                deleted_mailboxes.c.username == username,
+                deleted_mailboxes.c.maildir == maildir,
+                deleted_mailboxes.c.admin.startswith(PENDING_ADMIN, autoescape=True)))))
+
     def _set_state(self, intent, state):
         changed = Intent(intent.key, intent.kind, intent.subject, intent.data, state,
-                         self._clock())
+                         self._clock(), intent.started)
         text = _encode(changed)
 
         def write(conn):
@@ -199,13 +218,16 @@ def _link(text):
 
 def _encode(intent):
     return json.dumps({"kind": intent.kind, "subject": intent.subject, "data": intent.data,
-                       "state": intent.state, "since": intent.since}, sort_keys=True)
+                       "state": intent.state, "since": intent.since,
+                       "started": intent.started}, sort_keys=True)
 
 
 def _decode(key, text):
     try:
         value = json.loads(text or "")
+        since = float(value.get("since", 0))
         return Intent(key, value["kind"], value["subject"], value.get("data", {}),
-                      value.get("state", RUNNING), float(value.get("since", 0)), text)
+                      value.get("state", RUNNING), since, float(value.get("started", since)),
+                      text)
     except (ValueError, KeyError, TypeError):
         return None  # not ours after all, or damaged: left alone

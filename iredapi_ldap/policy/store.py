@@ -208,6 +208,23 @@ class SqlPolicyStore:
         self._write("iredadmin", lambda conn: conn.execute(
             delete(deleted_mailboxes).where(deleted_mailboxes.c.id == row_id)))
 
+    def kept_mailbox_near(self, path):
+        """A deleted_mailboxes row whose mailbox is `path`, lies above it or inside it
+        (`path` with a trailing `/`), or None: a kept mailbox must not become a new
+        account's."""
+        trimmed = path.rstrip("/")
+        above, current = [], trimmed
+        while "/" in current.strip("/"):
+            above += [current, current + "/"]
+            current = current.rsplit("/", 1)[0]
+
+        def read(conn):
+            column = deleted_mailboxes.c.maildir
+            return _row_dict(conn.execute(select(deleted_mailboxes).where(
+                column.in_(above) | column.startswith(trimmed + "/", autoescape=True))
+                .limit(1)).first())
+        return self._read("iredadmin", read)
+
     def deleted_mailboxes(self):
         def read(conn):
             rows = conn.execute(select(deleted_mailboxes).order_by(deleted_mailboxes.c.id))

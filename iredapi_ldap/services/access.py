@@ -1,7 +1,8 @@
 """Authorization primitives every resource uses: global-only actions and domain scope."""
 
-from ..directory import Scope, escape_filter_value
+from ..directory import Entry, Scope, escape_filter_value
 from ..errors import NotFound, PermissionDenied
+from ..model.profiles import hide_disabled
 
 
 def require_global_admin(caller):
@@ -153,3 +154,17 @@ def disabled_profiles(domain_entry, setting):
     prefix = setting.lower() + ":"
     return {str(item)[len(prefix):].lower() for item in domain_entry.get("accountSetting")
             if str(item).lower().startswith(prefix)}
+
+
+def without_disabled(caller, table, disabled, entry):
+    """`entry` as a normal admin may see it: without the attributes of the profiles in
+    `disabled` (a global admin sees all)."""
+    if caller.is_global_admin or not disabled:
+        return entry
+    return Entry(entry.dn, hide_disabled(table, disabled, entry.attrs))
+
+
+def scope_of(directory, layout, caller):
+    """The domains whose entries the caller's deletes and renames may edit: None (all) for
+    a global admin, the domains it manages for a normal admin."""
+    return None if caller.is_global_admin else managed_domains(directory, layout, caller)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..addresses import domain_of
 from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
+from ..directory.names import dn_depth
 from ..errors import ConcurrentUpdate, DirectoryUnavailable, EntryNotFound
 from ..policy.journal import CLAIMED, RUNNING
 from . import counters, references
@@ -60,7 +61,8 @@ class Completions:
         A directory that refused the commit leaves nothing; one that could not answer, or
         a failure after the commit, leaves the intent marked failed for a repeat or doctor
         to settle. `data` holds what completing needs: `uuid` (the entryUUID of the account
-        or domain), `domains` (whose counters a later completion recounts), and per kind
+        or domain), `domains` (whose counters a later completion recounts), `scope` (the
+        domains whose entries may be edited, a normal admin's; None: all), and per kind
         `mail` and `maildir`, or `old`, `new` and the account's own `changes`.
         """
         intent = self._journal.begin(kind, subject, data, mailboxes, also)
@@ -111,8 +113,7 @@ class Completions:
         satisfied = False
         racing = {subject.lower() for subject in racing}
         for intent in self._journal.pending(*subjects):
-            age = intent.age()  # since its request last worked on it
-            if intent.state in (RUNNING, CLAIMED) and age < self._busy:
+            if intent.state in (RUNNING, CLAIMED) and intent.age() < self._busy:
                 if intent.subject in racing:
                     continue
                 raise ConcurrentUpdate(detail=f"{intent.subject} is being changed by another "
@@ -120,7 +121,7 @@ class Completions:
             if not self._journal.claim(intent):
                 raise ConcurrentUpdate(detail=f"{intent.subject} is being changed by another "
                                               "request; try again")
-            outcome = self._settle(intent, age >= self._landing)
+            outcome = self._settle(intent, intent.commit_age() >= self._landing)
             if outcome == WAITING:
                 raise ConcurrentUpdate(detail=f"an earlier change of {intent.subject} may "
                                               "still be under way; try again in a minute")
@@ -133,26 +134,30 @@ class Completions:
         not, once `grace` seconds have passed since its request last worked on it."""
         report = CompletionReport()
         for intent in self._journal.pending():
-            age = intent.age()
-            if intent.state in (RUNNING, CLAIMED) and age < grace \
+            if intent.state in (RUNNING, CLAIMED) and intent.age() < grace \
                     or not self._journal.claim(intent):
                 report.waiting.append(intent)
                 continue
+            settled = intent.commit_age() >= max(grace, self._landing)
             {COMPLETED: report.completed, DISCARDED: report.discarded,
-             WAITING: report.waiting}[self._settle(intent, age >= grace)].append(intent)
+             WAITING: report.waiting}[self._settle(intent, settled)].append(intent)
         return report
 
     def _settle(self, intent, settled):
         """Complete a claimed intent if its commit happened, discard it if not and its
         outcome is `settled` (no lost write can still land); else leave it, failed
-        again."""
-        if self._committed(intent):
-            self._complete(intent, by_another=True)
-            return COMPLETED
-        if settled:
-            self._recount(intent)  # a reservation made before the commit may be stranded
-            self._journal.discard(intent)
-            return DISCARDED
+        again. A failure on the way leaves it failed, for the next one to claim."""
+        try:
+            if self._committed(intent):
+                self._complete(intent, by_another=True)
+                return COMPLETED
+            if settled:
+                self._recount(intent)  # a reservation made before the commit: stranded?
+                self._journal.discard(intent)
+                return DISCARDED
+        except BaseException:
+            self._quietly(self._journal.fail, intent)
+            raise
         self._journal.fail(intent)
         return WAITING
 
@@ -185,7 +190,8 @@ class Completions:
         elif intent.kind.startswith("delete_"):
             if intent.kind == "delete_list":
                 self._delete_if_there(self._externals_dn(data["mail"]))
-            references.forget_address(self._directory, self._layout, data["mail"])
+            references.forget_address(self._directory, self._layout, data["mail"],
+                                      data.get("scope"))
             if intent.kind == "delete_user":
                 self._store.forget_accounts([data["mail"]])
         else:
@@ -202,7 +208,8 @@ class Completions:
             where = self._where(data.get("uuid"))
             entry = where and self._directory.get(where, ["mail"])
             if entry is None:  # renamed, then deleted: nothing may point at the old address
-                references.forget_address(self._directory, self._layout, old)
+                references.forget_address(self._directory, self._layout, old,
+                                          data.get("scope"))
                 if intent.kind == "rename_user":
                     self._store.forget_accounts([old])
                 return
@@ -211,25 +218,55 @@ class Completions:
             if changes and where.lower() == self._dn(intent.kind, new).lower():
                 self._directory.modify(where, changes)  # the owner may not have, before
             new = str(entry.first("mail", new)).lower()
-        references.rename_address(self._directory, self._layout, old, new)
+        references.rename_address(self._directory, self._layout, old, new, data.get("scope"))
         if intent.kind == "rename_user":
             self._store.rename_account(old, new)
+            if data.get("maildir"):  # a delete of its old domain may have counted it gone
+                self._journal.drop_pending(old, data["maildir"])
 
     def _recount(self, intent):
         for domain in intent.data.get("domains", []):
             counters.recount(self._directory, self._layout, domain, lower=False)
 
-    def _complete_domain_delete(self, intent):
+    def _complete_domain_delete(self, intent, attempts=5):
         domain = intent.data["domain"]
-        entry = self._directory.get(self._layout.domain_dn(domain), ["entryUUID"])
+        dn = self._layout.domain_dn(domain)
+        entry = self._directory.get(dn, ["entryUUID"])
         if entry is not None and entry.first("entryUUID") != intent.data.get("uuid"):
             return  # another domain of the name, made since by another tool: not ours
-        references.forget_domain(self._directory, self._layout, domain)
-        self._journal.add_mailboxes(intent, [  # users the first attempt did not see
-            row for row in users_mailboxes(self._directory, self._layout, domain)
-            if row["username"] not in set(self._journal.pending_usernames(intent))])
-        self._directory.delete(self._layout.domain_dn(domain), subtree=True)
+        references.forget_domain(self._directory, self._layout, domain,
+                                 intent.data.get("scope"))
+        for _ in range(attempts):
+            if self._delete_what_is_there(intent, dn):
+                break
+        else:
+            raise ConcurrentUpdate(detail=f"{domain} keeps getting new entries; try again")
         self._store.forget_accounts([f"@{domain}", *self._journal.pending_usernames(intent)])
+
+    def _delete_what_is_there(self, intent, dn):
+        """Delete every entry below and at `dn`, children first, each user's mailbox
+        recorded (pending) before its entry goes; True once nothing is left. An entry a
+        racing request added meanwhile keeps its parent: one more round."""
+        try:
+            entries = list(self._directory.search(
+                dn, "(objectClass=*)", Scope.SUB, ["objectClass", "mail", "homeDirectory"]))
+        except EntryNotFound:
+            return True
+        known = set(self._journal.pending_usernames(intent))
+        domain = intent.data["domain"]
+        self._journal.add_mailboxes(intent, [
+            {"username": str(e.first("mail")).lower(), "domain": domain,
+             "maildir": e.first("homeDirectory", "")}
+            for e in entries if e.has_value("objectClass", "mailUser")
+            and e.first("homeDirectory") and str(e.first("mail")).lower() not in known])
+        for found in sorted(entries, key=lambda e: dn_depth(e.dn), reverse=True):
+            try:
+                self._directory.delete(found.dn)
+            except EntryNotFound:
+                continue
+            except ConcurrentUpdate:  # it got a child meanwhile
+                return False
+        return True
 
     def _delete_if_there(self, dn):
         try:

@@ -83,8 +83,9 @@ def doctor(directory, layout, domains, fix=False):
         drift = [Drift(domain, a, entry.first(a), v) for a, v in counted.items()
                  if entry.first(a) is None or parse_whole(str(entry.first(a))) != v]
         if fix and drift:
-            directory.modify(layout.domain_dn(domain), [
-                Change(d.attribute, Op.REPLACE, (str(d.counted),)) for d in drift])
+            # Only while no write is under way is a count exact: a create counts its
+            # entry before it adds it, a delete gives it back after (README, "Outages").
+            recount(directory, layout, domain)
         found += drift
     return found
 

@@ -25,6 +25,8 @@ from .access import (
     is_hosted,
     require_domain,
     require_privileged_accounts_within,
+    scope_of,
+    without_disabled,
 )
 from .catchall import CatchAll
 from .completions import users_mailboxes
@@ -34,6 +36,12 @@ from .values import purge_date, refuse_unknown, split_words
 log = logging.getLogger(__name__)
 
 ALIAS_DOMAIN_PARAMS = ("aliasDomains", "addAliasDomain", "removeAliasDomain")
+# Domain parameters that change what happens to every account's mail (disabled, copied,
+# routed elsewhere): a normal admin may not give them while the domain holds an account with
+# privileges beyond its own (a global admin's mailbox, say).
+REACHING_EVERY_ACCOUNT = ("accountStatus", "senderBcc", "recipientBcc", "transport",
+                          "outboundRelay", "services", "addService", "removeService",
+                          "removeAllServices")
 CREATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_create} | {"senderBcc", "recipientBcc"})
 UPDATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_update}
                  | {p for rule in DOMAIN_RULES for p in rule.params}
@@ -80,8 +88,10 @@ class DomainService:
         if disabled_only:
             parts.append("(accountStatus=disabled)")
         attributes = ["domainName"] if names_only else None
-        return self._directory.search(self._layout.basedn, f"(&{''.join(parts)})", Scope.ONE,
-                                      attributes)
+        return (without_disabled(caller, DOMAIN_PROFILES,
+                                 disabled_profiles(entry, DOMAIN_SETTING), entry)
+                for entry in self._directory.search(
+                    self._layout.basedn, f"(&{''.join(parts)})", Scope.ONE, attributes))
 
     def get(self, caller, domain):
         """The domain's profile: its attributes, `catchall` and its usage counters."""
@@ -121,9 +131,18 @@ class DomainService:
                                    lambda: self._remove_tree(domain))
 
     def _refuse_taken(self, domain):
-        """ALREADY_EXISTS when the name is a domain or another domain's alias domain."""
+        """ALREADY_EXISTS when the name is a domain or another domain's alias domain;
+        CAN_NOT_BE_LOCAL_DOMAIN when a standalone admin's address is in it (its addresses
+        would become mail accounts: a user made at an admin's address could log in in its
+        place)."""
         if is_hosted(self._directory, self._layout, domain):
             raise Conflict(detail=f"{domain} exists already, as a domain or an alias domain")
+        admins = self._directory.search(
+            self._layout.admin_basedn, f"(mail=*@{escape_filter_value(domain)})", Scope.ONE,
+            ["1.1"])
+        if next(iter(admins), None) is not None:
+            raise BadRequest("CAN_NOT_BE_LOCAL_DOMAIN",
+                             detail=f"standalone admins have addresses in {domain}")
 
     def _add_tree(self, domain, attributes):
         """The domain entry and its containers; all of it or nothing."""
@@ -159,8 +178,8 @@ class DomainService:
         entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
         if not caller.is_global_admin:
             refuse_disabled(DOMAIN_PROFILES, disabled_profiles(entry, DOMAIN_SETTING), params,
-                            "domain")
-            if params.get("accountStatus", "").lower() == "disabled":
+                            "domain", entry.get("enabledService"))
+            if any(param in params for param in REACHING_EVERY_ACCOUNT):
                 require_privileged_accounts_within(self._directory, self._layout, caller,
                                                    domain)
         draft = EntryDraft.of(entry)
@@ -254,6 +273,7 @@ class DomainService:
         self._completions.run(
             "delete_domain", f"@{domain}",
             {"domain": domain, "admin": caller.mail, "uuid": entry.first("entryUUID"),
-             "purge": purge.isoformat() if purge else None},
+             "purge": purge.isoformat() if purge else None,
+             "scope": scope_of(self._directory, self._layout, caller)},
             lambda: None, mailboxes=users_mailboxes(self._directory, self._layout, domain))
         return domainwide.BulkResult(changed=before)

@@ -3,11 +3,14 @@
 from ..addresses import domain_of
 from ..directory import Entry, escape_dn_value
 from ..errors import NotFound
+from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, USER_PROFILES, USER_SETTING
 from .access import (
     accounts_beyond,
+    disabled_profiles,
     require_domain,
     require_global_admin,
     require_within_privileges,
+    without_disabled,
 )
 from .backup import walk
 from .domains import parse_domain
@@ -28,9 +31,10 @@ class ExportService:
             domain = parse_domain(name)
             require_domain(self._directory, self._layout, caller, domain)
             beyond = accounts_beyond(self._directory, self._layout, caller, domain)
+            visible = self._viewer(caller, domain)
             entries = walk(self._directory, self._layout.domain_dn(domain))
-            return (_without_password(e) if str(e.first("mail", "")).lower() in beyond else e
-                    for e in entries)
+            return (visible(_without_password(e) if str(e.first("mail", "")).lower() in beyond
+                            else e) for e in entries)
         if kind == "catchall":
             domain = parse_domain(name)
             require_domain(self._directory, self._layout, caller, domain)
@@ -45,12 +49,31 @@ class ExportService:
         entries = [self._one(f"mail={escape_dn_value(mail)},{container}", f"{kind} {mail}")]
         if kind == "user":
             require_within_privileges(self._directory, self._layout, caller, entries[0])
+            entries = [self._viewer(caller, domain)(entries[0])]
         if kind == "maillist":  # with its external members' entry
             externals = self._directory.get(
                 f"memberOfGroup={escape_dn_value(mail)},"
                 f"{self._layout.container_dn(domain, 'Externals')}", ["*"])
             entries += [externals] if externals else []
         return iter(entries)
+
+    def _viewer(self, caller, domain):
+        """A function that leaves out of an entry what disabled profiles hide from a normal
+        admin: a domain's domain profiles, a user's user profiles."""
+        if caller.is_global_admin:
+            return lambda entry: entry
+        settings = self._directory.get(self._layout.domain_dn(domain), ["accountSetting"])
+        disabled = {table: disabled_profiles(settings, key) if settings else set()
+                    for table, key in ((DOMAIN_PROFILES, DOMAIN_SETTING),
+                                       (USER_PROFILES, USER_SETTING))}
+
+        def visible(entry):
+            for table, object_class in ((DOMAIN_PROFILES, "mailDomain"),
+                                        (USER_PROFILES, "mailUser")):
+                if entry.has_value("objectClass", object_class):
+                    return without_disabled(caller, table, disabled[table], entry)
+            return entry
+        return visible
 
     def _one(self, dn, what):
         """The whole entry at `dn` (NO_SUCH_ACCOUNT naming `what` when there is none)."""

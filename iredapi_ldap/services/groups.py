@@ -28,7 +28,13 @@ from ..model.kinds import ALIAS_FIELDS, LIST_FIELDS
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
 from . import references
-from .access import hosting_domain, read_account, require_account, require_domain
+from .access import (
+    hosting_domain,
+    read_account,
+    require_account,
+    require_domain,
+    scope_of,
+)
 from .domains import parse_domain
 from .moves import Mover
 from .reservations import Reservations
@@ -91,7 +97,7 @@ class _Groups:
         domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
         params = canonical_params(params)
         refuse_unknown(params, {f.param for f in self.fields if f.on_create} | {"members"})
-        if references.owner_of(self._directory, self._layout, mail):
+        if references.taken(self._directory, self._layout, mail):
             raise Conflict(detail=f"{mail} is already used")
         draft = self._new_draft(mail, domain_entry)
         apply_fields(self.fields, params, draft, creating=True)
@@ -100,7 +106,8 @@ class _Groups:
         try:
             self._add(mail, draft, wanted, domain_entry, reserve=lambda: (
                 self._limits.reserve_account(caller, self._reservations, domain, self.kind,
-                                             entry=domain_entry)))
+                                             entry=domain_entry)),
+                      scope=scope_of(self._directory, self._layout, caller))
         except EntryExists:
             raise Conflict(detail=f"{mail} exists already") from None
 
@@ -115,7 +122,7 @@ class _Groups:
             draft.set("domainStatus", ["disabled"])
         return draft
 
-    def _add(self, mail, draft, wanted, domain_entry, reserve):
+    def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
         self._reservations.add_counted(self._dn(mail), draft.attributes(), domain_of(mail),
                                        self.kind, reserve=reserve)
 
@@ -132,7 +139,8 @@ class _Groups:
 
         self._directory.modify(entry.dn, draft.changes())
         if wanted is not None:  # idempotent: a repeat of the request finishes a cut-short one
-            self._write_members(mail, current, wanted, domain_entry)
+            self._write_members(mail, current, wanted, domain_entry,
+                                scope_of(self._directory, self._layout, caller))
 
     def delete(self, caller, mail):
         """Remove the alias or list and every reference to it (services/completions.py)."""
@@ -155,7 +163,8 @@ class _Groups:
         domain = domain_of(mail)
         self._completions.run(
             f"delete_{self.kind}", mail,
-            {"mail": mail, "domains": [domain], "uuid": entry.first("entryUUID")}, commit,
+            {"mail": mail, "domains": [domain], "uuid": entry.first("entryUUID"),
+             "scope": scope_of(self._directory, self._layout, caller)}, commit,
             after=lambda: self._reservations.release(domain, self.kind))
 
     # -- members ------------------------------------------------------------------------
@@ -203,18 +212,23 @@ class Aliases(_Groups):
     def members(self, mail, entry):
         return [m.lower() for m in entry.get("mailForwardingAddress")]
 
-    def _add(self, mail, draft, wanted, domain_entry, reserve):
+    def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
         draft.set("mailForwardingAddress", wanted)  # its members are its own attribute
         super()._add(mail, draft, wanted, domain_entry, reserve)
 
-    def _write_members(self, mail, current, wanted, domain_entry):
+    def _write_members(self, mail, current, wanted, domain_entry, scope=None):
         """Only the members that come and go are written, so that a member another request
         added or removed meanwhile stays as that request left it."""
         dn, now = self._dn(mail), set(wanted)
+        added = [m for m in wanted if m not in set(current)]
         references.change_values(self._directory, dn, "mailForwardingAddress", Op.DELETE,
                                  [m for m in current if m not in now])
-        references.change_values(self._directory, dn, "mailForwardingAddress", Op.ADD,
-                                 [m for m in wanted if m not in set(current)])
+        references.change_values(self._directory, dn, "mailForwardingAddress", Op.ADD, added)
+        # A hosted member deleted meanwhile (its references already cleaned up) would
+        # otherwise wait here for the next account of its address.
+        gone = [m for m in added if hosting_domain(self._directory, self._layout, domain_of(m))
+                and references.owner_of(self._directory, self._layout, m) is None]
+        references.change_values(self._directory, dn, "mailForwardingAddress", Op.DELETE, gone)
 
     def change_email(self, caller, mail, new_mail):
         """Rename the alias and make every reference follow."""
@@ -235,7 +249,8 @@ class Aliases(_Groups):
                 f"{local}@{a.lower()}" for a in target.get("domainAliasName"))),
             Change("domainStatus", Op.REPLACE,
                    ("disabled",) if target.first("accountStatus") == "disabled" else ())]
-        self._mover.move(entry, mail, new_mail, self.container, self.kind, changes, target)
+        self._mover.move(entry, mail, new_mail, self.container, self.kind, changes, target,
+                         scope_of(self._directory, self._layout, caller))
 
 
 class MailingLists(_Groups):
@@ -259,26 +274,30 @@ class MailingLists(_Groups):
         found += [m.lower() for m in (externals.get("mail") if externals else [])]
         return sorted(found)
 
-    def _add(self, mail, draft, wanted, domain_entry, reserve):
+    def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
         """The members' entries first (they carry the membership), then the list."""
         self._reservations.add_counted(
             self._dn(mail), draft.attributes(), domain_of(mail), self.kind, reserve=reserve,
-            before=lambda: self._write_members(mail, [], wanted, domain_entry),
-            undo_before=lambda: self._quietly_unwrite(mail, wanted, domain_entry))
+            before=lambda: self._write_members(mail, [], wanted, domain_entry, scope),
+            undo_before=lambda: self._quietly_unwrite(mail, wanted, domain_entry, scope))
 
-    def _quietly_unwrite(self, mail, wanted, domain_entry):
+    def _quietly_unwrite(self, mail, wanted, domain_entry, scope):
         try:
-            self._write_members(mail, wanted, [], domain_entry)
+            self._write_members(mail, wanted, [], domain_entry, scope)
         except ApiError as exc:  # left for `doctor`, which finds members of no list
             log.warning("could not take the members of %s back: %s", mail, exc)
 
-    def _write_members(self, mail, current, wanted, domain_entry):
-        """Members with an entry of their own (hosted) get `memberOfGroup`; the others are
-        the external entry's `mail` values. Idempotent."""
+    def _write_members(self, mail, current, wanted, domain_entry, scope=None):
+        """Members with an entry of their own (hosted) in the domains the caller manages
+        (`scope`; None: all) get `memberOfGroup`; the others are the external entry's
+        `mail` values (a normal admin never writes to another tenant's entries, even for a
+        member hosted there since it was added). Idempotent."""
+        roots = None if scope is None else tuple(
+            self._layout.domain_dn(domain).lower() for domain in scope)
         owners, external = {}, []
         for member in wanted:
             owner = references.owner_of(self._directory, self._layout, member)
-            if owner:
+            if owner and (roots is None or owner.lower().endswith(roots)):
                 owners[owner.lower()] = owner
             else:
                 external.append(member)

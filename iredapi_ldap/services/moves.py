@@ -22,11 +22,12 @@ class Mover:
         self._reservations = reservations
         self._completions = completions
 
-    def move(self, entry, mail, new_mail, container, kind, changes, target, quota=0):
+    def move(self, entry, mail, new_mail, container, kind, changes, target, scope, quota=0):
         """Rename the account at `entry` from `mail` to `new_mail` (into `container` of the
         new domain when the domain changes), with its own attribute `changes` (REPLACE
         Changes) at the new DN. `target` is the new domain's entry (from
-        `references.check_move`); `quota` the bytes that move with a user."""
+        `references.check_move`); `scope` the domains whose references follow (None: all);
+        `quota` the bytes that move with a user."""
         new_domain, old_domain = domain_of(new_mail), domain_of(mail)
         new_rdn = f"mail={escape_dn_value(new_mail)}"
         moving = new_domain != old_domain
@@ -34,7 +35,8 @@ class Mover:
         new_dn = f"{new_rdn},{superior or parent_dn(entry.dn)}"
         data = {"old": mail, "new": new_mail, "domains": sorted({old_domain, new_domain}),
                 "changes": {c.attribute: list(c.values) for c in changes},
-                "uuid": entry.first("entryUUID")}
+                "uuid": entry.first("entryUUID"), "scope": scope,
+                "maildir": entry.first("homeDirectory")}
 
         def rename():
             if moving:

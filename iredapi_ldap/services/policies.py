@@ -16,6 +16,7 @@ from .access import (
     managed_domain_entries,
     require_domain,
     require_global_admin,
+    require_within_privileges,
 )
 
 THROTTLE_KINDS = ("inbound", "outbound")
@@ -26,10 +27,11 @@ WHITELIST_SENDER_TYPES = ("ip", "cidr", "email", "domain", "subdomain")
 
 
 class PolicyService:
-    def __init__(self, directory, layout, store):
+    def __init__(self, directory, layout, store, completions):
         self._directory = directory
         self._layout = layout
         self._store = store
+        self._completions = completions
 
     def account_key(self, caller, target, profile):
         """The policy key of `target` ('global', a domain or an address), if the caller may
@@ -42,9 +44,12 @@ class PolicyService:
         if "@" in target:
             if not is_email(target):
                 raise BadRequest("INVALID_MAIL", detail=f"not an e-mail address: {target}")
-            domain = self._domain(caller, domain_of(target), USER_SETTING, profile, "user")
-            if self._directory.get(self._layout.user_dn(target), ["mail"]) is None:
+            self._domain(caller, domain_of(target), USER_SETTING, profile, "user")
+            entry = self._directory.get(self._layout.user_dn(target),
+                                        ["mail", "domainGlobalAdmin"])
+            if entry is None:
                 raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {target}")
+            require_within_privileges(self._directory, self._layout, caller, entry)
             return target
         if not is_domain(target):
             raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a domain name: {target}")
@@ -61,11 +66,12 @@ class PolicyService:
     def _still_there(self, key):
         """After writing a user's policy rows: if the user was deleted meanwhile (and its
         rows cleaned up before ours landed), take ours away, so that no later account of
-        the address inherits them."""
+        the address inherits them. A rename under way moves them along instead."""
         if key.startswith("@") or "@" not in key:
             return
         if self._directory.get(self._layout.user_dn(key), ["1.1"]) is None:
-            self._store.forget_accounts([key])
+            if not any(i.kind == "rename_user" for i in self._completions.pending(key)):
+                self._store.forget_accounts([key])
             raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {key}")
 
     # -- spam policy --------------------------------------------------------------------

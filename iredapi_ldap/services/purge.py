@@ -20,16 +20,19 @@ def purge_mailboxes(store, directory, layout, storage_base, dry_run=False, today
     """Remove each due mailbox, then its deleted_mailboxes row.
 
     Never a path outside `storage_base` (after resolving links), and never a path that is,
-    contains, or lies inside a live account's homeDirectory: an account restored from LDIF
-    keeps its path, and a row may name a folder above other accounts' mailboxes.
+    contains, or lies inside a live account's homeDirectory (an account restored from LDIF
+    keeps its path, and a row may name a folder above other accounts' mailboxes), nor a
+    mailbox another row keeps longer (a user made at a deleted one's path and deleted again
+    must not shorten the first one's keeping).
     """
     report = PurgeReport()
     base = os.path.realpath(storage_base)
-    rows = store.due_mailboxes(today or datetime.date.today())
-    homes = _LiveHomes(directory, layout) if rows else None
+    today = today or datetime.date.today()
+    rows = store.due_mailboxes(today)
+    guards = [_live_homes(directory, layout), _kept_mailboxes(store, today)] if rows else []
     for row in rows:
         path = os.path.realpath(row["maildir"] or "")
-        reason = _refusal(path, base, row["maildir"], homes)
+        reason = _refusal(path, base, row["maildir"], guards)
         if reason:
             report.skipped.append((row["maildir"], reason))
             progress(f"skip   {row['maildir']}: {reason}")
@@ -43,35 +46,50 @@ def purge_mailboxes(store, directory, layout, storage_base, dry_run=False, today
     return report
 
 
-def _refusal(path, base, stored, homes):
+def _refusal(path, base, stored, guards):
     if not stored or os.path.commonpath([path, base]) != base or path == base:
         return f"outside STORAGE_BASE_DIRECTORY ({base})"
-    owner = homes.overlapping(path)
-    if owner is not None:
-        return f"still the mailbox of {owner}, or a folder around or inside it"
+    for guard in guards:
+        reason = guard.overlapping(path)
+        if reason is not None:
+            return reason
     return None
 
 
-class _LiveHomes:
-    """Every live account's homeDirectory (links resolved), read once, sorted for prefix
-    lookups. homeDirectory has no substring matching rule in its schema, so slapd cannot
-    be asked which homes lie below a path."""
+def _live_homes(directory, layout):
+    """Every live account's homeDirectory (homeDirectory has no substring matching rule in
+    its schema, so slapd cannot be asked which homes lie below a path)."""
+    owners = {}
+    for entry in directory.search(layout.basedn, "(homeDirectory=*)", Scope.SUB,
+                                  ["homeDirectory", "mail"]):
+        for home in entry.get("homeDirectory"):
+            owners[os.path.realpath(home)] = (
+                f"still the mailbox of {entry.first('mail', entry.dn)}, or a folder around "
+                "or inside it")
+    return _Paths(owners)
 
-    def __init__(self, directory, layout):
-        owners = {}
-        for entry in directory.search(layout.basedn, "(homeDirectory=*)", Scope.SUB,
-                                      ["homeDirectory", "mail"]):
-            for home in entry.get("homeDirectory"):
-                owners[os.path.realpath(home)] = str(entry.first("mail", entry.dn))
-        self._owners = owners
-        self._sorted = sorted(owners)
+
+def _kept_mailboxes(store, today):
+    """The mailboxes deleted_mailboxes keeps beyond today (or for ever, or still pending)."""
+    return _Paths({os.path.realpath(row["maildir"]): (
+        f"kept for {row['username']} until {row['delete_date'] or 'ever'}")
+        for row in store.deleted_mailboxes() if row["maildir"]
+        and (row["delete_date"] is None or row["delete_date"] > today)})
+
+
+class _Paths:
+    """Paths (links resolved), each with why it must stay, sorted for prefix lookups."""
+
+    def __init__(self, reasons):
+        self._reasons = reasons
+        self._sorted = sorted(reasons)
 
     def overlapping(self, path):
-        """The owner of a live home that is `path`, lies below it or holds it; else None."""
+        """Why a path that is `path`, lies above it or below it must stay; else None."""
         current = path
-        while True:  # `path` itself, or a folder above it, is someone's home
-            if current in self._owners:
-                return self._owners[current]
+        while True:
+            if current in self._reasons:
+                return self._reasons[current]
             parent = os.path.dirname(current)
             if parent == current:
                 break
@@ -79,5 +97,5 @@ class _LiveHomes:
         below = path.rstrip("/") + "/"
         index = bisect.bisect_left(self._sorted, below)
         if index < len(self._sorted) and self._sorted[index].startswith(below):
-            return self._owners[self._sorted[index]]
+            return self._reasons[self._sorted[index]]
         return None

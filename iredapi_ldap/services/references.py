@@ -25,49 +25,74 @@ def owner_of(directory, layout, address):
     return first.dn if first else None
 
 
+def taken(directory, layout, address):
+    """Whether an account has `address`: a user, alias or list, or a standalone admin (a
+    mail account at an admin's address could log in in its place)."""
+    return (owner_of(directory, layout, address) is not None
+            or directory.get(layout.admin_dn(address), ["1.1"]) is not None)
+
+
 def check_move(directory, layout, caller, mail, new_mail):
     """Before renaming `mail` to `new_mail`: the caller must manage the new domain and nobody
     may use the address. Returns the new domain's entry."""
     target = require_domain(directory, layout, caller, domain_of(new_mail), ["*"])
-    if new_mail == mail or owner_of(directory, layout, new_mail):
+    if new_mail == mail or taken(directory, layout, new_mail):
         raise Conflict(detail=f"{new_mail} is already used")
     return target
 
 
-def _referrers(directory, layout, address):
+def _referrers(directory, layout, address, within):
     value = escape_filter_value(address)
     search = "(|" + "".join(f"({attr}={value})" for attr in REFERENCING) + ")"
-    return directory.search(layout.basedn, search, Scope.SUB, list(REFERENCING))
+    return _within(layout, within,
+                   directory.search(layout.basedn, search, Scope.SUB, list(REFERENCING)))
 
 
-def forget_address(directory, layout, address):
-    """Remove `address` from every entry that names it; returns how many entries changed."""
-    return _rewrite(directory, layout, address, None)
+def _within(layout, domains, entries):
+    """The entries in (or of) `domains`; all of them when `domains` is None. A normal
+    admin's deletes and renames edit only the entries of the domains it manages: another
+    tenant's forwarding or members are that tenant's."""
+    if domains is None:
+        yield from entries
+        return
+    roots = tuple(layout.domain_dn(domain).lower() for domain in domains)
+    for entry in entries:
+        dn = entry.dn.lower()
+        if any(dn == root or dn.endswith("," + root) for root in roots):
+            yield entry
 
 
-def rename_address(directory, layout, old, new):
-    """Make every entry that names `old` name `new` instead; returns how many changed."""
-    return _rewrite(directory, layout, old, new)
+def forget_address(directory, layout, address, within=None):
+    """Remove `address` from every entry that names it (in the domains `within`, if not
+    None); returns how many entries changed."""
+    return _rewrite(directory, layout, address, None, within)
 
 
-def _rewrite(directory, layout, old, new):
+def rename_address(directory, layout, old, new, within=None):
+    """Make every entry that names `old` name `new` instead (in the domains `within`, if
+    not None); returns how many changed."""
+    return _rewrite(directory, layout, old, new, within)
+
+
+def _rewrite(directory, layout, old, new, within):
     def edit(values):
         kept = [v for v in values if v.lower() != old.lower()]
         if new and len(kept) != len(values) and new.lower() not in {v.lower() for v in kept}:
             kept.append(new)
         return kept
-    return _edit_referrers(directory, _referrers(directory, layout, old), edit)
+    return _edit_referrers(directory, _referrers(directory, layout, old, within), edit)
 
 
-def forget_domain(directory, layout, domain):
-    """Remove every address of `domain` from entries outside it (before the domain goes)."""
+def forget_domain(directory, layout, domain, within=None):
+    """Remove every address of `domain` from entries outside it (in the domains `within`,
+    if not None), before the domain goes."""
     suffix = "@" + domain.lower()
     value = escape_filter_value(domain)
     search = "(|" + "".join(f"({attr}=*@{value})" for attr in REFERENCING) + ")"
     inside = "," + layout.domain_dn(domain).lower()
-    outside = (entry for entry in directory.search(layout.basedn, search, Scope.SUB,
-                                                   list(REFERENCING))
-               if not entry.dn.lower().endswith(inside))
+    outside = (entry for entry in _within(layout, within, directory.search(
+        layout.basedn, search, Scope.SUB, list(REFERENCING)))
+        if not entry.dn.lower().endswith(inside))
     return _edit_referrers(directory, outside,
                            lambda values: [v for v in values
                                            if not v.lower().endswith(suffix)])

@@ -37,6 +37,8 @@ from .access import (
     require_domain,
     require_global_admin,
     require_within_privileges,
+    scope_of,
+    without_disabled,
 )
 from .counters import USERS
 from .domains import parse_domain
@@ -122,11 +124,16 @@ class UserService:
         return data
 
     def list(self, caller, domain, disabled_only=False, email_only=False):
+        """The domain's users (as a normal admin may see them), streamed."""
         domain = parse_domain(domain)
-        require_domain(self._directory, self._layout, caller, domain)
+        domain_entry = require_domain(self._directory, self._layout, caller, domain,
+                                      ["accountSetting"])
         search = f"(&{USERS}(accountStatus=disabled))" if disabled_only else USERS
-        return self._directory.search(self._layout.container_dn(domain, "Users"), search,
-                                      Scope.ONE, ["mail"] if email_only else None)
+        disabled = disabled_profiles(domain_entry, USER_SETTING)
+        return (without_disabled(caller, USER_PROFILES, disabled, entry)
+                for entry in self._directory.search(
+                    self._layout.container_dn(domain, "Users"), search, Scope.ONE,
+                    ["mail"] if email_only else None))
 
     # -- creating -----------------------------------------------------------------------
 
@@ -141,7 +148,7 @@ class UserService:
                             params, "user")
         if not (params.get("password") or params.get("password_hash")):
             raise BadRequest("MISSING_PARAMETER", detail="password or password_hash is required")
-        if references.owner_of(self._directory, self._layout, mail):
+        if references.taken(self._directory, self._layout, mail):
             raise Conflict(detail=f"{mail} is already used")
         limits = DomainLimits.of(domain_entry)
         quota = self._quota(params.get("quota", "0"), limits, creating=True)
@@ -195,6 +202,9 @@ class UserService:
             if own_dn is None or entry.dn.lower() != own_dn.lower():
                 raise BadRequest(detail="maildir is, or lies inside, another account's "
                                         "mailbox")
+        if self._store.kept_mailbox_near(path) is not None:
+            raise BadRequest(detail="maildir is, holds or lies inside the kept mailbox of a "
+                                    "deleted account")
         return path
 
     def _quota(self, text, limits, creating):
@@ -231,7 +241,7 @@ class UserService:
         entry, load_domain = self._account_and_domain(caller, mail)
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(load_domain(), USER_SETTING),
-                            params, "user")
+                            params, "user", entry.get("enabledService"))
         draft = EntryDraft.of(entry)
         apply_fields(USER_FIELDS, params, draft, creating=False)
         apply_rules(USER_RULES, draft, params, self._context(caller, mail, load_domain))
@@ -315,7 +325,8 @@ class UserService:
         self._completions.run(
             "delete_user", mail,
             {"mail": mail, "maildir": maildir, "admin": caller.mail, "domains": [domain],
-             "uuid": entry.first("entryUUID"), "purge": purge.isoformat() if purge else None},
+             "uuid": entry.first("entryUUID"), "purge": purge.isoformat() if purge else None,
+             "scope": scope_of(self._directory, self._layout, caller)},
             commit, after=lambda: self._reservations.release(domain, "user", quota=quota),
             mailboxes=[{"username": mail, "domain": domain, "maildir": maildir}])
 
@@ -338,6 +349,7 @@ class UserService:
         target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
         self._mover.move(entry, mail, new_mail, "Users", "user",
                          self._renamed_changes(entry, mail, new_mail, target), target,
+                         scope_of(self._directory, self._layout, caller),
                          quota=stored_int(entry.first("mailQuota")))
 
     def _renamed_changes(self, entry, mail, new_mail, target_domain):

@@ -242,3 +242,180 @@ def store_client(make_client, tmp_path):
                             for name in ("amavisd", "iredapd", "iredadmin")})
     store.create_missing_tables()
     return make_client(policy=store)
+
+
+def test_no_domain_over_a_standalone_admins_address(client, tenant, directory, layout,
+                                                    admin_cookies):
+    """A domain (or alias domain) holding a standalone admin's address would let a user made
+    at that address log in in the admin's place."""
+    creator = f"maker-{secrets.token_hex(3)}@admins.example.net"
+    helpers.add_admin(directory, layout, creator,
+                      accountSetting=["create_new_domains:yes", "create_max_domains:5"])
+    try:
+        cookies = session_cookie(login(client, creator))
+        for who in (cookies, admin_cookies):
+            result = form(client, "POST", "/api/domain/admins.example.net", {"name": "x"},
+                          cookies=who)
+            assert reply(result) == (400, False, "CAN_NOT_BE_LOCAL_DOMAIN")
+        result = form(client, "PUT", f"/api/domain/{tenant['domain']}",
+                      {"addAliasDomain": "admins.example.net"}, cookies=tenant["cookies"])
+        assert reply(result) == (400, False, "CAN_NOT_BE_LOCAL_DOMAIN")
+        assert directory.get(layout.domain_dn("admins.example.net")) is None
+    finally:
+        directory.delete(layout.admin_dn(creator))
+
+
+def test_a_normal_admins_domain_delete_leaves_other_tenants_alone(client, tenant, directory,
+                                                                  layout, admin_cookies):
+    other, plain = tenant["other"], tenant["plain"]
+    outsider = f"carol@{other}"
+    helpers.add_mail_user(directory, layout, outsider,
+                          mailForwardingAddress=[f"carol.private@{tenant['domain']}"])
+    creator = f"maker-{secrets.token_hex(3)}@admins.example.net"
+    helpers.add_admin(directory, layout, creator,
+                      accountSetting=["create_new_domains:yes", "create_max_domains:5"])
+    made = f"t-{secrets.token_hex(4)}.test"
+    try:
+        cookies = session_cookie(login(client, creator))
+        directory.modify(layout.user_dn(outsider),
+                         [helpers.add_values("mailForwardingAddress", f"x@{made}")])
+        assert reply(form(client, "POST", f"/api/domain/{made}", {"name": "x"},
+                          cookies=cookies)) == (200, True, None)
+        assert reply(client.simulate_delete(f"/api/domain/{made}", cookies=cookies)) == \
+            (200, True, None)
+        forwarding = directory.get(layout.user_dn(outsider)).get("mailForwardingAddress")
+        assert f"x@{made}" in forwarding  # another tenant's setting: not the creator's
+        # A global admin's delete cleans up everywhere, as before.
+        assert reply(client.simulate_delete(f"/api/user/{plain}", cookies=admin_cookies))[1]
+    finally:
+        directory.delete(layout.domain_dn(made), subtree=True)
+        directory.delete(layout.admin_dn(creator))
+
+
+def test_padded_values_are_judged_as_stored(client, tenant, directory, layout):
+    for value in (" disabled", "disabled ", "DISABLED"):
+        result = form(client, "PUT", f"/api/domain/{tenant['domain']}",
+                      {"accountStatus": value}, cookies=tenant["cookies"])
+        assert reply(result) == (403, False, "PERMISSION_DENIED"), value
+    entry = directory.get(layout.user_dn(tenant["chief"]), ["domainStatus"])
+    assert entry.first("domainStatus") is None
+
+
+def test_domain_settings_that_reach_every_mailbox(client, tenant):
+    """BCC, relay, transport and services of a domain reach its global admin's mail too."""
+    for data in ({"recipientBcc": "spy@example.org"}, {"senderBcc": "spy@example.org"},
+                 {"transport": "smtp:[203.0.113.9]:25"}, {"outboundRelay": "[203.0.113.9]"},
+                 {"removeService": "mail"}):
+        result = form(client, "PUT", f"/api/domain/{tenant['domain']}", data,
+                      cookies=tenant["cookies"])
+        assert reply(result) == (403, False, "PERMISSION_DENIED"), data
+    result = form(client, "PUT", f"/api/domain/{tenant['domain']}", {"name": "Fine"},
+                  cookies=tenant["cookies"])
+    assert reply(result) == (200, True, None)
+
+
+def test_policies_of_privileged_users_are_out_of_reach(client, tenant, store_client):
+    for who in ("chief", "foreign"):
+        target = tenant[who]
+        for method, path, data in (
+                ("PUT", f"/api/spampolicy/user/{target}", {"bypass_virus_checks": "yes"}),
+                ("GET", f"/api/spampolicy/user/{target}", {}),
+                ("DELETE", f"/api/spampolicy/user/{target}", {}),
+                ("POST", f"/api/throttle/{target}/outbound", {"period": "60", "max_msgs": "1"}),
+                ("POST", f"/api/greylisting/{target}", {"status": "disable"}),
+                ("POST", f"/api/greylisting/{target}/whitelists",
+                 {"addSenders": "0.0.0.0/0"})):
+            result = form(store_client, method, path, data, cookies=tenant["cookies"])
+            assert reply(result) == (403, False, "PERMISSION_DENIED"), (method, path)
+
+
+def test_disabled_profiles_cannot_be_switched_off_through_services(
+        client, tenant, admin_cookies, directory, layout):
+    domain, plain = tenant["domain"], tenant["plain"]
+    directory.modify(layout.user_dn(plain), [helpers.add_values(
+        "enabledService", "senderbcc", "recipientbcc", "forward", "shadowaddress")])
+    assert reply(form(client, "PUT", f"/api/domain/{domain}",
+                      {"disableDomainProfile": "bcc", "disableUserProfile": "bcc,forwarding"},
+                      cookies=admin_cookies)) == (200, True, None)
+    for data in ({"removeService": "senderbcc"}, {"removeService": "forward"},
+                 {"services": "mail,deliver"}, {"removeAllServices": ""}):
+        result = form(client, "PUT", f"/api/user/{plain}", data, cookies=tenant["cookies"])
+        assert reply(result) == (403, False, "PERMISSION_DENIED"), data
+    assert reply(form(client, "PUT", f"/api/user/{plain}", {"addService": "sogo"},
+                      cookies=tenant["cookies"])) == (200, True, None)
+    services = directory.get(layout.user_dn(plain)).get("enabledService")
+    assert {"senderbcc", "recipientbcc", "forward"} <= set(services)
+
+
+def test_disabled_profiles_are_hidden_from_lists_and_exports(client, tenant, admin_cookies,
+                                                             directory, layout):
+    domain, plain = tenant["domain"], tenant["plain"]
+    directory.modify(layout.user_dn(plain), [helpers.add_values(
+        "mailForwardingAddress", "kept@example.org")])
+    assert reply(form(client, "PUT", f"/api/domain/{domain}",
+                      {"disableDomainProfile": "relay", "disableUserProfile": "forwarding"},
+                      cookies=admin_cookies)) == (200, True, None)
+    cookies = tenant["cookies"]
+    domains = client.simulate_get("/api/domains", cookies=cookies).json["_data"]
+    assert domains and all("mtaTransport" not in d for d in domains)
+    users = client.simulate_get(f"/api/users/{domain}", cookies=cookies).json["_data"]
+    assert users and all("mailForwardingAddress" not in u for u in users)
+    for path in (f"/api/ldif/user/{plain}", f"/api/ldif/domain/{domain}"):
+        text = client.simulate_get(path, headers={"Accept": "text/ldif"},
+                                   cookies=cookies).text
+        assert "kept@example.org" not in text and "mtaTransport" not in text, path
+    shown = client.simulate_get(f"/api/ldif/user/{plain}", headers={"Accept": "text/ldif"},
+                                cookies=admin_cookies).text
+    assert "kept@example.org" in shown
+
+
+def test_kept_mailboxes_stay_out_of_reach(client, tenant, admin_cookies, directory, layout,
+                                          store_client, base_settings):
+    domain = tenant["domain"]
+    held = f"held@{domain}"
+    helpers.add_mail_user(directory, layout, held,
+                          homeDirectory=[f"{base_settings.storage_base_directory}/{domain}/"
+                                         "h/e/l/held-1/"])
+    home = directory.get(layout.user_dn(held)).first("homeDirectory")
+    assert reply(store_client.simulate_delete(f"/api/user/{held}",
+                                              cookies=admin_cookies)) == (200, True, None)
+    for path in (home, home + "Maildir/", home.rsplit("/", 3)[0] + "/"):
+        result = form(store_client, "POST", f"/api/user/thief-{secrets.token_hex(2)}@{domain}",
+                      {"password": NEW_PASSWORD, "maildir": path}, cookies=tenant["cookies"])
+        assert reply(result) == (400, False, "INVALID_PARAMETER"), path
+
+
+def test_costly_password_hashes_are_refused(client, tenant, directory, layout):
+    from passlib import hash as h
+
+    from iredapi_ldap import passwords
+    costly = "{CRYPT}" + h.sha512_crypt.using(rounds=200_000).hash("Secret-1x")
+    result = form(client, "PUT", f"/api/user/{tenant['plain']}", {"password_hash": costly},
+                  cookies=tenant["cookies"])
+    assert reply(result) == (400, False, "INVALID_PASSWORD_SCHEME")
+    bcrypt = "{CRYPT}" + h.bcrypt.using(rounds=14).hash("Secret-1x")
+    assert reply(form(client, "PUT", f"/api/user/{tenant['plain']}", {"password_hash": bcrypt},
+                      cookies=tenant["cookies"]))[2] == "INVALID_PASSWORD_SCHEME"
+    # One stored by another tool is not checked at all: no login may cost that much.
+    import time
+    started = time.monotonic()
+    assert not passwords.verify("Secret-1x", [costly])
+    assert time.monotonic() - started < 0.05
+
+
+def test_members_hosted_by_another_tenant_get_no_write(client, tenant, admin_cookies,
+                                                       directory, layout):
+    domain = tenant["domain"]
+    future = f"t-{secrets.token_hex(4)}.test"
+    lst = f"li@{domain}"
+    assert reply(form(client, "POST", f"/api/maillist/{lst}", {"members": f"x@{future}"},
+                      cookies=tenant["cookies"])) == (200, True, None)
+    helpers.add_domain(directory, layout, future)  # another tenant, hosted since
+    try:
+        helpers.add_mail_user(directory, layout, f"x@{future}")
+        assert reply(form(client, "PUT", f"/api/maillist/{lst}",
+                          {"addMember": "z@outside.example.org"},
+                          cookies=tenant["cookies"])) == (200, True, None)
+        assert not directory.get(layout.user_dn(f"x@{future}")).get("memberOfGroup")
+    finally:
+        directory.delete(layout.domain_dn(future), subtree=True)

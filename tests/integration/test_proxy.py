@@ -130,5 +130,10 @@ def test_the_api_sees_the_client_through_nginx(proxy, tmp_path):
     assert (status, body["_msg"]) == (401, "LOGIN_REQUIRED")  # allowed, not logged in
     status, body = _from(OTHER, proxy, "/api/domains")
     assert (status, body["_msg"]) == (403, "NOT_AUTHORIZED")
-    log = (tmp_path / "serve.log").read_text()
+    deadline = time.monotonic() + 10  # gunicorn logs a request after answering it
+    while time.monotonic() < deadline:
+        log = (tmp_path / "serve.log").read_text()
+        if f"{ALLOWED} " in log and f"{OTHER} " in log:
+            break
+        time.sleep(0.1)
     assert f"{ALLOWED} " in log and f"{OTHER} " in log  # the access log names the clients
