@@ -36,6 +36,7 @@ from .services.exports import ExportService
 from .services.groups import Aliases, MailingLists
 from .services.limits import AdminLimits
 from .services.policies import PolicyService
+from .services.user_bulk import UsersOfDomain
 from .services.users import UserService
 from .sessions import SessionCodec
 from .throttle import LoginThrottle
@@ -94,7 +95,8 @@ def _add_account_routes(app, directory, layout, policy, settings, completions):
     user = User(users)
     app.add_route("/api/user/{mail}", user)
     app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", user)
-    app.add_route("/api/users/{domain}", Users(users))
+    app.add_route("/api/users/{domain}", Users(users, UsersOfDomain(directory, layout,
+                                                                     settings)))
     app.add_route("/api/user/{mail}/change_email/{new_mail}", ChangeEmail(users))
     app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
     aliases = Aliases(directory, layout, limits, completions)

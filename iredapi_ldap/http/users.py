@@ -29,8 +29,9 @@ class User:
 
 
 class Users:
-    def __init__(self, users):
+    def __init__(self, users, bulk):
         self._users = users
+        self._bulk = bulk
 
     def on_get(self, req, resp, domain):
         params = read_params(req).only("email_only", "disabled_only")
@@ -41,7 +42,7 @@ class Users:
                            else render_entry(e) for e in entries))
 
     def on_put(self, req, resp, domain):
-        result = self._users.update_all(req.context.caller, domain, read_params(req))
+        result = self._bulk.update(req.context.caller, domain, read_params(req))
         ok(resp, result.as_data())
 
 

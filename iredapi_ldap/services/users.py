@@ -16,7 +16,6 @@ from ..errors import (
     EntryNotFound,
     LimitExceeded,
     NotFound,
-    PermissionDenied,
 )
 from ..layout import rdn_fits
 from ..model.draft import EntryDraft
@@ -26,9 +25,8 @@ from ..model.mapping import apply_fields, canonical_params
 from ..model.profiles import USER_PROFILES, USER_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
 from ..numbers import whole_in_range
-from . import domainwide, references
+from . import references
 from .access import (
-    accounts_beyond,
     disabled_profiles,
     domains_administered_by,
     managed_domains,
@@ -57,7 +55,6 @@ UPDATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update} | RULE_PARAMS
 # update of only these is one modify, without reading the entry first.
 WHOLE_ATTRIBUTE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update and not f.setting}
                           - RULE_PARAMS)
-BULK_PARAMS = ("accountStatus", "password", "language", "transport")
 MAX_QUOTA_MB = 2**30
 
 
@@ -372,48 +369,6 @@ class UserService:
     def _alias_domains_of(self, domain):
         entry = self._directory.get(self._layout.domain_dn(domain), ["domainAliasName"])
         return [] if entry is None else entry.get("domainAliasName")
-
-    # -- every user of a domain ---------------------------------------------------------
-
-    def update_all(self, caller, domain, params):
-        """PUT /api/users/<domain>: accountStatus, password, language, transport for every
-        user. Streams, skips users already as asked (so a repeat finishes an interrupted
-        run), and reports what changed and what failed."""
-        domain = parse_domain(domain)
-        domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
-        refuse_unknown(params, BULK_PARAMS)
-        if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="give at least one of "
-                                                         + ", ".join(BULK_PARAMS))
-        if not caller.is_global_admin:
-            refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
-                            params, "user")
-        # Accounts with privileges beyond the caller's are left alone and reported.
-        beyond = accounts_beyond(self._directory, self._layout, caller, domain)
-        template = EntryDraft()
-        apply_fields(USER_FIELDS, {k: v for k, v in params.items() if k != "password"},
-                     template, creating=False)
-        wanted = template.attributes()
-        if "password" in params:
-            context = self._context(caller, f"x@{domain}", lambda: domain_entry)
-            apply_rules(USER_RULES, EntryDraft(), {"password": params["password"]}, context)
-
-        def changes_for(user):
-            why = beyond.get(str(user.first("mail", "")).lower())
-            if why:
-                raise PermissionDenied(detail=f"{user.first('mail')} {why}")
-            draft = EntryDraft.of(user)
-            for attribute, values in wanted.items():
-                draft.set(attribute, values)
-            if "password" in params:
-                draft.set("userPassword", [passwords.hash_password(
-                    params["password"], self._settings.default_password_scheme)])
-                draft.set("shadowLastChange", [str(int(time.time() // 86400))])
-            return draft.changes()
-        return domainwide.each_entry(
-            self._directory, self._layout.container_dn(domain, "Users"), USERS,
-            ["mail", *wanted] + (["userPassword"] if "password" in params else []),
-            changes_for, scope=Scope.ONE)
 
     def verify_password(self, caller, mail, password):
         require_global_admin(caller)
