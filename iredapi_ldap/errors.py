@@ -90,6 +90,12 @@ class ConcurrentUpdate(Conflict):
     code = "CONCURRENT_UPDATE"
 
 
+class EntryHasChildren(Conflict):
+    """The entry to delete has entries below it (made meanwhile, or by another tool)."""
+
+    code = "ENTRY_HAS_CHILDREN"
+
+
 class DirectoryRejected(BadRequest):
     """slapd refused a value (syntax, size, schema); validation should have caught it."""
 

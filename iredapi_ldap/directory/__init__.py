@@ -3,12 +3,12 @@
 
 from .base import Change, Directory, Entry, Op, Scope
 from .ldap3_backend import Ldap3Directory
-from .names import escape_dn_value, escape_filter_value
+from .names import escape_dn_value, escape_filter_value, still_holding
 from .pyldap_backend import PythonLdapDirectory
 
 __all__ = ["Change", "Directory", "Entry", "Op", "Scope", "Ldap3Directory",
            "PythonLdapDirectory", "ADAPTERS", "escape_dn_value", "escape_filter_value",
-           "from_settings"]
+           "from_settings", "still_holding"]
 
 ADAPTERS = {"ldap3": Ldap3Directory, "python-ldap": PythonLdapDirectory}
 

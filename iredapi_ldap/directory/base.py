@@ -82,9 +82,11 @@ class Directory(Protocol):
         """Apply `changes` atomically. With `assertion` (an LDAP filter, RFC 4528), only if
         the entry matches it; otherwise `errors.ConcurrentUpdate`."""
 
-    def delete(self, dn: str, subtree: bool = False) -> int:
+    def delete(self, dn: str, subtree: bool = False, assertion: Optional[str] = None) -> int:
         """Remove an entry, or with `subtree` the entry and everything below it; returns
-        how many entries were removed."""
+        how many entries were removed. With `assertion` (one entry), only if the entry
+        matches it; otherwise `errors.ConcurrentUpdate`. An entry with entries below it
+        raises `errors.EntryHasChildren`."""
 
     def rename(self, dn: str, new_rdn: str, new_superior: Optional[str] = None) -> str:
         """Modify DN; returns the new DN."""

@@ -33,7 +33,7 @@ class ThreadBoundDirectory:
 
     Subclasses implement `_bind(uri, user, password)` (a bound connection, `BindRefused` on
     wrong credentials, any of `_unreachable` when the server cannot be used), `_unbind(conn)`,
-    `_socket(conn)` (its socket, or None), `_delete_entry(conn, dn)`,
+    `_socket(conn)` (its socket, or None), `_delete_entry(conn, dn, assertion)`,
     `_rename_entry(conn, dn, new_rdn, new_superior)` and `_translated()` (a context manager
     that turns the library's exceptions into `errors`, calling `_drop_connection()` when the
     connection is gone).
@@ -125,9 +125,9 @@ class ThreadBoundDirectory:
         with self._translated():
             return operation(self._connection())
 
-    def delete(self, dn, subtree=False):
+    def delete(self, dn, subtree=False, assertion=None):
         if not subtree:
-            self._run(lambda conn: self._delete_entry(conn, dn))
+            self._run(lambda conn: self._delete_entry(conn, dn, assertion))
             return 1
         try:
             below = [entry.dn for entry in self.search(dn, "(objectClass=*)", Scope.SUB, ["1.1"])]
@@ -136,7 +136,7 @@ class ThreadBoundDirectory:
         removed = 0
         for child in sorted(below, key=dn_depth, reverse=True):  # children before parents
             try:
-                self._run(lambda conn, child=child: self._delete_entry(conn, child))
+                self._run(lambda conn, child=child: self._delete_entry(conn, child, None))
                 removed += 1
             except errors.EntryNotFound:
                 continue  # removed meanwhile: the subtree delete stays idempotent

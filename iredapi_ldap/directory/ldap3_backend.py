@@ -60,8 +60,8 @@ class Ldap3Directory(ThreadBoundDirectory):
     def _socket(self, conn):
         return conn.socket
 
-    def _delete_entry(self, conn, dn):
-        conn.delete(dn)
+    def _delete_entry(self, conn, dn, assertion):
+        conn.delete(dn, controls=[_assertion_control(assertion)] if assertion else None)
 
     def _rename_entry(self, conn, dn, new_rdn, new_superior):
         conn.modify_dn(dn, new_rdn, new_superior=new_superior)

@@ -26,3 +26,15 @@ def dn_depth(dn):
 def parent_dn(dn):
     """The DN one level up ("" for a one-RDN DN)."""
     return ldap.dn.dn2str(ldap.dn.str2dn(dn)[1:])
+
+
+def still_holding(entry, attributes):
+    """An assertion (LDAP filter) that `entry` still holds the values it was read with for
+    `attributes` (absent ones still absent): a write under it fails if another writer
+    changed them meanwhile."""
+    parts = []
+    for name in attributes:
+        values = entry.get(name)
+        parts += ([f"({name}={escape_filter_value(v)})" for v in values] if values
+                  else [f"(!({name}=*))"])
+    return "(&" + "".join(parts) + ")"

@@ -59,8 +59,9 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         descriptor = conn.get_option(ldap.OPT_DESC)
         return descriptor if isinstance(descriptor, int) and descriptor >= 0 else None
 
-    def _delete_entry(self, conn, dn):
-        conn.delete_ext_s(dn)
+    def _delete_entry(self, conn, dn, assertion):
+        controls = [AssertionControl(True, assertion)] if assertion else None
+        conn.delete_ext_s(dn, serverctrls=controls)
 
     def _rename_entry(self, conn, dn, new_rdn, new_superior):
         conn.rename_s(dn, new_rdn, new_superior, delold=1)

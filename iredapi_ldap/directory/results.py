@@ -15,8 +15,8 @@ _BY_CODE = {
          "the entry was changed by another request; try again"),
     20: (errors.ConcurrentUpdate,  # attributeOrValueExists: the value to add is there
          "the entry was changed by another request; try again"),
-    66: (errors.ConcurrentUpdate,  # notAllowedOnNonLeaf: a child was added meanwhile
-         "the entry was changed by another request; try again"),
+    66: (errors.EntryHasChildren,  # notAllowedOnNonLeaf
+         "the entry has entries below it, which must go first"),
     19: (errors.DirectoryRejected, "a value breaks a constraint of the directory schema"),
     21: (errors.DirectoryRejected, "a value has the wrong syntax for its attribute"),
     34: (errors.DirectoryRejected, "malformed name"),                  # invalidDNSyntax

@@ -190,6 +190,14 @@ class Journal:
         return [i for i in intents if i is not None and (
             not wanted or i.subject in wanted or wanted & set(i.data.get("also", [])))]
 
+    def pending_mailboxes(self, intent):
+        """(username, maildir) of the intent's pending deleted_mailboxes rows."""
+        def read(conn):
+            return [tuple(row) for row in conn.execute(
+                select(deleted_mailboxes.c.username, deleted_mailboxes.c.maildir)
+                .where(deleted_mailboxes.c.admin == intent.marker))]
+        return self._databases.read("iredadmin", read)
+
     def pending_usernames(self, intent):
         """The usernames of the intent's pending deleted_mailboxes rows."""
         def read(conn):

@@ -17,9 +17,16 @@ import logging
 from dataclasses import dataclass, field
 
 from ..addresses import domain_of
-from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
+from ..directory import (
+    Change,
+    Op,
+    Scope,
+    escape_dn_value,
+    escape_filter_value,
+    still_holding,
+)
 from ..directory.names import dn_depth
-from ..errors import ConcurrentUpdate, DirectoryUnavailable, EntryNotFound
+from ..errors import ConcurrentUpdate, DirectoryUnavailable, EntryHasChildren, EntryNotFound
 from ..policy.journal import CLAIMED, RUNNING
 from . import counters, references
 from .counters import USERS
@@ -234,37 +241,47 @@ class Completions:
         entry = self._directory.get(dn, ["entryUUID"])
         if entry is not None and entry.first("entryUUID") != intent.data.get("uuid"):
             return  # another domain of the name, made since by another tool: not ours
-        references.forget_domain(self._directory, self._layout, domain,
-                                 intent.data.get("scope"))
+        scope = intent.data.get("scope")
+        references.forget_domain(self._directory, self._layout, domain, scope)
         for _ in range(attempts):
             if self._delete_what_is_there(intent, dn):
                 break
         else:
             raise ConcurrentUpdate(detail=f"{domain} keeps getting new entries; try again")
+        # Once more: a request may have named an address of the domain meanwhile.
+        references.forget_domain(self._directory, self._layout, domain, scope)
         self._store.forget_accounts([f"@{domain}", *self._journal.pending_usernames(intent)])
 
     def _delete_what_is_there(self, intent, dn):
         """Delete every entry below and at `dn`, children first, each user's mailbox
-        recorded (pending) before its entry goes; True once nothing is left. An entry a
-        racing request added meanwhile keeps its parent: one more round."""
+        recorded (pending) before its entry goes, and each user as it was recorded; True
+        once nothing is left. An entry a racing request added or changed meanwhile: one
+        more round. A user a racing rename moved out of the domain lives on: its mailbox
+        is not recorded, its policies stay."""
         try:
             entries = list(self._directory.search(
-                dn, "(objectClass=*)", Scope.SUB, ["objectClass", "mail", "homeDirectory"]))
+                dn, "(objectClass=*)", Scope.SUB,
+                ["objectClass", "mail", "homeDirectory", "entryUUID"]))
         except EntryNotFound:
             return True
-        known = set(self._journal.pending_usernames(intent))
+        known = set(self._journal.pending_mailboxes(intent))
         domain = intent.data["domain"]
+        users = [e for e in entries if e.has_value("objectClass", "mailUser")
+                 and e.first("homeDirectory")]
         self._journal.add_mailboxes(intent, [
             {"username": str(e.first("mail")).lower(), "domain": domain,
-             "maildir": e.first("homeDirectory", "")}
-            for e in entries if e.has_value("objectClass", "mailUser")
-            and e.first("homeDirectory") and str(e.first("mail")).lower() not in known])
+             "maildir": e.first("homeDirectory")} for e in users
+            if (str(e.first("mail")).lower(), e.first("homeDirectory")) not in known])
         for found in sorted(entries, key=lambda e: dn_depth(e.dn), reverse=True):
+            user = found in users
             try:
-                self._directory.delete(found.dn)
+                self._directory.delete(found.dn, assertion=still_holding(
+                    found, ("homeDirectory",)) if user else None)
             except EntryNotFound:
-                continue
-            except ConcurrentUpdate:  # it got a child meanwhile
+                if user and self._where(found.first("entryUUID")) is not None:
+                    self._journal.drop_pending(str(found.first("mail")).lower(),
+                                               found.first("homeDirectory"))
+            except (ConcurrentUpdate, EntryHasChildren):  # changed meanwhile
                 return False
         return True
 

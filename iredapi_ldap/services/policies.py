@@ -5,8 +5,10 @@ address. Global targets are for global admins; a normal admin reaches its own do
 their users only. A domain or user that does not exist is NO_SUCH_DOMAIN / NO_SUCH_ACCOUNT.
 """
 
+import time
+
 from ..addresses import domain_of, is_domain, is_email
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, ConcurrentUpdate, NotFound
 from ..model.profiles import DOMAIN_SETTING, USER_SETTING, refuse_disabled_endpoint
 from ..model.spampolicy import decode_spam_policy, encode_spam_policy
 from ..numbers import whole_in_range
@@ -23,6 +25,7 @@ THROTTLE_KINDS = ("inbound", "outbound")
 THROTTLE_LIMITS = ("msg_size", "max_msgs", "max_quota")
 MAX_PERIOD = 2**32 - 1        # INT UNSIGNED
 MAX_LIMIT = 2**63 - 1         # BIGINT
+RENAME_PATIENCE = 5.0         # seconds a policy write waits for a rename of its user
 WHITELIST_SENDER_TYPES = ("ip", "cidr", "email", "domain", "subdomain")
 
 
@@ -64,15 +67,28 @@ class PolicyService:
         return domain
 
     def _still_there(self, key):
-        """After writing a user's policy rows: if the user was deleted meanwhile (and its
-        rows cleaned up before ours landed), take ours away, so that no later account of
-        the address inherits them. A rename under way moves them along instead."""
+        """After writing a user's policy rows: if the user was deleted or renamed meanwhile
+        (and its rows cleaned up or moved before ours landed), take ours away, so that no
+        later account of the address inherits them."""
         if key.startswith("@") or "@" not in key:
             return
-        if self._directory.get(self._layout.user_dn(key), ["1.1"]) is None:
-            if not any(i.kind == "rename_user" for i in self._completions.pending(key)):
-                self._store.forget_accounts([key])
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {key}")
+        if self._directory.get(self._layout.user_dn(key), ["1.1"]) is not None:
+            return
+        if not self._rename_finished(key):
+            raise ConcurrentUpdate(detail=f"{key} is being renamed; try again")
+        # Deleted, or renamed: a rename that moved the rows before ours landed left ours
+        # behind under the old address, where no account reads them.
+        self._store.forget_accounts([key])
+        raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {key}")
+
+    def _rename_finished(self, key):
+        """Wait (briefly) for a rename of `key` under way to finish; whether none is left."""
+        deadline = time.monotonic() + RENAME_PATIENCE
+        while any(i.kind == "rename_user" for i in self._completions.pending(key)):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     # -- spam policy --------------------------------------------------------------------
 

@@ -115,6 +115,8 @@ class Reservations:
             attempt += 1
             if entry is None or attempt > 1:
                 entry = self._directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
+                if entry is None and not check:
+                    return  # nothing to give back to a domain that is gone
                 if entry is None:
                     raise NotFound("NO_SUCH_DOMAIN", detail=f"no domain {domain}")
             current = counters.ensure_counters(self._directory, self._layout, domain, entry)

@@ -1,6 +1,7 @@
 """A write cut short by an outage: a 503 means nothing happened, or an intent is left that
 a repeat of the request, a create of the same address, or `doctor --fix` finishes."""
 
+import threading
 import time
 
 import pytest
@@ -135,3 +136,38 @@ def test_doctor_fix_finishes_what_an_outage_left(
     assert rows(store, mail)[0]["admin"].endswith("@example.com")
     run = helpers.run_cli("doctor", "--config", config)
     assert run.returncode == 0, run.stdout
+
+
+class RenamedAfterCheck:
+    """The real directory, except that the user at `dn` is renamed away (here: deleted)
+    right after a request checked that it exists, before its policy write lands."""
+
+    def __init__(self, directory, dn):
+        self._directory, self._dn = directory, dn
+
+    def __getattr__(self, name):
+        return getattr(self._directory, name)
+
+    def get(self, dn, *args, **kwargs):
+        entry = self._directory.get(dn, *args, **kwargs)
+        if dn == self._dn and entry is not None:
+            self._directory.delete(dn)
+        return entry
+
+
+def test_a_policy_written_behind_a_rename_is_taken_back(
+        make_client, admin, store, policy_urls, directory, layout, domain):
+    mail, new = f"moving@{domain}", f"moved@{domain}"
+    helpers.add_mail_user(directory, layout, mail)
+    journal = Journal(store.databases)
+    # A rename under way, which has already moved the rows; it finishes a moment later.
+    rename = journal.begin("rename_user", mail, {"old": mail, "new": new}, also=[new])
+    finishing = threading.Timer(0.5, journal.finish, (rename,))
+    finishing.start()
+    client = make_client(directory=RenamedAfterCheck(directory, layout.user_dn(mail)),
+                         policy=store)
+    result = helpers.form(client, "PUT", f"/api/spampolicy/user/{mail}",
+                          {"bypass_spam_checks": "yes"}, cookies=admin)
+    finishing.join()
+    assert reply(result) == (404, False, "NO_SUCH_ACCOUNT")
+    assert policy_rows(policy_urls, [mail])[mail] == 0  # nothing left for a namesake

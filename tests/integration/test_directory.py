@@ -3,7 +3,7 @@
 import pytest
 
 from iredapi_ldap import errors
-from iredapi_ldap.directory import ADAPTERS, Change, Op, Scope
+from iredapi_ldap.directory import ADAPTERS, Change, Op, Scope, still_holding
 
 from .. import helpers
 from ..helpers import login, reply
@@ -36,6 +36,22 @@ def test_delete_then_add_value_fails_when_value_moved(directory, layout, domain)
     with pytest.raises(errors.ConcurrentUpdate):
         directory.modify(dn, swap)
     assert directory.get(dn).first("domainCurrentQuotaSize") == "100"
+
+
+def test_delete_with_assertion_and_delete_of_a_parent(directory, layout, domain):
+    mail = f"held@{domain}"
+    helpers.add_mail_user(directory, layout, mail, homeDirectory=["/var/vmail/held"],
+                           mailQuota=["1024"])
+    dn = layout.user_dn(mail)
+    read = directory.get(dn, ["homeDirectory", "mailQuota"])
+    directory.modify(dn, [helpers.replace("homeDirectory", "/var/vmail/elsewhere")])
+    with pytest.raises(errors.ConcurrentUpdate):  # moved since it was read: not deleted
+        directory.delete(dn, assertion=still_holding(read, ("homeDirectory", "mailQuota")))
+    assert directory.get(dn) is not None
+    directory.delete(dn, assertion=still_holding(directory.get(dn), ("homeDirectory",)))
+    assert directory.get(dn) is None
+    with pytest.raises(errors.EntryHasChildren):  # its containers are still below it
+        directory.delete(layout.domain_dn(domain))
 
 
 def test_add_existing_and_missing_entries(directory, layout, domain):

@@ -140,8 +140,8 @@ def _workers(pid):
             with open(f"/proc/{child}/cmdline", "rb") as cmdline:
                 if b"iredapi_ldap" in cmdline.read():
                     found.append(child)
-        except FileNotFoundError:
-            continue  # exited meanwhile
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile (between the listing and the open, or the read)
     return found
 
 
