@@ -29,6 +29,10 @@ _DECOY = handlers.ldap_salted_sha512.hash("decoy password")
 # tie up a worker for minutes at every login attempt (glibc allows 999 999 999 rounds).
 # iRedMail and doveadm write 5 000 rounds of SHA-512 and bcrypt cost 12.
 MAX_ROUNDS = {handlers.sha512_crypt: 100_000, handlers.bcrypt: 13}
+# The longest password set or checked. SHA-512-crypt's work grows with the length too (a
+# 4 096-character password costs 15 times a 10-character one at the same rounds), and
+# libpass refuses more than 4 096 characters outright.
+MAX_LENGTH = 256
 
 
 def verify(password, stored_values):
@@ -39,12 +43,14 @@ def verify(password, stored_values):
     """
     if not password:
         return False
+    if len(password) > MAX_LENGTH:  # never set so (check_new_password): cannot match
+        return verify_decoy(password)
     return any(_verify_one(password, value) for value in stored_values)
 
 
 def verify_decoy(password):
     """Spend the time of one real check, for accounts that do not exist."""
-    handlers.ldap_salted_sha512.verify(password or "x", _DECOY)
+    handlers.ldap_salted_sha512.verify((password or "x")[:MAX_LENGTH], _DECOY)
     return False
 
 

@@ -1,12 +1,15 @@
 """Signed session cookies: no server-side store, so any number of API processes or hosts
 serve the same clients as long as they share SECRET_KEY.
 
-The cookie carries the admin's DN, an expiry time and a fingerprint of the admin's stored
-password hash; a password change therefore ends every session of that admin.
+The cookie carries the admin's DN, an expiry time, a fingerprint of the admin's stored
+password hash (a password change therefore ends every session of that admin) and a random
+session id, which a logout records: the same session spelled another way (base64 leaves
+spare bits in the signature) is still the same, ended session.
 """
 
 import hashlib
 import hmac
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -22,6 +25,7 @@ class SessionClaims:
     dn: str
     fingerprint: str
     expires: int
+    session_id: str
 
 
 class SessionCodec:
@@ -45,7 +49,8 @@ class SessionCodec:
     def issue(self, dn, password_values):
         """A token for `dn`, valid for SESSION_TIMEOUT seconds."""
         expires = int(self._clock()) + self._timeout
-        return self._serializer.dumps([dn, self.fingerprint(password_values), expires])
+        return self._serializer.dumps([dn, self.fingerprint(password_values), expires,
+                                       secrets.token_urlsafe(16)])
 
     def now(self):
         """The time sessions are measured by (epoch seconds)."""
@@ -64,9 +69,9 @@ class SessionCodec:
         if not token:
             raise Unauthenticated()
         try:
-            dn, fingerprint, expires = self._serializer.loads(token)
+            dn, fingerprint, expires, session_id = self._serializer.loads(token)
         except (BadSignature, ValueError, TypeError):
             raise Unauthenticated(detail="invalid session") from None
         if not isinstance(expires, int) or self.is_expired(expires):
             raise Unauthenticated(detail="session expired")
-        return SessionClaims(str(dn), str(fingerprint), expires)
+        return SessionClaims(str(dn), str(fingerprint), expires, str(session_id))

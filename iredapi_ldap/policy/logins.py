@@ -25,34 +25,41 @@ class LoginRecords:
     def __init__(self, databases):
         self._databases = databases
 
-    def record_login(self, ip, username, ok, now):
-        """One login attempt in iRedAdmin's admin log (`now`: epoch seconds)."""
+    def record_failure(self, ip, username, now):
+        """One failed login in iRedAdmin's admin log (`now`: epoch seconds); its row id."""
         row = {"admin": username[:255], "ip": (ip or "")[:40], "event": "login",
-               "timestamp": _utc(now)}
-        row.update({"loglevel": "info", "msg": "[API] Admin login success"} if ok else
-                   {"loglevel": "error", "msg": "[API] Login failed."})
-        self._databases.write("iredadmin", lambda conn: conn.execute(insert(log).values(row)))
+               "timestamp": _utc(now), "loglevel": "error", "msg": "[API] Login failed."}
+        return self._databases.write("iredadmin", lambda conn: conn.execute(
+            insert(log).values(row)).inserted_primary_key[0])
 
-    def failures(self, ip, username, since):
-        """(failed logins from `ip`, failed logins of `username` from `ip`) since `since`
-        (epoch seconds)."""
+    def forget_failure(self, row_id):
+        """Take back a failure recorded by `record_failure` (the login succeeded)."""
+        self._databases.write("iredadmin", lambda conn: conn.execute(
+            delete(log).where(log.c.id == row_id)))
+
+    def failures(self, source, username, since):
+        """(failed logins from `source`, failed logins of `username` from it) since `since`
+        (epoch seconds). `source` is an address, or a prefix ending in ':' that every
+        address of an IPv6 network starts with."""
         def read(conn):
-            failed = and_(log.c.event == "login", log.c.loglevel == "error",
-                          log.c.ip == (ip or "")[:40], log.c.timestamp >= _utc(since))
+            where = (log.c.ip.startswith(source, autoescape=True) if source.endswith(":")
+                     else log.c.ip == source[:40])
+            failed = and_(log.c.event == "login", log.c.loglevel == "error", where,
+                          log.c.timestamp >= _utc(since))
             by_ip = conn.execute(select(func.count()).select_from(log).where(failed)).scalar()
             by_pair = conn.execute(select(func.count()).select_from(log).where(
                 and_(failed, log.c.admin == username[:255]))).scalar()
             return by_ip, by_pair
         return self._databases.read("iredadmin", read)
 
-    def end_session(self, token, expires, now):
-        """Remember that `token` was logged out, until it would have expired anyway; and
-        forget the ended sessions that have expired since."""
+    def end_session(self, session_id, expires, now):
+        """Remember that the session `session_id` was logged out, until it would have
+        expired anyway; and forget the ended sessions that have expired since."""
         def write(conn):
             conn.execute(delete(tracking).where(and_(
                 tracking.c.k.startswith(ENDED_PREFIX),
                 tracking.c.v < f"{int(now):012d}")))
-            key = ENDED_PREFIX + _digest(token)
+            key = ENDED_PREFIX + _digest(session_id)
             if conn.execute(select(tracking.c.id).where(tracking.c.k == key)).first() is None:
                 try:
                     with conn.begin_nested():
@@ -61,12 +68,12 @@ class LoginRecords:
                     pass  # a racing logout of the same session recorded it
         self._databases.write("iredadmin", write)
 
-    def has_ended(self, token):
-        """Whether `token` was logged out."""
-        key = ENDED_PREFIX + _digest(token)
+    def has_ended(self, session_id):
+        """Whether the session `session_id` was logged out."""
+        key = ENDED_PREFIX + _digest(session_id)
         return self._databases.read("iredadmin", lambda conn: conn.execute(
             select(tracking.c.id).where(tracking.c.k == key)).first() is not None)
 
 
-def _digest(token):
-    return hashlib.sha256(token.encode()).hexdigest()
+def _digest(session_id):
+    return hashlib.sha256(session_id.encode()).hexdigest()

@@ -4,6 +4,7 @@ Admins are standalone `mailAdmin` entries under LDAP_ADMIN_BASEDN and mail users
 `domainGlobalAdmin: yes` or `enabledService: domainadmin` (DESIGN.md section 3).
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from .. import passwords
 from ..addresses import is_email
-from ..errors import BadRequest, PermissionDenied, Unauthenticated
+from ..errors import ApiError, BadRequest, PermissionDenied, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +72,21 @@ class AuthService:
                 raise BadRequest("MISSING_PARAMETER", detail=f"{name} is required")
         if not is_email(username):
             raise BadRequest("INVALID_MAIL", detail="username must be a full e-mail address")
-        self._throttle.check(client_ip, username)
-        entry = self._find_account(username)
-        if entry is None or not passwords.verify(password, entry.get("userPassword")):
+        attempt = self._throttle.attempt(client_ip, username)
+        try:
+            entry = self._find_account(username)
+            matches = entry is not None and passwords.verify(password,
+                                                             entry.get("userPassword"))
             if entry is None:
                 passwords.verify_decoy(password)
-            self._throttle.record(client_ip, username, ok=False)
+        except BaseException:  # an outage: no guess was checked
+            with contextlib.suppress(ApiError):  # the database may be out too
+                self._throttle.withdraw(attempt)
+            raise
+        if not matches:
             log.warning("login failed: user=%r ip=%s reason=bad credentials", username, client_ip)
             raise Unauthenticated("INVALID_CREDENTIALS", detail="wrong username or password")
+        self._throttle.withdraw(attempt)
         self._refuse_unless_admin(entry, username, client_ip)
         log.info("login ok: user=%r ip=%s", username, client_ip)
         token = self._sessions.issue(entry.dn, entry.get("userPassword"))
@@ -104,27 +112,25 @@ class AuthService:
     def authenticate(self, token):
         """The Caller a session token stands for.
 
-        A token that passed the full check is trusted for `cache_seconds` (10 s) without
-        reading the directory and the ended sessions again; its expiry is still checked on
-        every request.
+        A session that passed the full check is trusted for `cache_seconds` (10 s) without
+        reading the directory and the ended sessions again; its signature and expiry are
+        still checked on every request.
 
         Raises:
             Unauthenticated: bad or expired token, logged out, or the account changed its
                 password, was disabled, removed or lost its admin privilege since the login.
         """
-        checked = self._checked.get(token)
-        if checked is not None:
-            caller, expires = checked
-            if not self._sessions.is_expired(expires):
-                return caller
         claims = self._sessions.read(token)
+        caller = self._checked.get(claims.session_id)
+        if caller is not None:
+            return caller
         entry = self._directory.get(claims.dn, ADMIN_ATTRIBUTES)
         if (entry is None or not is_active(entry) or not is_admin_entry(entry)
                 or self._sessions.fingerprint(entry.get("userPassword")) != claims.fingerprint
-                or self._records.has_ended(token)):
+                or self._records.has_ended(claims.session_id)):
             raise Unauthenticated(detail="session ended; log in again")
         caller = _caller(entry, str(entry.first("mail", "")).lower())
-        self._checked.put(token, (caller, claims.expires))
+        self._checked.put(claims.session_id, caller)
         return caller
 
 
@@ -136,8 +142,8 @@ class AuthService:
             claims = self._sessions.read(token)
         except Unauthenticated:
             return
-        self._records.end_session(token, claims.expires, self._sessions.now())
-        self._checked.forget(token)
+        self._records.end_session(claims.session_id, claims.expires, self._sessions.now())
+        self._checked.forget(claims.session_id)
 
 
 def _caller(entry, mail):
@@ -146,7 +152,7 @@ def _caller(entry, mail):
 
 
 class _RecentChecks:
-    """Session tokens that passed the full check, kept at most `seconds` (bounded LRU)."""
+    """Sessions (by id) that passed the full check, kept at most `seconds` (bounded LRU)."""
 
     def __init__(self, seconds, clock, max_items=1024):
         self._seconds = seconds

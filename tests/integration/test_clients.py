@@ -1,6 +1,7 @@
 """Who the client is behind a proxy (TRUSTED_PROXIES), and sessions that end everywhere."""
 
 import secrets
+import string
 
 from iredapi_ldap.sessions import COOKIE_NAME
 
@@ -88,6 +89,32 @@ def test_a_logged_out_session_ends_on_every_worker(make_client, standalone):
     # Logging out twice, or with no session, is fine.
     assert reply(worker_b.simulate_post("/api/logout", cookies=cookies)) == (200, True, None)
     assert reply(worker_b.simulate_post("/api/logout")) == (200, True, None)
+
+
+def respellings(token):
+    """The same signed token written differently: base64 leaves the last character of the
+    27-character signature 2 spare bits, which decoding ignores."""
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    head, last = token[:-1], alphabet.index(token[-1])
+    return [head + alphabet[(last & ~3) | spare] for spare in range(4)
+            if alphabet[(last & ~3) | spare] != token[-1]]
+
+
+def test_a_logged_out_session_stays_ended_however_spelled(client, standalone):
+    mail = standalone()
+    first, second = (session_cookie(login(client, mail)) for _ in range(2))
+    assert first != second  # two logins in the same second are two sessions
+    token = first[COOKIE_NAME]
+    others = respellings(token)
+    assert len(others) == 3
+    for other in others:  # each is a valid spelling of the session...
+        assert reply(client.simulate_get("/api/domains", cookies={COOKIE_NAME: other}))[0] \
+            == 200
+    assert reply(client.simulate_post("/api/logout", cookies=first)) == (200, True, None)
+    for other in [token, *others]:  # ...and all of them ended with it
+        assert reply(client.simulate_get("/api/domains", cookies={COOKIE_NAME: other})) == (
+            401, False, "LOGIN_REQUIRED")
+    assert reply(client.simulate_get("/api/domains", cookies=second))[0] == 200
 
 
 def test_logout_takes_no_parameters_in_the_url(client, standalone):

@@ -1,11 +1,13 @@
 """POST /api/login, sessions, POST /api/logout, and the login rate limit."""
 
+import concurrent.futures
 import logging
 import secrets
 
 import pytest
 
 from iredapi_ldap.sessions import COOKIE_NAME
+from iredapi_ldap.throttle import ADDRESS_FACTOR
 
 from .. import helpers
 from ..helpers import PASSWORD, login, reply, session_cookie
@@ -83,6 +85,14 @@ def test_wrong_password(client, standalone):
 
 def test_unknown_user(client):
     assert reply(login(client, "nobody@nowhere.example")) == (401, False, "INVALID_CREDENTIALS")
+
+
+@pytest.mark.parametrize("length", [257, 4097, 100_000])
+def test_overlong_passwords_are_wrong_for_every_account(client, standalone, length):
+    """The same answer whether the account exists or not: no existence oracle."""
+    password = "x" * length
+    for mail in (standalone(), f"nobody-{secrets.token_hex(3)}@nowhere.example"):
+        assert reply(login(client, mail, password)) == (401, False, "INVALID_CREDENTIALS")
 
 
 def test_stored_hash_as_password(client, standalone, directory, layout):
@@ -241,6 +251,27 @@ def test_failed_logins_are_limited(make_client, standalone):
         login(client, standalone(), "Wrong-pass1!", remote_addr=attacker)
     assert reply(login(client, standalone(), remote_addr=attacker))[2] == \
         "TOO_MANY_LOGIN_ATTEMPTS"
+
+
+def test_racing_wrong_logins_check_no_more_passwords_than_the_limit(make_client, standalone):
+    client = make_client(login_max_failures=5)
+    mail = standalone()
+    attacker = f"198.51.100.{secrets.randbelow(250) + 1}"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(lambda _: reply(login(client, mail, "Wrong-pass1!",
+                                                    remote_addr=attacker))[2], range(40)))
+    assert codes.count("INVALID_CREDENTIALS") <= 5, codes
+    assert set(codes) <= {"INVALID_CREDENTIALS", "TOO_MANY_LOGIN_ATTEMPTS"}, codes
+
+
+def test_ipv6_hosts_of_one_network_share_the_limit(make_client, standalone):
+    client = make_client(login_max_failures=2)
+    network = f"2001:db8:{secrets.randbelow(65535):x}:1"
+    for host in range(2 * ADDRESS_FACTOR):
+        result = login(client, standalone(), "Wrong-pass1!", remote_addr=f"{network}::{host + 1}")
+        assert reply(result)[2] == "INVALID_CREDENTIALS"
+    result = login(client, standalone(), remote_addr=f"{network}:ffff:ffff:ffff:ffff")
+    assert reply(result) == (429, False, "TOO_MANY_LOGIN_ATTEMPTS")
 
 
 def test_login_attempts_are_logged_without_password(client, standalone, caplog):

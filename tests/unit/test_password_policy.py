@@ -28,6 +28,14 @@ def test_lengths_global_and_domain():
     check_new_password("Go-pass1", SETTINGS.replace(min_passwd_length=4))
 
 
+@pytest.mark.parametrize("configured", [0, 1000])
+def test_no_password_longer_than_the_built_in_maximum(configured):
+    settings = SETTINGS.replace(max_passwd_length=configured)
+    check_new_password("Good-pass1" + "x" * 246, settings)  # 256 characters
+    with pytest.raises(BadRequest, match="PW_GREATER_THAN_MAX_LENGTH"):
+        check_new_password("Good-pass1" + "x" * 247, settings)
+
+
 def test_rules_can_be_switched_off():
     relaxed = SETTINGS.replace(password_has_uppercase=False, password_has_special_char=False,
                                password_has_number=False)

@@ -1,7 +1,7 @@
 import pytest
 
 from iredapi_ldap.errors import TooManyRequests
-from iredapi_ldap.throttle import ADDRESS_FACTOR, LoginThrottle
+from iredapi_ldap.throttle import ADDRESS_FACTOR, LoginThrottle, source_of
 
 
 class Clock:
@@ -15,38 +15,68 @@ class Records:
     """LoginRecords in memory: what policy/logins.py keeps in iRedAdmin's log table."""
 
     def __init__(self):
-        self.rows = []
+        self.rows = {}
 
-    def record_login(self, ip, username, ok, now):
-        self.rows.append((ip, username, ok, now))
+    def record_failure(self, ip, username, now):
+        self.rows[len(self.rows) + 1] = (ip, username, now)
+        return len(self.rows)
 
-    def failures(self, ip, username, since):
-        failed = [r for r in self.rows if not r[2] and r[0] == ip and r[3] >= since]
+    def forget_failure(self, row_id):
+        del self.rows[row_id]
+
+    def failures(self, source, username, since):
+        failed = [r for r in self.rows.values() if r[2] >= since and (
+            r[0].startswith(source) if source.endswith(":") else r[0] == source)]
         return len(failed), sum(1 for r in failed if r[1] == username)
+
+
+def fail(throttle, ip, username):
+    throttle.attempt(ip, username)  # and never withdrawn: a wrong password
 
 
 def test_a_username_is_limited_per_address_and_never_locked_out_for_its_owner():
     clock = Clock()
     throttle = LoginThrottle(Records(), max_failures=3, window=60, clock=clock)
     for i in range(10):  # an attacker from ten addresses
-        throttle.check(f"192.0.2.{i}", "a@example.com")
-        throttle.record(f"192.0.2.{i}", "a@example.com", ok=False)
-    throttle.check("198.51.100.7", "a@example.com")  # the owner, from its own address
-    for _ in range(3):
-        throttle.record("192.0.2.1", "a@example.com", ok=False)
+        fail(throttle, f"192.0.2.{i}", "a@example.com")
+    throttle.withdraw(throttle.attempt("198.51.100.7", "a@example.com"))  # the owner
+    for _ in range(2):
+        fail(throttle, "192.0.2.1", "a@example.com")
     with pytest.raises(TooManyRequests):
-        throttle.check("192.0.2.1", "a@example.com")
-    throttle.check("192.0.2.1", "b@example.com")  # another user there is not refused yet
+        throttle.attempt("192.0.2.1", "a@example.com")
+    fail(throttle, "192.0.2.1", "b@example.com")  # another user there is not refused yet
     clock.now += 61
-    throttle.check("192.0.2.1", "a@example.com")
+    throttle.attempt("192.0.2.1", "a@example.com")
 
 
 def test_an_address_is_limited_across_usernames():
-    throttle = LoginThrottle(Records(), max_failures=2, window=60, clock=Clock())
+    records = Records()
+    throttle = LoginThrottle(records, max_failures=2, window=60, clock=Clock())
     for i in range(2 * ADDRESS_FACTOR):
-        throttle.record("192.0.2.1", f"u{i}@example.com", ok=False)
+        fail(throttle, "192.0.2.1", f"u{i}@example.com")
     with pytest.raises(TooManyRequests):
-        throttle.check("192.0.2.1", "new@example.com")
-    throttle.check("192.0.2.2", "new@example.com")
-    throttle.record("192.0.2.2", "new@example.com", ok=True)  # successes do not count
-    throttle.check("192.0.2.2", "new@example.com")
+        throttle.attempt("192.0.2.1", "new@example.com")
+    assert len(records.rows) == 2 * ADDRESS_FACTOR  # a refused attempt leaves no record
+    for _ in range(5):  # successes do not count
+        throttle.withdraw(throttle.attempt("192.0.2.2", "new@example.com"))
+    throttle.attempt("192.0.2.2", "new@example.com")
+
+
+def test_an_ipv6_client_counts_as_its_network():
+    throttle = LoginThrottle(Records(), max_failures=2, window=60, clock=Clock())
+    for host in range(2 * ADDRESS_FACTOR):  # rotating the low 64 bits
+        fail(throttle, f"2001:db8:1:2::{host + 1:x}", f"u{host}@example.com")
+    with pytest.raises(TooManyRequests):
+        throttle.attempt("2001:db8:1:2:ffff:ffff:ffff:ffff", "new@example.com")
+    fail(throttle, "2001:db8:1:3::1", "new@example.com")  # the next /64 is another client
+
+
+@pytest.mark.parametrize("client, recorded, source", [
+    ("192.0.2.10", "192.0.2.10", "192.0.2.10"),
+    ("2001:db8::1", "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:0db8:0000:0000:"),
+    ("unknown", "unknown", "unknown"),
+    ("", "", ""),
+])
+def test_sources(client, recorded, source):
+    assert source_of(client) == (recorded, source)
+    assert len(recorded) <= 40  # iRedAdmin's log.ip
