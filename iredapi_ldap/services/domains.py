@@ -6,6 +6,7 @@ from ..addresses import is_domain
 from ..directory import Scope, escape_filter_value
 from ..errors import (
     BadRequest,
+    ConcurrentUpdate,
     Conflict,
     DirectoryUnavailable,
     EntryExists,
@@ -115,7 +116,9 @@ class DomainService:
         if not rdn_fits("domainName", domain):
             raise BadRequest("INVALID_DOMAIN_NAME",
                              detail="the domain name is longer than the directory can store")
-        self._completions.prepare(f"@{domain}")  # a delete of a namesake, unfinished
+        # Before anything reveals whether the name is taken, or acts on it.
+        self._limits.require_domain_creator(caller)
+        self._finish_earlier_delete(caller, domain)
         self._refuse_taken(domain)
         draft = EntryDraft({
             "objectClass": ["mailDomain"], "domainName": [domain],
@@ -129,6 +132,15 @@ class DomainService:
             draft.add("domainAdmin", caller.mail)  # a normal admin manages what it creates
         self._limits.create_domain(caller, lambda: self._add_tree(domain, draft.attributes()),
                                    lambda: self._remove_tree(domain))
+
+    def _finish_earlier_delete(self, caller, domain):
+        """A delete of a namesake left unfinished is finished first, if the caller began it
+        (or is a global admin); another's makes the create wait."""
+        pending = self._completions.pending(f"@{domain}")
+        if caller.is_global_admin or all(i.data.get("admin") == caller.mail for i in pending):
+            self._completions.prepare(f"@{domain}")
+        else:
+            raise ConcurrentUpdate(detail=f"{domain} is being deleted; try again later")
 
     def _refuse_taken(self, domain):
         """ALREADY_EXISTS when the name is a domain or another domain's alias domain;

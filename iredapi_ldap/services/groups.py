@@ -290,25 +290,32 @@ class MailingLists(_Groups):
     def _write_members(self, mail, current, wanted, domain_entry, scope=None):
         """Members with an entry of their own (hosted) in the domains the caller manages
         (`scope`; None: all) get `memberOfGroup`; the others are the external entry's
-        `mail` values (a normal admin never writes to another tenant's entries, even for a
-        member hosted there since it was added). Idempotent."""
+        `mail` values (a normal admin never adds to another tenant's entries, even for a
+        member hosted there since it was added). A member whose entry elsewhere carries
+        the list already (a global admin added it) stays so; one no longer wanted loses
+        the list's address, which is all that is ever taken from such an entry.
+        Idempotent."""
         roots = None if scope is None else tuple(
             self._layout.domain_dn(domain).lower() for domain in scope)
+        carriers = [entry.dn for entry in self._directory.search(
+            self._layout.basedn, f"(memberOfGroup={escape_filter_value(mail)})",
+            Scope.SUB, ["objectClass"]) if not entry.has_value("objectClass",
+                                                                "mailExternalUser")]
+        carrying = {dn.lower() for dn in carriers}
         owners, external = {}, []
         for member in wanted:
             owner = references.owner_of(self._directory, self._layout, member)
-            if owner and (roots is None or owner.lower().endswith(roots)):
+            if owner and (roots is None or owner.lower().endswith(roots)
+                          or owner.lower() in carrying):
                 owners[owner.lower()] = owner
             else:
                 external.append(member)
-        for entry in self._directory.search(
-                self._layout.basedn, f"(memberOfGroup={escape_filter_value(mail)})",
-                Scope.SUB, ["objectClass"]):
-            if entry.dn.lower() not in owners and not entry.has_value("objectClass",
-                                                                      "mailExternalUser"):
-                _change_value(self._directory, entry.dn, Op.DELETE, mail)
+        for dn in carriers:
+            if dn.lower() not in owners:
+                _change_value(self._directory, dn, Op.DELETE, mail)
         for owner in owners.values():
-            _change_value(self._directory, owner, Op.ADD, mail)
+            if owner.lower() not in carrying:
+                _change_value(self._directory, owner, Op.ADD, mail)
         self._write_externals(mail, external, domain_entry)
 
     def _write_externals(self, mail, addresses, domain_entry):

@@ -33,6 +33,16 @@ class AdminLimits:
     def _settings(self, caller):
         return EntryDraft.of(self._directory.get(caller.dn, ["accountSetting"])).settings()
 
+    def require_domain_creator(self, caller):
+        """PERMISSION_DENIED unless the caller may create domains (a global admin, or a
+        normal admin with `create_new_domains:yes`); the caller's settings."""
+        if caller.is_global_admin:
+            return {}
+        settings = self._settings(caller)
+        if str(settings.get("create_new_domains", "")).lower() != "yes":
+            raise PermissionDenied(detail="this admin may not create domains")
+        return settings
+
     def create_domain(self, caller, create, rollback):
         """Run `create()` for a new domain, within the caller's create_max_domains.
 
@@ -42,9 +52,7 @@ class AdminLimits:
         if caller.is_global_admin:
             create()
             return
-        settings = self._settings(caller)
-        if str(settings.get("create_new_domains", "")).lower() != "yes":
-            raise PermissionDenied(detail="this admin may not create domains")
+        settings = self.require_domain_creator(caller)
         limit = stored_int(settings.get("create_max_domains"))
         if limit <= 0:
             create()

@@ -32,6 +32,10 @@ class Bcc:
             draft.remove("enabledService", self._service)
 
 
+# What `removeAllServices=` may say; the API document gives it with an empty value.
+REMOVE_ALL = ("", "yes", "true", "1")
+
+
 class Services:
     """`services` (the whole set), or `addService`/`removeService`, or `removeAllServices`.
 
@@ -46,6 +50,9 @@ class Services:
 
     def apply(self, draft, params, context):
         given = [p for p in self.params if p in params]
+        if str(params.get("removeAllServices", "")).strip().lower() not in REMOVE_ALL:
+            raise BadRequest(detail="removeAllServices takes no value (or yes): "
+                                    "leave it out to keep the services")
         if len(given) > 1 and ("services" in given or "removeAllServices" in given):
             raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
         names = {p: split_words(params[p]) for p in given if p != "removeAllServices"}

@@ -1,12 +1,13 @@
 """Mail users: read, list, create, update, delete (API document, "Mail User")."""
 
+import datetime
 import functools
 import re
 import time
 
 from .. import passwords
 from ..addresses import domain_of, is_email
-from ..directory import Change, Op, Scope, escape_filter_value
+from ..directory import Change, Op, Scope, escape_filter_value, still_holding
 from ..errors import (
     BadRequest,
     ConcurrentUpdate,
@@ -56,6 +57,7 @@ UPDATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update} | RULE_PARAMS
 WHOLE_ATTRIBUTE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update and not f.setting}
                           - RULE_PARAMS)
 MAX_QUOTA_MB = 2**30
+NEW_HOME_ATTEMPTS = 60  # seconds later a new mailbox's time stamp may be
 
 
 # iRedAdmin's address pattern for accounts one logs in with (is_auth_email): word characters,
@@ -186,23 +188,39 @@ class UserService:
     def _home(self, caller, mail, maildir, own_dn=None):
         """The user's homeDirectory: iRedAdmin's path for a new mailbox, or the client's
         `maildir`: inside the user's domain folder (a global admin: anywhere inside
-        STORAGE_BASE_DIRECTORY), and never another account's mailbox or a folder inside
-        one (Dovecot would serve it to this user)."""
+        STORAGE_BASE_DIRECTORY), and never another account's mailbox, a kept one, or a
+        folder inside one (Dovecot would serve it to this user)."""
         base = self._settings.storage_base_directory
         if not maildir:
-            return fitting(maildir_path(base, mail))
+            return self._new_home(base, mail)
         path = checked_mailbox_path(base, domain_of(mail), maildir,
                                     anywhere_in_base=caller.is_global_admin)
+        taken = self._taken(path, base, own_dn)
+        if taken:
+            raise BadRequest(detail=f"maildir is, holds or lies inside {taken}")
+        return path
+
+    def _new_home(self, base, mail):
+        """iRedAdmin's path for a new mailbox, stamped with the time; a second later while
+        that one is taken (the address was deleted, its mailbox kept, and made again
+        within the second)."""
+        now = datetime.datetime.now()
+        for later in range(NEW_HOME_ATTEMPTS):
+            path = fitting(maildir_path(base, mail, now + datetime.timedelta(seconds=later)))
+            if not self._taken(path, base):
+                return path
+        raise ConcurrentUpdate(detail=f"no free mailbox path for {mail}; try again")
+
+    def _taken(self, path, base, own_dn=None):
+        """What holds the mailbox at `path`, above or inside it, or None."""
         search = "(|" + "".join(f"(homeDirectory={escape_filter_value(p)})"
                                 for p in enclosing_paths(path, base)) + ")"
         for entry in self._directory.search(self._layout.basedn, search, Scope.SUB, ["1.1"]):
             if own_dn is None or entry.dn.lower() != own_dn.lower():
-                raise BadRequest(detail="maildir is, or lies inside, another account's "
-                                        "mailbox")
+                return "another account's mailbox"
         if self._store.kept_mailbox_near(path) is not None:
-            raise BadRequest(detail="maildir is, holds or lies inside the kept mailbox of a "
-                                    "deleted account")
-        return path
+            return "the kept mailbox of a deleted account"
+        return None
 
     def _quota(self, text, limits, creating):
         """A quota parameter (MB) in bytes, within the domain's maxUserQuota. On create,
@@ -315,8 +333,9 @@ class UserService:
         quota = stored_int(entry.first("mailQuota"))
 
         def commit():
-            try:
-                self._directory.delete(entry.dn)
+            try:  # as read: a mailbox or quota changed meanwhile would be recorded wrong
+                self._directory.delete(entry.dn, assertion=still_holding(
+                    entry, ("homeDirectory", "mailQuota")))
             except EntryNotFound:  # deleted by a racing request: it records the mailbox
                 raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}") from None
         self._completions.run(

@@ -147,6 +147,11 @@ def test_services(client, admin_cookies, domain):
     put(client, admin_cookies, domain, services="mail,senderbcc")
     assert sorted(profile(client, admin_cookies, domain)["enabledService"]) == [
         "mail", "senderbcc"]
+    for value in ("no", "false", "0"):  # not a way to keep them: refused, nothing changed
+        assert reply(put(client, admin_cookies, domain, removeAllServices=value)) == (
+            400, False, "INVALID_PARAMETER")
+    assert sorted(profile(client, admin_cookies, domain)["enabledService"]) == [
+        "mail", "senderbcc"]
     put(client, admin_cookies, domain, removeAllServices="")
     assert "enabledService" not in profile(client, admin_cookies, domain)
     assert reply(put(client, admin_cookies, domain, services="mail",

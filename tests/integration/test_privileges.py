@@ -265,6 +265,42 @@ def test_no_domain_over_a_standalone_admins_address(client, tenant, directory, l
         directory.delete(layout.admin_dn(creator))
 
 
+def test_a_domain_create_without_the_right_reveals_and_touches_nothing(
+        make_client, client, tenant, directory, layout, admin_cookies):
+    for name in (tenant["other"], "example.com", "admins.example.net",
+                 f"t-{secrets.token_hex(4)}.test"):
+        result = form(client, "POST", f"/api/domain/{name}", {"name": "x"},
+                      cookies=tenant["cookies"])
+        assert reply(result) == (403, False, "PERMISSION_DENIED"), name
+    # A global admin's delete of a domain, cut short before anything went...
+    victim = f"t-{secrets.token_hex(4)}.test"
+    helpers.add_domain(directory, layout, victim)
+    helpers.add_mail_user(directory, layout, f"bob@{victim}")
+    entries = len(list(directory.search(layout.domain_dn(victim), "(objectClass=*)")))
+    refusing = make_client(directory=helpers.Refusing(directory, "delete"))
+    assert reply(refusing.simulate_delete(f"/api/domain/{victim}", cookies=admin_cookies)) \
+        == (503, False, "DIRECTORY_UNAVAILABLE")
+    creator = f"maker-{secrets.token_hex(3)}@admins.example.net"
+    helpers.add_admin(directory, layout, creator,
+                      accountSetting=["create_new_domains:yes", "create_max_domains:5"])
+    try:
+        # ...is neither finished nor revealed by a normal admin's create of the name.
+        result = form(client, "POST", f"/api/domain/{victim}", {"name": "x"},
+                      cookies=tenant["cookies"])
+        assert reply(result) == (403, False, "PERMISSION_DENIED")
+        result = form(client, "POST", f"/api/domain/{victim}", {"name": "x"},
+                      cookies=session_cookie(login(client, creator)))
+        assert reply(result) == (409, False, "CONCURRENT_UPDATE")
+        assert len(list(directory.search(layout.domain_dn(victim), "(objectClass=*)"))) \
+            == entries
+    finally:
+        directory.delete(layout.admin_dn(creator))
+        # Its repeat by the global admin finishes it.
+        assert reply(client.simulate_delete(f"/api/domain/{victim}", cookies=admin_cookies)) \
+            == (200, True, None)
+        assert directory.get(layout.domain_dn(victim)) is None
+
+
 def test_a_normal_admins_domain_delete_leaves_other_tenants_alone(client, tenant, directory,
                                                                   layout, admin_cookies):
     other, plain = tenant["other"], tenant["plain"]
@@ -385,6 +421,32 @@ def test_kept_mailboxes_stay_out_of_reach(client, tenant, admin_cookies, directo
         assert reply(result) == (400, False, "INVALID_PARAMETER"), path
 
 
+def test_a_new_mailbox_never_takes_the_path_of_a_kept_one(make_client, tmp_path, directory,
+                                                          layout, domain, admin_cookies,
+                                                          base_settings):
+    """An address deleted with its mailbox kept and made again within the second would get
+    the same time-stamped path, and the old mail."""
+    import datetime
+
+    from iredapi_ldap.model.maildir import maildir_path
+    from iredapi_ldap.policy.store import SqlPolicyStore
+    store = SqlPolicyStore({name: f"sqlite:///{tmp_path / name}.sqlite"
+                            for name in ("amavisd", "iredapd", "iredadmin")})
+    store.create_missing_tables()
+    mail = f"again@{domain}"
+    now = datetime.datetime.now()
+    kept = [maildir_path(base_settings.storage_base_directory, mail,
+                         now + datetime.timedelta(seconds=later)) for later in range(3)]
+    store.record_deleted_mailboxes([{"username": mail, "domain": domain, "maildir": path,
+                                     "admin": "postmaster@example.com", "delete_date": None}
+                                    for path in kept])
+    result = form(make_client(policy=store), "POST", f"/api/user/{mail}",
+                  {"password": NEW_PASSWORD}, cookies=admin_cookies)
+    assert reply(result) == (200, True, None)
+    home = directory.get(layout.user_dn(mail), ["homeDirectory"]).first("homeDirectory")
+    assert home not in kept and home.rsplit("-", 1)[0] == kept[0].rsplit("-", 1)[0]
+
+
 def test_costly_password_hashes_are_refused(client, tenant, directory, layout):
     from passlib import hash as h
 
@@ -417,5 +479,20 @@ def test_members_hosted_by_another_tenant_get_no_write(client, tenant, admin_coo
                           {"addMember": "z@outside.example.org"},
                           cookies=tenant["cookies"])) == (200, True, None)
         assert not directory.get(layout.user_dn(f"x@{future}")).get("memberOfGroup")
+        # A member there that a global admin added keeps its membership as it is...
+        helpers.add_mail_user(directory, layout, f"y@{future}")
+        assert reply(form(client, "PUT", f"/api/maillist/{lst}", {"addMember": f"y@{future}"},
+                          cookies=admin_cookies)) == (200, True, None)
+        assert reply(form(client, "PUT", f"/api/maillist/{lst}",
+                          {"addMember": "w@outside.example.org"},
+                          cookies=tenant["cookies"])) == (200, True, None)
+        assert directory.get(layout.user_dn(f"y@{future}")).get("memberOfGroup") == [lst]
+        externals = directory.get(f"memberOfGroup={lst},"
+                                  f"{layout.container_dn(domain, 'Externals')}", ["mail"])
+        assert f"y@{future}" not in externals.get("mail")  # not made an outside member
+        # ...until the list's admin takes it off: only the list's address leaves the entry.
+        assert reply(form(client, "PUT", f"/api/maillist/{lst}", {"removeMember": f"y@{future}"},
+                          cookies=tenant["cookies"])) == (200, True, None)
+        assert not directory.get(layout.user_dn(f"y@{future}")).get("memberOfGroup")
     finally:
         directory.delete(layout.domain_dn(future), subtree=True)
