@@ -237,9 +237,7 @@ class Aliases(_Groups):
         try:
             mail, entry, _ = self._entry(caller, mail)
         except NotFound as exc:  # a repeat of a rename that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
-                    mail, f"@{domain_of(mail)}", done=lambda i: i.kind == "rename_alias"
-                    and i.data.get("new") == new_mail, racing=[mail]):
+            if self._mover.finished_repeat(exc, mail, new_mail, self.kind):
                 return
             raise
         target = references.check_move(self._directory, self._layout, caller, mail, new_mail)

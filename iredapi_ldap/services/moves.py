@@ -22,6 +22,13 @@ class Mover:
         self._reservations = reservations
         self._completions = completions
 
+    def finished_repeat(self, missing, mail, new_mail, kind):
+        """Whether `missing` (NotFound for `mail`) answers a repeat of a rename of the
+        `kind` to `new_mail` that failed half-way: then it is finished now."""
+        return missing.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+            mail, f"@{domain_of(mail)}", racing=[mail],
+            done=lambda i: i.kind == f"rename_{kind}" and i.data.get("new") == new_mail)
+
     def move(self, entry, mail, new_mail, container, kind, changes, target, scope, quota=0):
         """Rename the account at `entry` from `mail` to `new_mail` (into `container` of the
         new domain when the domain changes), with its own attribute `changes` (REPLACE

@@ -357,9 +357,7 @@ class UserService:
         try:
             mail, entry, _ = self._user(caller, mail, ["*", "entryUUID"])
         except NotFound as exc:  # a repeat of a rename that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
-                    mail, f"@{domain_of(mail)}", done=lambda i: i.kind == "rename_user"
-                    and i.data.get("new") == new_mail, racing=[mail]):
+            if self._mover.finished_repeat(exc, mail, new_mail, "user"):
                 return
             raise
         target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
