@@ -33,6 +33,14 @@ MAX_ROUNDS = {handlers.sha512_crypt: 100_000, handlers.bcrypt: 13}
 # 4 096-character password costs 15 times a 10-character one at the same rounds), and
 # libpass refuses more than 4 096 characters outright.
 MAX_LENGTH = 256
+# bcrypt reads at most 72 bytes of a password (crypt_blowfish and doveadm ignore the rest;
+# the bcrypt library refuses more).
+BCRYPT_BYTES = 72
+
+
+def max_length(scheme):
+    """The longest password that can be hashed with `scheme` (DEFAULT_PASSWORD_SCHEME)."""
+    return BCRYPT_BYTES if scheme.upper() == "BCRYPT" else MAX_LENGTH
 
 
 def verify(password, stored_values):
@@ -76,13 +84,14 @@ def _too_costly(handler, text):
 def _check(scheme, rest, stored, password):
     if scheme in _PREFIXED:
         return _PREFIXED[scheme].verify(password, "{%s}%s" % (scheme, rest))
-    if scheme == "CRYPT":
-        handler = next((h for h in _CRYPT_HANDLERS if h.identify(rest)), None)
-        return bool(handler) and not _too_costly(handler, rest) and handler.verify(password,
-                                                                                    rest)
-    if scheme in _DOVECOT_CRYPT:
-        handler = _DOVECOT_CRYPT[scheme]
-        return not _too_costly(handler, rest) and handler.verify(password, rest)
+    if scheme in _DOVECOT_CRYPT or scheme == "CRYPT":
+        handler = _DOVECOT_CRYPT.get(scheme) or next(
+            (h for h in _CRYPT_HANDLERS if h.identify(rest)), None)
+        if handler is None or _too_costly(handler, rest):
+            return False
+        if handler is handlers.bcrypt:  # as crypt_blowfish reads it
+            return handler.verify(password.encode()[:BCRYPT_BYTES], rest)
+        return handler.verify(password, rest)
     if scheme == "SHA512":
         # Unsalted SHA-512 (slapd's pw-sha2); libpass has no handler for it.
         digest = base64.b64encode(hashlib.sha512(password.encode()).digest()).decode()

@@ -5,20 +5,25 @@ iRedAdmin's admin log (policy/logins.py), where iRedAdmin's own web login record
 failures too. A username attacked from many addresses is never locked out for its owner,
 who logs in from an address of its own: the limit per username counts one address only.
 
-An IPv6 client counts as its /64 network, which one host usually holds whole: rotating the
-low 64 bits does not buy more guesses. Its address is recorded written out in full, so that
-the network is a prefix of the text.
+An IPv6 client's address counts alone against the limit per username, and as its /64
+network (which one host usually holds whole) against the limit per address: rotating the
+low 64 bits buys no more guesses. It is recorded written out in full, so that the network
+is a prefix of the text (iRedAdmin's own rows, compressed, count for the username only).
 
 Each attempt is recorded as a failure before its password is checked, and counted with
-the ones before it; a success (or an outage before the check) takes its record back.
-Racing attempts therefore cannot check more passwords than the limit allows, however many
-run at once.
+the ones before it; a success turns its record into iRedAdmin's "login success", and an
+outage before the check takes it back. Racing attempts therefore cannot check more
+passwords than the limit allows, however many run at once (a burst of right passwords
+over the limit, all in flight at once, may be told to wait too).
 """
 
 import ipaddress
+import logging
 import time
 
-from .errors import TooManyRequests
+from .errors import ApiError, TooManyRequests
+
+log = logging.getLogger(__name__)
 
 # A client address that many users share (an office behind NAT) may fail this many times
 # more than one user from one address.
@@ -26,16 +31,18 @@ ADDRESS_FACTOR = 3
 
 
 def source_of(client_ip):
-    """(the address as recorded, what failures are counted by: the address, or for IPv6
-    the text prefix of its /64 network)."""
+    """(the address as recorded, the network failures are counted by for the address:
+    the address, or for IPv6 the text prefix of its /64, the spellings of the address
+    itself)."""
+    text = client_ip or ""
     try:
-        address = ipaddress.ip_address(client_ip or "")
+        address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
-        return client_ip or "", client_ip or ""
+        return text, text, (text,)
     if address.version == 4:
-        return str(address), str(address)
+        return str(address), str(address), (str(address),)
     exploded = address.exploded  # 39 characters: fits iRedAdmin's log.ip (40)
-    return exploded, exploded[:20]  # "2001:0db8:0001:0002:"
+    return exploded, exploded[:20], (exploded, str(address))  # "2001:0db8:0001:0002:"
 
 
 class LoginThrottle:
@@ -49,22 +56,37 @@ class LoginThrottle:
         self._clock = clock
 
     def attempt(self, client_ip, username):
-        """Record an attempt (as failed, until withdrawn); returns its ticket.
+        """Record an attempt (as failed, until `succeeded` or `withdraw`); its ticket.
 
         Raises:
             TooManyRequests: the address (network) or the (username, address) pair failed
                 too often recently; the attempt is not recorded.
         """
-        recorded, source = source_of(client_ip)
+        recorded, network, spellings = source_of(client_ip)
         now = self._clock()
         ticket = self._records.record_failure(recorded, username, now)
-        by_address, by_pair = self._records.failures(source, username, now - self._window)
-        if by_pair > self._max or by_address > self._max * ADDRESS_FACTOR:
-            self._records.forget_failure(ticket)
+        try:
+            by_network, by_pair = self._records.failures(network, spellings, username,
+                                                         now - self._window)
+        except BaseException:
+            self.withdraw(ticket)
+            raise
+        if by_pair > self._max or by_network > self._max * ADDRESS_FACTOR:
+            self.withdraw(ticket)
             raise TooManyRequests(detail="too many failed logins; try again later")
         return ticket
 
+    def succeeded(self, ticket):
+        """The attempt of `ticket` had the right password."""
+        try:
+            self._records.mark_success(ticket)
+        except ApiError as exc:  # the login stands; its row counts as a failure
+            log.warning("could not record a login's success: %s", exc)
+
     def withdraw(self, ticket):
-        """The attempt of `ticket` was no wrong password after all (it succeeded, or no
-        password was checked)."""
-        self._records.forget_failure(ticket)
+        """No password was checked for `ticket` (refused, or an outage): take it back,
+        if the database lets us."""
+        try:
+            self._records.forget_failure(ticket)
+        except ApiError as exc:
+            log.warning("could not take back a login attempt's record: %s", exc)

@@ -12,13 +12,24 @@ def _networks(items):
     return [ipaddress.ip_network(item, strict=False) for item in items]
 
 
+# IPv6 addresses that stand for an IPv4 client: NAT64's well-known prefix (RFC 6052).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _address(text):
-    """An IP address (an IPv4-mapped IPv6 address as IPv4), or None."""
+    """An IP address, or None. An IPv6 address that stands for an IPv4 client (mapped,
+    NAT64, 6to4, Teredo) is that IPv4 address, and a scope (`%eth0`) is dropped: the
+    same client is one address to the allow-list and the login limits."""
     try:
-        address = ipaddress.ip_address((text or "").strip())
+        address = ipaddress.ip_address((text or "").strip().split("%", 1)[0])
     except ValueError:
         return None
-    return address.ipv4_mapped or address if address.version == 6 else address
+    if address.version == 4:
+        return address
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    teredo = address.teredo
+    return address.ipv4_mapped or address.sixtofour or (teredo and teredo[1]) or address
 
 
 def _within(address, networks):

@@ -32,7 +32,9 @@ def checked_mailbox_path(base, domain, text, anywhere_in_base=False):
     user), or anywhere strictly inside `base` (`anywhere_in_base`, a global admin's).
     `.`, `..`, repeated slashes and the symbolic links this host can see are resolved
     first, so neither `../other.com/` nor a link out of the folder slips through. Below the
-    base the path is lower-cased, as iRedAdmin stores it, and it ends with `/`.
+    base the path is lower-cased, as iRedAdmin stores it, and it ends with `/`. It may not
+    be a folder that new mailboxes are made in (`maildir_path`): one of them would be
+    inside it.
     """
     if not text.startswith("/") or not text.isascii() or "\x00" in text:
         raise BadRequest(detail="maildir must be an absolute path")
@@ -46,6 +48,9 @@ def checked_mailbox_path(base, domain, text, anywhere_in_base=False):
         raise BadRequest(detail=f"maildir must lie inside {where}")
     if not _PATH_CHARACTERS.fullmatch(relative):
         raise BadRequest(detail="maildir may hold only letters, digits and . _ @ + - /")
+    if len(parts) <= 4 and all(len(part) == 1 for part in parts[1:]):
+        raise BadRequest(detail="maildir may not be a domain's folder, nor one of the "
+                                "folders new mailboxes are made in (<domain>/x/y/z/)")
     return fitting(f"{base.rstrip('/')}/{relative}/")
 
 

@@ -7,12 +7,13 @@ expired)."""
 import datetime
 import hashlib
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from .tables import log, tracking
 
 ENDED_PREFIX = "iredapi-ldap:ended:"
+FAILED, SUCCEEDED = "[API] Login failed.", "[API] Admin login success"
 
 
 def _utc(seconds):
@@ -28,28 +29,35 @@ class LoginRecords:
     def record_failure(self, ip, username, now):
         """One failed login in iRedAdmin's admin log (`now`: epoch seconds); its row id."""
         row = {"admin": username[:255], "ip": (ip or "")[:40], "event": "login",
-               "timestamp": _utc(now), "loglevel": "error", "msg": "[API] Login failed."}
+               "timestamp": _utc(now), "loglevel": "error", "msg": FAILED}
         return self._databases.write("iredadmin", lambda conn: conn.execute(
             insert(log).values(row)).inserted_primary_key[0])
 
+    def mark_success(self, row_id):
+        """The login of a row `record_failure` wrote succeeded (as iRedAdmin logs it)."""
+        self._databases.write("iredadmin", lambda conn: conn.execute(
+            update(log).where(log.c.id == row_id).values(loglevel="info", msg=SUCCEEDED)))
+
     def forget_failure(self, row_id):
-        """Take back a failure recorded by `record_failure` (the login succeeded)."""
+        """Take back a row `record_failure` wrote: no password was checked."""
         self._databases.write("iredadmin", lambda conn: conn.execute(
             delete(log).where(log.c.id == row_id)))
 
-    def failures(self, source, username, since):
-        """(failed logins from `source`, failed logins of `username` from it) since `since`
-        (epoch seconds). `source` is an address, or a prefix ending in ':' that every
-        address of an IPv6 network starts with."""
+    def failures(self, network, spellings, username, since):
+        """(failed logins from `network`, failed logins of `username` from one of the
+        address `spellings`) since `since` (epoch seconds). `network` is an address, or a
+        prefix ending in ':' that every address of an IPv6 network starts with."""
         def read(conn):
-            where = (log.c.ip.startswith(source, autoescape=True) if source.endswith(":")
-                     else log.c.ip == source[:40])
-            failed = and_(log.c.event == "login", log.c.loglevel == "error", where,
+            recent = and_(log.c.event == "login", log.c.loglevel == "error",
                           log.c.timestamp >= _utc(since))
-            by_ip = conn.execute(select(func.count()).select_from(log).where(failed)).scalar()
-            by_pair = conn.execute(select(func.count()).select_from(log).where(
-                and_(failed, log.c.admin == username[:255]))).scalar()
-            return by_ip, by_pair
+            where = (log.c.ip.startswith(network, autoescape=True) if network.endswith(":")
+                     else log.c.ip == network[:40])
+            by_network = conn.execute(select(func.count()).select_from(log).where(
+                and_(recent, where))).scalar()
+            by_pair = conn.execute(select(func.count()).select_from(log).where(and_(
+                recent, log.c.ip.in_([s[:40] for s in spellings]),
+                log.c.admin == username[:255]))).scalar()
+            return by_network, by_pair
         return self._databases.read("iredadmin", read)
 
     def end_session(self, session_id, expires, now):

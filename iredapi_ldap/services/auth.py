@@ -4,7 +4,6 @@ Admins are standalone `mailAdmin` entries under LDAP_ADMIN_BASEDN and mail users
 `domainGlobalAdmin: yes` or `enabledService: domainadmin` (DESIGN.md section 3).
 """
 
-import contextlib
 import logging
 import threading
 import time
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import passwords
 from ..addresses import is_email
-from ..errors import ApiError, BadRequest, PermissionDenied, Unauthenticated
+from ..errors import BadRequest, PermissionDenied, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +79,12 @@ class AuthService:
             if entry is None:
                 passwords.verify_decoy(password)
         except BaseException:  # an outage: no guess was checked
-            with contextlib.suppress(ApiError):  # the database may be out too
-                self._throttle.withdraw(attempt)
+            self._throttle.withdraw(attempt)
             raise
         if not matches:
             log.warning("login failed: user=%r ip=%s reason=bad credentials", username, client_ip)
             raise Unauthenticated("INVALID_CREDENTIALS", detail="wrong username or password")
-        self._throttle.withdraw(attempt)
+        self._throttle.succeeded(attempt)
         self._refuse_unless_admin(entry, username, client_ip)
         log.info("login ok: user=%r ip=%s", username, client_ip)
         token = self._sessions.issue(entry.dn, entry.get("userPassword"))

@@ -272,8 +272,9 @@ class Completions:
             {"username": str(e.first("mail")).lower(), "domain": domain,
              "maildir": e.first("homeDirectory")} for e in users
             if (str(e.first("mail")).lower(), e.first("homeDirectory")) not in known])
+        user_dns = {e.dn.lower() for e in users}
         for found in sorted(entries, key=lambda e: dn_depth(e.dn), reverse=True):
-            user = found in users
+            user = found.dn.lower() in user_dns
             try:
                 self._directory.delete(found.dn, assertion=still_holding(
                     found, ("homeDirectory",)) if user else None)

@@ -140,7 +140,8 @@ class DomainService:
         if caller.is_global_admin or all(i.data.get("admin") == caller.mail for i in pending):
             self._completions.prepare(f"@{domain}")
         else:
-            raise ConcurrentUpdate(detail=f"{domain} is being deleted; try again later")
+            raise ConcurrentUpdate(detail=f"a delete of {domain} is unfinished; its admin's "
+                                          "repeat or `doctor --fix` finishes it")
 
     def _refuse_taken(self, domain):
         """ALREADY_EXISTS when the name is a domain or another domain's alias domain;

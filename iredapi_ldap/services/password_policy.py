@@ -2,8 +2,8 @@
 users, the domain's own lengths. Codes as iRedAdmin's `verify_new_password` returns them,
 comma-joined when several rules fail (facts file, section 4)."""
 
+from .. import passwords
 from ..errors import BadRequest
-from ..passwords import MAX_LENGTH
 
 # iRedAdmin's PASSWORD_SPECIAL_CHARACTERS (libs/default_settings.py).
 SPECIAL_CHARACTERS = "#$%&*+-,.:;!=<>'\"?@[]/(){}_`~"
@@ -13,14 +13,16 @@ def check_new_password(password, settings, min_length=None, max_length=None):
     """Raise BadRequest with the PW_* code(s) the password breaks.
 
     `min_length`/`max_length` (a domain's own) replace the global lengths when given; no
-    password is longer than `passwords.MAX_LENGTH` (256) characters, whatever they say.
+    password is longer than `passwords.max_length` of the scheme it will be hashed with
+    (256 characters; 72 for bcrypt), whatever they say.
     """
     if not password:
         raise BadRequest("PW_EMPTY", detail="the password is empty")
     if not password.isascii():
         raise BadRequest("PW_NON_ASCII", detail="the password has non-ASCII characters")
     low = min_length if min_length else settings.min_passwd_length
-    high = min(max_length or settings.max_passwd_length or MAX_LENGTH, MAX_LENGTH)
+    longest = passwords.max_length(settings.default_password_scheme)
+    high = min(max_length or settings.max_passwd_length or longest, longest)
     broken = [code for code, failed in (
         ("PW_SHORTER_THAN_MIN_LENGTH", len(password) < low),
         ("PW_GREATER_THAN_MAX_LENGTH", bool(high) and len(password) > high),

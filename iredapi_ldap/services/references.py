@@ -41,25 +41,34 @@ def check_move(directory, layout, caller, mail, new_mail):
     return target
 
 
+# What a list's member carries itself: the list's own address. Its list's admin edits it
+# wherever the member lives, so that renaming or deleting the list does not leave members
+# of another tenant pointing at an address that is gone.
+CARRIED = ("memberOfGroup",)
+
+
 def _referrers(directory, layout, address, within):
+    """(entry, attributes to edit) for every entry that names `address`."""
     value = escape_filter_value(address)
     search = "(|" + "".join(f"({attr}={value})" for attr in REFERENCING) + ")"
-    return _within(layout, within,
+    return _scoped(layout, within,
                    directory.search(layout.basedn, search, Scope.SUB, list(REFERENCING)))
 
 
-def _within(layout, domains, entries):
-    """The entries in (or of) `domains`; all of them when `domains` is None. A normal
-    admin's deletes and renames edit only the entries of the domains it manages: another
+def _scoped(layout, domains, entries):
+    """(entry, attributes) pairs: every referencing attribute of the entries in (or of)
+    `domains` (all entries when `domains` is None), and only what members carry of the
+    others. A normal admin's deletes and renames edit only the entries of the domains it
+    manages, but for the addresses of its own lists carried by their members: another
     tenant's forwarding or members are that tenant's."""
-    if domains is None:
-        yield from entries
-        return
-    roots = tuple(layout.domain_dn(domain).lower() for domain in domains)
+    roots = None if domains is None else tuple(
+        layout.domain_dn(domain).lower() for domain in domains)
     for entry in entries:
         dn = entry.dn.lower()
-        if any(dn == root or dn.endswith("," + root) for root in roots):
-            yield entry
+        if roots is None or any(dn == root or dn.endswith("," + root) for root in roots):
+            yield entry, REFERENCING
+        else:
+            yield entry, CARRIED
 
 
 def forget_address(directory, layout, address, within=None):
@@ -90,8 +99,9 @@ def forget_domain(directory, layout, domain, within=None):
     value = escape_filter_value(domain)
     search = "(|" + "".join(f"({attr}=*@{value})" for attr in REFERENCING) + ")"
     inside = "," + layout.domain_dn(domain).lower()
-    outside = (entry for entry in _within(layout, within, directory.search(
-        layout.basedn, search, Scope.SUB, list(REFERENCING)))
+    outside = ((entry, attributes) for entry, attributes in _scoped(
+        layout, within, directory.search(layout.basedn, search, Scope.SUB,
+                                         list(REFERENCING)))
         if not entry.dn.lower().endswith(inside))
     return _edit_referrers(directory, outside,
                            lambda values: [v for v in values
@@ -99,16 +109,16 @@ def forget_domain(directory, layout, domain, within=None):
 
 
 def _edit_referrers(directory, entries, edit):
-    """Apply `edit(values) -> values` to every referencing attribute of `entries`; returns
-    how many entries changed.
+    """Apply `edit(values) -> values` to the attributes of each (entry, attributes) of
+    `entries`; returns how many entries changed.
 
     Values are deleted and added one by one, not replaced as a whole: the entry may have
     changed since it was read (a member added meanwhile stays), and a value already gone,
     or already there, is as wanted."""
     changed = 0
-    for entry in entries:
+    for entry, attributes in entries:
         touched = False
-        for attr in REFERENCING:
+        for attr in attributes:
             values = entry.get(attr)
             kept = edit(values)
             lowered = {v.lower() for v in kept}

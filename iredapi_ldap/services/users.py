@@ -1,13 +1,12 @@
 """Mail users: read, list, create, update, delete (API document, "Mail User")."""
 
-import datetime
 import functools
 import re
 import time
 
 from .. import passwords
 from ..addresses import domain_of, is_email
-from ..directory import Change, Op, Scope, escape_filter_value, still_holding
+from ..directory import Change, Op, Scope, still_holding
 from ..errors import (
     BadRequest,
     ConcurrentUpdate,
@@ -21,7 +20,6 @@ from ..errors import (
 from ..layout import rdn_fits
 from ..model.draft import EntryDraft
 from ..model.kinds import DEFAULT_USER_SERVICES, USER_FIELDS
-from ..model.maildir import checked_mailbox_path, enclosing_paths, fitting, maildir_path
 from ..model.mapping import apply_fields, canonical_params
 from ..model.profiles import USER_PROFILES, USER_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
@@ -41,6 +39,7 @@ from .access import (
 )
 from .counters import USERS
 from .domains import parse_domain
+from .mailboxes import MailboxPaths
 from .moves import Mover
 from .reservations import MB, DomainLimits, Reservations
 from .rules import apply_rules
@@ -57,7 +56,6 @@ UPDATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update} | RULE_PARAMS
 WHOLE_ATTRIBUTE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update and not f.setting}
                           - RULE_PARAMS)
 MAX_QUOTA_MB = 2**30
-NEW_HOME_ATTEMPTS = 60  # seconds later a new mailbox's time stamp may be
 
 
 # iRedAdmin's address pattern for accounts one logs in with (is_auth_email): word characters,
@@ -89,6 +87,7 @@ class UserService:
         self._settings = settings
         self._reservations = Reservations(directory, layout)
         self._mover = Mover(directory, layout, self._reservations, completions)
+        self._mailboxes = MailboxPaths(directory, layout, store, settings)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -175,7 +174,7 @@ class UserService:
             "mailQuota": [str(quota)], "amavisLocal": ["TRUE"],
             "mailboxFormat": ["maildir"], "mailboxFolder": ["Maildir"],
             "shadowLastChange": [str(int(time.time() // 86400))],
-            "homeDirectory": [self._home(caller, mail, params.get("maildir"))],
+            "homeDirectory": [self._mailboxes.home(caller, mail, params.get("maildir"))],
             "shadowAddress": [f"{local}@{alias}" for alias in aliases],
         })
         language = domain_entry.first("preferredLanguage")
@@ -184,43 +183,6 @@ class UserService:
         if domain_entry.first("accountStatus") == "disabled":
             draft.set("domainStatus", ["disabled"])
         return draft
-
-    def _home(self, caller, mail, maildir, own_dn=None):
-        """The user's homeDirectory: iRedAdmin's path for a new mailbox, or the client's
-        `maildir`: inside the user's domain folder (a global admin: anywhere inside
-        STORAGE_BASE_DIRECTORY), and never another account's mailbox, a kept one, or a
-        folder inside one (Dovecot would serve it to this user)."""
-        base = self._settings.storage_base_directory
-        if not maildir:
-            return self._new_home(base, mail)
-        path = checked_mailbox_path(base, domain_of(mail), maildir,
-                                    anywhere_in_base=caller.is_global_admin)
-        taken = self._taken(path, base, own_dn)
-        if taken:
-            raise BadRequest(detail=f"maildir is, holds or lies inside {taken}")
-        return path
-
-    def _new_home(self, base, mail):
-        """iRedAdmin's path for a new mailbox, stamped with the time; a second later while
-        that one is taken (the address was deleted, its mailbox kept, and made again
-        within the second)."""
-        now = datetime.datetime.now()
-        for later in range(NEW_HOME_ATTEMPTS):
-            path = fitting(maildir_path(base, mail, now + datetime.timedelta(seconds=later)))
-            if not self._taken(path, base):
-                return path
-        raise ConcurrentUpdate(detail=f"no free mailbox path for {mail}; try again")
-
-    def _taken(self, path, base, own_dn=None):
-        """What holds the mailbox at `path`, above or inside it, or None."""
-        search = "(|" + "".join(f"(homeDirectory={escape_filter_value(p)})"
-                                for p in enclosing_paths(path, base)) + ")"
-        for entry in self._directory.search(self._layout.basedn, search, Scope.SUB, ["1.1"]):
-            if own_dn is None or entry.dn.lower() != own_dn.lower():
-                return "another account's mailbox"
-        if self._store.kept_mailbox_near(path) is not None:
-            return "the kept mailbox of a deleted account"
-        return None
 
     def _quota(self, text, limits, creating):
         """A quota parameter (MB) in bytes, within the domain's maxUserQuota. On create,
@@ -261,7 +223,7 @@ class UserService:
         apply_fields(USER_FIELDS, params, draft, creating=False)
         apply_rules(USER_RULES, draft, params, self._context(caller, mail, load_domain))
         if "maildir" in params:
-            draft.set("homeDirectory", [self._home(caller, mail, params["maildir"],
+            draft.set("homeDirectory", [self._mailboxes.home(caller, mail, params["maildir"],
                                                    own_dn=entry.dn)])
         delta = 0
         if "quota" in params:

@@ -33,11 +33,19 @@ def postgresql():
 
 @pytest.fixture(params=["sqlite", "mariadb", "postgresql"])
 def policy_urls(request, tmp_path):
-    """Fresh, empty databases for one test: {'amavisd': url, 'iredapd': url, ...}."""
+    """Fresh databases for one test: {'amavisd': url, 'iredapd': url, ...}. MariaDB's hold
+    the tables exactly as iRedMail's installer creates them on a real server (upstream
+    SQL, its users and grants); SQLite and PostgreSQL start empty, for the store to
+    create its tables."""
     if request.param == "sqlite":
         yield {name: f"sqlite:///{tmp_path / name}.sqlite" for name in DATABASES}
         return
-    with request.getfixturevalue(request.param).empty_databases("test") as urls:
+    server = request.getfixturevalue(request.param)
+    if request.param == "mariadb":
+        databases = server.iredmail_databases("test", helpers.reference_dir() / "upstream-sql")
+    else:
+        databases = server.empty_databases("test")
+    with databases as urls:
         yield urls
 
 

@@ -38,6 +38,15 @@ def test_without_trusted_proxies_forwarded_headers_mean_nothing(make_client):
     assert reply(_get(client, "203.0.113.1"))[2] == "LOGIN_REQUIRED"
 
 
+def test_ipv6_spellings_of_an_ipv4_client_are_that_client(make_client):
+    client = make_client(restrict_api_access=True, restful_api_clients=("192.0.2.50",))
+    teredo = "2001:0:4136:e378:8000:63bf:3fff:fdcd"  # via relay 65.54.227.120
+    for peer in ("::ffff:192.0.2.50", "64:ff9b::c000:232", "2002:c000:232::1", teredo):
+        assert reply(_get(client, peer=peer))[2] == "LOGIN_REQUIRED", peer
+    # A link-local peer with its scope: an address (refused here), never a 500.
+    assert reply(_get(client, peer="fe80::1%eth0"))[2] == "NOT_AUTHORIZED"
+
+
 def test_login_limits_count_the_client_not_the_proxy(make_client, accounts, standalone):
     client = make_client(trusted_proxies=(PROXY,), login_max_failures=2)
     mail = standalone()

@@ -145,6 +145,8 @@ def test_maildir_stays_in_the_domain(client, tenant, admin_cookies, directory, l
     plain_home = directory.get(layout.user_dn(tenant["plain"])).first("homeDirectory")
     refused = [f"{base}/{other}/x/y/victim/", "/etc/", "/etc", f"{base}/", base,
                f"{base}/{other}/", f"{base}/{domain}", f"{base}/{domain}/",
+               # folders new mailboxes are made in: a later user's would lie inside
+               f"{base}/{domain}/j/", f"{base}/{domain}/j/o", f"{base}/{domain}/j/o/h/",
                f"{base}/{domain}/../{other}/z/", f"{base}/{domain}/./../../x/",
                f"{base}//{other}//w/", plain_home, plain_home + "Maildir/",
                plain_home.rstrip("/"), f"{base}/{domain}/sp ace/", "relative/x",
@@ -161,6 +163,9 @@ def test_maildir_stays_in_the_domain(client, tenant, admin_cookies, directory, l
     assert reply(result) == (200, True, None)
     assert directory.get(layout.user_dn(f"fine@{domain}")).first("homeDirectory") == \
         f"{base}/{domain}/own/box/"
+    # A folder that holds it is another account's mailbox's too.
+    result = _create(client, tenant["cookies"], f"over@{domain}", f"{base}/{domain}/own/")
+    assert reply(result) == (400, False, "INVALID_PARAMETER")
     # A global admin may put a mailbox anywhere inside the storage base, nowhere else.
     result = _create(client, admin_cookies, f"moved@{domain}", f"{base}/{other}/moved/")
     assert reply(result) == (200, True, None)
@@ -445,6 +450,15 @@ def test_a_new_mailbox_never_takes_the_path_of_a_kept_one(make_client, tmp_path,
     assert reply(result) == (200, True, None)
     home = directory.get(layout.user_dn(mail), ["homeDirectory"]).first("homeDirectory")
     assert home not in kept and home.rsplit("-", 1)[0] == kept[0].rsplit("-", 1)[0]
+    # Inside a kept folder above (a custom maildir of old), no later second helps.
+    folder = f"{base_settings.storage_base_directory}/{domain}/a/g/a/"
+    store.record_deleted_mailboxes([{"username": f"x@{domain}", "domain": domain,
+                                     "maildir": folder, "admin": "postmaster@example.com",
+                                     "delete_date": None}])
+    result = form(make_client(policy=store), "POST", f"/api/user/agatha@{domain}",
+                  {"password": NEW_PASSWORD}, cookies=admin_cookies)
+    assert reply(result) == (409, False, "ALREADY_EXISTS")
+    assert directory.get(layout.user_dn(f"agatha@{domain}")) is None
 
 
 def test_costly_password_hashes_are_refused(client, tenant, directory, layout):
@@ -493,6 +507,12 @@ def test_members_hosted_by_another_tenant_get_no_write(client, tenant, admin_coo
         # ...until the list's admin takes it off: only the list's address leaves the entry.
         assert reply(form(client, "PUT", f"/api/maillist/{lst}", {"removeMember": f"y@{future}"},
                           cookies=tenant["cookies"])) == (200, True, None)
+        assert not directory.get(layout.user_dn(f"y@{future}")).get("memberOfGroup")
+        # Nor does it keep the address of a list deleted by its admin.
+        assert reply(form(client, "PUT", f"/api/maillist/{lst}", {"addMember": f"y@{future}"},
+                          cookies=admin_cookies)) == (200, True, None)
+        assert reply(client.simulate_delete(f"/api/maillist/{lst}",
+                                            cookies=tenant["cookies"])) == (200, True, None)
         assert not directory.get(layout.user_dn(f"y@{future}")).get("memberOfGroup")
     finally:
         directory.delete(layout.domain_dn(future), subtree=True)

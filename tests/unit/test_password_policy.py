@@ -40,3 +40,10 @@ def test_rules_can_be_switched_off():
     relaxed = SETTINGS.replace(password_has_uppercase=False, password_has_special_char=False,
                                password_has_number=False)
     check_new_password("plainpassword", relaxed)
+
+
+def test_no_password_longer_than_bcrypt_reads_when_it_is_the_scheme():
+    settings = SETTINGS.replace(default_password_scheme="BCRYPT")
+    check_new_password("Good-pass1" + "x" * 62, settings)  # 72 characters
+    with pytest.raises(BadRequest, match="PW_GREATER_THAN_MAX_LENGTH"):
+        check_new_password("Good-pass1" + "x" * 63, settings)

@@ -75,3 +75,11 @@ def test_new_hashes_use_slapd_schemes_and_verify(scheme, prefix):
 def test_unsupported_scheme_for_new_hashes():
     with pytest.raises(ValueError):
         passwords.hash_password(PW, "PLAIN")
+
+
+def test_bcrypt_reads_72_bytes_as_crypt_blowfish_does():
+    long_password = "Pw-1" + "x" * 96
+    stored = "{BLF-CRYPT}" + h.bcrypt.using(rounds=4).hash(long_password[:72])
+    assert passwords.verify(long_password, [stored])  # doveadm wrote it from the first 72
+    assert not passwords.verify(long_password[:71], [stored])
+    assert passwords.max_length("BCRYPT") == 72 and passwords.max_length("SSHA512") == 256

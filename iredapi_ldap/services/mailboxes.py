@@ -1,0 +1,97 @@
+"""Where a user's mailbox lives (homeDirectory): iRedAdmin's time-stamped path for a new
+one, or a client's `maildir`, never a place another account's mail is or was kept.
+
+Dovecot serves whatever lies below a user's homeDirectory, and `purge-mailboxes` removes
+a deleted account's folder: a path that is, holds or lies inside another account's
+mailbox (live, or kept after a delete) would hand that mail over, or purge it.
+"""
+
+import datetime
+from typing import NamedTuple
+
+from ..addresses import domain_of
+from ..directory import Scope, escape_filter_value
+from ..errors import BadRequest, ConcurrentUpdate, Conflict
+from ..model.maildir import checked_mailbox_path, enclosing_paths, fitting, maildir_path
+
+NEW_HOME_ATTEMPTS = 60  # seconds later a new mailbox's time stamp may be
+
+
+class Holder(NamedTuple):
+    what: str     # "another account's mailbox", ...
+    exact: bool   # the very path, not a folder above or below it
+
+
+class MailboxPaths:
+    def __init__(self, directory, layout, store, settings):
+        self._directory = directory
+        self._layout = layout
+        self._store = store
+        self._base = settings.storage_base_directory
+
+    def home(self, caller, mail: str, maildir: str | None = None, own_dn: str | None = None):
+        """The homeDirectory for `mail`: a new one (no `maildir`), or the client's
+        `maildir`, inside the user's domain folder (a global admin: anywhere inside
+        STORAGE_BASE_DIRECTORY) and outside the folders new mailboxes are made in.
+        `own_dn`: the user's entry, whose own mailbox the path may be.
+
+        Raises:
+            BadRequest: `maildir` is no such path, or is, holds or lies inside another
+                account's mailbox or a kept one.
+        """
+        if not maildir:
+            return self._new(mail)
+        path = checked_mailbox_path(self._base, domain_of(mail), maildir,
+                                    anywhere_in_base=caller.is_global_admin)
+        holder = self._holder(path, own_dn, inside=True)
+        if holder:
+            raise BadRequest(detail=f"maildir is, holds or lies inside {holder.what}")
+        return path
+
+    def _new(self, mail):
+        """iRedAdmin's path, stamped with the time; a second later while that very path is
+        taken (the address was deleted, its mailbox kept, and made again within the
+        second)."""
+        now = datetime.datetime.now()
+        for later in range(NEW_HOME_ATTEMPTS):
+            path = fitting(maildir_path(self._base, mail,
+                                        now + datetime.timedelta(seconds=later)))
+            holder = self._holder(path)
+            if holder is None:
+                return path
+            if not holder.exact:  # no later second gets out of a folder above it
+                raise Conflict(detail=f"a new mailbox of {mail} would lie inside "
+                                      f"{holder.what}; give a maildir")
+        raise ConcurrentUpdate(detail=f"no free mailbox path for {mail}; try again")
+
+    def _holder(self, path, own_dn=None, inside=False):
+        """What has its mailbox at `path`, above it, or (`inside`) below it; or None."""
+        search = "(|" + "".join(f"(homeDirectory={escape_filter_value(p)})"
+                                for p in enclosing_paths(path, self._base)) + ")"
+        for entry in self._directory.search(self._layout.basedn, search, Scope.SUB,
+                                            ["homeDirectory"]):
+            if own_dn is None or entry.dn.lower() != own_dn.lower():
+                return Holder("another account's mailbox",
+                              _same(entry.first("homeDirectory", ""), path))
+        if inside and self._holds_a_mailbox(path, own_dn):
+            return Holder("another account's mailbox", False)
+        kept = self._store.kept_mailbox_near(path)
+        if kept is not None:
+            return Holder("the kept mailbox of a deleted account", _same(kept["maildir"], path))
+        return None
+
+
+    def _holds_a_mailbox(self, path, own_dn):
+        """Whether another account's mailbox lies below `path`. homeDirectory has no
+        substring matching rule (RFC 2307), so every home is read: only for a client's
+        `maildir`, which is rare; new mailboxes never lie below one (checked_mailbox_path)."""
+        prefix = path.rstrip("/") + "/"
+        return any(
+            str(entry.first("homeDirectory", "")).startswith(prefix)
+            and (own_dn is None or entry.dn.lower() != own_dn.lower())
+            for entry in self._directory.search(self._layout.basedn, "(homeDirectory=*)",
+                                                Scope.SUB, ["homeDirectory"]))
+
+
+def _same(stored, path):
+    return stored.rstrip("/") == path.rstrip("/")
