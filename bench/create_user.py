@@ -109,8 +109,8 @@ def _run(slapd, accounts, layout, domains, pairs):
     store = SqlPolicyStore({name: f"sqlite:///{data_dir}/{name}.sqlite" for name in DATABASES})
     store.create_missing_tables()
     client = testing.TestClient(create_app(settings, directory, store))
-    login = client.simulate_post("/api/login", params={"username": accounts.admin_mail,
-                                                       "password": accounts.admin_password})
+    login = client.simulate_post("/api/login", json={"username": accounts.admin_mail,
+                                                     "password": accounts.admin_password})
     cookies = {"iRedAdmin-Pro-LDAP": login.cookies["iRedAdmin-Pro-LDAP"].value}
     results = {}
     for size, domain in domains.items():
@@ -118,7 +118,7 @@ def _run(slapd, accounts, layout, domains, pairs):
         for i in range(pairs):
             start = time.perf_counter()
             reply = client.simulate_post(f"/api/user/api{i:05d}@{domain}",
-                                         params={"password": PASSWORD}, cookies=cookies)
+                                         json={"password": PASSWORD}, cookies=cookies)
             api.append(time.perf_counter() - start)
             assert reply.status_code == 200, reply.json
             # The raw adds write the very entry the API writes (read back once).

@@ -52,7 +52,7 @@ def _export_through_app(settings, domain, username, password):
     from iredapi_ldap.app import create_app
     app = create_app(settings)
     login = testing.TestClient(app).simulate_post(
-        "/api/login", params={"username": username, "password": password})
+        "/api/login", json={"username": username, "password": password})
     cookie = login.cookies["iRedAdmin-Pro-LDAP"].value
     environ = testing.create_environ(f"/api/ldif/domain/{domain}", headers={
         "Accept": "text/ldif", "Cookie": f"iRedAdmin-Pro-LDAP={cookie}"})

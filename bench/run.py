@@ -351,7 +351,7 @@ def ops_per_request(config, accounts, domain):
     counting = CountingDirectory(directory_module.from_settings(settings))
     client = testing.TestClient(create_app(settings, counting))
     login = {"username": accounts.admin_mail, "password": accounts.admin_password}
-    cookie = client.simulate_post("/api/login", params=login).cookies["iRedAdmin-Pro-LDAP"]
+    cookie = client.simulate_post("/api/login", json=login).cookies["iRedAdmin-Pro-LDAP"]
     cookies = {"iRedAdmin-Pro-LDAP": cookie.value}
     requests = [("POST", "/api/login", login), ("GET", f"/api/user/u000002@{domain}", None),
                 ("POST", f"/api/user/ops1@{domain}", {"password": PASSWORD}),
@@ -363,7 +363,7 @@ def ops_per_request(config, accounts, domain):
     for method, path, data in requests:
         client.simulate_get("/api/domains", cookies=cookies)  # warm the session cache
         counting.count = 0
-        client.simulate_request(method, path, params=data, cookies=cookies)
+        client.simulate_request(method, path, json=data, cookies=cookies)
         counts.append(counting.count)
     return counts
 

@@ -7,7 +7,7 @@ expired)."""
 import datetime
 import hashlib
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from .tables import log, tracking
@@ -20,6 +20,29 @@ def _utc(seconds):
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).replace(tzinfo=None)
 
 
+def _failures_since(ip_matches):
+    """(failed logins whose ip `ip_matches`, those of them of one username from one of two
+    address spellings) since a time: one statement, built once."""
+    pair = and_(log.c.ip.in_([bindparam("spelling"), bindparam("other_spelling")]),
+                log.c.admin == bindparam("username"))
+    return (select(func.count(), func.coalesce(func.sum(case((pair, 1), else_=0)), 0))
+            .select_from(log)
+            .where(and_(log.c.event == "login", log.c.loglevel == "error",
+                        log.c.timestamp >= bindparam("since"), ip_matches)))
+
+
+# Built once: a login runs them all, and building SQLAlchemy statements costs more than
+# SQLite running them.
+_FAILURES_FROM_ADDRESS = _failures_since(log.c.ip == bindparam("network"))
+_FAILURES_FROM_NETWORK = _failures_since(log.c.ip.like(bindparam("network")))
+_RECORD_FAILURE = insert(log).values(
+    admin=bindparam("admin"), ip=bindparam("ip"), timestamp=bindparam("timestamp"),
+    event="login", loglevel="error", msg=FAILED)
+_MARK_SUCCESS = update(log).where(log.c.id == bindparam("row_id")).values(
+    loglevel="info", msg=SUCCEEDED)
+_FORGET_FAILURE = delete(log).where(log.c.id == bindparam("row_id"))
+
+
 class LoginRecords:
     """Failed logins and ended sessions (`databases`: an `engine.Databases`)."""
 
@@ -28,37 +51,32 @@ class LoginRecords:
 
     def record_failure(self, ip, username, now):
         """One failed login in iRedAdmin's admin log (`now`: epoch seconds); its row id."""
-        row = {"admin": username[:255], "ip": (ip or "")[:40], "event": "login",
-               "timestamp": _utc(now), "loglevel": "error", "msg": FAILED}
+        values = {"admin": username[:255], "ip": (ip or "")[:40], "timestamp": _utc(now)}
         return self._databases.write("iredadmin", lambda conn: conn.execute(
-            insert(log).values(row)).inserted_primary_key[0])
+            _RECORD_FAILURE, values).inserted_primary_key[0])
 
     def mark_success(self, row_id):
         """The login of a row `record_failure` wrote succeeded (as iRedAdmin logs it)."""
         self._databases.write("iredadmin", lambda conn: conn.execute(
-            update(log).where(log.c.id == row_id).values(loglevel="info", msg=SUCCEEDED)))
+            _MARK_SUCCESS, {"row_id": row_id}))
 
     def forget_failure(self, row_id):
         """Take back a row `record_failure` wrote: no password was checked."""
         self._databases.write("iredadmin", lambda conn: conn.execute(
-            delete(log).where(log.c.id == row_id)))
+            _FORGET_FAILURE, {"row_id": row_id}))
 
     def failures(self, network, spellings, username, since):
         """(failed logins from `network`, failed logins of `username` from one of the
-        address `spellings`) since `since` (epoch seconds). `network` is an address, or a
-        prefix ending in ':' that every address of an IPv6 network starts with."""
-        def read(conn):
-            recent = and_(log.c.event == "login", log.c.loglevel == "error",
-                          log.c.timestamp >= _utc(since))
-            where = (log.c.ip.startswith(network, autoescape=True) if network.endswith(":")
-                     else log.c.ip == network[:40])
-            by_network = conn.execute(select(func.count()).select_from(log).where(
-                and_(recent, where))).scalar()
-            by_pair = conn.execute(select(func.count()).select_from(log).where(and_(
-                recent, log.c.ip.in_([s[:40] for s in spellings]),
-                log.c.admin == username[:255]))).scalar()
-            return by_network, by_pair
-        return self._databases.read("iredadmin", read)
+        address `spellings` (one or two)) since `since` (epoch seconds). `network` is an
+        address, or a prefix ending in ':' that every address of an IPv6 network starts
+        with (hex digits and colons: nothing LIKE would read as a wildcard)."""
+        by_prefix = network.endswith(":")
+        statement = _FAILURES_FROM_NETWORK if by_prefix else _FAILURES_FROM_ADDRESS
+        values = {"network": network + "%" if by_prefix else network[:40],
+                  "spelling": spellings[0][:40], "other_spelling": spellings[-1][:40],
+                  "username": username[:255], "since": _utc(since)}
+        return tuple(self._databases.read("iredadmin", lambda conn: conn.execute(
+            statement, values).one()))
 
     def end_session(self, session_id, expires, now):
         """Remember that the session `session_id` was logged out, until it would have
