@@ -110,25 +110,25 @@ class AuthService:
     def authenticate(self, token):
         """The Caller a session token stands for.
 
-        A session that passed the full check is trusted for `cache_seconds` (10 s) without
-        reading the directory and the ended sessions again; its signature and expiry are
-        still checked on every request.
+        A token that passed the full check is trusted for `cache_seconds` (10 s) without
+        reading the directory and the ended sessions again (or its signature: the very
+        text was checked); its expiry is still checked on every request.
 
         Raises:
             Unauthenticated: bad or expired token, logged out, or the account changed its
                 password, was disabled, removed or lost its admin privilege since the login.
         """
+        checked = self._checked.get(token)
+        if checked is not None and not self._sessions.is_expired(checked.expires):
+            return checked.caller
         claims = self._sessions.read(token)
-        caller = self._checked.get(claims.session_id)
-        if caller is not None:
-            return caller
         entry = self._directory.get(claims.dn, ADMIN_ATTRIBUTES)
         if (entry is None or not is_active(entry) or not is_admin_entry(entry)
                 or self._sessions.fingerprint(entry.get("userPassword")) != claims.fingerprint
                 or self._records.has_ended(claims.session_id)):
             raise Unauthenticated(detail="session ended; log in again")
         caller = _caller(entry, str(entry.first("mail", "")).lower())
-        self._checked.put(claims.session_id, caller)
+        self._checked.put(token, _Checked(caller, claims.session_id, claims.expires))
         return caller
 
 
@@ -141,7 +141,8 @@ class AuthService:
         except Unauthenticated:
             return
         self._records.end_session(claims.session_id, claims.expires, self._sessions.now())
-        self._checked.forget(claims.session_id)
+        # Every spelling of the session this worker trusted, not only this one.
+        self._checked.forget_where(lambda checked: checked.session_id == claims.session_id)
 
 
 def _caller(entry, mail):
@@ -149,8 +150,15 @@ def _caller(entry, mail):
                   is_global_admin=entry.has_value("domainGlobalAdmin", "yes"))
 
 
+@dataclass(frozen=True)
+class _Checked:
+    caller: Caller
+    session_id: str
+    expires: int
+
+
 class _RecentChecks:
-    """Sessions (by id) that passed the full check, kept at most `seconds` (bounded LRU)."""
+    """Tokens that passed the full check, kept at most `seconds` (bounded LRU)."""
 
     def __init__(self, seconds, clock, max_items=1024):
         self._seconds = seconds
@@ -166,9 +174,11 @@ class _RecentChecks:
                 return hit[1]
         return None
 
-    def forget(self, key):
+    def forget_where(self, matches):
+        """Forget every kept value that `matches(value)`."""
         with self._lock:
-            self._items.pop(key, None)
+            for key in [k for k, (_, value) in self._items.items() if matches(value)]:
+                del self._items[key]
 
     def put(self, key, value):
         with self._lock:
