@@ -84,8 +84,12 @@ class AuthService:
         if not matches:
             log.warning("login failed: user=%r ip=%s reason=bad credentials", username, client_ip)
             raise Unauthenticated("INVALID_CREDENTIALS", detail="wrong username or password")
+        try:
+            self._refuse_unless_admin(entry, username, client_ip)
+        except PermissionDenied:  # the right password: no failed guess, and no login
+            self._throttle.withdraw(attempt)
+            raise
         self._throttle.succeeded(attempt)
-        self._refuse_unless_admin(entry, username, client_ip)
         log.info("login ok: user=%r ip=%s", username, client_ip)
         token = self._sessions.issue(entry.dn, entry.get("userPassword"))
         return token, _caller(entry, username)

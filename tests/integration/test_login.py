@@ -264,16 +264,24 @@ def test_racing_wrong_logins_check_no_more_passwords_than_the_limit(make_client,
     assert set(codes) <= {"INVALID_CREDENTIALS", "TOO_MANY_LOGIN_ATTEMPTS"}, codes
 
 
-def test_logins_land_in_iredadmins_log_as_it_writes_them(policy_client, store, standalone):
+def test_logins_land_in_iredadmins_log_as_it_writes_them(policy_client, store, standalone,
+                                                         directory, layout, domain):
     from sqlalchemy import select
 
     from iredapi_ldap.policy.tables import log
-    mail = standalone()
+    mail, plain = standalone(), f"plain@{domain}"
+    helpers.add_mail_user(directory, layout, plain)
     login(policy_client, mail, "Wrong-pass1!", remote_addr="2001:db8::7")
     assert reply(login(policy_client, mail, remote_addr="192.0.2.7"))[0] == 200
-    rows = store.databases.read("iredadmin", lambda conn: [tuple(r) for r in conn.execute(
-        select(log.c.admin, log.c.ip, log.c.event, log.c.loglevel, log.c.msg)
-        .where(log.c.admin == mail).order_by(log.c.id))])
+    # The right password of an account that may not log in: no failure, no success.
+    assert reply(login(policy_client, plain, remote_addr="192.0.2.7"))[0] == 403
+
+    def logged(admin):
+        return store.databases.read("iredadmin", lambda conn: [tuple(r) for r in conn.execute(
+            select(log.c.admin, log.c.ip, log.c.event, log.c.loglevel, log.c.msg)
+            .where(log.c.admin == admin).order_by(log.c.id))])
+    assert logged(plain) == []
+    rows = logged(mail)
     assert rows == [
         (mail, "2001:0db8:0000:0000:0000:0000:0000:0007", "login", "error",
          "[API] Login failed."),
