@@ -133,9 +133,9 @@ def write_config(path, settings, **extra):
 
 
 def server_environment():
-    """This environment without IREDAPI_* variables (IREDAPI_REFERENCE_DIR of the tests
-    among them), which the program would read as settings: its settings come from the
-    test's config file."""
+    """This environment without IREDAPI_* variables, which the program would read as
+    settings: its settings come from the test's config file. (The tests' own variable,
+    IREDMAIL_REFERENCE_DIR, lies outside that prefix for the same reason.)"""
     return {key: value for key, value in os.environ.items() if not key.startswith("IREDAPI_")}
 
 
@@ -148,7 +148,7 @@ def run_cli(*args, timeout=300):
 
 
 def reference_dir():
-    """The upstream reference files (schemas, SQL): env IREDAPI_REFERENCE_DIR, or
+    """The upstream reference files (schemas, SQL): env IREDMAIL_REFERENCE_DIR, or
     ../shared/reference beside the repository.
 
     CI always has them; a clone elsewhere may not, and only then is a test that needs them
@@ -156,9 +156,9 @@ def reference_dir():
     """
     import pytest
     repo = Path(__file__).resolve().parents[1]
-    candidate = Path(os.environ.get("IREDAPI_REFERENCE_DIR", repo.parent / "shared" / "reference"))
+    candidate = Path(os.environ.get("IREDMAIL_REFERENCE_DIR", repo.parent / "shared" / "reference"))
     if candidate.is_dir():
         return candidate
     if os.environ.get("CI"):
         pytest.fail(f"reference files not found at {candidate}")
-    pytest.skip(f"reference files not found at {candidate} (set IREDAPI_REFERENCE_DIR)")
+    pytest.skip(f"reference files not found at {candidate} (set IREDMAIL_REFERENCE_DIR)")
