@@ -31,9 +31,10 @@ ADDRESS_FACTOR = 3
 
 
 def source_of(client_ip):
-    """(the address as recorded, the network failures are counted by for the address:
-    the address, or for IPv6 the text prefix of its /64, the spellings of the address
-    itself)."""
+    """(recorded, network, spellings) of a client address: the text written to the log;
+    what failures across usernames are counted by (the address, or for IPv6 the text
+    prefix of its /64); and the spellings of the address itself (IPv6 written out and
+    compressed) that a username's failures are counted by."""
     text = client_ip or ""
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
