@@ -8,9 +8,9 @@ from . import directory as directory_module
 from .config import load_settings
 from .directory import Scope
 from .layout import Layout
+from .model.parsing import parse_domain
 from .services import counters
 from .services.backup import Importer, ImportReport, each_record, ldif_chunks, load_schema, walk
-from .services.domains import parse_domain
 
 
 def add_commands(commands):

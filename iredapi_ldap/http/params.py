@@ -16,7 +16,7 @@ import json
 from urllib.parse import parse_qsl
 
 from ..errors import BadRequest, PayloadTooLarge
-from ..services.values import refuse_unknown
+from ..model.parsing import refuse_unknown
 
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -5,9 +5,9 @@ them and checks the caller's scope).
 """
 
 from ..errors import NotFound
+from ..model.parsing import split_words
 from ..model.spampolicy import SPAM_POLICY
 from ..services.policies import THROTTLE_KINDS, THROTTLE_LIMITS
-from ..services.values import split_words
 from .envelope import ok
 from .params import exclusive, read_params, require_one_of
 

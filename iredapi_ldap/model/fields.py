@@ -1,11 +1,8 @@
-"""Declarative parameter -> attribute rows and the codecs they use. Pure.
-
-A `Field` says: API parameter `param` is stored in LDAP attribute `attribute` (or, with
-`setting`, as the `accountSetting` value `setting:<value>`), checked and converted by `codec`.
-Adding an account field is adding a row to a kind's table in `kinds.py`.
-"""
+"""The codecs of the parameter rows (model/params.py): each checks a parameter's text,
+encodes it as stored values and decodes stored values back to that text. Pure."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..addresses import MAX_MAIL_LENGTH, is_email
@@ -14,10 +11,15 @@ from ..numbers import parse_whole
 
 
 class Codec:
-    """Turns a parameter's text into stored values (a list; empty means remove)."""
+    """Turns a parameter's text into stored values (a list; empty means remove), and stored
+    values back into the text a client would send for them."""
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         raise NotImplementedError
+
+    def decode(self, values: Sequence[str]) -> str:
+        """The parameter text of `values` (empty when none): `encode(decode(v)) == v`."""
+        return str(values[0]) if values else ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class TextList(Codec):
         for item in items:
             Text(self.max_length).encode(param, item)
         return list(dict.fromkeys(items))
+
+    def decode(self, values):
+        return ",".join(values)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,10 @@ class Choice(Codec):
                 return [value] if value is not None else []
         raise BadRequest(detail=f"{param} must be one of "
                                 f"{', '.join(choice for choice, _ in self.stored)}")
+
+    def decode(self, values):
+        stored = values[0] if values else None
+        return next((word for word, value in self.stored if value == stored), "")
 
 
 STATUS = Choice((("active", "active"), ("disabled", "disabled")))
@@ -150,6 +159,28 @@ class MegabytesSetting(Codec):
         number = int(Integer(0, self.high).encode(param, text)[0])
         return [f"{number}:MB"] if number else []
 
+    def decode(self, values):
+        return str(values[0]).split(":")[0] if values else "0"
+
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Megabytes(Codec):
+    """A size the API gives in MB and the directory keeps in bytes (`mailQuota`)."""
+
+    high: int
+
+    def encode(self, param, text):
+        number = parse_whole(text.strip())
+        if number is None or not 0 <= number <= self.high:
+            raise BadRequest(detail=f"{param} must be a whole number of MB")
+        return [str(number * MB)]
+
+    def decode(self, values):
+        return str(int(values[0]) // MB) if values else "0"
+
 
 @dataclass(frozen=True)
 class RelayHost(Codec):
@@ -162,23 +193,3 @@ class RelayHost(Codec):
         if value and (len(value) > 255 or not re.fullmatch(pattern, value)):
             raise BadRequest(detail=f"{param} must look like [host]:port or smtp:[host]:port")
         return [value] if value else []
-
-
-@dataclass(frozen=True)
-class Field:
-    """One API parameter and where it is stored."""
-
-    param: str
-    attribute: str
-    codec: Codec
-    setting: str = None        # accountSetting key, when stored there
-    on_create: bool = True     # accepted by POST
-    on_update: bool = True     # accepted by PUT
-    global_only: bool = False  # limits: a normal admin may not raise its own
-
-    def encode(self, text):
-        return self.codec.encode(self.param, text)
-
-
-# Legacy parameter names that older Pro clients still send (DESIGN.md section 2).
-LEGACY_NAMES = {"cn": "name", "preferredLanguage": "language", "mailQuota": "quota"}

@@ -1,14 +1,19 @@
-"""One table per account kind: API parameter, LDAP attribute or accountSetting key, codec.
+"""The kinds of account, each one `Kind`: where its entries live, what counts and limits
+them, and its API parameters, one row each (facts file, sections 1 and 3). Pure.
 
-(The Mail users and Aliases issues add their kinds here.)
+A new account field is one row here (and one round-trip test). A row says the parameter's
+API name and legacy names, its LDAP attribute or accountSetting key, its codec (type and
+bounds), who may give it, and the rule or effect it triggers.
 """
 
+from .admin_rules import AdminPassword, GlobalAdminHasNoLimits, MaxDomains, MaxQuota, Privilege
 from .fields import (
     STATUS,
+    YES_NO,
     Choice,
-    Field,
     Integer,
     Language,
+    Megabytes,
     MegabytesSetting,
     Pattern,
     RelayHost,
@@ -16,6 +21,18 @@ from .fields import (
     TextList,
     Transport,
 )
+from .params import Effect, Kind, Param, Who, params_of
+from .profiles import DOMAIN_PROFILE_NAMES, USER_PROFILE_NAMES
+from .rules import (
+    DOMAIN_SERVICES,
+    USER_PREFERENCES,
+    AliasDomains,
+    BackupMx,
+    Bcc,
+    Profiles,
+    Services,
+)
+from .user_rules import Aliases, Forwarding, Maildir, Password, QuotaWithinDomain
 
 MAX_MB = 2**30  # 1 PB in MB: far beyond any mailbox, small enough for every column
 
@@ -23,69 +40,63 @@ MAX_MB = 2**30  # 1 PB in MB: far beyond any mailbox, small enough for every col
 _LIMIT = Integer(0, 2**31 - 1, allow_minus_one=True)
 _MEGABYTES = Integer(0, MAX_MB)
 _PASSWORD_LENGTH = Integer(0, 1024)
+_NAME = ("name", "cn", Text(255))
+_LANGUAGE = Param("language", "preferredLanguage", Language(), legacy=("preferredLanguage",))
+_UPDATE = {"on_create": False}
+_EVERY = Who.OVER_EVERY_ACCOUNT
 
-DOMAIN_FIELDS = (
-    Field("name", "cn", Text(255)),
-    Field("language", "preferredLanguage", Language()),
-    Field("transport", "mtaTransport", Transport()),
-    Field("quota", "accountSetting", MegabytesSetting(MAX_MB), setting="domainQuota",
-          global_only=True),
-    Field("defaultQuota", "accountSetting", _MEGABYTES, setting="defaultQuota"),
-    Field("maxUserQuota", "accountSetting", _MEGABYTES, setting="maxUserQuota",
-          global_only=True),
-    Field("minPasswordLength", "accountSetting", _PASSWORD_LENGTH,
-          setting="minPasswordLength"),
-    Field("maxPasswordLength", "accountSetting", _PASSWORD_LENGTH,
-          setting="maxPasswordLength"),
-    Field("numberOfUsers", "accountSetting", _LIMIT, setting="numberOfUsers",
-          global_only=True),
-    Field("numberOfAliases", "accountSetting", _LIMIT, setting="numberOfAliases",
-          global_only=True),
-    Field("numberOfLists", "accountSetting", _LIMIT, setting="numberOfLists",
-          global_only=True),
-    Field("outboundRelay", "senderRelayHost", RelayHost(), on_create=False),
-)
 
-# Domain services, profiles and self-service preferences (API document, PUT /api/domain).
-DOMAIN_SERVICES = ("mail", "domainalias", "senderbcc", "recipientbcc", "self-service")
-USER_PREFERENCES = ("personal_info", "forwarding", "wblist", "quarantine", "rcvd_mails",
-                    "spampolicy")
+def _limit(param, setting):
+    return Param(param, "accountSetting", _LIMIT, setting=setting, who=Who.GLOBAL)
 
-# Standalone admins (`mailAdmin` under LDAP_ADMIN_BASEDN). The per-admin creation limits are
-# accountSetting values; `maxQuota`/`quotaUnit`, `password`, `isGlobalAdmin` and the two
-# privilege switches are rules in services/admins.py.
-ADMIN_FIELDS = (
-    Field("name", "cn", Text(255)),
-    Field("accountStatus", "accountStatus", STATUS),
-    Field("language", "preferredLanguage", Language()),
-    Field("maxUsers", "accountSetting", Integer(0), setting="create_max_users"),
-    Field("maxAliases", "accountSetting", Integer(0), setting="create_max_aliases"),
-    Field("maxLists", "accountSetting", Integer(0), setting="create_max_lists"),
-)
-# Settings that only mean something for a normal admin; isGlobalAdmin=yes discards them.
-ADMIN_LIMIT_SETTINGS = ("create_new_domains", "create_max_domains", "create_max_quota",
-                        "create_quota_unit", "create_max_users", "create_max_aliases",
-                        "create_max_lists")
-# API switch -> disabledService value that withholds the privilege (facts file, 3.6).
-ADMIN_PRIVILEGES = {"disableViewingMailLog": "view_mail_log",
-                    "disableManagingQuarantinedMails": "manage_quarantined_mails"}
 
-# Mail users (`mailUser` in ou=Users). `quota`, `password`/`password_hash`, forwarding,
-# per-user aliases, BCC, services and `isGlobalAdmin` are rules in services/users.py.
-USER_FIELDS = (
-    Field("name", "cn", Text(255, allow_empty=False)),  # inetOrgPerson must have a cn
-    Field("gn", "givenName", Text(255), on_create=False),
-    Field("sn", "sn", Text(255, allow_empty=False), on_create=False),
-    Field("language", "preferredLanguage", Language()),
-    Field("accountStatus", "accountStatus", STATUS, on_create=False),
-    Field("employeeid", "employeeNumber", Text(255)),
-    Field("transport", "mtaTransport", Transport()),
-    Field("mailboxFormat", "mailboxFormat", Choice(tuple(
-        (name, name) for name in ("maildir", "mdbox", "sdbox")))),
-    Field("mailboxFolder", "mailboxFolder", Pattern(r"[A-Za-z0-9._-]{1,50}", "a folder name")),
-    Field("telephoneNumber", "telephoneNumber", TextList(64), on_create=False),
-    Field("mobile", "mobile", TextList(64), on_create=False),
-)
+def _bcc(prefix, who=Who.ADMIN, on_create=True):
+    return tuple(Param(param, rule=Bcc(param, attribute, service), who=who,
+                       on_create=on_create)
+                 for param, attribute, service in (
+                     ("senderBcc", f"{prefix}SenderBccAddress", "senderbcc"),
+                     ("recipientBcc", f"{prefix}RecipientBccAddress", "recipientbcc")))
+
+
+# -- domains (`mailDomain` entries below LDAP_BASEDN) --------------------------------------
+
+DOMAIN = Kind(
+    "domain", "domain", ("mailDomain",), "domainName", "(objectClass=mailDomain)",
+    params=(
+        Param(*_NAME, legacy=("cn",)),
+        _LANGUAGE,
+        Param("transport", "mtaTransport", Transport(), who=_EVERY),
+        Param("quota", "accountSetting", MegabytesSetting(MAX_MB), setting="domainQuota",
+              who=Who.GLOBAL, legacy=("mailQuota",)),
+        Param("defaultQuota", "accountSetting", _MEGABYTES, setting="defaultQuota"),
+        Param("maxUserQuota", "accountSetting", _MEGABYTES, setting="maxUserQuota",
+              who=Who.GLOBAL),
+        Param("minPasswordLength", "accountSetting", _PASSWORD_LENGTH,
+              setting="minPasswordLength"),
+        Param("maxPasswordLength", "accountSetting", _PASSWORD_LENGTH,
+              setting="maxPasswordLength"),
+        _limit("numberOfUsers", "numberOfUsers"),
+        _limit("numberOfAliases", "numberOfAliases"),
+        _limit("numberOfLists", "numberOfLists"),
+        Param("outboundRelay", "senderRelayHost", RelayHost(), who=_EVERY, **_UPDATE),
+        Param("accountStatus", "accountStatus", STATUS, who=_EVERY,
+              effect=Effect.ACCOUNTS_STATUS, **_UPDATE),
+        *_bcc("domain", who=_EVERY),
+        *params_of(Services(DOMAIN_SERVICES), *Services.params, who=_EVERY, **_UPDATE),
+        *params_of(BackupMx(), *BackupMx.params, who=Who.GLOBAL, **_UPDATE),
+        *params_of(Profiles("DomainProfile", "disabledDomainProfile", DOMAIN_PROFILE_NAMES),
+                   "disableDomainProfile", "enableDomainProfile", who=Who.GLOBAL, **_UPDATE),
+        *params_of(Profiles("UserProfile", "disabledUserProfile", USER_PROFILE_NAMES),
+                   "disableUserProfile", "enableUserProfile", who=Who.GLOBAL, **_UPDATE),
+        *params_of(Profiles("UserPreference", "disabledUserPreference", USER_PREFERENCES),
+                   "disableUserPreference", "enableUserPreference", **_UPDATE),
+        Param("catchall", effect=Effect.CATCHALL, **_UPDATE),
+        *params_of(AliasDomains(), *AliasDomains.params,
+                   effect=Effect.ALIAS_DOMAIN_ADDRESSES, **_UPDATE),
+    ))
+
+# -- mail users (`mailUser` in ou=Users) ---------------------------------------------------
+
 # iRedAdmin's USER_SERVICES_OF_NORMAL_USER + ADDITIONAL_ENABLED_USER_SERVICES (facts, 3.2).
 DEFAULT_USER_SERVICES = (
     "internal", "doveadm", "lib-storage", "indexer-worker", "dsync", "quota-status", "mail",
@@ -95,19 +106,104 @@ DEFAULT_USER_SERVICES = (
     "shadowaddress", "displayedInGlobalAddressBook", "sogo", "sogowebmail", "sogocalendar",
     "sogoactivesync")
 
+USERS_FILTER = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all (mail=@domain) is none
+_PASSWORD = Password()
+_FORWARDING = Forwarding()
+_ALIASES = Aliases()
+
+USER = Kind(
+    "user", "user", ("inetOrgPerson", "mailUser", "shadowAccount", "amavisAccount"), "mail",
+    USERS_FILTER, container="Users", counter="domainCurrentUserNumber",
+    domain_limit="numberOfUsers", admin_limit="create_max_users", plural="users",
+    required_on_create=(("password", "password_hash"),),
+    params=(
+        Param("name", "cn", Text(255, allow_empty=False), legacy=("cn",)),  # must have a cn
+        Param("gn", "givenName", Text(255), **_UPDATE),
+        Param("sn", "sn", Text(255, allow_empty=False), **_UPDATE),
+        _LANGUAGE,
+        Param("accountStatus", "accountStatus", STATUS, **_UPDATE),
+        Param("employeeid", "employeeNumber", Text(255)),
+        Param("transport", "mtaTransport", Transport()),
+        Param("mailboxFormat", "mailboxFormat", Choice(tuple(
+            (name, name) for name in ("maildir", "mdbox", "sdbox")))),
+        Param("mailboxFolder", "mailboxFolder",
+              Pattern(r"[A-Za-z0-9._-]{1,50}", "a folder name")),
+        Param("telephoneNumber", "telephoneNumber", TextList(64), **_UPDATE),
+        Param("mobile", "mobile", TextList(64), **_UPDATE),
+        Param("isGlobalAdmin", "domainGlobalAdmin", YES_NO, who=Who.GLOBAL, **_UPDATE),
+        Param("password", rule=_PASSWORD),
+        Param("password_hash", rule=_PASSWORD),
+        Param("forwarding", rule=_FORWARDING),
+        Param("addForwarding", rule=_FORWARDING, **_UPDATE),
+        Param("removeForwarding", rule=_FORWARDING, **_UPDATE),
+        Param("aliases", rule=_ALIASES),
+        Param("addAlias", rule=_ALIASES, **_UPDATE),
+        Param("removeAlias", rule=_ALIASES, **_UPDATE),
+        *_bcc("user", on_create=False),
+        # An admin login is granted through the domain's admins (services/domain_admins.py).
+        *params_of(Services(None, global_only=("domainadmin",)), *Services.params, **_UPDATE),
+        Param("quota", "mailQuota", Megabytes(MAX_MB), legacy=("mailQuota",),
+              rule=QuotaWithinDomain(), effect=Effect.QUOTA_COUNTED),
+        Param("maildir", rule=Maildir()),
+    ))
+
+# -- mail aliases (`mailAlias` in ou=Aliases) and mailing lists (`mailList` in ou=Groups) --
+
 # Who may send to a list or alias (iRedAPD's access policies; facts file, 3.5).
 ACCESS_POLICIES = ("public", "domain", "subdomain", "membersonly", "moderatorsonly",
                    "membersandmoderatorsonly")
-_ACCESS_POLICY = Choice(tuple((name, name) for name in ACCESS_POLICIES))
+_ACCESS_POLICY = Param("accessPolicy", "accessPolicy",
+                       Choice(tuple((name, name) for name in ACCESS_POLICIES)))
+# The members are written by the service (services/groups.py): entries of their own.
+_MEMBERS = (Param("members", effect=Effect.MEMBERS),
+            Param("addMember", effect=Effect.MEMBERS, **_UPDATE),
+            Param("removeMember", effect=Effect.MEMBERS, **_UPDATE))
 
-# Mail aliases (`mailAlias` in ou=Aliases); members are a rule in services/groups.py.
-ALIAS_FIELDS = (
-    Field("name", "cn", Text(255)),
-    Field("accountStatus", "accountStatus", STATUS, on_create=False),
-    Field("accessPolicy", "accessPolicy", _ACCESS_POLICY),
-)
-# Mailing lists (`mailList` in ou=Groups); members are a rule in services/groups.py.
-LIST_FIELDS = (
-    Field("name", "cn", Text(255)),
-    Field("accessPolicy", "accessPolicy", _ACCESS_POLICY),
-)
+ALIAS = Kind(
+    "alias", "alias", ("mailAlias",), "mail", "(objectClass=mailAlias)",
+    container="Aliases", counter="domainCurrentAliasNumber", domain_limit="numberOfAliases",
+    admin_limit="create_max_aliases", plural="aliases",
+    params=(Param(*_NAME, legacy=("cn",)),
+            Param("accountStatus", "accountStatus", STATUS, **_UPDATE),
+            _ACCESS_POLICY, *_MEMBERS))
+
+LIST = Kind(
+    "list", "mailing list", ("mailList",), "mail", "(objectClass=mailList)",
+    container="Groups", counter="domainCurrentListNumber", domain_limit="numberOfLists",
+    admin_limit="create_max_lists", plural="mailing lists",
+    params=(Param(*_NAME, legacy=("cn",)), _ACCESS_POLICY, *_MEMBERS))
+
+# A list's members hosted nowhere: one entry per list in ou=Externals, RDN memberOfGroup.
+EXTERNALS = Kind("externals", "external members", ("mailExternalUser",), "memberOfGroup",
+                 "(objectClass=mailExternalUser)", container="Externals")
+
+# A domain's catch-all: `mail=@domain` in ou=Users (Postfix catchall_maps).
+CATCHALL = Kind("catchall", "catch-all", ("inetOrgPerson", "mailUser"), "mail",
+                "(&(objectClass=mailUser)(mail=@*))", container="Users")
+
+# -- standalone admins (`mailAdmin` under LDAP_ADMIN_BASEDN) -------------------------------
+
+ADMIN = Kind(
+    "admin", "standalone admin", ("mailAdmin",), "mail", "(objectClass=mailAdmin)",
+    required_on_create=(("password",),), always=(GlobalAdminHasNoLimits(),),
+    params=(
+        Param(*_NAME, legacy=("cn",)),
+        Param("accountStatus", "accountStatus", STATUS),
+        _LANGUAGE,
+        Param("maxUsers", "accountSetting", Integer(0), setting="create_max_users"),
+        Param("maxAliases", "accountSetting", Integer(0), setting="create_max_aliases"),
+        Param("maxLists", "accountSetting", Integer(0), setting="create_max_lists"),
+        Param("password", rule=AdminPassword()),
+        Param("maxDomains", rule=MaxDomains()),
+        *params_of(MaxQuota(), *MaxQuota.params),
+        Param("disableViewingMailLog", rule=Privilege("disableViewingMailLog",
+                                                      "view_mail_log")),
+        Param("disableManagingQuarantinedMails",
+              rule=Privilege("disableManagingQuarantinedMails", "manage_quarantined_mails")),
+        Param("isGlobalAdmin", "domainGlobalAdmin", YES_NO),
+    ))
+
+# The kinds a domain counts and limits, by name (services pass these names around).
+COUNTED = {kind.name: kind for kind in (USER, ALIAS, LIST)}
+# The containers below every domain entry, as iRedMail's installer makes them.
+CONTAINERS = ("Users", "Groups", "Aliases", "Externals")

@@ -5,8 +5,8 @@ from ..addresses import domain_of
 from ..directory import Change, Op
 from ..errors import BadRequest, EntryNotFound
 from ..model.fields import Email
+from ..model.parsing import split_words
 from . import references
-from .values import split_words
 
 
 class CatchAll:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from ..directory import Change, Op, Scope, escape_filter_value
 from ..errors import ConcurrentUpdate
 from ..layout import CONTAINERS
+from ..model.parsing import stored_int
 from ..numbers import parse_whole
-from .values import stored_int
 
 USERS = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all (mail=@domain) is no user
 # counter attribute -> (container, filter of what it counts)

@@ -8,9 +8,8 @@ users of the domains it manages.
 from ..addresses import domain_of, is_email
 from ..directory import Change, Op
 from ..errors import BadRequest, NotFound
+from ..model.parsing import parse_domain, refuse_unknown, split_words
 from .access import domains_administered_by, require_domain, require_within_privileges
-from .domains import parse_domain
-from .values import refuse_unknown, split_words
 
 PARAMS = ("addAdmin", "removeAdmin", "removeAllAdmins")
 

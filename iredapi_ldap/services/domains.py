@@ -2,7 +2,6 @@
 
 import logging
 
-from ..addresses import is_domain
 from ..directory import Scope, escape_filter_value
 from ..errors import (
     BadRequest,
@@ -13,13 +12,14 @@ from ..errors import (
     NotFound,
     PermissionDenied,
 )
-from ..layout import CONTAINERS, rdn_fits
+from ..layout import rdn_fits
 from ..model.draft import EntryDraft
-from ..model.fields import STATUS
-from ..model.kinds import DOMAIN_FIELDS
-from ..model.mapping import apply_fields, canonical_params
+from ..model.kinds import CONTAINERS, DOMAIN
+from ..model.params import Effect, Who
+from ..model.parsing import parse_domain, purge_date
 from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
+from ..model.rules import AliasDomains
 from . import counters, domainwide
 from .access import (
     disabled_profiles,
@@ -31,42 +31,17 @@ from .access import (
 )
 from .catchall import CatchAll
 from .completions import users_mailboxes
-from .rules import DOMAIN_RULES, apply_rules
-from .values import purge_date, refuse_unknown, split_words
 
 log = logging.getLogger(__name__)
-
-ALIAS_DOMAIN_PARAMS = ("aliasDomains", "addAliasDomain", "removeAliasDomain")
-# Domain parameters that change what happens to every account's mail (disabled, copied,
-# routed elsewhere): a normal admin may not give them while the domain holds an account with
-# privileges beyond its own (a global admin's mailbox, say).
-REACHING_EVERY_ACCOUNT = ("accountStatus", "senderBcc", "recipientBcc", "transport",
-                          "outboundRelay", "services", "addService", "removeService",
-                          "removeAllServices")
-CREATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_create} | {"senderBcc", "recipientBcc"})
-UPDATE_PARAMS = ({f.param for f in DOMAIN_FIELDS if f.on_update}
-                 | {p for rule in DOMAIN_RULES for p in rule.params}
-                 | {"accountStatus", "catchall", *ALIAS_DOMAIN_PARAMS})
-
-
-def parse_domain(text):
-    """A domain name from the URL or a parameter: lower-cased and valid, or INVALID_DOMAIN_NAME.
-
-    Internationalised names must come IDNA-encoded (`xn--...`). Nothing is trimmed: an
-    identifier matches whole or not at all.
-    """
-    name = (text or "").lower()
-    if not is_domain(name):
-        raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a valid domain name: {text!r}")
-    return name
-
 
 class _Context:
     """What the domain rules may ask about the request."""
 
-    def __init__(self, caller, settings):
+    def __init__(self, caller, settings, domain, refuse_taken):
         self.is_global_admin = caller.is_global_admin
         self.default_transport = settings.default_mta_transport
+        self.domain = domain
+        self.refuse_taken = refuse_taken
 
 
 class DomainService:
@@ -109,8 +84,7 @@ class DomainService:
 
     def create(self, caller, domain, params):
         domain = parse_domain(domain)
-        params = canonical_params(params)
-        refuse_unknown(params, CREATE_PARAMS)
+        params = DOMAIN.request(params, creating=True)
         if not params.get("name", "").strip():
             raise BadRequest("MISSING_PARAMETER", detail="name is required")
         if not rdn_fits("domainName", domain):
@@ -121,13 +95,11 @@ class DomainService:
         self._finish_earlier_delete(caller, domain)
         self._refuse_taken(domain)
         draft = EntryDraft({
-            "objectClass": ["mailDomain"], "domainName": [domain],
+            "objectClass": list(DOMAIN.object_classes), "domainName": [domain],
             "mtaTransport": [self._settings.default_mta_transport],
             "accountStatus": ["active"], "enabledService": ["mail"],
             **{name: ["0"] for name in counters.ATTRIBUTES}})
-        apply_fields(DOMAIN_FIELDS, params, draft, creating=True,
-                     is_global_admin=caller.is_global_admin)
-        apply_rules(DOMAIN_RULES, draft, params, _Context(caller, self._settings))
+        DOMAIN.apply(draft, params, self._context(caller, domain), creating=True)
         if not caller.is_global_admin:
             draft.add("domainAdmin", caller.mail)  # a normal admin manages what it creates
         self._limits.create_domain(caller, lambda: self._add_tree(domain, draft.attributes()),
@@ -184,60 +156,30 @@ class DomainService:
     def update(self, caller, domain, params):
         """Apply the given parameters; returns the domain-wide result, or None."""
         domain = parse_domain(domain)
-        params = canonical_params(params)
-        refuse_unknown(params, UPDATE_PARAMS)
-        if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+        params = DOMAIN.request(params, creating=False)
         entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
         if not caller.is_global_admin:
             refuse_disabled(DOMAIN_PROFILES, disabled_profiles(entry, DOMAIN_SETTING), params,
                             "domain", entry.get("enabledService"))
-            if any(param in params for param in REACHING_EVERY_ACCOUNT):
+            if DOMAIN.given(params, who=Who.OVER_EVERY_ACCOUNT):
                 require_privileged_accounts_within(self._directory, self._layout, caller,
                                                    domain)
         draft = EntryDraft.of(entry)
-        apply_fields(DOMAIN_FIELDS, params, draft, creating=False,
-                     is_global_admin=caller.is_global_admin)
-        apply_rules(DOMAIN_RULES, draft, params, _Context(caller, self._settings))
-        if "accountStatus" in params:
-            draft.set("accountStatus", STATUS.encode("accountStatus", params["accountStatus"]))
-        added, removed = self._alias_domain_changes(domain, draft, params)
+        DOMAIN.apply(draft, params, self._context(caller, domain), creating=False)
+        added, removed = AliasDomains.changed(entry, draft, params)
         catchall = (self._catchall.plan(domain, params["catchall"], draft)
-                    if "catchall" in params else None)
+                    if DOMAIN.given(params, effect=Effect.CATCHALL) else None)
         self._directory.modify(self._layout.domain_dn(domain), draft.changes())
         if catchall is not None:
             catchall.write()
         return self._domain_wide(domain, draft, params, added, removed)
 
-    def _alias_domain_changes(self, domain, draft, params):
-        """Edit domainAliasName in the draft; returns (added, removed) alias domains."""
-        given = [p for p in ALIAS_DOMAIN_PARAMS if p in params]
-        if "aliasDomains" in given and len(given) > 1:
-            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
-        if not given:
-            return [], []
-        current = [a.lower() for a in draft.get("domainAliasName")]
-        names = {p: [parse_domain(n) for n in split_words(params[p])] for p in given}
-        if "aliasDomains" in names:
-            wanted = names["aliasDomains"]
-        else:
-            wanted = [a for a in current + names.get("addAliasDomain", [])
-                      if a not in names.get("removeAliasDomain", [])]
-        wanted = list(dict.fromkeys(wanted))
-        for alias in wanted:
-            if alias == domain:
-                raise BadRequest(detail="a domain cannot be its own alias domain")
-            if alias not in current:
-                self._refuse_taken(alias)
-        draft.set("domainAliasName", wanted)
-        (draft.add if wanted else draft.remove)("enabledService", "domainalias")
-        # Repeating a request finishes what an interrupted one left: re-apply the named ones.
-        added = [a for a in wanted if a not in current or a in names.get("addAliasDomain", [])]
-        return added, [a for a in current if a not in wanted]
+    def _context(self, caller, domain):
+        return _Context(caller, self._settings, domain, self._refuse_taken)
 
     def _domain_wide(self, domain, draft, params, added, removed):
         result, ran = domainwide.BulkResult(), False
-        if "accountStatus" in params:
+        if DOMAIN.given(params, effect=Effect.ACCOUNTS_STATUS):
             ran = True
             result.merge(domainwide.set_accounts_status(
                 self._directory, self._layout, domain,

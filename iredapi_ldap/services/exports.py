@@ -3,6 +3,7 @@
 from ..addresses import domain_of
 from ..directory import Entry, escape_dn_value
 from ..errors import NotFound
+from ..model.parsing import parse_domain, parse_user_mail
 from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, USER_PROFILES, USER_SETTING
 from .access import (
     accounts_beyond,
@@ -13,8 +14,6 @@ from .access import (
     without_disabled,
 )
 from .backup import walk
-from .domains import parse_domain
-from .users import parse_user_mail
 
 KINDS = ("domain", "catchall", "admin", "user", "maillist", "alias")
 _CONTAINERS = {"user": "Users", "alias": "Aliases", "maillist": "Groups"}

@@ -24,8 +24,8 @@ from ..errors import (
 )
 from ..model.draft import EntryDraft
 from ..model.fields import Email
-from ..model.kinds import ALIAS_FIELDS, LIST_FIELDS
-from ..model.mapping import apply_fields, canonical_params
+from ..model.kinds import ALIAS, LIST
+from ..model.parsing import parse_domain, parse_user_mail, split_words
 from ..model.render import render_entry
 from . import references
 from .access import (
@@ -35,11 +35,8 @@ from .access import (
     require_domain,
     scope_of,
 )
-from .domains import parse_domain
 from .moves import Mover
 from .reservations import Reservations
-from .users import parse_user_mail
-from .values import refuse_unknown, split_words
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +92,11 @@ class _Groups:
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
         domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
-        params = canonical_params(params)
-        refuse_unknown(params, {f.param for f in self.fields if f.on_create} | {"members"})
+        params = self.kind_of.request(params, creating=True)
         if references.taken(self._directory, self._layout, mail):
             raise Conflict(detail=f"{mail} is already used")
         draft = self._new_draft(mail, domain_entry)
-        apply_fields(self.fields, params, draft, creating=True)
+        self.kind_of.apply(draft, params, caller, creating=True)
         wanted = self._wanted_members(caller, mail, [], params) or []
         self._completions.prepare(mail, f"@{domain}")
         try:
@@ -114,7 +110,7 @@ class _Groups:
     def _new_draft(self, mail, domain_entry):
         local = mail.split("@")[0]
         draft = EntryDraft({
-            "objectClass": [self.object_class], "mail": [mail], "cn": [local],
+            "objectClass": list(self.kind_of.object_classes), "mail": [mail], "cn": [local],
             "accountStatus": ["active"], "enabledService": ["mail", "deliver"],
             "shadowAddress": [f"{local}@{a.lower()}"
                               for a in domain_entry.get("domainAliasName")]})
@@ -128,12 +124,9 @@ class _Groups:
 
     def update(self, caller, mail, params):
         mail, entry, domain_entry = self._entry(caller, mail)
-        params = canonical_params(params)
-        refuse_unknown(params, {f.param for f in self.fields if f.on_update} | set(MEMBER_PARAMS))
-        if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+        params = self.kind_of.request(params, creating=False)
         draft = EntryDraft.of(entry)
-        apply_fields(self.fields, params, draft, creating=False)
+        self.kind_of.apply(draft, params, caller, creating=False)
         current = self.members(mail, entry)
         wanted = self._wanted_members(caller, mail, current, params)
 
@@ -207,7 +200,7 @@ class Aliases(_Groups):
     kind = "alias"
     container = "Aliases"
     object_class = "mailAlias"
-    fields = ALIAS_FIELDS
+    kind_of = ALIAS
 
     def members(self, mail, entry):
         return [m.lower() for m in entry.get("mailForwardingAddress")]
@@ -255,7 +248,7 @@ class MailingLists(_Groups):
     kind = "list"
     container = "Groups"
     object_class = "mailList"
-    fields = LIST_FIELDS
+    kind_of = LIST
 
     def _externals_dn(self, mail):
         return (f"memberOfGroup={escape_dn_value(mail)},"

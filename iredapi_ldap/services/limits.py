@@ -14,10 +14,10 @@ import time
 
 from ..errors import ConcurrentUpdate, LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
+from ..model.parsing import stored_int
 from . import counters
 from .access import domains_administered_by
 from .reservations import KINDS, PATIENCE
-from .values import stored_int
 
 _UNITS = {"MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 MAX_PAUSE = 0.1

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from ..directory import Change, Op
 from ..errors import ConcurrentUpdate, DirectoryUnavailable, LimitExceeded, NotFound
 from ..model.draft import EntryDraft
+from ..model.parsing import stored_int
 from . import counters
-from .values import stored_int
 
 MB = 1024 * 1024
 PATIENCE = 10.0      # seconds a reservation keeps trying against concurrent writers

@@ -7,19 +7,17 @@ import time
 
 from .. import passwords
 from ..directory import Scope
-from ..errors import BadRequest, PermissionDenied
+from ..errors import PermissionDenied
 from ..model.draft import EntryDraft
-from ..model.kinds import USER_FIELDS
-from ..model.mapping import apply_fields
+from ..model.kinds import USER
+from ..model.parsing import parse_domain
 from ..model.profiles import USER_PROFILES, USER_SETTING, refuse_disabled
+from ..model.user_rules import UserContext
 from . import domainwide
 from .access import accounts_beyond, disabled_profiles, require_domain
 from .counters import USERS
-from .domains import parse_domain
-from .rules import apply_rules
-from .user_rules import USER_RULES, UserContext
-from .values import refuse_unknown
 
+# The user parameters one request may set for every user of a domain.
 BULK_PARAMS = ("accountStatus", "password", "language", "transport")
 
 
@@ -34,25 +32,23 @@ class UsersOfDomain:
         domainwide.BulkResult."""
         domain = parse_domain(domain)
         domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
-        refuse_unknown(params, BULK_PARAMS)
-        if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="give at least one of "
-                                                         + ", ".join(BULK_PARAMS))
+        params = USER.request(params, creating=False, accepted=BULK_PARAMS)
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                             params, "user")
         # Accounts with privileges beyond the caller's are left alone and reported.
         beyond = accounts_beyond(self._directory, self._layout, caller, domain)
         template = EntryDraft()
-        apply_fields(USER_FIELDS, {k: v for k, v in params.items() if k != "password"},
-                     template, creating=False)
+        USER.apply(template, {k: v for k, v in params.items() if k != "password"}, caller,
+                   creating=False)
         wanted = template.attributes()
         if "password" in params:  # checked once against the domain's password policy
             context = UserContext(
                 is_global_admin=caller.is_global_admin, settings=self._settings,
-                mail=f"x@{domain}", dn="", load_domain=lambda: domain_entry,
-                address_owner=lambda address: None)
-            apply_rules(USER_RULES, EntryDraft(), {"password": params["password"]}, context)
+                mail=f"x@{domain}", dn="", creating=False, load_domain=lambda: domain_entry,
+                address_owner=lambda address: None, mailbox_home=None)
+            USER.apply(EntryDraft(), {"password": params["password"]}, context,
+                       creating=False)
 
         def changes_for(user):
             why = beyond.get(str(user.first("mail", "")).lower())

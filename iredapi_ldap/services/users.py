@@ -1,11 +1,10 @@
 """Mail users: read, list, create, update, delete (API document, "Mail User")."""
 
 import functools
-import re
 import time
 
 from .. import passwords
-from ..addresses import domain_of, is_email
+from ..addresses import domain_of
 from ..directory import Change, Op, Scope, still_holding
 from ..errors import (
     BadRequest,
@@ -14,16 +13,15 @@ from ..errors import (
     DirectoryUnavailable,
     EntryExists,
     EntryNotFound,
-    LimitExceeded,
     NotFound,
 )
-from ..layout import rdn_fits
 from ..model.draft import EntryDraft
-from ..model.kinds import DEFAULT_USER_SERVICES, USER_FIELDS
-from ..model.mapping import apply_fields, canonical_params
+from ..model.kinds import DEFAULT_USER_SERVICES, USER
+from ..model.params import Effect
+from ..model.parsing import parse_domain, parse_user_mail, purge_date, stored_int
 from ..model.profiles import USER_PROFILES, USER_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
-from ..numbers import whole_in_range
+from ..model.user_rules import UserContext
 from . import references
 from .access import (
     disabled_profiles,
@@ -38,43 +36,15 @@ from .access import (
     without_disabled,
 )
 from .counters import USERS
-from .domains import parse_domain
 from .mailboxes import MailboxPaths
 from .moves import Mover
-from .reservations import MB, DomainLimits, Reservations
-from .rules import apply_rules
-from .user_rules import USER_RULES, UserContext
-from .values import purge_date, refuse_unknown, stored_int
+from .reservations import Reservations
 
-RULE_PARAMS = {p for rule in USER_RULES for p in rule.params}
-CREATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_create}
-                 | {"password", "password_hash", "quota", "maildir", "aliases", "forwarding"})
-UPDATE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update} | RULE_PARAMS
-                 | {"quota", "maildir"})
 # Parameters that each replace one attribute whatever the entry holds: a global admin's
 # update of only these is one modify, without reading the entry first.
-WHOLE_ATTRIBUTE_PARAMS = ({f.param for f in USER_FIELDS if f.on_update and not f.setting}
-                          - RULE_PARAMS)
-MAX_QUOTA_MB = 2**30
-
-
-# iRedAdmin's address pattern for accounts one logs in with (is_auth_email): word characters,
-# `-`, `#`, `&` and dots; no `+` (it starts an address extension), `=`, `/` or `*`.
-_NEW_LOCAL_PART = re.compile(r"[a-z0-9_#&-]+(\.[a-z0-9_#&-]+)*")
-
-
-def parse_user_mail(text, new=False):
-    """A user's address, lower-cased; a new one must match iRedAdmin's stricter pattern.
-    Nothing is trimmed: an identifier matches whole or not at all."""
-    mail = (text or "").lower()
-    if not is_email(mail) or (new and not _NEW_LOCAL_PART.fullmatch(mail.split("@")[0])):
-        raise BadRequest("INVALID_MAIL", detail=f"not a valid user address: {text!r}")
-    # A list's external members live at memberOfGroup=<list>: the longest RDN a new
-    # address gets.
-    if new and not rdn_fits("memberOfGroup", mail):
-        raise BadRequest("INVALID_MAIL", detail="the address is longer than the directory "
-                                                "can store")
-    return mail
+WHOLE_ATTRIBUTE_PARAMS = frozenset(
+    row.name for row in USER.params if row.on_update and row.codec is not None
+    and not row.setting and row.rule is None and row.effect is None)
 
 
 class UserService:
@@ -139,21 +109,18 @@ class UserService:
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
         domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
-        params = canonical_params(params)
-        refuse_unknown(params, CREATE_PARAMS)
+        params = USER.request(params, creating=True)
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                             params, "user")
-        if not (params.get("password") or params.get("password_hash")):
-            raise BadRequest("MISSING_PARAMETER", detail="password or password_hash is required")
         if references.taken(self._directory, self._layout, mail):
             raise Conflict(detail=f"{mail} is already used")
-        limits = DomainLimits.of(domain_entry)
-        quota = self._quota(params.get("quota", "0"), limits, creating=True)
-        draft = self._new_user_draft(caller, mail, domain_entry, params, quota)
-        context = self._context(caller, mail, lambda: domain_entry)
-        apply_fields(USER_FIELDS, params, draft, creating=True)
-        apply_rules(USER_RULES, draft, params, context)
+        draft = self._new_user_draft(caller, mail, domain_entry, params)
+        # 0 MB, or none given: the domain's default quota.
+        USER.apply(draft, {"quota": "0", **params},
+                   self._context(caller, mail, lambda: domain_entry, creating=True),
+                   creating=True)
+        quota = stored_int(draft.first("mailQuota"))
         # A deleted namesake's unfinished clean-up goes first: nothing of it may stick.
         self._completions.prepare(mail, f"@{domain}")
         try:
@@ -164,19 +131,19 @@ class UserService:
         except EntryExists:
             raise Conflict(detail=f"{mail} exists already") from None
 
-    def _new_user_draft(self, caller, mail, domain_entry, params, quota):
+    def _new_user_draft(self, caller, mail, domain_entry, params):
         local, domain = mail.rsplit("@", 1)
         aliases = [a.lower() for a in domain_entry.get("domainAliasName")]
         draft = EntryDraft({
-            "objectClass": ["inetOrgPerson", "mailUser", "shadowAccount", "amavisAccount"],
+            "objectClass": list(USER.object_classes),
             "mail": [mail], "uid": [local], "sn": [local], "cn": [local],
             "accountStatus": ["active"], "enabledService": list(DEFAULT_USER_SERVICES),
-            "mailQuota": [str(quota)], "amavisLocal": ["TRUE"],
-            "mailboxFormat": ["maildir"], "mailboxFolder": ["Maildir"],
+            "amavisLocal": ["TRUE"], "mailboxFormat": ["maildir"], "mailboxFolder": ["Maildir"],
             "shadowLastChange": [str(int(time.time() // 86400))],
-            "homeDirectory": [self._mailboxes.home(caller, mail, params.get("maildir"))],
             "shadowAddress": [f"{local}@{alias}" for alias in aliases],
         })
+        if "maildir" not in params:  # else the maildir row's rule sets it
+            draft.set("homeDirectory", [self._mailboxes.home(caller, mail, None)])
         language = domain_entry.first("preferredLanguage")
         if language:
             draft.set("preferredLanguage", [language])
@@ -184,35 +151,19 @@ class UserService:
             draft.set("domainStatus", ["disabled"])
         return draft
 
-    def _quota(self, text, limits, creating):
-        """A quota parameter (MB) in bytes, within the domain's maxUserQuota. On create,
-        0 means the domain's defaultQuota."""
-        megabytes = whole_in_range(str(text).strip(), 0, MAX_QUOTA_MB)
-        if megabytes is None:
-            raise BadRequest(detail="quota must be a whole number of MB")
-        quota = megabytes * MB
-        if creating and quota == 0:
-            quota = limits.default_quota
-        if limits.max_user_quota and (quota == 0 or quota > limits.max_user_quota):
-            raise LimitExceeded(detail=f"the domain allows at most "
-                                       f"{limits.max_user_quota // MB} MB per user")
-        return quota
-
-    def _context(self, caller, mail, load_domain):
+    def _context(self, caller, mail, load_domain, creating=False, own_dn=None):
         return UserContext(
             is_global_admin=caller.is_global_admin, settings=self._settings, mail=mail,
-            dn=self._layout.user_dn(mail), load_domain=load_domain,
+            dn=self._layout.user_dn(mail), creating=creating, load_domain=load_domain,
             address_owner=lambda address: references.owner_of(
-                self._directory, self._layout, address))
+                self._directory, self._layout, address),
+            mailbox_home=lambda text: self._mailboxes.home(caller, mail, text, own_dn=own_dn))
 
     # -- updating -----------------------------------------------------------------------
 
     def update(self, caller, mail, params):
         mail = parse_user_mail(mail)
-        params = canonical_params(params)
-        refuse_unknown(params, UPDATE_PARAMS)
-        if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+        params = USER.request(params, creating=False)
         if caller.is_global_admin and params.keys() <= WHOLE_ATTRIBUTE_PARAMS:
             return self._replace_attributes(caller, mail, params)
         entry, load_domain = self._account_and_domain(caller, mail)
@@ -220,16 +171,11 @@ class UserService:
             refuse_disabled(USER_PROFILES, disabled_profiles(load_domain(), USER_SETTING),
                             params, "user", entry.get("enabledService"))
         draft = EntryDraft.of(entry)
-        apply_fields(USER_FIELDS, params, draft, creating=False)
-        apply_rules(USER_RULES, draft, params, self._context(caller, mail, load_domain))
-        if "maildir" in params:
-            draft.set("homeDirectory", [self._mailboxes.home(caller, mail, params["maildir"],
-                                                   own_dn=entry.dn)])
+        USER.apply(draft, params, self._context(caller, mail, load_domain, own_dn=entry.dn),
+                   creating=False)
         delta = 0
-        if "quota" in params:
-            quota = self._quota(params["quota"], DomainLimits.of(load_domain()), creating=False)
-            delta = quota - stored_int(entry.first("mailQuota"))
-            draft.set("mailQuota", [str(quota)])
+        if USER.given(params, effect=Effect.QUOTA_COUNTED):
+            delta = stored_int(draft.first("mailQuota")) - stored_int(entry.first("mailQuota"))
         domain = domain_of(mail)
         if delta < 0:  # less room used: given back once the user holds less
             self._directory.modify(entry.dn, draft.changes())
@@ -248,7 +194,7 @@ class UserService:
         """Set whole attributes in one modify, asserting the entry is a mail user; when
         there is none, the errors of a read (NO_SUCH_DOMAIN, NO_SUCH_ACCOUNT)."""
         draft = EntryDraft()
-        apply_fields(USER_FIELDS, params, draft, creating=False)
+        USER.apply(draft, params, caller, creating=False)
         changes = [Change(name, Op.REPLACE, tuple(values))
                    for name, values in draft.assigned().items()]
         try:

@@ -1,8 +1,9 @@
-"""Parameters that change more than one attribute, each a small rule on an entry draft.
+"""Rules of parameters that change more than one attribute, each applied to an entry draft.
 
-`DOMAIN_RULES` lists a domain's; `Bcc` and `Services` serve mail users too. The service
-applies every rule whose parameters are present. Plain one-attribute parameters are rows of
-`model.kinds`.
+A row of a kind (model/kinds.py) names its rule; the kind applies it when the request gives
+one of the rule's parameters. The rules here serve domains and mail users; the user's own are
+in user_rules.py, a standalone admin's in admin_rules.py. A rule asks the context what needs
+the directory or the caller (`context.is_global_admin`, ...). Pure.
 """
 
 import ipaddress
@@ -10,17 +11,19 @@ import re
 
 from ..addresses import is_domain
 from ..errors import BadRequest, PermissionDenied
-from ..model.fields import Email
-from ..model.kinds import DOMAIN_SERVICES, USER_PREFERENCES
-from ..model.profiles import DOMAIN_PROFILE_NAMES, USER_PROFILE_NAMES
-from .values import split_words
+from .fields import Email
+from .parsing import parse_domain, split_words
+
+# Domain services and self-service preferences (API document, PUT /api/domain).
+DOMAIN_SERVICES = ("mail", "domainalias", "senderbcc", "recipientbcc", "self-service")
+USER_PREFERENCES = ("personal_info", "forwarding", "wblist", "quarantine", "rcvd_mails",
+                    "spampolicy")
 
 
 class Bcc:
     """`senderBcc`/`recipientBcc`: the BCC address and the service that switches it on."""
 
     def __init__(self, param, attribute, service):
-        self.params = (param,)
         self._param, self._attribute, self._service = param, attribute, service
 
     def apply(self, draft, params, context):
@@ -46,7 +49,8 @@ class Services:
     def __init__(self, allowed=None, global_only=()):
         self._allowed = allowed
         self._global_only = global_only
-        self.params = ("services", "addService", "removeService", "removeAllServices")
+
+    params = ("services", "addService", "removeService", "removeAllServices")
 
     def apply(self, draft, params, context):
         given = [p for p in self.params if p in params]
@@ -90,8 +94,6 @@ class BackupMx:
         if "transport" in params:
             raise BadRequest("CONFLICTING_PARAMETERS",
                              detail="is_backupmx/primarymx conflict with transport")
-        if not context.is_global_admin:
-            raise PermissionDenied(detail="only global admins may make a domain a backup MX")
         flag = params.get("is_backupmx", "").strip().lower()
         if flag == "yes":
             if not params.get("primarymx", "").strip():
@@ -110,17 +112,14 @@ class BackupMx:
 
 class Profiles:
     """enable/disable of domain profiles, user profiles and user preferences. Profiles
-    withhold things from normal admins, so only global admins switch them
-    (`global_only`); user preferences withhold things from mail users."""
+    withhold things from normal admins, so their rows are for global admins only; user
+    preferences withhold things from mail users."""
 
-    def __init__(self, suffix, setting, allowed, global_only=False):
+    def __init__(self, suffix, setting, allowed):
         self.params = (f"disable{suffix}", f"enable{suffix}")
         self._setting, self._allowed = setting, allowed
-        self._global_only = global_only
 
     def apply(self, draft, params, context):
-        if self._global_only and not context.is_global_admin:
-            raise PermissionDenied(detail=f"only global admins may {' or '.join(self.params)}")
         disable, enable = (split_words(params.get(p, "")) for p in self.params)
         for name in disable + enable:
             if name not in self._allowed:
@@ -134,23 +133,42 @@ class Profiles:
         draft.set_setting(self._setting, kept + [n for n in disable if n not in kept])
 
 
-def apply_rules(rules, draft, params, context):
-    """Apply every rule of `rules` whose parameters the request gives."""
-    for rule in rules:
-        if any(p in params for p in rule.params):
-            rule.apply(draft, params, context)
+class AliasDomains:
+    """`aliasDomains`, or `addAliasDomain`/`removeAliasDomain`: the domain's other names.
+    A new one must not be hosted already (`context.refuse_taken`)."""
 
+    params = ("aliasDomains", "addAliasDomain", "removeAliasDomain")
 
-DOMAIN_RULES = (
-    Bcc("senderBcc", "domainSenderBccAddress", "senderbcc"),
-    Bcc("recipientBcc", "domainRecipientBccAddress", "recipientbcc"),
-    Services(DOMAIN_SERVICES),
-    BackupMx(),
-    Profiles("DomainProfile", "disabledDomainProfile", DOMAIN_PROFILE_NAMES,
-             global_only=True),
-    Profiles("UserProfile", "disabledUserProfile", USER_PROFILE_NAMES, global_only=True),
-    Profiles("UserPreference", "disabledUserPreference", USER_PREFERENCES),
-)
+    def apply(self, draft, params, context):
+        given = [p for p in self.params if p in params]
+        if "aliasDomains" in given and len(given) > 1:
+            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+        current = [a.lower() for a in draft.get("domainAliasName")]
+        names = {p: [parse_domain(n) for n in split_words(params[p])] for p in given}
+        if "aliasDomains" in names:
+            wanted = names["aliasDomains"]
+        else:
+            wanted = [a for a in current + names.get("addAliasDomain", [])
+                      if a not in names.get("removeAliasDomain", [])]
+        wanted = list(dict.fromkeys(wanted))
+        for alias in wanted:
+            if alias == context.domain:
+                raise BadRequest(detail="a domain cannot be its own alias domain")
+            if alias not in current:
+                context.refuse_taken(alias)
+        draft.set("domainAliasName", wanted)
+        (draft.add if wanted else draft.remove)("enabledService", "domainalias")
+
+    @staticmethod
+    def changed(before, draft, params):
+        """(added, removed) alias domains between the entry `before` and `draft`; a repeat
+        of a request finishes what an interrupted one left, so the named ones count as
+        added again."""
+        current = [a.lower() for a in before.get("domainAliasName")]
+        wanted = [a.lower() for a in draft.get("domainAliasName")]
+        named = split_words(params.get("addAliasDomain", ""))
+        added = [a for a in wanted if a not in current or a in named]
+        return added, [a for a in current if a not in wanted]
 
 
 def next_hop(text):

@@ -1,5 +1,5 @@
-"""Mail-user parameters that are more than one attribute (see services/rules.py for the
-pattern). The context answers the questions that need the directory."""
+"""Mail-user parameters that are more than one attribute (see rules.py for the pattern).
+The context answers the questions that need the directory. Pure."""
 
 import time
 from dataclasses import dataclass
@@ -8,12 +8,12 @@ from typing import Callable
 
 from .. import passwords
 from ..addresses import domain_of
-from ..errors import BadRequest, Conflict, PermissionDenied
-from ..model.draft import EntryDraft
-from ..model.fields import YES_NO, Email
+from ..errors import BadRequest, Conflict, LimitExceeded
+from .draft import EntryDraft
+from .fields import MB, Email
+from .limits import DomainLimits
+from .parsing import split_words, stored_int
 from .password_policy import check_new_password
-from .rules import Bcc, Services
-from .values import split_words, stored_int
 
 
 @dataclass
@@ -24,8 +24,10 @@ class UserContext:
     settings: object
     mail: str
     dn: str                     # the user's entry (new or existing)
+    creating: bool
     load_domain: Callable       # () -> the domain's entry
     address_owner: Callable     # address -> DN of the entry that has it, or None
+    mailbox_home: Callable      # maildir parameter text -> homeDirectory
 
     @cached_property
     def own_domains(self):
@@ -36,6 +38,10 @@ class UserContext:
     @cached_property
     def _domain_settings(self):
         return EntryDraft.of(self.load_domain()).settings()
+
+    @cached_property
+    def limits(self):
+        return DomainLimits.of(self.load_domain())
 
     @property
     def min_length(self):
@@ -128,22 +134,24 @@ class Aliases:
             draft.add("enabledService", "shadowaddress")
 
 
-class GlobalAdmin:
-    params = ("isGlobalAdmin",)
+class QuotaWithinDomain:
+    """`quota` (stored in bytes by its row): on create, 0 means the domain's defaultQuota;
+    never more than the domain's maxUserQuota, and then never unlimited."""
 
     def apply(self, draft, params, context):
-        if not context.is_global_admin:
-            raise PermissionDenied(detail="only global admins may make global admins")
-        draft.set("domainGlobalAdmin", YES_NO.encode("isGlobalAdmin", params["isGlobalAdmin"]))
+        limits = context.limits
+        quota = stored_int(draft.first("mailQuota"))
+        if context.creating and quota == 0:
+            quota = limits.default_quota
+        if limits.max_user_quota and (quota == 0 or quota > limits.max_user_quota):
+            raise LimitExceeded(detail=f"the domain allows at most "
+                                       f"{limits.max_user_quota // MB} MB per user")
+        draft.set("mailQuota", [str(quota)])
 
 
-USER_RULES = (
-    Password(),
-    Forwarding(),
-    Aliases(),
-    Bcc("senderBcc", "userSenderBccAddress", "senderbcc"),
-    Bcc("recipientBcc", "userRecipientBccAddress", "recipientbcc"),
-    # An admin login is granted through the domain's admins (services/domain_admins.py).
-    Services(None, global_only=("domainadmin",)),
-    GlobalAdmin(),
-)
+class Maildir:
+    """`maildir`: the mailbox path, checked and normalised by the context (who may point a
+    mailbox where: services/mailboxes.py)."""
+
+    def apply(self, draft, params, context):
+        draft.set("homeDirectory", [context.mailbox_home(params["maildir"])])

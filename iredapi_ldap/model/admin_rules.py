@@ -1,0 +1,70 @@
+"""A standalone admin's parameters that are more than one attribute (see rules.py). Pure."""
+
+import time
+
+from .. import passwords
+from ..errors import BadRequest
+from .fields import YES_NO, Integer
+from .password_policy import check_new_password
+
+QUOTA_UNITS = ("TB", "GB", "MB")
+# Settings that only mean something for a normal admin; a global admin has none.
+ADMIN_LIMIT_SETTINGS = ("create_new_domains", "create_max_domains", "create_max_quota",
+                        "create_quota_unit", "create_max_users", "create_max_aliases",
+                        "create_max_lists")
+
+
+class AdminPassword:
+    """`password`: checked against the global rules, hashed with the default scheme."""
+
+    def apply(self, draft, params, context):
+        check_new_password(params["password"], context.settings)
+        draft.set("userPassword", [passwords.hash_password(
+            params["password"], context.settings.default_password_scheme)])
+        draft.set("shadowLastChange", [str(int(time.time() // 86400))])
+
+
+class MaxDomains:
+    """`maxDomains`: how many domains the admin may create (0: none)."""
+
+    def apply(self, draft, params, context):
+        count = int(Integer(0).encode("maxDomains", params["maxDomains"])[0])
+        draft.set_setting("create_new_domains", "yes" if count else None)
+        draft.set_setting("create_max_domains", str(count) if count else None)
+
+
+class MaxQuota:
+    """`maxQuota` with `quotaUnit`: the quota the admin may hand out over its domains."""
+
+    params = ("maxQuota", "quotaUnit")
+
+    def apply(self, draft, params, context):
+        if not all(p in params for p in self.params):
+            raise BadRequest("MISSING_PARAMETER", detail="maxQuota and quotaUnit go together")
+        quota = int(Integer(0).encode("maxQuota", params["maxQuota"])[0])
+        unit = params["quotaUnit"].strip().upper()
+        if unit not in QUOTA_UNITS:
+            raise BadRequest(detail="quotaUnit must be TB, GB or MB")
+        draft.set_setting("create_max_quota", str(quota) if quota else None)
+        draft.set_setting("create_quota_unit", unit if quota else None)
+
+
+class Privilege:
+    """A yes/no switch kept as the absence/presence of a disabledService value that
+    withholds the privilege (facts file, 3.6)."""
+
+    def __init__(self, param, service):
+        self._param, self._service = param, service
+
+    def apply(self, draft, params, context):
+        granted = YES_NO.encode(self._param, params[self._param])
+        (draft.add if granted else draft.remove)("disabledService", self._service)
+
+
+class GlobalAdminHasNoLimits:
+    """Invariant: a global admin keeps no per-admin limits."""
+
+    def apply(self, draft, params, context):
+        if draft.has("domainGlobalAdmin", "yes"):
+            for key in ADMIN_LIMIT_SETTINGS:
+                draft.set_setting(key, None)
