@@ -1,12 +1,13 @@
-"""Where iRedMail keeps each kind of entry: DN builders (facts file, section 1). Pure."""
+"""Where iRedMail keeps each kind of entry: DN builders (facts file, section 1). Pure.
+
+Each kind (model/kinds.py) says its container and RDN attribute; the layout adds the bases.
+"""
 
 from dataclasses import dataclass
 
 from .addresses import domain_of
 from .directory import escape_dn_value
-
-# The organizational units below every domain entry, as iRedMail's installer makes them.
-CONTAINERS = ("Users", "Groups", "Aliases", "Externals")
+from .model.kinds import ADMIN, DOMAIN, USER
 
 
 @dataclass(frozen=True)
@@ -20,26 +21,25 @@ class Layout:
     def from_settings(cls, settings):
         return cls(settings.ldap_basedn, settings.ldap_admin_basedn)
 
+    def entry_dn(self, kind, name):
+        """The DN of the entry of `kind` named `name`: a domain name, or an address (a
+        list's for its external members, `@domain` for the catch-all)."""
+        rdn = f"{kind.rdn}={escape_dn_value(name)}"
+        if kind is DOMAIN:
+            return f"{rdn},{self.basedn}"
+        if kind is ADMIN:
+            return f"{rdn},{self.admin_basedn}"
+        return f"{rdn},{self.container_dn(domain_of(name), kind.container)}"
+
     def domain_dn(self, domain):
-        return f"domainName={escape_dn_value(domain)},{self.basedn}"
+        return self.entry_dn(DOMAIN, domain)
 
     def container_dn(self, domain, container):
-        """`container` is one of Users, Groups, Aliases, Externals."""
+        """`container`: a kind's container (Users, Groups, Aliases, Externals)."""
         return f"ou={container},{self.domain_dn(domain)}"
 
     def user_dn(self, mail):
-        return f"mail={escape_dn_value(mail)},{self.container_dn(domain_of(mail), 'Users')}"
+        return self.entry_dn(USER, mail)
 
     def admin_dn(self, mail):
-        return f"mail={escape_dn_value(mail)},{self.admin_basedn}"
-
-
-# slapd's back-mdb keeps an entry's RDN twice (as given and normalised) in one database key
-# of at most 511 bytes, and refuses a longer RDN with an "other" error: 245 characters is the
-# longest that fits (measured on slapd 2.5: domainName values of 234 characters).
-MAX_RDN_LENGTH = 245
-
-
-def rdn_fits(attribute, value):
-    """Whether the RDN `attribute=value` is short enough for slapd to store."""
-    return len(f"{attribute}={escape_dn_value(value)}".encode()) <= MAX_RDN_LENGTH
+        return self.entry_dn(ADMIN, mail)

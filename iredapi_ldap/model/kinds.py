@@ -169,8 +169,8 @@ ALIAS = Kind(
 
 LIST = Kind(
     "list", "mailing list", ("mailList",), "mail", "(objectClass=mailList)",
-    container="Groups", counter="domainCurrentListNumber", domain_limit="numberOfLists",
-    admin_limit="create_max_lists", plural="mailing lists",
+    api_name="maillist", container="Groups", counter="domainCurrentListNumber",
+    domain_limit="numberOfLists", admin_limit="create_max_lists", plural="mailing lists",
     params=(Param(*_NAME, legacy=("cn",)), _ACCESS_POLICY, *_MEMBERS))
 
 # A list's members hosted nowhere: one entry per list in ou=Externals, RDN memberOfGroup.
@@ -206,4 +206,6 @@ ADMIN = Kind(
 # The kinds a domain counts and limits, by name (services pass these names around).
 COUNTED = {kind.name: kind for kind in (USER, ALIAS, LIST)}
 # The containers below every domain entry, as iRedMail's installer makes them.
-CONTAINERS = ("Users", "Groups", "Aliases", "Externals")
+CONTAINERS = tuple(kind.container for kind in (USER, LIST, ALIAS, EXTERNALS))
+# The kinds by the name the API gives them in URLs (`/api/export/maillist/...`).
+BY_API_NAME = {kind.api_name: kind for kind in (DOMAIN, CATCHALL, ADMIN, USER, LIST, ALIAS)}

@@ -100,6 +100,7 @@ class Kind:
     object_classes: tuple[str, ...]    # of a new entry
     rdn: str                           # RDN attribute
     search_filter: str                 # finds every entry of the kind, and only those
+    api_name: str = ""                 # in URLs, when not `name` ("maillist")
     container: str | None = None       # ou below the domain entry; None: not in a domain
     counter: str | None = None         # usage counter on the domain entry
     domain_limit: str | None = None    # the domain's accountSetting limit
@@ -112,6 +113,8 @@ class Kind:
     _index: dict[str, Param] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not self.api_name:
+            object.__setattr__(self, "api_name", self.name)
         for row in self.params:
             if row.name in self._index:
                 raise ValueError(f"{self.name}: parameter {row.name} twice")

@@ -5,6 +5,7 @@ from ..addresses import domain_of
 from ..directory import Change, Op
 from ..errors import BadRequest, EntryNotFound
 from ..model.fields import Email
+from ..model.kinds import CATCHALL
 from ..model.parsing import split_words
 from . import references
 
@@ -15,7 +16,7 @@ class CatchAll:
         self._layout = layout
 
     def _dn(self, domain):
-        return self._layout.user_dn("@" + domain)
+        return self._layout.entry_dn(CATCHALL, "@" + domain)
 
     def targets(self, domain):
         entry = self._directory.get(self._dn(domain), ["mailForwardingAddress"])
@@ -57,7 +58,7 @@ class _CatchAllWrite:
                                          tuple(self._targets))])
             return
         attributes = {
-            "objectClass": ["inetOrgPerson", "mailUser"], "mail": ["@" + self._domain],
+            "objectClass": list(CATCHALL.object_classes), "mail": ["@" + self._domain],
             "uid": ["catch-all"], "cn": ["catch-all"], "sn": ["catch-all"],
             "accountStatus": ["active"], "mailForwardingAddress": self._targets,
             "shadowAddress": ["@" + alias for alias in self._aliases]}

@@ -16,24 +16,22 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
-from ..addresses import domain_of
 from ..directory import (
     Change,
     Op,
     Scope,
-    escape_dn_value,
     escape_filter_value,
     still_holding,
 )
 from ..directory.names import dn_depth
 from ..errors import ConcurrentUpdate, DirectoryUnavailable, EntryHasChildren, EntryNotFound
+from ..model.kinds import COUNTED, EXTERNALS
 from ..policy.journal import CLAIMED, RUNNING
 from . import counters, references
 from .counters import USERS
 
 log = logging.getLogger(__name__)
 
-CONTAINERS = {"user": "Users", "alias": "Aliases", "list": "Groups"}
 # How long a request may work on an intent before it is taken for abandoned (its worker
 # died): gunicorn's worker timeout (server.DEFAULT_TIMEOUT).
 BUSY = 300.0
@@ -295,13 +293,10 @@ class Completions:
     def _dn(self, kind, mail):
         """The DN of the account an intent of `kind` (delete_user, rename_alias, ...) is
         about."""
-        container = CONTAINERS[kind.split("_", 1)[1]]
-        return (f"mail={escape_dn_value(mail)},"
-                f"{self._layout.container_dn(domain_of(mail), container)}")
+        return self._layout.entry_dn(COUNTED[kind.split("_", 1)[1]], mail)
 
     def _externals_dn(self, mail):
-        return (f"memberOfGroup={escape_dn_value(mail)},"
-                f"{self._layout.container_dn(domain_of(mail), 'Externals')}")
+        return self._layout.entry_dn(EXTERNALS, mail)
 
 
 def users_mailboxes(directory, layout, domain):

@@ -9,32 +9,27 @@ from dataclasses import dataclass
 
 from ..directory import Change, Op, Scope, escape_filter_value
 from ..errors import ConcurrentUpdate
-from ..layout import CONTAINERS
+from ..model.kinds import CONTAINERS, COUNTED, USER
 from ..model.parsing import stored_int
 from ..numbers import parse_whole
 
-USERS = "(&(objectClass=mailUser)(!(mail=@*)))"  # the catch-all (mail=@domain) is no user
-# counter attribute -> (container, filter of what it counts)
-COUNTED = {
-    "domainCurrentUserNumber": ("Users", USERS),
-    "domainCurrentAliasNumber": ("Aliases", "(objectClass=mailAlias)"),
-    "domainCurrentListNumber": ("Groups", "(objectClass=mailList)"),
-}
+USERS = USER.search_filter
 QUOTA = "domainCurrentQuotaSize"
-ATTRIBUTES = (*COUNTED, QUOTA)
+ATTRIBUTES = (*(kind.counter for kind in COUNTED.values()), QUOTA)
 
 
 def count_usage(directory, layout, domain, only=ATTRIBUTES):
     """The domain's counters as {attribute: int}, counted from the directory (slow: it
     reads every account; only for domains without counters, and for doctor)."""
     values = {}
-    for attribute, (container, search_filter) in COUNTED.items():
-        if attribute in only:
-            values[attribute] = sum(1 for _ in directory.search(
-                layout.container_dn(domain, container), search_filter, Scope.ONE, ["1.1"]))
+    for kind in COUNTED.values():
+        if kind.counter in only:
+            values[kind.counter] = sum(1 for _ in directory.search(
+                layout.container_dn(domain, kind.container), kind.search_filter, Scope.ONE,
+                ["1.1"]))
     if QUOTA in only:
         values[QUOTA] = sum(stored_int(e.first("mailQuota")) for e in directory.search(
-            layout.container_dn(domain, "Users"), USERS,
+            layout.container_dn(domain, USER.container), USERS,
             Scope.ONE, ["mailQuota"]))
     return values
 

@@ -12,11 +12,10 @@ from ..errors import (
     NotFound,
     PermissionDenied,
 )
-from ..layout import rdn_fits
 from ..model.draft import EntryDraft
 from ..model.kinds import CONTAINERS, DOMAIN
 from ..model.params import Effect, Who
-from ..model.parsing import parse_domain, purge_date
+from ..model.parsing import parse_domain, purge_date, rdn_fits
 from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
 from ..model.rules import AliasDomains

@@ -1,8 +1,9 @@
 """What each LDIF export endpoint exports, and who may export it."""
 
 from ..addresses import domain_of
-from ..directory import Entry, escape_dn_value
+from ..directory import Entry
 from ..errors import NotFound
+from ..model.kinds import BY_API_NAME, CATCHALL, EXTERNALS
 from ..model.parsing import parse_domain, parse_user_mail
 from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, USER_PROFILES, USER_SETTING
 from .access import (
@@ -15,8 +16,7 @@ from .access import (
 )
 from .backup import walk
 
-KINDS = ("domain", "catchall", "admin", "user", "maillist", "alias")
-_CONTAINERS = {"user": "Users", "alias": "Aliases", "maillist": "Groups"}
+KINDS = tuple(BY_API_NAME)
 
 
 class ExportService:
@@ -37,22 +37,20 @@ class ExportService:
         if kind == "catchall":
             domain = parse_domain(name)
             require_domain(self._directory, self._layout, caller, domain)
-            return iter([self._one(self._layout.user_dn("@" + domain), f"catch-all of {domain}")])
+            return iter([self._one(self._layout.entry_dn(CATCHALL, "@" + domain),
+                                   f"catch-all of {domain}")])
         mail = parse_user_mail(name)
         if kind == "admin":
             require_global_admin(caller)
             return iter([self._one(self._layout.admin_dn(mail), f"admin {mail}")])
         domain = domain_of(mail)
         require_domain(self._directory, self._layout, caller, domain)
-        container = self._layout.container_dn(domain, _CONTAINERS[kind])
-        entries = [self._one(f"mail={escape_dn_value(mail)},{container}", f"{kind} {mail}")]
+        entries = [self._one(self._layout.entry_dn(BY_API_NAME[kind], mail), f"{kind} {mail}")]
         if kind == "user":
             require_within_privileges(self._directory, self._layout, caller, entries[0])
             entries = [self._viewer(caller, domain)(entries[0])]
         if kind == "maillist":  # with its external members' entry
-            externals = self._directory.get(
-                f"memberOfGroup={escape_dn_value(mail)},"
-                f"{self._layout.container_dn(domain, 'Externals')}", ["*"])
+            externals = self._directory.get(self._layout.entry_dn(EXTERNALS, mail), ["*"])
             entries += [externals] if externals else []
         return iter(entries)
 

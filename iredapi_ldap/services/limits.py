@@ -14,10 +14,11 @@ import time
 
 from ..errors import ConcurrentUpdate, LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
+from ..model.kinds import COUNTED
 from ..model.parsing import stored_int
 from . import counters
 from .access import domains_administered_by
-from .reservations import KINDS, PATIENCE
+from .reservations import PATIENCE
 
 _UNITS = {"MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 MAX_PAUSE = 0.1
@@ -77,7 +78,7 @@ class AdminLimits:
             held, used = self._totals(caller, kind)
             return bool((max_accounts and held + extra > max_accounts)
                         or (max_quota and used + extra * quota > max_quota))
-        refusal = (f"this admin may create at most {max_accounts} {KINDS[kind][3]}"
+        refusal = (f"this admin may create at most {max_accounts} {COUNTED[kind].plural}"
                    if max_accounts else "this admin's quota for its domains would be exceeded")
         self._counted(over, lambda: reservations.reserve(domain, kind, quota=quota, entry=entry),
                       lambda: reservations.release(domain, kind, quota=quota), refusal)
@@ -91,7 +92,7 @@ class AdminLimits:
             if entry is None:
                 continue
             totals = counters.ensure_counters(self._directory, self._layout, domain, entry)
-            held += totals[KINDS[kind][0]]
+            held += totals[COUNTED[kind].counter]
             used += totals["domainCurrentQuotaSize"]
         return held, used
 
@@ -116,7 +117,7 @@ class AdminLimits:
 def _limits(settings, kind):
     """(max accounts of `kind`, max quota in bytes) of an admin's settings; None when
     both are unlimited."""
-    max_accounts = stored_int(settings.get(KINDS[kind][2]))
+    max_accounts = stored_int(settings.get(COUNTED[kind].admin_limit))
     max_quota = stored_int(settings.get("create_max_quota")) * _UNITS.get(
         str(settings.get("create_quota_unit", "MB")).upper(), _UNITS["MB"])
     return (max_accounts, max_quota) if max_accounts or max_quota else None

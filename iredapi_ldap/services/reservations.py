@@ -18,44 +18,15 @@ limit never lets one too many through) until `doctor --fix` recounts them.
 
 import random
 import time
-from dataclasses import dataclass
 
 from ..directory import Change, Op
 from ..errors import ConcurrentUpdate, DirectoryUnavailable, LimitExceeded, NotFound
-from ..model.draft import EntryDraft
-from ..model.parsing import stored_int
+from ..model.kinds import COUNTED
+from ..model.limits import DomainLimits
 from . import counters
 
-MB = 1024 * 1024
 PATIENCE = 10.0      # seconds a reservation keeps trying against concurrent writers
 MAX_PAUSE = 0.05     # longest pause between two tries
-# kind -> (counter on the domain entry, the domain's limit, the admin's limit (both
-# accountSetting keys), what the API calls them)
-KINDS = {"user": ("domainCurrentUserNumber", "numberOfUsers", "create_max_users", "users"),
-         "alias": ("domainCurrentAliasNumber", "numberOfAliases", "create_max_aliases",
-                   "aliases"),
-         "list": ("domainCurrentListNumber", "numberOfLists", "create_max_lists",
-                  "mailing lists")}
-
-
-@dataclass(frozen=True)
-class DomainLimits:
-    """The limits in a domain's accountSetting (0: unlimited; -1: none may be created)."""
-
-    max_accounts: dict    # kind -> limit
-    max_user_quota: int   # bytes, 0 = unlimited
-    domain_quota: int     # bytes, 0 = unlimited
-    default_quota: int    # bytes
-
-    @classmethod
-    def of(cls, entry):
-        settings = EntryDraft.of(entry).settings()
-        quota = str(settings.get("domainQuota", "0")).split(":")[0]
-        return cls(max_accounts={kind: stored_int(settings.get(limit))
-                                 for kind, (_, limit, _, _) in KINDS.items()},
-                   max_user_quota=stored_int(settings.get("maxUserQuota")) * MB,
-                   domain_quota=stored_int(quota) * MB,
-                   default_quota=stored_int(settings.get("defaultQuota")) * MB)
 
 
 class Reservations:
@@ -108,7 +79,7 @@ class Reservations:
     def _change(self, domain, kind, count, quota, check, entry=None):
         if not count and not quota:
             return
-        counter = KINDS[kind][0]
+        counter = COUNTED[kind].counter
         dn = self._layout.domain_dn(domain)
         deadline, attempt = self._clock() + PATIENCE, 0
         while True:
@@ -137,7 +108,7 @@ class Reservations:
 
 
 def _check(limits, kind, held, count, used, quota):
-    limit, name = limits.max_accounts[kind], KINDS[kind][3]
+    limit, name = limits.max_accounts(COUNTED[kind]), COUNTED[kind].plural
     if count > 0 and limit == -1:
         raise LimitExceeded(detail=f"this domain may not have {name}")
     if count > 0 and limit > 0 and held + count > limit:
