@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ..addresses import MAX_MAIL_LENGTH, is_email
-from ..errors import BadRequest
+from ..errors import BadRequest, Code
 from ..numbers import parse_whole
 
 
@@ -123,7 +123,7 @@ class Email(Codec):
         if not value and self.allow_empty:
             return []
         if len(value) > MAX_MAIL_LENGTH or not is_email(value):
-            raise BadRequest("INVALID_MAIL", detail=f"{param}: not an e-mail address: {value}")
+            raise BadRequest(Code.INVALID_MAIL, detail=f"{param}: not an e-mail address: {value}")
         return [value]
 
 

@@ -1,6 +1,6 @@
 """The generic engine that applies a kind's `Field` rows to an `EntryDraft`. Pure."""
 
-from ..errors import BadRequest, PermissionDenied
+from ..errors import BadRequest, Code, PermissionDenied
 from .fields import LEGACY_NAMES
 
 
@@ -10,7 +10,8 @@ def canonical_params(params):
     for legacy, name in LEGACY_NAMES.items():
         if legacy in out:
             if name in out:
-                raise BadRequest("CONFLICTING_PARAMETERS", detail=f"{legacy} conflicts with {name}")
+                raise BadRequest(Code.CONFLICTING_PARAMETERS,
+                                 detail=f"{legacy} conflicts with {name}")
             out[name] = out.pop(legacy)
     return out
 
@@ -22,7 +23,7 @@ def apply_fields(fields, params, draft, creating, is_global_admin=True):
         if field.param not in params:
             continue
         if not (field.on_create if creating else field.on_update):
-            raise BadRequest("UNKNOWN_PARAMETER",
+            raise BadRequest(Code.UNKNOWN_PARAMETER,
                              detail=f"{field.param} cannot be given when "
                                     f"{'creating' if creating else 'updating'}")
         if getattr(field, "global_only", False) and not is_global_admin:

@@ -5,7 +5,7 @@ import time
 from .. import passwords
 from ..addresses import domain_of, is_email
 from ..directory import Change, Op
-from ..errors import BadRequest, Conflict, EntryExists, NotFound
+from ..errors import BadRequest, Code, Conflict, EntryExists, NotFound
 from ..model.draft import EntryDraft
 from ..model.fields import YES_NO, Integer
 from ..model.kinds import ADMIN_FIELDS, ADMIN_LIMIT_SETTINGS, ADMIN_PRIVILEGES
@@ -24,7 +24,7 @@ PARAMS = {f.param for f in ADMIN_FIELDS} | set(RULE_PARAMS)
 def parse_mail(text):
     mail = (text or "").lower()
     if not is_email(mail):
-        raise BadRequest("INVALID_MAIL", detail=f"not an e-mail address: {text!r}")
+        raise BadRequest(Code.INVALID_MAIL, detail=f"not an e-mail address: {text!r}")
     return mail
 
 
@@ -47,7 +47,7 @@ class AdminService:
     def _entry(self, mail):
         entry = self._directory.get(self._layout.admin_dn(mail))
         if entry is None:
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no standalone admin {mail}")
+            raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no standalone admin {mail}")
         return entry
 
     def create(self, caller, mail, params):
@@ -55,9 +55,9 @@ class AdminService:
         mail = parse_mail(mail)
         params = _known(params)
         if not params.get("password"):
-            raise BadRequest("MISSING_PARAMETER", detail="password is required")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="password is required")
         if is_hosted(self._directory, self._layout, domain_of(mail)):
-            raise BadRequest("CAN_NOT_BE_LOCAL_DOMAIN",
+            raise BadRequest(Code.CAN_NOT_BE_LOCAL_DOMAIN,
                              detail="a standalone admin's address must not be in a hosted domain")
         draft = EntryDraft({"objectClass": ["mailAdmin"], "mail": [mail],
                             "cn": [mail.split("@")[0]], "accountStatus": ["active"]})
@@ -71,7 +71,7 @@ class AdminService:
         require_global_admin(caller)
         params = _known(params)
         if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="no parameter to change")
         entry = self._entry(parse_mail(mail))
         draft = EntryDraft.of(entry)
         self._apply(draft, params, creating=False)
@@ -91,7 +91,7 @@ class AdminService:
         require_global_admin(caller)
         entry = self._entry(parse_mail(mail))
         if not passwords.verify(password, entry.get("userPassword")):
-            raise BadRequest("PW_MISMATCH", detail="the password does not match")
+            raise BadRequest(Code.PW_MISMATCH, detail="the password does not match")
 
     def _apply(self, draft, params, creating):
         apply_fields(ADMIN_FIELDS, params, draft, creating)
@@ -122,7 +122,7 @@ def _apply_quota(draft, params):
     if not given:
         return
     if len(given) == 1:
-        raise BadRequest("MISSING_PARAMETER", detail="maxQuota and quotaUnit go together")
+        raise BadRequest(Code.MISSING_PARAMETER, detail="maxQuota and quotaUnit go together")
     quota = int(Integer(0).encode("maxQuota", params["maxQuota"])[0])
     unit = params["quotaUnit"].strip().upper()
     if unit not in QUOTA_UNITS:

@@ -6,6 +6,7 @@ from ..addresses import is_domain
 from ..directory import Scope, escape_filter_value
 from ..errors import (
     BadRequest,
+    Code,
     ConcurrentUpdate,
     Conflict,
     DirectoryUnavailable,
@@ -57,7 +58,7 @@ def parse_domain(text):
     """
     name = (text or "").lower()
     if not is_domain(name):
-        raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a valid domain name: {text!r}")
+        raise BadRequest(Code.INVALID_DOMAIN_NAME, detail=f"not a valid domain name: {text!r}")
     return name
 
 
@@ -112,9 +113,9 @@ class DomainService:
         params = canonical_params(params)
         refuse_unknown(params, CREATE_PARAMS)
         if not params.get("name", "").strip():
-            raise BadRequest("MISSING_PARAMETER", detail="name is required")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="name is required")
         if not rdn_fits("domainName", domain):
-            raise BadRequest("INVALID_DOMAIN_NAME",
+            raise BadRequest(Code.INVALID_DOMAIN_NAME,
                              detail="the domain name is longer than the directory can store")
         # Before anything reveals whether the name is taken, or acts on it.
         self._limits.require_domain_creator(caller)
@@ -154,7 +155,7 @@ class DomainService:
             self._layout.admin_basedn, f"(mail=*@{escape_filter_value(domain)})", Scope.ONE,
             ["1.1"])
         if next(iter(admins), None) is not None:
-            raise BadRequest("CAN_NOT_BE_LOCAL_DOMAIN",
+            raise BadRequest(Code.CAN_NOT_BE_LOCAL_DOMAIN,
                              detail=f"standalone admins have addresses in {domain}")
 
     def _add_tree(self, domain, attributes):
@@ -187,7 +188,7 @@ class DomainService:
         params = canonical_params(params)
         refuse_unknown(params, UPDATE_PARAMS)
         if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="no parameter to change")
         entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
         if not caller.is_global_admin:
             refuse_disabled(DOMAIN_PROFILES, disabled_profiles(entry, DOMAIN_SETTING), params,
@@ -213,7 +214,7 @@ class DomainService:
         """Edit domainAliasName in the draft; returns (added, removed) alias domains."""
         given = [p for p in ALIAS_DOMAIN_PARAMS if p in params]
         if "aliasDomains" in given and len(given) > 1:
-            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+            raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
         if not given:
             return [], []
         current = [a.lower() for a in draft.get("domainAliasName")]

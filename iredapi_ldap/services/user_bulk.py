@@ -7,7 +7,7 @@ import time
 
 from .. import passwords
 from ..directory import Scope
-from ..errors import BadRequest, PermissionDenied
+from ..errors import BadRequest, Code, PermissionDenied
 from ..model.draft import EntryDraft
 from ..model.kinds import USER_FIELDS
 from ..model.mapping import apply_fields
@@ -36,7 +36,7 @@ class UsersOfDomain:
         domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
         refuse_unknown(params, BULK_PARAMS)
         if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="give at least one of "
+            raise BadRequest(Code.MISSING_PARAMETER, detail="give at least one of "
                                                          + ", ".join(BULK_PARAMS))
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),

@@ -9,6 +9,7 @@ from ..addresses import domain_of, is_email
 from ..directory import Change, Op, Scope, still_holding
 from ..errors import (
     BadRequest,
+    Code,
     ConcurrentUpdate,
     Conflict,
     DirectoryUnavailable,
@@ -68,11 +69,11 @@ def parse_user_mail(text, new=False):
     Nothing is trimmed: an identifier matches whole or not at all."""
     mail = (text or "").lower()
     if not is_email(mail) or (new and not _NEW_LOCAL_PART.fullmatch(mail.split("@")[0])):
-        raise BadRequest("INVALID_MAIL", detail=f"not a valid user address: {text!r}")
+        raise BadRequest(Code.INVALID_MAIL, detail=f"not a valid user address: {text!r}")
     # A list's external members live at memberOfGroup=<list>: the longest RDN a new
     # address gets.
     if new and not rdn_fits("memberOfGroup", mail):
-        raise BadRequest("INVALID_MAIL", detail="the address is longer than the directory "
+        raise BadRequest(Code.INVALID_MAIL, detail="the address is longer than the directory "
                                                 "can store")
     return mail
 
@@ -145,7 +146,7 @@ class UserService:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                             params, "user")
         if not (params.get("password") or params.get("password_hash")):
-            raise BadRequest("MISSING_PARAMETER", detail="password or password_hash is required")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="password or password_hash is required")
         if references.taken(self._directory, self._layout, mail):
             raise Conflict(detail=f"{mail} is already used")
         limits = DomainLimits.of(domain_entry)
@@ -212,7 +213,7 @@ class UserService:
         params = canonical_params(params)
         refuse_unknown(params, UPDATE_PARAMS)
         if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="no parameter to change")
         if caller.is_global_admin and params.keys() <= WHOLE_ATTRIBUTE_PARAMS:
             return self._replace_attributes(caller, mail, params)
         entry, load_domain = self._account_and_domain(caller, mail)
@@ -256,7 +257,7 @@ class UserService:
                                    assertion="(objectClass=mailUser)")
         except (EntryNotFound, ConcurrentUpdate):  # no entry, or not a mail user
             require_domain(self._directory, self._layout, caller, domain_of(mail))
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}") from None
+            raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
 
     def _account_and_domain(self, caller, mail):
         """(the user's entry, a loader of its domain's entry that reads it at most once).
@@ -285,7 +286,7 @@ class UserService:
             mail, entry, _ = self._user(caller, mail,
                                         ["homeDirectory", "mailQuota", "entryUUID"])
         except NotFound as exc:  # a repeat of a delete that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+            if exc.code == Code.NO_SUCH_ACCOUNT.name and self._completions.prepare(
                     mail, f"@{domain_of(mail)}", done=lambda i: i.kind == "delete_user",
                     racing=[mail]):
                 return
@@ -299,7 +300,7 @@ class UserService:
                 self._directory.delete(entry.dn, assertion=still_holding(
                     entry, ("homeDirectory", "mailQuota")))
             except EntryNotFound:  # deleted by a racing request: it records the mailbox
-                raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}") from None
+                raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
         self._completions.run(
             "delete_user", mail,
             {"mail": mail, "maildir": maildir, "admin": caller.mail, "domains": [domain],
@@ -353,5 +354,5 @@ class UserService:
         require_global_admin(caller)
         _, entry, _ = self._user(caller, mail, ["userPassword"])
         if not passwords.verify(password, entry.get("userPassword")):
-            raise BadRequest("PW_MISMATCH", detail="the password does not match")
+            raise BadRequest(Code.PW_MISMATCH, detail="the password does not match")
 

@@ -2,7 +2,7 @@
 
 import datetime
 
-from ..errors import BadRequest
+from ..errors import BadRequest, Code
 from ..numbers import parse_whole, whole_in_range
 
 MAX_KEEP_DAYS = 100 * 366
@@ -19,7 +19,7 @@ def refuse_unknown(params, allowed):
     """Raise UNKNOWN_PARAMETER naming every parameter not in `allowed`."""
     unknown = sorted(set(params) - set(allowed))
     if unknown:
-        raise BadRequest("UNKNOWN_PARAMETER",
+        raise BadRequest(Code.UNKNOWN_PARAMETER,
                          detail="unknown parameter(s): " + ", ".join(unknown))
 
 
