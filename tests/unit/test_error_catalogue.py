@@ -1,7 +1,8 @@
-"""The catalogue of error codes (`errors.Code`): every raise uses it, and the exception classes
-answer the codes and statuses they always have."""
+"""The catalogue of error codes (`errors.Code`): README's table matches it, every raise uses it,
+and the exception classes answer the codes and statuses they always have."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,30 @@ from iredapi_ldap.errors import ApiError, BadRequest, Code
 ROOT = Path(__file__).resolve().parents[2]
 ERROR_CLASSES = {name for name, obj in vars(errors).items()
                  if isinstance(obj, type) and issubclass(obj, ApiError)}
+
+
+def readme_table():
+    """{code: (status, meaning)} from README's `| `_msg` | HTTP | meaning |` table."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    start = lines.index("| `_msg` | HTTP | meaning |") + 2
+    rows = {}
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        match = re.fullmatch(r"\| `([A-Z_]+)` \| (\d{3}) \| (.+) \|", line)
+        assert match, f"README error table: not one code per row: {line}"
+        code, status, meaning = match.groups()
+        assert code not in rows, f"README error table: {code} twice"
+        rows[code] = (int(status), meaning)
+    return rows
+
+
+def test_readme_table_is_the_catalogue():
+    table = readme_table()
+    catalogue = {code.name: (code.status, code.meaning) for code in Code}
+    assert sorted(set(catalogue) - set(table)) == [], "codes missing from README"
+    assert sorted(set(table) - set(catalogue)) == [], "README codes not in errors.Code"
+    assert table == catalogue
 
 
 def _calls_and_classes():
