@@ -4,13 +4,15 @@ import logging
 
 import falcon
 
-from ..errors import ApiError
+from ..errors import ApiError, Code
 
 log = logging.getLogger(__name__)
 
-# Framework errors (unknown URL, wrong method, unreadable body) as API codes.
-_HTTP_CODES = {400: "INVALID_PARAMETER", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-               411: "LENGTH_REQUIRED", 413: "REQUEST_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+# Framework errors (unknown URL, wrong method, unreadable body) as API codes; a status with
+# no code here (a safety net: this API raises none itself) answers `HTTP_<status>`.
+_HTTP_CODES = {code.status: code.name for code in (
+    Code.INVALID_PARAMETER, Code.NOT_FOUND, Code.METHOD_NOT_ALLOWED, Code.LENGTH_REQUIRED,
+    Code.REQUEST_TOO_LARGE, Code.UNSUPPORTED_MEDIA_TYPE)}
 
 
 def _printable(text):
@@ -59,4 +61,5 @@ class ErrorRenderer:
 
     def unexpected(self, req, resp, exc, params):
         log.exception("unexpected error in %s %s", req.method, req.path)
-        self._render(resp, 500, "INTERNAL_ERROR", "internal error; see the server log")
+        internal = Code.INTERNAL_ERROR
+        self._render(resp, internal.status, internal.name, "internal error; see the server log")

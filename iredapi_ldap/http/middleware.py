@@ -4,7 +4,7 @@ allow-list, session."""
 import ipaddress
 
 from ..accesslog import CLIENT_ADDRESS_KEY
-from ..errors import PermissionDenied
+from ..errors import Code, PermissionDenied
 from ..sessions import COOKIE_NAME
 
 
@@ -77,9 +77,9 @@ class ApiGate:
 
     def process_request(self, req, resp):
         if not self._enabled:
-            raise PermissionDenied("API_DISABLED", detail="the RESTful API is disabled")
+            raise PermissionDenied(Code.API_DISABLED, detail="the RESTful API is disabled")
         if self._restricted and not _within(_address(req.context.client_ip), self._clients):
-            raise PermissionDenied("NOT_AUTHORIZED", detail="this client may not use the API")
+            raise PermissionDenied(Code.NOT_AUTHORIZED, detail="this client may not use the API")
 
 
 class SessionCheck:

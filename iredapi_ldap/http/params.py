@@ -15,7 +15,7 @@ INVALID_PARAMETER, never a guess.
 import json
 from urllib.parse import parse_qsl
 
-from ..errors import BadRequest, PayloadTooLarge
+from ..errors import BadRequest, Code, PayloadTooLarge
 from ..model.parsing import refuse_unknown
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -145,11 +145,11 @@ def exclusive(params, whole, *parts):
     """Refuse `whole` together with any of `parts` (e.g. `senders` with `addSenders`)."""
     clash = [part for part in parts if part in params]
     if whole in params and clash:
-        raise BadRequest("CONFLICTING_PARAMETERS",
+        raise BadRequest(Code.CONFLICTING_PARAMETERS,
                          detail=f"{whole} conflicts with {', '.join(clash)}")
 
 
 def require_one_of(params, *names):
     """Refuse a request that gives none of `names`."""
     if not any(name in params for name in names):
-        raise BadRequest("MISSING_PARAMETER", detail="give at least one of " + ", ".join(names))
+        raise BadRequest(Code.MISSING_PARAMETER, detail="give at least one of " + ", ".join(names))

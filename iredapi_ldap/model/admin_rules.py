@@ -3,7 +3,7 @@
 import time
 
 from .. import passwords
-from ..errors import BadRequest
+from ..errors import BadRequest, Code
 from .fields import YES_NO, Integer
 from .password_policy import check_new_password
 
@@ -40,7 +40,7 @@ class MaxQuota:
 
     def apply(self, draft, params, context):
         if not all(p in params for p in self.params):
-            raise BadRequest("MISSING_PARAMETER", detail="maxQuota and quotaUnit go together")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="maxQuota and quotaUnit go together")
         quota = int(Integer(0).encode("maxQuota", params["maxQuota"])[0])
         unit = params["quotaUnit"].strip().upper()
         if unit not in QUOTA_UNITS:

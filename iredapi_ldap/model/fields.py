@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..addresses import MAX_MAIL_LENGTH, is_email
-from ..errors import BadRequest
+from ..errors import BadRequest, Code
 from ..numbers import parse_whole
 
 
@@ -132,7 +132,7 @@ class Email(Codec):
         if not value and self.allow_empty:
             return []
         if len(value) > MAX_MAIL_LENGTH or not is_email(value):
-            raise BadRequest("INVALID_MAIL", detail=f"{param}: not an e-mail address: {value}")
+            raise BadRequest(Code.INVALID_MAIL, detail=f"{param}: not an e-mail address: {value}")
         return [value]
 
 

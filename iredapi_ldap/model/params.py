@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..errors import BadRequest, PermissionDenied
+from ..errors import BadRequest, Code, PermissionDenied
 from .draft import EntryDraft
 from .fields import Codec
 
@@ -150,19 +150,19 @@ class Kind:
         for legacy, name in self.legacy_names().items():
             if legacy in out:
                 if name in out:
-                    raise BadRequest("CONFLICTING_PARAMETERS",
+                    raise BadRequest(Code.CONFLICTING_PARAMETERS,
                                      detail=f"{legacy} conflicts with {name}")
                 out[name] = out.pop(legacy)
         allowed = set(self.names(creating) if accepted is None else accepted)
         unknown = sorted(set(out) - allowed)
         if unknown:
-            raise BadRequest("UNKNOWN_PARAMETER",
+            raise BadRequest(Code.UNKNOWN_PARAMETER,
                              detail="unknown parameter(s): " + ", ".join(unknown))
         if not creating and not out:
-            raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="no parameter to change")
         for one_of in self.required_on_create if creating else ():
             if not any(str(out.get(name, "")).strip() for name in one_of):
-                raise BadRequest("MISSING_PARAMETER",
+                raise BadRequest(Code.MISSING_PARAMETER,
                                  detail=f"{' or '.join(one_of)} is required")
         return out
 
@@ -176,7 +176,7 @@ class Kind:
             if row.name not in params:
                 continue
             if not (row.on_create if creating else row.on_update):
-                raise BadRequest("UNKNOWN_PARAMETER",
+                raise BadRequest(Code.UNKNOWN_PARAMETER,
                                  detail=f"{row.name} cannot be given when "
                                         f"{'creating' if creating else 'updating'}")
             if row.who is Who.GLOBAL and not context.is_global_admin:

@@ -9,7 +9,7 @@ import re
 
 from ..addresses import is_domain, is_email
 from ..directory import escape_dn_value
-from ..errors import BadRequest
+from ..errors import BadRequest, Code
 from ..numbers import parse_whole, whole_in_range
 
 MAX_KEEP_DAYS = 100 * 366
@@ -26,7 +26,7 @@ def refuse_unknown(params, allowed):
     """Raise UNKNOWN_PARAMETER naming every parameter not in `allowed`."""
     unknown = sorted(set(params) - set(allowed))
     if unknown:
-        raise BadRequest("UNKNOWN_PARAMETER",
+        raise BadRequest(Code.UNKNOWN_PARAMETER,
                          detail="unknown parameter(s): " + ", ".join(unknown))
 
 
@@ -56,7 +56,7 @@ def parse_domain(text):
     """
     name = (text or "").lower()
     if not is_domain(name):
-        raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a valid domain name: {text!r}")
+        raise BadRequest(Code.INVALID_DOMAIN_NAME, detail=f"not a valid domain name: {text!r}")
     return name
 
 
@@ -64,7 +64,7 @@ def parse_mail(text):
     """Any e-mail address (a standalone admin's, say), lower-cased, or INVALID_MAIL."""
     mail = (text or "").lower()
     if not is_email(mail):
-        raise BadRequest("INVALID_MAIL", detail=f"not an e-mail address: {text!r}")
+        raise BadRequest(Code.INVALID_MAIL, detail=f"not an e-mail address: {text!r}")
     return mail
 
 
@@ -77,11 +77,11 @@ def parse_user_mail(text, new=False):
     """A user's address, lower-cased; a new one must match iRedAdmin's stricter pattern."""
     mail = (text or "").lower()
     if not is_email(mail) or (new and not _NEW_LOCAL_PART.fullmatch(mail.split("@")[0])):
-        raise BadRequest("INVALID_MAIL", detail=f"not a valid user address: {text!r}")
+        raise BadRequest(Code.INVALID_MAIL, detail=f"not a valid user address: {text!r}")
     # A list's external members live at memberOfGroup=<list>: the longest RDN a new
     # address gets.
     if new and not rdn_fits("memberOfGroup", mail):
-        raise BadRequest("INVALID_MAIL", detail="the address is longer than the directory "
+        raise BadRequest(Code.INVALID_MAIL, detail="the address is longer than the directory "
                                                 "can store")
     return mail
 

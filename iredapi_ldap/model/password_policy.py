@@ -3,7 +3,7 @@ users, the domain's own lengths. Codes as iRedAdmin's `verify_new_password` retu
 comma-joined when several rules fail (facts file, section 4)."""
 
 from .. import passwords
-from ..errors import BadRequest
+from ..errors import BadRequest, Code
 
 # iRedAdmin's PASSWORD_SPECIAL_CHARACTERS (libs/default_settings.py).
 SPECIAL_CHARACTERS = "#$%&*+-,.:;!=<>'\"?@[]/(){}_`~"
@@ -17,32 +17,32 @@ def check_new_password(password, settings, min_length=None, max_length=None):
     (256 characters; 72 for bcrypt), whatever they say.
     """
     if not password:
-        raise BadRequest("PW_EMPTY", detail="the password is empty")
+        raise BadRequest(Code.PW_EMPTY, detail="the password is empty")
     if not password.isascii():
-        raise BadRequest("PW_NON_ASCII", detail="the password has non-ASCII characters")
+        raise BadRequest(Code.PW_NON_ASCII, detail="the password has non-ASCII characters")
     low = min_length if min_length else settings.min_passwd_length
     longest = passwords.max_length(settings.default_password_scheme)
     high = min(max_length or settings.max_passwd_length or longest, longest)
     broken = [code for code, failed in (
-        ("PW_SHORTER_THAN_MIN_LENGTH", len(password) < low),
-        ("PW_GREATER_THAN_MAX_LENGTH", bool(high) and len(password) > high),
-        ("PW_NO_LETTER", settings.password_has_letter
+        (Code.PW_SHORTER_THAN_MIN_LENGTH, len(password) < low),
+        (Code.PW_GREATER_THAN_MAX_LENGTH, bool(high) and len(password) > high),
+        (Code.PW_NO_LETTER, settings.password_has_letter
          and not any(c.isalpha() for c in password)),
-        ("PW_NO_UPPERCASE", settings.password_has_uppercase
+        (Code.PW_NO_UPPERCASE, settings.password_has_uppercase
          and not any(c.isupper() for c in password)),
-        ("PW_NO_DIGIT_NUMBER", settings.password_has_number
+        (Code.PW_NO_DIGIT_NUMBER, settings.password_has_number
          and not any(c.isdigit() for c in password)),
-        ("PW_NO_SPECIAL_CHAR", settings.password_has_special_char
+        (Code.PW_NO_SPECIAL_CHAR, settings.password_has_special_char
          and not any(c in SPECIAL_CHARACTERS for c in password)),
     ) if failed]
     if broken:
-        raise BadRequest(",".join(broken), detail=_describe(broken, low, high))
+        raise BadRequest(broken, detail=_describe(broken, low, high))
 
 
 def _describe(codes, low, high):
-    words = {"PW_SHORTER_THAN_MIN_LENGTH": f"is shorter than {low} characters",
-             "PW_GREATER_THAN_MAX_LENGTH": f"is longer than {high} characters",
-             "PW_NO_LETTER": "has no letter", "PW_NO_UPPERCASE": "has no upper-case letter",
-             "PW_NO_DIGIT_NUMBER": "has no digit",
-             "PW_NO_SPECIAL_CHAR": "has no special character"}
+    words = {Code.PW_SHORTER_THAN_MIN_LENGTH: f"is shorter than {low} characters",
+             Code.PW_GREATER_THAN_MAX_LENGTH: f"is longer than {high} characters",
+             Code.PW_NO_LETTER: "has no letter", Code.PW_NO_UPPERCASE: "has no upper-case letter",
+             Code.PW_NO_DIGIT_NUMBER: "has no digit",
+             Code.PW_NO_SPECIAL_CHAR: "has no special character"}
     return "the password " + ", ".join(words[c] for c in codes)

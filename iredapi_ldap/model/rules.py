@@ -10,7 +10,7 @@ import ipaddress
 import re
 
 from ..addresses import is_domain
-from ..errors import BadRequest, PermissionDenied
+from ..errors import BadRequest, Code, PermissionDenied
 from .fields import Email
 from .parsing import parse_domain, split_words
 
@@ -58,7 +58,7 @@ class Services:
             raise BadRequest(detail="removeAllServices takes no value (or yes): "
                                     "leave it out to keep the services")
         if len(given) > 1 and ("services" in given or "removeAllServices" in given):
-            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+            raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
         names = {p: split_words(params[p]) for p in given if p != "removeAllServices"}
         for name in (n for values in names.values() for n in values):
             self._check(name)
@@ -92,17 +92,17 @@ class BackupMx:
 
     def apply(self, draft, params, context):
         if "transport" in params:
-            raise BadRequest("CONFLICTING_PARAMETERS",
+            raise BadRequest(Code.CONFLICTING_PARAMETERS,
                              detail="is_backupmx/primarymx conflict with transport")
         flag = params.get("is_backupmx", "").strip().lower()
         if flag == "yes":
             if not params.get("primarymx", "").strip():
-                raise BadRequest("MISSING_PARAMETER", detail="is_backupmx=yes needs primarymx")
+                raise BadRequest(Code.MISSING_PARAMETER, detail="is_backupmx=yes needs primarymx")
             draft.set("domainBackupMX", ["yes"])
             draft.set("mtaTransport", ["relay:" + next_hop(params["primarymx"])])
         elif flag == "no":
             if "primarymx" in params:
-                raise BadRequest("CONFLICTING_PARAMETERS",
+                raise BadRequest(Code.CONFLICTING_PARAMETERS,
                                  detail="primarymx is only for is_backupmx=yes")
             draft.set("domainBackupMX", [])
             draft.set("mtaTransport", [context.default_transport])
@@ -126,7 +126,7 @@ class Profiles:
                 raise BadRequest(detail=f"unknown name {name} (one of "
                                         f"{', '.join(self._allowed)})")
         if set(disable) & set(enable):
-            raise BadRequest("CONFLICTING_PARAMETERS",
+            raise BadRequest(Code.CONFLICTING_PARAMETERS,
                              detail=" and ".join(self.params) + " name the same item")
         current = draft.settings().get(self._setting, [])
         kept = [name for name in current if name not in enable]
@@ -142,7 +142,7 @@ class AliasDomains:
     def apply(self, draft, params, context):
         given = [p for p in self.params if p in params]
         if "aliasDomains" in given and len(given) > 1:
-            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+            raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
         current = [a.lower() for a in draft.get("domainAliasName")]
         names = {p: [parse_domain(n) for n in split_words(params[p])] for p in given}
         if "aliasDomains" in names:

@@ -8,7 +8,7 @@ from typing import Callable
 
 from .. import passwords
 from ..addresses import domain_of
-from ..errors import BadRequest, Conflict, LimitExceeded
+from ..errors import BadRequest, Code, Conflict, LimitExceeded
 from .draft import EntryDraft
 from .fields import MB, Email
 from .limits import DomainLimits
@@ -59,7 +59,7 @@ def _addresses(param, text):
 def _set_change(params, whole, add, remove):
     given = [p for p in (whole, add, remove) if p in params]
     if whole in given and len(given) > 1:
-        raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+        raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
     return (_addresses(whole, params[whole]) if whole in params else None,
             _addresses(add, params.get(add, "")), _addresses(remove, params.get(remove, "")))
 
@@ -69,7 +69,7 @@ class Password:
 
     def apply(self, draft, params, context):
         if "password" in params and "password_hash" in params:
-            raise BadRequest("CONFLICTING_PARAMETERS",
+            raise BadRequest(Code.CONFLICTING_PARAMETERS,
                              detail="password conflicts with password_hash")
         if "password" in params:
             check_new_password(params["password"], context.settings, context.min_length,
@@ -80,7 +80,7 @@ class Password:
             try:
                 stored = passwords.normalize_hash(params["password_hash"])
             except ValueError as exc:
-                raise BadRequest("INVALID_PASSWORD_SCHEME", detail=str(exc)) from None
+                raise BadRequest(Code.INVALID_PASSWORD_SCHEME, detail=str(exc)) from None
         draft.set("userPassword", [stored])
         draft.set("shadowLastChange", [str(int(time.time() // 86400))])
 
@@ -100,7 +100,7 @@ class Forwarding:
             if target not in current and target != context.mail \
                     and domain_of(target) in context.own_domains \
                     and context.address_owner(target) is None:
-                raise BadRequest("INVALID_FORWARDING",
+                raise BadRequest(Code.INVALID_FORWARDING,
                                  detail=f"forwarding target {target} does not exist")
         draft.set("mailForwardingAddress", list(dict.fromkeys(wanted)))
         draft.add("enabledService", "forward")
@@ -123,7 +123,7 @@ class Aliases:
             [a for a in own if a not in remove] + [a for a in add if a not in own])
         for alias in wanted:
             if domain_of(alias) not in context.own_domains:
-                raise BadRequest("INVALID_ALIAS", detail=f"{alias} is not in the user's "
+                raise BadRequest(Code.INVALID_ALIAS, detail=f"{alias} is not in the user's "
                                                          "domain or its alias domains")
             owner = context.address_owner(alias)
             if alias == context.mail or (owner and owner.lower() != context.dn.lower()):

@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from .. import errors
+from ..errors import DatabaseError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,6 @@ _MYSQL_TRANSIENT = {1213, 1205}
 _POSTGRESQL_TRANSIENT = {"40001", "40P01", "55P03"}
 TRANSIENT_ATTEMPTS = 6
 MAX_PAUSE = 0.2
-
-
-class DatabaseUnavailable(errors.ServiceUnavailable):
-    code = "DATABASE_UNAVAILABLE"
-
-
-class DatabaseError(errors.ApiError):
-    code = "DATABASE_ERROR"
 
 
 class IntegrityRace(Exception):

@@ -1,7 +1,7 @@
 """Authorization primitives every resource uses: global-only actions and domain scope."""
 
 from ..directory import Entry, Scope, escape_filter_value
-from ..errors import NotFound, PermissionDenied
+from ..errors import Code, NotFound, PermissionDenied
 from ..model.profiles import hide_disabled
 
 
@@ -50,7 +50,7 @@ def require_domain(directory, layout, caller, domain, attributes=None):
     entry = directory.get(layout.domain_dn(domain), wanted)
     if caller.is_global_admin:
         if entry is None:
-            raise NotFound("NO_SUCH_DOMAIN", detail=f"no domain {domain}")
+            raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}")
         return entry
     if entry is None or not entry.has_value("domainAdmin", caller.mail):
         raise PermissionDenied(detail=f"you do not manage {domain}")
@@ -66,7 +66,7 @@ def read_account(directory, layout, caller, mail, dn, what, attributes=("*",)):
     entry = directory.get(dn, list(attributes))
     if entry is None:
         require_domain(directory, layout, caller, mail.rsplit("@", 1)[1])
-        raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {what} {mail}")
+        raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {what} {mail}")
     return entry
 
 
@@ -79,7 +79,7 @@ def require_account(directory, layout, caller, mail, dn, what, attributes=("*",)
     domain = require_domain(directory, layout, caller, mail.rsplit("@", 1)[1], ["*"])
     entry = directory.get(dn, list(attributes))
     if entry is None:
-        raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {what} {mail}")
+        raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {what} {mail}")
     return entry, domain
 
 

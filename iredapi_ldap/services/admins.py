@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from .. import passwords
 from ..addresses import domain_of
 from ..directory import Change, Op
-from ..errors import BadRequest, Conflict, EntryExists, NotFound
+from ..errors import BadRequest, Code, Conflict, EntryExists, NotFound
 from ..model.draft import EntryDraft
 from ..model.kinds import ADMIN
 from ..model.parsing import parse_mail
@@ -38,7 +38,7 @@ class AdminService:
     def _entry(self, mail):
         entry = self._directory.get(self._layout.admin_dn(mail))
         if entry is None:
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no standalone admin {mail}")
+            raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no standalone admin {mail}")
         return entry
 
     def create(self, caller, mail, params):
@@ -46,7 +46,7 @@ class AdminService:
         mail = parse_mail(mail)
         params = ADMIN.request(params, creating=True)
         if is_hosted(self._directory, self._layout, domain_of(mail)):
-            raise BadRequest("CAN_NOT_BE_LOCAL_DOMAIN",
+            raise BadRequest(Code.CAN_NOT_BE_LOCAL_DOMAIN,
                              detail="a standalone admin's address must not be in a hosted domain")
         draft = EntryDraft({"objectClass": list(ADMIN.object_classes), "mail": [mail],
                             "cn": [mail.split("@")[0]], "accountStatus": ["active"]})
@@ -78,4 +78,4 @@ class AdminService:
         require_global_admin(caller)
         entry = self._entry(parse_mail(mail))
         if not passwords.verify(password, entry.get("userPassword")):
-            raise BadRequest("PW_MISMATCH", detail="the password does not match")
+            raise BadRequest(Code.PW_MISMATCH, detail="the password does not match")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import passwords
 from ..addresses import is_email
-from ..errors import BadRequest, PermissionDenied, Unauthenticated
+from ..errors import BadRequest, Code, PermissionDenied, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,9 @@ class AuthService:
         username = (username or "").lower()
         for name, value in (("username", username), ("password", password)):
             if not value:
-                raise BadRequest("MISSING_PARAMETER", detail=f"{name} is required")
+                raise BadRequest(Code.MISSING_PARAMETER, detail=f"{name} is required")
         if not is_email(username):
-            raise BadRequest("INVALID_MAIL", detail="username must be a full e-mail address")
+            raise BadRequest(Code.INVALID_MAIL, detail="username must be a full e-mail address")
         attempt = self._throttle.attempt(client_ip, username)
         try:
             entry = self._find_account(username)
@@ -83,7 +83,7 @@ class AuthService:
             raise
         if not matches:
             log.warning("login failed: user=%r ip=%s reason=bad credentials", username, client_ip)
-            raise Unauthenticated("INVALID_CREDENTIALS", detail="wrong username or password")
+            raise Unauthenticated(Code.INVALID_CREDENTIALS, detail="wrong username or password")
         try:
             self._refuse_unless_admin(entry, username, client_ip)
         except PermissionDenied:  # the right password: no failed guess, and no login
@@ -106,7 +106,7 @@ class AuthService:
     def _refuse_unless_admin(entry, username, client_ip):
         if not is_active(entry):
             log.warning("login refused: user=%r ip=%s reason=disabled", username, client_ip)
-            raise PermissionDenied("ACCOUNT_DISABLED", detail="the account is disabled")
+            raise PermissionDenied(Code.ACCOUNT_DISABLED, detail="the account is disabled")
         if not is_admin_entry(entry):
             log.warning("login refused: user=%r ip=%s reason=not an admin", username, client_ip)
             raise PermissionDenied(detail="the account is not an admin")

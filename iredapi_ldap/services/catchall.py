@@ -3,7 +3,7 @@
 
 from ..addresses import domain_of
 from ..directory import Change, Op
-from ..errors import BadRequest, EntryNotFound
+from ..errors import BadRequest, Code, EntryNotFound
 from ..model.fields import Email
 from ..model.kinds import CATCHALL
 from ..model.parsing import split_words
@@ -32,7 +32,7 @@ class CatchAll:
         for target in targets:
             if domain_of(target) in own and references.owner_of(
                     self._directory, self._layout, target) is None:
-                raise BadRequest("INVALID_CATCHALL",
+                raise BadRequest(Code.INVALID_CATCHALL,
                                  detail=f"catch-all target {target} does not exist")
         return _CatchAllWrite(self, domain, targets, domain_draft)
 

@@ -7,7 +7,7 @@ users of the domains it manages.
 
 from ..addresses import domain_of, is_email
 from ..directory import Change, Op
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Code, NotFound
 from ..model.parsing import parse_domain, refuse_unknown, split_words
 from .access import domains_administered_by, require_domain, require_within_privileges
 
@@ -28,7 +28,7 @@ class DomainAdmins:
         domain = parse_domain(domain)
         refuse_unknown(params, PARAMS)
         if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="give addAdmin, removeAdmin or "
+            raise BadRequest(Code.MISSING_PARAMETER, detail="give addAdmin, removeAdmin or "
                                                          "removeAllAdmins")
         entry = require_domain(self._directory, self._layout, caller, domain)
         current = [a.lower() for a in entry.get("domainAdmin")]
@@ -50,7 +50,7 @@ class DomainAdmins:
         """Check `mail` can be an admin: a standalone admin, or a mail user; for a normal
         admin, only mail users of its own domains."""
         if not is_email(mail):
-            raise BadRequest("INVALID_MAIL", detail=f"not an e-mail address: {mail}")
+            raise BadRequest(Code.INVALID_MAIL, detail=f"not an e-mail address: {mail}")
         if self._directory.get(self._layout.admin_dn(mail), ["1.1"]) is not None \
                 and caller.is_global_admin:
             return mail
@@ -58,7 +58,7 @@ class DomainAdmins:
             require_domain(self._directory, self._layout, caller, domain_of(mail))
         entry = self._directory.get(self._layout.user_dn(mail), ["mail", "domainGlobalAdmin"])
         if entry is None:
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no admin or mail user {mail}")
+            raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no admin or mail user {mail}")
         require_within_privileges(self._directory, self._layout, caller, entry)
         return mail
 

@@ -5,6 +5,7 @@ import logging
 from ..directory import Scope, escape_filter_value
 from ..errors import (
     BadRequest,
+    Code,
     ConcurrentUpdate,
     Conflict,
     DirectoryUnavailable,
@@ -85,9 +86,9 @@ class DomainService:
         domain = parse_domain(domain)
         params = DOMAIN.request(params, creating=True)
         if not params.get("name", "").strip():
-            raise BadRequest("MISSING_PARAMETER", detail="name is required")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="name is required")
         if not rdn_fits("domainName", domain):
-            raise BadRequest("INVALID_DOMAIN_NAME",
+            raise BadRequest(Code.INVALID_DOMAIN_NAME,
                              detail="the domain name is longer than the directory can store")
         # Before anything reveals whether the name is taken, or acts on it.
         self._limits.require_domain_creator(caller)
@@ -125,7 +126,7 @@ class DomainService:
             self._layout.admin_basedn, f"(mail=*@{escape_filter_value(domain)})", Scope.ONE,
             ["1.1"])
         if next(iter(admins), None) is not None:
-            raise BadRequest("CAN_NOT_BE_LOCAL_DOMAIN",
+            raise BadRequest(Code.CAN_NOT_BE_LOCAL_DOMAIN,
                              detail=f"standalone admins have addresses in {domain}")
 
     def _add_tree(self, domain, attributes):

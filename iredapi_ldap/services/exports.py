@@ -2,7 +2,7 @@
 
 from ..addresses import domain_of
 from ..directory import Entry
-from ..errors import NotFound
+from ..errors import Code, NotFound
 from ..model.kinds import BY_API_NAME, CATCHALL, EXTERNALS
 from ..model.parsing import parse_domain, parse_user_mail
 from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, USER_PROFILES, USER_SETTING
@@ -76,7 +76,7 @@ class ExportService:
         """The whole entry at `dn` (NO_SUCH_ACCOUNT naming `what` when there is none)."""
         entry = self._directory.get(dn, ["*"])
         if entry is None:
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {what}")
+            raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {what}")
         return entry
 
 

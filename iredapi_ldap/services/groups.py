@@ -17,6 +17,7 @@ from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
 from ..errors import (
     ApiError,
     BadRequest,
+    Code,
     Conflict,
     EntryExists,
     EntryNotFound,
@@ -141,7 +142,7 @@ class _Groups:
         try:
             mail, entry, _ = self._entry(caller, mail)
         except NotFound as exc:  # a repeat of a delete that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+            if exc.code == Code.NO_SUCH_ACCOUNT.name and self._completions.prepare(
                     mail, f"@{domain_of(mail)}", done=lambda i: i.kind == f"delete_{self.kind}",
                     racing=[mail]):
                 return
@@ -152,7 +153,7 @@ class _Groups:
             try:
                 self._directory.delete(entry.dn)
             except EntryNotFound:
-                raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {self.kind} {mail}") from None
+                raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {self.kind} {mail}") from None
         domain = domain_of(mail)
         self._completions.run(
             f"delete_{self.kind}", mail,
@@ -166,7 +167,7 @@ class _Groups:
         """The member list after this request (None when it does not change them)."""
         given = [p for p in MEMBER_PARAMS if p in params]
         if "members" in given and len(given) > 1:
-            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
+            raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
         if not given:
             return None
         names = {p: [Email(allow_empty=False).encode(p, m)[0] for m in split_words(params[p])]
@@ -179,7 +180,7 @@ class _Groups:
                 m for m in names.get("addMember", []) if m not in current]
         for member in wanted:
             if member == mail:
-                raise BadRequest("INVALID_MEMBER", detail=f"{mail} cannot be its own member")
+                raise BadRequest(Code.INVALID_MEMBER, detail=f"{mail} cannot be its own member")
             if member not in current:
                 self._check_member(caller, member)
         return list(dict.fromkeys(wanted))
@@ -193,7 +194,7 @@ class _Groups:
             return  # an outside address
         require_domain(self._directory, self._layout, caller, domain)
         if references.owner_of(self._directory, self._layout, member) is None:
-            raise BadRequest("INVALID_MEMBER", detail=f"member {member} does not exist")
+            raise BadRequest(Code.INVALID_MEMBER, detail=f"member {member} does not exist")
 
 
 class Aliases(_Groups):

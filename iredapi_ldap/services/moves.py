@@ -12,7 +12,7 @@ request or by `doctor --fix`.
 from ..addresses import domain_of
 from ..directory import escape_dn_value
 from ..directory.names import parent_dn
-from ..errors import Conflict, DirectoryUnavailable, EntryExists, EntryNotFound, NotFound
+from ..errors import Code, Conflict, DirectoryUnavailable, EntryExists, EntryNotFound, NotFound
 
 
 class Mover:
@@ -25,7 +25,7 @@ class Mover:
     def finished_repeat(self, missing, mail, new_mail, kind):
         """Whether `missing` (NotFound for `mail`) answers a repeat of a rename of the
         `kind` to `new_mail` that failed half-way: then it is finished now."""
-        return missing.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+        return missing.code == Code.NO_SUCH_ACCOUNT.name and self._completions.prepare(
             mail, f"@{domain_of(mail)}", racing=[mail],
             done=lambda i: i.kind == f"rename_{kind}" and i.data.get("new") == new_mail)
 
@@ -61,7 +61,7 @@ class Mover:
             try:
                 rename()
             except EntryNotFound:  # renamed or deleted by a racing request
-                raise NotFound("NO_SUCH_ACCOUNT", detail=f"no {kind} {mail}") from None
+                raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {kind} {mail}") from None
             except EntryExists:
                 raise Conflict(detail=f"{new_mail} is already used") from None
 

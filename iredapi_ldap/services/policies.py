@@ -8,7 +8,7 @@ their users only. A domain or user that does not exist is NO_SUCH_DOMAIN / NO_SU
 import time
 
 from ..addresses import domain_of, is_domain, is_email
-from ..errors import BadRequest, ConcurrentUpdate, NotFound
+from ..errors import BadRequest, Code, ConcurrentUpdate, NotFound
 from ..model.profiles import DOMAIN_SETTING, USER_SETTING, refuse_disabled_endpoint
 from ..model.spampolicy import decode_spam_policy, encode_spam_policy
 from ..numbers import whole_in_range
@@ -46,16 +46,16 @@ class PolicyService:
             return accounts.GLOBAL
         if "@" in target:
             if not is_email(target):
-                raise BadRequest("INVALID_MAIL", detail=f"not an e-mail address: {target}")
+                raise BadRequest(Code.INVALID_MAIL, detail=f"not an e-mail address: {target}")
             self._domain(caller, domain_of(target), USER_SETTING, profile, "user")
             entry = self._directory.get(self._layout.user_dn(target),
                                         ["mail", "domainGlobalAdmin"])
             if entry is None:
-                raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {target}")
+                raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {target}")
             require_within_privileges(self._directory, self._layout, caller, entry)
             return target
         if not is_domain(target):
-            raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a domain name: {target}")
+            raise BadRequest(Code.INVALID_DOMAIN_NAME, detail=f"not a domain name: {target}")
         domain = self._domain(caller, target, DOMAIN_SETTING, profile, "domain")
         return "@" + domain
 
@@ -79,7 +79,7 @@ class PolicyService:
         # Deleted, or renamed: a rename that moved the rows before ours landed left ours
         # behind under the old address, where no account reads them.
         self._store.forget_accounts([key])
-        raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {key}")
+        raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {key}")
 
     def _rename_finished(self, key):
         """Wait (briefly) for a rename of `key` under way to finish; whether none is left."""
@@ -98,7 +98,7 @@ class PolicyService:
 
     def set_spam_policy(self, caller, target, params):
         if not params:
-            raise BadRequest("MISSING_PARAMETER", detail="no spam policy parameter given")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="no spam policy parameter given")
         columns = encode_spam_policy(params)  # validates before any permission lookup
         key = self.account_key(caller, target, "spampolicy")
         self._store.put_spam_policy(key, columns)
@@ -115,9 +115,9 @@ class PolicyService:
 
     def set_throttle(self, caller, target, kind, params):
         if not params.get("period", "").strip():
-            raise BadRequest("MISSING_PARAMETER", detail="period is required")
+            raise BadRequest(Code.MISSING_PARAMETER, detail="period is required")
         if not any(name in params for name in THROTTLE_LIMITS):
-            raise BadRequest("MISSING_PARAMETER",
+            raise BadRequest(Code.MISSING_PARAMETER,
                              detail="give at least one of " + ", ".join(THROTTLE_LIMITS))
         columns = {"period": _whole_number("period", params["period"], 1, MAX_PERIOD)}
         for name in THROTTLE_LIMITS:
@@ -174,7 +174,7 @@ class PolicyService:
     def update_greylisting_whitelists(self, caller, target, replace, add, remove):
         for sender in (replace or []) + add + remove:
             if accounts.account_type(sender) not in WHITELIST_SENDER_TYPES:
-                raise BadRequest("INVALID_SENDER", detail=f"not an IP address, network, "
+                raise BadRequest(Code.INVALID_SENDER, detail=f"not an IP address, network, "
                                  f"address, @domain or @.domain: {sender}")
         key = self.account_key(caller, target, "greylisting")
         result = self._store.update_greylisting_whitelists(key, replace, add, remove)
@@ -189,7 +189,7 @@ class PolicyService:
         require_global_admin(caller)
         for domain in (replace or []) + add + remove:
             if not is_domain(domain):
-                raise BadRequest("INVALID_DOMAIN_NAME", detail=f"not a domain name: {domain}")
+                raise BadRequest(Code.INVALID_DOMAIN_NAME, detail=f"not a domain name: {domain}")
         return self._store.update_whitelist_spf_domains(replace, add, remove)
 
 

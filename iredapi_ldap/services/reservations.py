@@ -20,7 +20,7 @@ import random
 import time
 
 from ..directory import Change, Op
-from ..errors import ConcurrentUpdate, DirectoryUnavailable, LimitExceeded, NotFound
+from ..errors import Code, ConcurrentUpdate, DirectoryUnavailable, LimitExceeded, NotFound
 from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
 from . import counters
@@ -89,7 +89,7 @@ class Reservations:
                 if entry is None and not check:
                     return  # nothing to give back to a domain that is gone
                 if entry is None:
-                    raise NotFound("NO_SUCH_DOMAIN", detail=f"no domain {domain}")
+                    raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}")
             current = counters.ensure_counters(self._directory, self._layout, domain, entry)
             held, used = current[counter], current["domainCurrentQuotaSize"]
             if check:

@@ -8,6 +8,7 @@ from ..addresses import domain_of
 from ..directory import Change, Op, Scope, still_holding
 from ..errors import (
     BadRequest,
+    Code,
     ConcurrentUpdate,
     Conflict,
     DirectoryUnavailable,
@@ -202,7 +203,7 @@ class UserService:
                                    assertion="(objectClass=mailUser)")
         except (EntryNotFound, ConcurrentUpdate):  # no entry, or not a mail user
             require_domain(self._directory, self._layout, caller, domain_of(mail))
-            raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}") from None
+            raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
 
     def _account_and_domain(self, caller, mail):
         """(the user's entry, a loader of its domain's entry that reads it at most once).
@@ -231,7 +232,7 @@ class UserService:
             mail, entry, _ = self._user(caller, mail,
                                         ["homeDirectory", "mailQuota", "entryUUID"])
         except NotFound as exc:  # a repeat of a delete that failed half-way finishes it
-            if exc.code == "NO_SUCH_ACCOUNT" and self._completions.prepare(
+            if exc.code == Code.NO_SUCH_ACCOUNT.name and self._completions.prepare(
                     mail, f"@{domain_of(mail)}", done=lambda i: i.kind == "delete_user",
                     racing=[mail]):
                 return
@@ -245,7 +246,7 @@ class UserService:
                 self._directory.delete(entry.dn, assertion=still_holding(
                     entry, ("homeDirectory", "mailQuota")))
             except EntryNotFound:  # deleted by a racing request: it records the mailbox
-                raise NotFound("NO_SUCH_ACCOUNT", detail=f"no user {mail}") from None
+                raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
         self._completions.run(
             "delete_user", mail,
             {"mail": mail, "maildir": maildir, "admin": caller.mail, "domains": [domain],
@@ -299,5 +300,5 @@ class UserService:
         require_global_admin(caller)
         _, entry, _ = self._user(caller, mail, ["userPassword"])
         if not passwords.verify(password, entry.get("userPassword")):
-            raise BadRequest("PW_MISMATCH", detail="the password does not match")
+            raise BadRequest(Code.PW_MISMATCH, detail="the password does not match")
 

@@ -2,7 +2,7 @@ import pytest
 
 from iredapi_ldap.config import load_settings
 from iredapi_ldap.errors import BadRequest
-from iredapi_ldap.services.password_policy import check_new_password
+from iredapi_ldap.model.password_policy import check_new_password
 
 SETTINGS = load_settings(environ={"IREDAPI_LDAP_BIND_PASSWORD": "x"})
 
