@@ -1,11 +1,12 @@
-"""`schema/` must define exactly what iRedMail's and amavisd's schemas define (OID, names, SUP,
-syntax and length, matching rules, SINGLE-VALUE, MUST/MAY), in our own words, without copying
-the upstream files into the repository."""
+"""`iredapi_ldap/devslapd/schema/` must define exactly what iRedMail's and amavisd's schemas
+define (OID, names, SUP, syntax and length, matching rules, SINGLE-VALUE, MUST/MAY), in our own
+words, without copying the upstream files into the repository."""
 
 from pathlib import Path
 
 import pytest
 
+from iredapi_ldap.devslapd.slapd import SCHEMA_DIR
 from iredapi_ldap.model.render import INTEGERS, SINGLE_VALUED
 from iredapi_ldap.model.schemadefs import parse_config_ldif, parse_schema_file
 
@@ -17,7 +18,7 @@ INTEGER_SYNTAX = "1.3.6.1.4.1.1466.115.121.1.27"
 
 
 def ours(ldif):
-    return parse_config_ldif(REPO / "schema" / ldif)
+    return parse_config_ldif(SCHEMA_DIR / ldif)
 
 
 @pytest.mark.parametrize("upstream, ldif", PAIRS)

@@ -18,9 +18,11 @@ from pathlib import Path
 from passlib.hash import ldap_salted_sha1, ldap_salted_sha512
 from slapdtest import SlapdObject
 
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_DIR = SOURCE_ROOT / "schema"
-FIXTURES_DIR = SOURCE_ROOT / "fixtures"
+# Package data beside this module (setup.cfg's package_data puts them in the wheel); real
+# files, not importlib.resources traversables, because slapadd is given their paths.
+PACKAGE_DIR = Path(__file__).resolve().parent
+SCHEMA_DIR = PACKAGE_DIR / "schema"
+FIXTURES_DIR = PACKAGE_DIR / "fixtures"
 OPENLDAP_SCHEMAS = ("core.ldif", "cosine.ldif", "inetorgperson.ldif", "nis.ldif")
 
 # iRedMail's slapd.conf indexes (facts file, end of section 2).
