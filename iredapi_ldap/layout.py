@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from .addresses import domain_of
-from .directory import escape_dn_value
+from .directory.escaping import escape_dn_value
 
 # The organizational units below every domain entry, as iRedMail's installer makes them.
 CONTAINERS = ("Users", "Groups", "Aliases", "Externals")
