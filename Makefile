@@ -5,7 +5,7 @@ VENV := .venv
 APT_PACKAGES := slapd ldap-utils libldap2-dev libsasl2-dev python3-venv python3-dev gcc
 TEST_APT_PACKAGES := mariadb-server postgresql nginx-light
 
-.PHONY: install serve test bench system-packages test-system-packages
+.PHONY: install serve test lint bench system-packages test-system-packages
 
 install: system-packages $(VENV)/.installed
 
@@ -28,7 +28,13 @@ $(VENV)/.test-installed: $(VENV)/.installed
 serve: install
 	$(VENV)/bin/iredapi-ldap dev
 
-test: install test-system-packages $(VENV)/.test-installed
+# The linter (ruff, with a complexity limit) and the type checker (mypy, configured in
+# pyproject.toml); either failing fails `make test` before any test runs.
+lint: install $(VENV)/.test-installed
+	$(VENV)/bin/ruff check iredapi_ldap tests bench
+	$(VENV)/bin/mypy
+
+test: install test-system-packages $(VENV)/.test-installed lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -6,7 +6,7 @@ Each kind (model/kinds.py) says its container and RDN attribute; the layout adds
 from dataclasses import dataclass
 
 from .addresses import domain_of
-from .directory import escape_dn_value
+from .directory.escaping import escape_dn_value
 from .model.kinds import ADMIN, DOMAIN, USER
 
 

@@ -6,7 +6,7 @@ Implementations: `ldap3_backend.Ldap3Directory` and `pyldap_backend.PythonLdapDi
 
 import enum
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping, Optional, Protocol, Sequence
+from typing import Any, Iterator, Mapping, Optional, Protocol, Sequence
 
 
 class Scope(enum.Enum):
@@ -28,7 +28,7 @@ class Op(enum.Enum):
 class Change:
     attribute: str
     op: Op
-    values: tuple = ()
+    values: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -39,22 +39,22 @@ class Entry:
     """
 
     dn: str
-    attrs: dict = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._index = {name.lower(): name for name in self.attrs}
 
-    def get(self, name) -> list:
+    def get(self, name: str) -> list[Any]:
         """All values of attribute `name` (empty list when absent)."""
         key = self._index.get(name.lower())
         return list(self.attrs[key]) if key else []
 
-    def first(self, name, default=None):
+    def first(self, name: str, default: Any = None) -> Any:
         """The first value of attribute `name`, or `default`."""
         values = self.get(name)
         return values[0] if values else default
 
-    def has_value(self, name, value) -> bool:
+    def has_value(self, name: str, value: object) -> bool:
         """Whether `name` holds `value`, compared without regard to case."""
         wanted = str(value).lower()
         return any(str(v).lower() == wanted for v in self.get(name))
@@ -74,7 +74,7 @@ class Directory(Protocol):
         Raises `errors.EntryNotFound` when `base` does not exist.
         """
 
-    def add(self, dn: str, attributes: Mapping[str, Sequence]) -> None:
+    def add(self, dn: str, attributes: Mapping[str, Sequence[Any]]) -> None:
         """Create an entry. Raises `errors.EntryExists` when `dn` is taken."""
 
     def modify(self, dn: str, changes: Sequence[Change],

@@ -6,19 +6,26 @@ library's exceptions; everything else about connections is decided here, once.
 """
 
 import contextlib
+import functools
 import logging
 import select
 import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .. import errors
-from .base import Scope
+from .base import Entry, Scope
 from .names import dn_depth, parent_dn
 
 log = logging.getLogger(__name__)
 
+Connection = Any  # the client library's connection object
+T = TypeVar("T")
 
-def server_address(uri):
+
+def server_address(uri: str) -> str:
     """scheme://host:port of an LDAP URI, without the optional DN, attributes and filter."""
     parts = urlsplit(uri)
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
@@ -39,9 +46,10 @@ class ThreadBoundDirectory:
     connection is gone).
     """
 
-    _unreachable: tuple = (OSError,)
+    _unreachable: tuple[type[BaseException], ...] = (OSError,)
 
-    def __init__(self, uris, bind_dn, bind_password, connect_timeout=5, timeout=60):
+    def __init__(self, uris: Sequence[str], bind_dn: str, bind_password: Optional[str],
+                 connect_timeout: float = 5, timeout: float = 60) -> None:
         self._uris = tuple(uris)
         self._bind_dn = bind_dn
         self._bind_password = bind_password
@@ -49,7 +57,7 @@ class ThreadBoundDirectory:
         self._timeout = timeout
         self._local = threading.local()
 
-    def _connection(self):
+    def _connection(self) -> Connection:
         conn = getattr(self._local, "conn", None)
         if conn is not None and not self._usable(conn):
             self._drop_connection()
@@ -65,7 +73,7 @@ class ThreadBoundDirectory:
             self._local.conn = conn
         return conn
 
-    def _open(self, user, password):
+    def _open(self, user: str, password: Optional[str]) -> Connection:
         """A bound connection to the first server of LDAP_URI that answers (failover).
 
         Raises:
@@ -79,11 +87,11 @@ class ThreadBoundDirectory:
                 log.warning("cannot use directory server %s: %s", uri, exc)
         raise errors.DirectoryUnavailable(detail="the directory is unreachable")
 
-    def _alive(self, conn):
+    def _alive(self, conn: Connection) -> bool:
         """Whether a kept connection may still be used (the library may know it closed)."""
         return True
 
-    def _usable(self, conn):
+    def _usable(self, conn: Connection) -> bool:
         """Whether a kept connection is still open at both ends. Between requests slapd
         sends nothing on it, so a socket with something to read has been closed by the
         server (a restart, an idle timeout) or carries its notice of disconnection: a
@@ -100,17 +108,40 @@ class ThreadBoundDirectory:
             return False
         return not readable
 
-    def _socket(self, conn):
+    def _socket(self, conn: Connection) -> Any:
         return None
 
-    def _drop_connection(self):
+    # -- what an adapter supplies ------------------------------------------------------
+
+    def _bind(self, uri: str, user: str, password: Optional[str]) -> Connection:
+        raise NotImplementedError
+
+    def _unbind(self, conn: Connection) -> None:
+        raise NotImplementedError
+
+    def _delete_entry(self, conn: Connection, dn: str, assertion: Optional[str]) -> None:
+        raise NotImplementedError
+
+    def _rename_entry(self, conn: Connection, dn: str, new_rdn: str,
+                      new_superior: Optional[str]) -> None:
+        raise NotImplementedError
+
+    def _translated(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,
+               attributes: Optional[Sequence[str]] = None,
+               page_size: int = 500) -> Iterator[Entry]:
+        raise NotImplementedError
+
+    def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
             with contextlib.suppress(Exception):
                 self._unbind(conn)
 
-    def _run(self, operation, retry_read=False):
+    def _run(self, operation: Callable[[Connection], T], retry_read: bool = False) -> T:
         """Run `operation(conn)`; a read that finds its kept connection lost (e.g. slapd
         restarted meanwhile) reconnects and is tried once more. Writes are not retried: a
         lost answer leaves unknown whether the write happened."""
@@ -125,7 +156,7 @@ class ThreadBoundDirectory:
         with self._translated():
             return operation(self._connection())
 
-    def delete(self, dn, subtree=False, assertion=None):
+    def delete(self, dn: str, subtree: bool = False, assertion: Optional[str] = None) -> int:
         if not subtree:
             self._run(lambda conn: self._delete_entry(conn, dn, assertion))
             return 1
@@ -136,18 +167,18 @@ class ThreadBoundDirectory:
         removed = 0
         for child in sorted(below, key=dn_depth, reverse=True):  # children before parents
             try:
-                self._run(lambda conn, child=child: self._delete_entry(conn, child, None))
+                self._run(functools.partial(self._delete_entry, dn=child, assertion=None))
                 removed += 1
             except errors.EntryNotFound:
                 continue  # removed meanwhile: the subtree delete stays idempotent
         return removed
 
-    def rename(self, dn, new_rdn, new_superior=None):
+    def rename(self, dn: str, new_rdn: str, new_superior: Optional[str] = None) -> str:
         self._run(lambda conn: self._rename_entry(conn, dn, new_rdn, new_superior))
         parent = new_superior or parent_dn(dn)
         return f"{new_rdn},{parent}" if parent else new_rdn
 
-    def check_password(self, dn, password):
+    def check_password(self, dn: str, password: str) -> bool:
         if not password:
             return False  # an empty password would be an unauthenticated bind (RFC 4513)
         with self._translated():

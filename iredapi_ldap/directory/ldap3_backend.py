@@ -5,6 +5,8 @@ ldap3 exception is translated in `_translated()`.
 
 import contextlib
 import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Optional
 
 import ldap3
 from ldap3.core import exceptions as lx
@@ -12,8 +14,8 @@ from ldap3.operation.search import compile_filter, parse_filter
 from ldap3.utils.asn1 import encode as ber_encode
 
 from .. import errors
-from .base import Entry, Op, Scope
-from .connections import BindRefused, ThreadBoundDirectory, server_address
+from .base import Change, Entry, Op, Scope
+from .connections import BindRefused, Connection, ThreadBoundDirectory, server_address
 from .results import error_for
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ class Ldap3Directory(ThreadBoundDirectory):
 
     # -- connections (see ThreadBoundDirectory) ------------------------------------------
 
-    def _bind(self, uri, user, password):
+    def _bind(self, uri: str, user: str, password: Optional[str]) -> Connection:
         # NOTE: not ldap3.ServerPool: after its last cycle it still sleeps
         # POOLING_LOOP_TIMEOUT (10 s), which would stall every request during an outage.
         # A new Server each time: a Server remembers a failed address as unavailable for a
@@ -51,23 +53,24 @@ class Ldap3Directory(ThreadBoundDirectory):
             raise BindRefused() from None
         return conn
 
-    def _alive(self, conn):
+    def _alive(self, conn: Connection) -> bool:
         return not conn.closed
 
-    def _unbind(self, conn):
+    def _unbind(self, conn: Connection) -> None:
         conn.unbind()
 
-    def _socket(self, conn):
+    def _socket(self, conn: Connection) -> Any:
         return conn.socket
 
-    def _delete_entry(self, conn, dn, assertion):
+    def _delete_entry(self, conn: Connection, dn: str, assertion: Optional[str]) -> None:
         conn.delete(dn, controls=[_assertion_control(assertion)] if assertion else None)
 
-    def _rename_entry(self, conn, dn, new_rdn, new_superior):
+    def _rename_entry(self, conn: Connection, dn: str, new_rdn: str,
+                      new_superior: Optional[str]) -> None:
         conn.modify_dn(dn, new_rdn, new_superior=new_superior)
 
     @contextlib.contextmanager
-    def _translated(self):
+    def _translated(self) -> Iterator[None]:
         """Turn every ldap3 exception into the API's errors; drop a broken connection."""
         try:
             yield
@@ -86,8 +89,8 @@ class Ldap3Directory(ThreadBoundDirectory):
 
     # -- the Directory protocol ----------------------------------------------------------
 
-    def get(self, dn, attributes=None):
-        def read(conn):
+    def get(self, dn: str, attributes: Optional[Sequence[str]] = None) -> Optional[Entry]:
+        def read(conn: Connection) -> Optional[Entry]:
             try:
                 conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=_attrs(attributes))
             except lx.LDAPNoSuchObjectResult:
@@ -96,12 +99,15 @@ class Ldap3Directory(ThreadBoundDirectory):
             return _entry(found[0]) if found else None
         return self._run(read, retry_read=True)
 
-    def search(self, base, search_filter, scope=Scope.SUB, attributes=None, page_size=500):
+    def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,
+               attributes: Optional[Sequence[str]] = None,
+               page_size: int = 500) -> Iterator[Entry]:
         pages = self._run(lambda conn: self._first_page(
             conn, base, search_filter, scope, attributes, page_size), retry_read=True)
         yield from pages
 
-    def _first_page(self, conn, base, search_filter, scope, attributes, page_size):
+    def _first_page(self, conn: Connection, base: str, search_filter: str, scope: Scope,
+                    attributes: Optional[Sequence[str]], page_size: int) -> Iterator[Entry]:
         """Start a paged search; returns a generator that goes on with the pages.
 
         The first result is read here, so a lost connection shows before anything is yielded
@@ -113,7 +119,8 @@ class Ldap3Directory(ThreadBoundDirectory):
         first = next(results, None)
         return self._stream(first, results)
 
-    def _stream(self, first, results):
+    def _stream(self, first: Optional[dict[str, Any]],
+                results: Iterator[dict[str, Any]]) -> Iterator[Entry]:
         with self._translated():
             item = first
             while item is not None:
@@ -121,14 +128,15 @@ class Ldap3Directory(ThreadBoundDirectory):
                     yield _entry(item)
                 item = next(results, None)
 
-    def add(self, dn, attributes):
+    def add(self, dn: str, attributes: Mapping[str, Sequence[Any]]) -> None:
         values = {name: list(vals) for name, vals in attributes.items() if vals not in ((), [])}
         self._run(lambda conn: conn.add(dn, attributes=values))
 
-    def modify(self, dn, changes, assertion=None):
+    def modify(self, dn: str, changes: Sequence[Change],
+               assertion: Optional[str] = None) -> None:
         if not changes:
             return
-        payload = {}
+        payload: dict[str, list[tuple[Any, list[Any]]]] = {}
         for change in changes:
             payload.setdefault(change.attribute, []).append(
                 (_OPS[change.op], list(change.values)))
@@ -137,16 +145,16 @@ class Ldap3Directory(ThreadBoundDirectory):
 
 
 
-def _attrs(attributes):
+def _attrs(attributes: Optional[Sequence[str]]) -> list[str]:
     return list(attributes) if attributes else [ldap3.ALL_ATTRIBUTES]
 
 
-def _entry(result):
+def _entry(result: dict[str, Any]) -> Entry:
     return Entry(result["dn"], {name: list(values) if isinstance(values, list) else [values]
                                 for name, values in result["attributes"].items()})
 
 
-def _assertion_control(assertion):
+def _assertion_control(assertion: str) -> tuple[str, bool, bytes]:
     tree = parse_filter(assertion, None, auto_escape=False, auto_encode=True,
                         validator=None, check_names=False)
     return (ASSERTION_CONTROL, True, ber_encode(compile_filter(tree.elements[0])))

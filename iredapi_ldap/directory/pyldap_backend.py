@@ -9,13 +9,15 @@ Values go out as UTF-8 bytes and come back as text, or as bytes when they are no
 
 import contextlib
 import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Optional
 
 import ldap
 from ldap.controls import AssertionControl, SimplePagedResultsControl
 
 from .. import errors
-from .base import Entry, Op, Scope
-from .connections import BindRefused, ThreadBoundDirectory, server_address
+from .base import Change, Entry, Op, Scope
+from .connections import BindRefused, Connection, ThreadBoundDirectory, server_address
 from .results import error_for
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ class PythonLdapDirectory(ThreadBoundDirectory):
 
     # -- connections (see ThreadBoundDirectory) ------------------------------------------
 
-    def _bind(self, uri, user, password):
+    def _bind(self, uri: str, user: str, password: Optional[str]) -> Connection:
         conn = ldap.initialize(server_address(uri))
         conn.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
         conn.set_option(ldap.OPT_REFERRALS, 0)
@@ -52,22 +54,23 @@ class PythonLdapDirectory(ThreadBoundDirectory):
             raise
         return conn
 
-    def _unbind(self, conn):
+    def _unbind(self, conn: Connection) -> None:
         conn.unbind_ext_s()
 
-    def _socket(self, conn):
+    def _socket(self, conn: Connection) -> Optional[int]:
         descriptor = conn.get_option(ldap.OPT_DESC)
         return descriptor if isinstance(descriptor, int) and descriptor >= 0 else None
 
-    def _delete_entry(self, conn, dn, assertion):
+    def _delete_entry(self, conn: Connection, dn: str, assertion: Optional[str]) -> None:
         controls = [AssertionControl(True, assertion)] if assertion else None
         conn.delete_ext_s(dn, serverctrls=controls)
 
-    def _rename_entry(self, conn, dn, new_rdn, new_superior):
+    def _rename_entry(self, conn: Connection, dn: str, new_rdn: str,
+                      new_superior: Optional[str]) -> None:
         conn.rename_s(dn, new_rdn, new_superior, delold=1)
 
     @contextlib.contextmanager
-    def _translated(self):
+    def _translated(self) -> Iterator[None]:
         """Turn every python-ldap exception into the API's errors; drop a broken
         connection."""
         try:
@@ -89,8 +92,8 @@ class PythonLdapDirectory(ThreadBoundDirectory):
 
     # -- the Directory protocol ----------------------------------------------------------
 
-    def get(self, dn, attributes=None):
-        def read(conn):
+    def get(self, dn: str, attributes: Optional[Sequence[str]] = None) -> Optional[Entry]:
+        def read(conn: Connection) -> Optional[Entry]:
             try:
                 found = conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)",
                                           _attrs(attributes), timeout=self._timeout)
@@ -99,7 +102,9 @@ class PythonLdapDirectory(ThreadBoundDirectory):
             return next((_entry(*item) for item in found if item[0] is not None), None)
         return self._run(read, retry_read=True)
 
-    def search(self, base, search_filter, scope=Scope.SUB, attributes=None, page_size=500):
+    def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,
+               attributes: Optional[Sequence[str]] = None,
+               page_size: int = 500) -> Iterator[Entry]:
         request = (base, _SCOPES[scope], search_filter, _attrs(attributes))
         control = SimplePagedResultsControl(True, size=page_size, cookie="")
         # The first page is read before anything is yielded, so a lost connection shows
@@ -113,7 +118,8 @@ class PythonLdapDirectory(ThreadBoundDirectory):
                 entries, cookie = self._page(conn, request, control)
             yield from entries
 
-    def _page(self, conn, request, control):
+    def _page(self, conn: Connection, request: tuple[Any, ...],
+              control: Any) -> tuple[list[Entry], bytes]:
         """One page of a paged search (RFC 2696): (entries, cookie of the next page)."""
         msgid = conn.search_ext(*request, serverctrls=[control])
         _, data, _, controls = conn.result3(msgid, all=1, timeout=self._timeout)
@@ -121,12 +127,13 @@ class PythonLdapDirectory(ThreadBoundDirectory):
                        if c.controlType == SimplePagedResultsControl.controlType), b"")
         return [_entry(dn, attrs) for dn, attrs in data if dn is not None], cookie
 
-    def add(self, dn, attributes):
+    def add(self, dn: str, attributes: Mapping[str, Sequence[Any]]) -> None:
         modlist = [(name, [_encoded(v) for v in values])
                    for name, values in attributes.items() if values not in ((), [])]
         self._run(lambda conn: conn.add_ext_s(dn, modlist))
 
-    def modify(self, dn, changes, assertion=None):
+    def modify(self, dn: str, changes: Sequence[Change],
+               assertion: Optional[str] = None) -> None:
         if not changes:
             return
         modlist = [(_OPS[change.op], change.attribute,
@@ -136,31 +143,31 @@ class PythonLdapDirectory(ThreadBoundDirectory):
 
 
 
-def _attrs(attributes):
+def _attrs(attributes: Optional[Sequence[str]]) -> Optional[list[str]]:
     return list(attributes) if attributes else None  # None: every user attribute
 
 
-def _entry(dn, attrs):
+def _entry(dn: str, attrs: dict[str, list[bytes]]) -> Entry:
     return Entry(dn, {name: [_decoded(v) for v in values] for name, values in attrs.items()})
 
 
-def _decoded(value):
+def _decoded(value: bytes) -> str | bytes:
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         return value  # binary (e.g. a photo): bytes, as ldap3 returns it
 
 
-def _encoded(value):
+def _encoded(value: object) -> bytes:
     if isinstance(value, bytes):
         return value
     return str(value).encode("utf-8")
 
 
-def _info(exc):
+def _info(exc: BaseException) -> dict[str, Any]:
     return exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
 
 
-def _describe(exc):
+def _describe(exc: BaseException) -> str:
     info = _info(exc)
     return " ".join(str(info[key]) for key in ("desc", "info") if info.get(key)) or repr(exc)

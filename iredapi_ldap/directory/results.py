@@ -27,7 +27,7 @@ _BY_CODE = {
     52: (errors.DirectoryUnavailable, "the directory is unavailable"),
 }
 
-def error_for(code, description="", dn=""):
+def error_for(code: int, description: str = "", dn: str = "") -> errors.ApiError:
     """The API error for LDAP result `code`; codes no client can cause are logged."""
     known = _BY_CODE.get(code)
     if known is None:

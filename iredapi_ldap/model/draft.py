@@ -6,7 +6,7 @@ turns the result into one REPLACE per changed attribute. `accountSetting` is edi
 mapping and written back as `key:value` items.
 """
 
-from ..directory import Change, Op
+from ..directory.base import Change, Op
 from .render import LIST_SETTINGS
 
 

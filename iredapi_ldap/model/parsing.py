@@ -8,7 +8,7 @@ import datetime
 import re
 
 from ..addresses import is_domain, is_email
-from ..directory import escape_dn_value
+from ..directory.escaping import escape_dn_value
 from ..errors import BadRequest, Code
 from ..numbers import parse_whole, whole_in_range
 

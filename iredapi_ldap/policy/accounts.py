@@ -7,15 +7,17 @@ same numbers, so a user's row outranks its domain's, which outranks the global o
 """
 
 import ipaddress
+from typing import Optional
 
 from ..addresses import is_domain, is_email
 
 GLOBAL = "@."
-PRIORITIES = {"email": 100, "wildcard_addr": 90, "ip": 80, "cidr": 70, "domain": 60,
-              "subdomain": 50, "top_level_domain": 40, "catchall": 0}
+PRIORITIES: dict[Optional[str], int] = {
+    "email": 100, "wildcard_addr": 90, "ip": 80, "cidr": 70, "domain": 60, "subdomain": 50,
+    "top_level_domain": 40, "catchall": 0}
 
 
-def account_type(key):
+def account_type(key: str) -> Optional[str]:
     """The kind of a policy key or sender, or None when it is none of them."""
     if key == GLOBAL:
         return "catchall"
@@ -35,12 +37,12 @@ def account_type(key):
     return "ip" if "/" not in key or network.num_addresses == 1 else "cidr"
 
 
-def priority(key):
+def priority(key: str) -> int:
     """iRedAPD's priority of a policy key (higher wins)."""
     return PRIORITIES[account_type(key)]
 
 
-def amavisd_lookup_keys(address):
+def amavisd_lookup_keys(address: str) -> list[str]:
     """The keys Amavisd looks up for a recipient, most specific first.
 
     For `alice@mail.example.com`: the address, `@mail.example.com`, `@.mail.example.com`,

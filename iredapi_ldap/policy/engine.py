@@ -11,15 +11,19 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 
 from .. import errors
 from ..errors import DatabaseError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # MariaDB/MySQL: ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT; PostgreSQL: serialization_failure,
 # deadlock_detected, lock_not_available. SQLite waits for its lock itself (timeout 30 s).
@@ -36,11 +40,12 @@ class IntegrityRace(Exception):
 class Databases:
     """SQLAlchemy engines by database name ('amavisd', 'iredapd', 'iredadmin')."""
 
-    def __init__(self, urls, sleep=time.sleep):
+    def __init__(self, urls: Mapping[str, str],
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.engines = {name: make_engine(url) for name, url in urls.items()}
         self._sleep = sleep
 
-    def write(self, database, work):
+    def write(self, database: str, work: Callable[[Connection], T]) -> T:
         """Run `work(conn)` in a transaction and return its result. Once more if a
         concurrent insert won a race (IntegrityRace), and up to TRANSIENT_ATTEMPTS times
         when the server broke a deadlock or a lock wait."""
@@ -62,7 +67,7 @@ class Databases:
                         detail="the policy database is busy; try again") from None
                 self._sleep(random.uniform(0, MAX_PAUSE * transient / TRANSIENT_ATTEMPTS))
 
-    def read(self, database, work):
+    def read(self, database: str, work: Callable[[Connection], T]) -> T:
         """Run `work(conn)` on a connection (no transaction of ours) and return its result."""
         try:
             with self._translated(), self.engines[database].connect() as conn:
@@ -72,7 +77,7 @@ class Databases:
                 from None
 
     @contextlib.contextmanager
-    def _translated(self):
+    def _translated(self) -> Iterator[None]:
         try:
             yield
         except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
@@ -97,7 +102,7 @@ class _Transient(Exception):
     """A deadlock or lock wait the server gave up on; the transaction was rolled back."""
 
 
-def _is_transient(exc):
+def _is_transient(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None)
     if orig is None:
         return False
@@ -107,12 +112,20 @@ def _is_transient(exc):
     return getattr(orig, "sqlstate", None) in _POSTGRESQL_TRANSIENT
 
 
-def _describe(exc):
+def _describe(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig if orig is not None else exc).splitlines()[0]
 
 
-def make_engine(url):
+def inserted_id(result: CursorResult[Any]) -> Any:
+    """The primary key of the row a one-row INSERT made."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise TypeError("not the result of a one-row INSERT")
+    return key[0]
+
+
+def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -122,7 +135,7 @@ def make_engine(url):
     return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
 
 
-def _write_ahead_log(dbapi_connection, _record):
+def _write_ahead_log(dbapi_connection: Any, _record: object) -> None:
     """SQLite in WAL mode: a commit is one sync of the log instead of several of the
     database and its journal (a login writes twice), readers never wait for a writer, and
     a killed process still loses no committed transaction."""

@@ -13,14 +13,19 @@ the request or `iredapi-ldap doctor --fix` claims it and completes it
 *running*, or whoever *claimed* it (an atomic compare-and-set of the row).
 """
 
+import datetime
 import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Optional
 
 from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.engine import Connection
 
+from .engine import Databases
 from .tables import deleted_mailboxes, tracking
 
 PREFIX = "iredapi-ldap:intent:"
@@ -38,27 +43,27 @@ class Intent:
     key: str
     kind: str
     subject: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     state: str = RUNNING
     since: float = 0.0
     started: float = 0.0
     raw: str = ""  # the stored text, for compare-and-set
 
     @property
-    def marker(self):
+    def marker(self) -> str:
         """What the pending deleted_mailboxes rows hold as `admin` until finished."""
         return PENDING_ADMIN + self.key.rsplit(":", 1)[1]
 
-    def age(self, now=None):
+    def age(self, now: Optional[float] = None) -> float:
         """Seconds since its state last changed."""
         return (now if now is not None else time.time()) - self.since
 
-    def commit_age(self, now=None):
+    def commit_age(self, now: Optional[float] = None) -> float:
         """Seconds since its commit was sent (at most)."""
         return (now if now is not None else time.time()) - self.started
 
 
-def _key_prefix(subject):
+def _key_prefix(subject: str) -> str:
     digest = hashlib.sha256(subject.lower().encode()).hexdigest()[:24]
     return f"{PREFIX}{digest}:"
 
@@ -66,25 +71,26 @@ def _key_prefix(subject):
 class Journal:
     """Intents in iRedAdmin's database (`databases`: an `engine.Databases`)."""
 
-    def __init__(self, databases, clock=time.time):
+    def __init__(self, databases: Databases, clock: Callable[[], float] = time.time) -> None:
         self._databases = databases
         self._clock = clock
 
-    def begin(self, kind, subject, data, mailboxes=(), also=()):
+    def begin(self, kind: str, subject: str, data: Mapping[str, Any],
+              mailboxes: Iterable[Mapping[str, Any]] = (), also: Iterable[str] = ()) -> Intent:
         """Record an intent, and the deleted_mailboxes rows it will finish (dicts with
         username, domain, maildir), in one transaction. `also`: other subjects it is about
         (a rename's new address), under which `pending()` finds it too. Returns it."""
         token = uuid.uuid4().hex
-        also = [other.lower() for other in also]
+        others = [other.lower() for other in also]
         now = self._clock()
         intent = Intent(_key_prefix(subject) + token, kind, subject.lower(),
-                        {**data, **({"also": also} if also else {})}, RUNNING, now, now)
+                        {**data, **({"also": others} if others else {})}, RUNNING, now, now)
         intent.raw = _encode(intent)
         rows = [{**row, "admin": intent.marker, "delete_date": None} for row in mailboxes]
         links = [{"k": _key_prefix(other) + token, "v": json.dumps({"link": intent.key})}
-                 for other in also]
+                 for other in others]
 
-        def write(conn):
+        def write(conn: Connection) -> None:
             conn.execute(insert(tracking).values(k=intent.key, v=intent.raw))
             if links:
                 conn.execute(insert(tracking), links)
@@ -93,22 +99,23 @@ class Journal:
         self._databases.write("iredadmin", write)
         return intent
 
-    def add_mailboxes(self, intent, mailboxes):
+    def add_mailboxes(self, intent: Intent, mailboxes: Iterable[Mapping[str, Any]]) -> None:
         """More pending rows for the intent (users found when it completes)."""
         rows = [{**row, "admin": intent.marker, "delete_date": None} for row in mailboxes]
         if rows:
             self._databases.write("iredadmin", lambda conn: conn.execute(
                 insert(deleted_mailboxes), rows))
 
-    def finish(self, intent, admin="", purge_date=None):
+    def finish(self, intent: Intent, admin: str = "",
+               purge_date: Optional[datetime.date] = None) -> None:
         """The intent is done: its pending rows get `admin` and their purge date (None:
         kept forever), and the intent goes. A pending row whose mailbox another finished
         row records already (two writes that both deleted it) is dropped. Idempotent."""
-        def write(conn):
+        def write(conn: Connection) -> None:
             mine = conn.execute(select(deleted_mailboxes.c.id, deleted_mailboxes.c.username,
                                        deleted_mailboxes.c.maildir)
                                 .where(deleted_mailboxes.c.admin == intent.marker)).all()
-            recorded = set()
+            recorded: set[Any] = set()
             if mine:  # by finished rows only: a pending one may never be
                 names = sorted({row.username for row in mine})
                 for start in range(0, len(names), 500):
@@ -127,23 +134,23 @@ class Journal:
             _forget(conn, intent)
         self._databases.write("iredadmin", write)
 
-    def discard(self, intent):
+    def discard(self, intent: Intent) -> None:
         """The intent's commit did not happen: drop it and its pending rows."""
-        def write(conn):
+        def write(conn: Connection) -> None:
             conn.execute(delete(deleted_mailboxes)
                          .where(deleted_mailboxes.c.admin == intent.marker))
             _forget(conn, intent)
         self._databases.write("iredadmin", write)
 
-    def fail(self, intent):
+    def fail(self, intent: Intent) -> None:
         """Its request gave up: a repeat of the request may now claim and complete it."""
         self._set_state(intent, FAILED)
 
-    def claim(self, intent):
+    def claim(self, intent: Intent) -> bool:
         """Take the intent over (it is failed, or stale): True if no one else did first."""
         return self._set_state(intent, CLAIMED)
 
-    def drop_pending(self, username, maildir):
+    def drop_pending(self, username: str, maildir: str) -> None:
         """Drop the pending rows of (username, maildir), whatever intent they belong to: the
         account lives on (renamed while its domain was being deleted)."""
         self._databases.write("iredadmin", lambda conn: conn.execute(
@@ -152,12 +159,12 @@ class Journal:
                 deleted_mailboxes.c.maildir == maildir,
                 deleted_mailboxes.c.admin.startswith(PENDING_ADMIN, autoescape=True)))))
 
-    def _set_state(self, intent, state):
+    def _set_state(self, intent: Intent, state: str) -> bool:
         changed = Intent(intent.key, intent.kind, intent.subject, intent.data, state,
                          self._clock(), intent.started)
         text = _encode(changed)
 
-        def write(conn):
+        def write(conn: Connection) -> int:
             return conn.execute(update(tracking).where(and_(
                 tracking.c.k == intent.key, tracking.c.v == intent.raw)).values(v=text)).rowcount
         if self._databases.write("iredadmin", write) != 1:
@@ -165,13 +172,13 @@ class Journal:
         intent.state, intent.since, intent.raw = state, changed.since, text
         return True
 
-    def pending(self, *subjects):
+    def pending(self, *subjects: str) -> list[Intent]:
         """The unfinished intents (about any of `subjects`, if given), oldest first."""
         prefixes = [_key_prefix(s) for s in subjects] if subjects else [PREFIX]
         wanted = {s.lower() for s in subjects}
 
-        def read(conn):
-            found = {}
+        def read(conn: Connection) -> list[tuple[int, str, str]]:
+            found: dict[str, tuple[int, str]] = {}
             for prefix in prefixes:
                 for row_id, key, value in conn.execute(
                         select(tracking.c.id, tracking.c.k, tracking.c.v)
@@ -190,24 +197,24 @@ class Journal:
         return [i for i in intents if i is not None and (
             not wanted or i.subject in wanted or wanted & set(i.data.get("also", [])))]
 
-    def pending_mailboxes(self, intent):
+    def pending_mailboxes(self, intent: Intent) -> list[tuple[str, str]]:
         """(username, maildir) of the intent's pending deleted_mailboxes rows."""
-        def read(conn):
+        def read(conn: Connection) -> list[tuple[str, str]]:
             return [tuple(row) for row in conn.execute(
                 select(deleted_mailboxes.c.username, deleted_mailboxes.c.maildir)
                 .where(deleted_mailboxes.c.admin == intent.marker))]
         return self._databases.read("iredadmin", read)
 
-    def pending_usernames(self, intent):
+    def pending_usernames(self, intent: Intent) -> list[str]:
         """The usernames of the intent's pending deleted_mailboxes rows."""
-        def read(conn):
+        def read(conn: Connection) -> list[str]:
             return [row[0] for row in conn.execute(
                 select(deleted_mailboxes.c.username)
                 .where(deleted_mailboxes.c.admin == intent.marker))]
         return self._databases.read("iredadmin", read)
 
 
-def _forget(conn, intent):
+def _forget(conn: Connection, intent: Intent) -> None:
     """Delete the intent's row and the rows that link other subjects to it."""
     token = intent.key.rsplit(":", 1)[1]
     conn.execute(delete(tracking).where(tracking.c.k == intent.key))
@@ -215,7 +222,7 @@ def _forget(conn, intent):
         conn.execute(delete(tracking).where(tracking.c.k == _key_prefix(other) + token))
 
 
-def _link(text):
+def _link(text: Optional[str]) -> Optional[str]:
     """The main key a link row points to, or None for an intent's own row."""
     try:
         value = json.loads(text or "")
@@ -224,13 +231,13 @@ def _link(text):
     return value.get("link") if isinstance(value, dict) else None
 
 
-def _encode(intent):
+def _encode(intent: Intent) -> str:
     return json.dumps({"kind": intent.kind, "subject": intent.subject, "data": intent.data,
                        "state": intent.state, "since": intent.since,
                        "started": intent.started}, sort_keys=True)
 
 
-def _decode(key, text):
+def _decode(key: str, text: str) -> Optional[Intent]:
     try:
         value = json.loads(text or "")
         since = float(value.get("since", 0))

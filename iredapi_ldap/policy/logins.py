@@ -6,21 +6,36 @@ expired)."""
 
 import datetime
 import hashlib
+from collections.abc import Sequence
+from typing import Optional, cast
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
 
+from .engine import Databases, inserted_id
 from .tables import log, tracking
 
 ENDED_PREFIX = "iredapi-ldap:ended:"
 FAILED, SUCCEEDED = "[API] Login failed.", "[API] Admin login success"
 
 
-def _utc(seconds):
+def _utc(seconds: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).replace(tzinfo=None)
 
 
-def _failures_since(ip_matches):
+def _failures_since(ip_matches: ColumnElement[bool]) -> Select[tuple[int, int]]:
     """(failed logins whose ip `ip_matches`, those of them of one username from one of two
     address spellings) since a time: one statement, built once."""
     pair = and_(log.c.ip.in_([bindparam("spelling"), bindparam("other_spelling")]),
@@ -46,26 +61,27 @@ _FORGET_FAILURE = delete(log).where(log.c.id == bindparam("row_id"))
 class LoginRecords:
     """Failed logins and ended sessions (`databases`: an `engine.Databases`)."""
 
-    def __init__(self, databases):
+    def __init__(self, databases: Databases) -> None:
         self._databases = databases
 
-    def record_failure(self, ip, username, now):
+    def record_failure(self, ip: Optional[str], username: str, now: float) -> int:
         """One failed login in iRedAdmin's admin log (`now`: epoch seconds); its row id."""
         values = {"admin": username[:255], "ip": (ip or "")[:40], "timestamp": _utc(now)}
-        return self._databases.write("iredadmin", lambda conn: conn.execute(
-            _RECORD_FAILURE, values).inserted_primary_key[0])
+        return self._databases.write("iredadmin", lambda conn: inserted_id(conn.execute(
+            _RECORD_FAILURE, values)))
 
-    def mark_success(self, row_id):
+    def mark_success(self, row_id: int) -> None:
         """The login of a row `record_failure` wrote succeeded (as iRedAdmin logs it)."""
         self._databases.write("iredadmin", lambda conn: conn.execute(
             _MARK_SUCCESS, {"row_id": row_id}))
 
-    def forget_failure(self, row_id):
+    def forget_failure(self, row_id: int) -> None:
         """Take back a row `record_failure` wrote: no password was checked."""
         self._databases.write("iredadmin", lambda conn: conn.execute(
             _FORGET_FAILURE, {"row_id": row_id}))
 
-    def failures(self, network, spellings, username, since):
+    def failures(self, network: str, spellings: Sequence[str], username: str,
+                 since: float) -> tuple[int, int]:
         """(failed logins from `network`, failed logins of `username` from one of the
         address `spellings` (one or two)) since `since` (epoch seconds). `network` is an
         address, or a prefix ending in ':' that every address of an IPv6 network starts
@@ -75,13 +91,13 @@ class LoginRecords:
         values = {"network": network + "%" if by_prefix else network[:40],
                   "spelling": spellings[0][:40], "other_spelling": spellings[-1][:40],
                   "username": username[:255], "since": _utc(since)}
-        return tuple(self._databases.read("iredadmin", lambda conn: conn.execute(
-            statement, values).one()))
+        return cast(tuple[int, int], tuple(self._databases.read(
+            "iredadmin", lambda conn: conn.execute(statement, values).one())))
 
-    def end_session(self, session_id, expires, now):
+    def end_session(self, session_id: str, expires: float, now: float) -> None:
         """Remember that the session `session_id` was logged out, until it would have
         expired anyway; and forget the ended sessions that have expired since."""
-        def write(conn):
+        def write(conn: Connection) -> None:
             conn.execute(delete(tracking).where(and_(
                 tracking.c.k.startswith(ENDED_PREFIX),
                 tracking.c.v < f"{int(now):012d}")))
@@ -94,12 +110,12 @@ class LoginRecords:
                     pass  # a racing logout of the same session recorded it
         self._databases.write("iredadmin", write)
 
-    def has_ended(self, session_id):
+    def has_ended(self, session_id: str) -> bool:
         """Whether the session `session_id` was logged out."""
         key = ENDED_PREFIX + _digest(session_id)
         return self._databases.read("iredadmin", lambda conn: conn.execute(
             select(tracking.c.id).where(tracking.c.k == key)).first() is not None)
 
 
-def _digest(session_id):
+def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()

@@ -6,6 +6,8 @@ VARCHAR(255) NOT NULL DEFAULT '' with a UNIQUE index), iRedAPD SQL/iredapd.mysql
 reads or writes are defined here, plus those the same daemons join them with.
 """
 
+from typing import Any, Optional
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -22,27 +24,28 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.types import TIMESTAMP, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TIMESTAMP, TypeDecorator, TypeEngine
 
 
-class Address(TypeDecorator):
+class Address(TypeDecorator[str]):
     """An address column: VARBINARY(255) on MySQL/MariaDB, as Amavisd declares it (it compares
     addresses byte-wise), text elsewhere; Python code sees `str` either way."""
 
     impl = String(255)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.VARBINARY(255))
         return dialect.type_descriptor(String(255))
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Optional[str], dialect: Dialect) -> Any:
         if value is not None and dialect.name in ("mysql", "mariadb"):
             return value.encode("utf-8")
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any, dialect: Dialect) -> Optional[str]:
         return value.decode("utf-8") if isinstance(value, bytes) else value
 
 

@@ -9,6 +9,8 @@ references in other entries, a user's policy rows) is completed through an inten
 request or by `doctor --fix`.
 """
 
+import contextlib
+
 from ..addresses import domain_of
 from ..directory import escape_dn_value
 from ..directory.names import parent_dn
@@ -58,12 +60,8 @@ class Mover:
                 raise
 
         def commit():
-            try:
+            with _refused(kind, mail, new_mail):
                 rename()
-            except EntryNotFound:  # renamed or deleted by a racing request
-                raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {kind} {mail}") from None
-            except EntryExists:
-                raise Conflict(detail=f"{new_mail} is already used") from None
 
         def after():
             self._directory.modify(new_dn, changes)
@@ -74,3 +72,14 @@ class Mover:
         self._completions.run(f"rename_{kind}", mail, data, commit, after=after,
                               also=[new_mail])
         return new_dn
+
+
+@contextlib.contextmanager
+def _refused(kind, mail, new_mail):
+    """The directory's refusals of the rename of `mail` to `new_mail` as the API's errors."""
+    try:
+        yield
+    except EntryNotFound:  # renamed or deleted by a racing request
+        raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {kind} {mail}") from None
+    except EntryExists:
+        raise Conflict(detail=f"{new_mail} is already used") from None
