@@ -42,7 +42,6 @@ _MEGABYTES = Integer(0, MAX_MB)
 _PASSWORD_LENGTH = Integer(0, 1024)
 _NAME = ("name", "cn", Text(255))
 _LANGUAGE = Param("language", "preferredLanguage", Language(), legacy=("preferredLanguage",))
-_UPDATE = {"on_create": False}
 _EVERY = Who.OVER_EVERY_ACCOUNT
 
 
@@ -78,21 +77,21 @@ DOMAIN = Kind(
         _limit("numberOfUsers", "numberOfUsers"),
         _limit("numberOfAliases", "numberOfAliases"),
         _limit("numberOfLists", "numberOfLists"),
-        Param("outboundRelay", "senderRelayHost", RelayHost(), who=_EVERY, **_UPDATE),
+        Param("outboundRelay", "senderRelayHost", RelayHost(), who=_EVERY, on_create=False),
         Param("accountStatus", "accountStatus", STATUS, who=_EVERY,
-              effect=Effect.ACCOUNTS_STATUS, **_UPDATE),
+              effect=Effect.ACCOUNTS_STATUS, on_create=False),
         *_bcc("domain", who=_EVERY),
-        *params_of(Services(DOMAIN_SERVICES), *Services.params, who=_EVERY, **_UPDATE),
-        *params_of(BackupMx(), *BackupMx.params, who=Who.GLOBAL, **_UPDATE),
+        *params_of(Services(DOMAIN_SERVICES), *Services.params, who=_EVERY, on_create=False),
+        *params_of(BackupMx(), *BackupMx.params, who=Who.GLOBAL, on_create=False),
         *params_of(Profiles("DomainProfile", "disabledDomainProfile", DOMAIN_PROFILE_NAMES),
-                   "disableDomainProfile", "enableDomainProfile", who=Who.GLOBAL, **_UPDATE),
+                   "disableDomainProfile", "enableDomainProfile", who=Who.GLOBAL, on_create=False),
         *params_of(Profiles("UserProfile", "disabledUserProfile", USER_PROFILE_NAMES),
-                   "disableUserProfile", "enableUserProfile", who=Who.GLOBAL, **_UPDATE),
+                   "disableUserProfile", "enableUserProfile", who=Who.GLOBAL, on_create=False),
         *params_of(Profiles("UserPreference", "disabledUserPreference", USER_PREFERENCES),
-                   "disableUserPreference", "enableUserPreference", **_UPDATE),
-        Param("catchall", effect=Effect.CATCHALL, **_UPDATE),
+                   "disableUserPreference", "enableUserPreference", on_create=False),
+        Param("catchall", effect=Effect.CATCHALL, on_create=False),
         *params_of(AliasDomains(), *AliasDomains.params,
-                   effect=Effect.ALIAS_DOMAIN_ADDRESSES, **_UPDATE),
+                   effect=Effect.ALIAS_DOMAIN_ADDRESSES, on_create=False),
     ))
 
 # -- mail users (`mailUser` in ou=Users) ---------------------------------------------------
@@ -118,30 +117,30 @@ USER = Kind(
     required_on_create=(("password", "password_hash"),),
     params=(
         Param("name", "cn", Text(255, allow_empty=False), legacy=("cn",)),  # must have a cn
-        Param("gn", "givenName", Text(255), **_UPDATE),
-        Param("sn", "sn", Text(255, allow_empty=False), **_UPDATE),
+        Param("gn", "givenName", Text(255), on_create=False),
+        Param("sn", "sn", Text(255, allow_empty=False), on_create=False),
         _LANGUAGE,
-        Param("accountStatus", "accountStatus", STATUS, **_UPDATE),
+        Param("accountStatus", "accountStatus", STATUS, on_create=False),
         Param("employeeid", "employeeNumber", Text(255)),
         Param("transport", "mtaTransport", Transport()),
         Param("mailboxFormat", "mailboxFormat", Choice(tuple(
             (name, name) for name in ("maildir", "mdbox", "sdbox")))),
         Param("mailboxFolder", "mailboxFolder",
               Pattern(r"[A-Za-z0-9._-]{1,50}", "a folder name")),
-        Param("telephoneNumber", "telephoneNumber", TextList(64), **_UPDATE),
-        Param("mobile", "mobile", TextList(64), **_UPDATE),
-        Param("isGlobalAdmin", "domainGlobalAdmin", YES_NO, who=Who.GLOBAL, **_UPDATE),
+        Param("telephoneNumber", "telephoneNumber", TextList(64), on_create=False),
+        Param("mobile", "mobile", TextList(64), on_create=False),
+        Param("isGlobalAdmin", "domainGlobalAdmin", YES_NO, who=Who.GLOBAL, on_create=False),
         Param("password", rule=_PASSWORD),
         Param("password_hash", rule=_PASSWORD),
         Param("forwarding", rule=_FORWARDING),
-        Param("addForwarding", rule=_FORWARDING, **_UPDATE),
-        Param("removeForwarding", rule=_FORWARDING, **_UPDATE),
+        Param("addForwarding", rule=_FORWARDING, on_create=False),
+        Param("removeForwarding", rule=_FORWARDING, on_create=False),
         Param("aliases", rule=_ALIASES),
-        Param("addAlias", rule=_ALIASES, **_UPDATE),
-        Param("removeAlias", rule=_ALIASES, **_UPDATE),
+        Param("addAlias", rule=_ALIASES, on_create=False),
+        Param("removeAlias", rule=_ALIASES, on_create=False),
         *_bcc("user", on_create=False),
         # An admin login is granted through the domain's admins (services/domain_admins.py).
-        *params_of(Services(None, global_only=("domainadmin",)), *Services.params, **_UPDATE),
+        *params_of(Services(None, global_only=("domainadmin",)), *Services.params, on_create=False),
         Param("quota", "mailQuota", Megabytes(MAX_MB), legacy=("mailQuota",),
               rule=QuotaWithinDomain(), effect=Effect.QUOTA_COUNTED),
         Param("maildir", rule=Maildir()),
@@ -156,15 +155,15 @@ _ACCESS_POLICY = Param("accessPolicy", "accessPolicy",
                        Choice(tuple((name, name) for name in ACCESS_POLICIES)))
 # The members are written by the service (services/groups.py): entries of their own.
 _MEMBERS = (Param("members", effect=Effect.MEMBERS),
-            Param("addMember", effect=Effect.MEMBERS, **_UPDATE),
-            Param("removeMember", effect=Effect.MEMBERS, **_UPDATE))
+            Param("addMember", effect=Effect.MEMBERS, on_create=False),
+            Param("removeMember", effect=Effect.MEMBERS, on_create=False))
 
 ALIAS = Kind(
     "alias", "alias", ("mailAlias",), "mail", "(objectClass=mailAlias)",
     container="Aliases", counter="domainCurrentAliasNumber", domain_limit="numberOfAliases",
     admin_limit="create_max_aliases", plural="aliases",
     params=(Param(*_NAME, legacy=("cn",)),
-            Param("accountStatus", "accountStatus", STATUS, **_UPDATE),
+            Param("accountStatus", "accountStatus", STATUS, on_create=False),
             _ACCESS_POLICY, *_MEMBERS))
 
 LIST = Kind(

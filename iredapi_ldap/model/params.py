@@ -171,7 +171,8 @@ class Kind:
         """Write the given parameters into `draft`, row by row in table order: its stored
         value first, then its rule (each rule once); then the kind's invariants. Returns
         the names used. `context.is_global_admin` decides the GLOBAL rows."""
-        used, ran = set(), []
+        used: set[str] = set()
+        ran: list[Rule] = []
         for row in self.params if rows is None else rows:
             if row.name not in params:
                 continue
