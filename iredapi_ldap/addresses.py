@@ -13,7 +13,7 @@ _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
-def is_domain(name):
+def is_domain(name: object) -> bool:
     """Whether `name` (already lower-cased) is a valid DNS domain name with at least two labels.
 
     Internationalised names must come IDNA-encoded (`xn--...`).
@@ -25,7 +25,7 @@ def is_domain(name):
         and not labels[-1].isdigit()
 
 
-def is_email(address):
+def is_email(address: object) -> bool:
     """Whether `address` (already lower-cased) is `local@domain` with a valid domain."""
     if not isinstance(address, str) or len(address) > MAX_MAIL_LENGTH or address.count("@") != 1:
         return False
@@ -33,6 +33,6 @@ def is_email(address):
     return len(local) <= 64 and bool(_LOCAL.fullmatch(local)) and is_domain(domain)
 
 
-def domain_of(address):
+def domain_of(address: str) -> str:
     """The domain part of a valid address."""
     return address.rsplit("@", 1)[1]

@@ -3,11 +3,18 @@
 Each kind (model/kinds.py) says its container and RDN attribute; the layout adds the bases.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .addresses import domain_of
 from .directory.escaping import escape_dn_value
 from .model.kinds import ADMIN, DOMAIN, USER
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .model.params import Kind
 
 
 @dataclass(frozen=True)
@@ -18,10 +25,10 @@ class Layout:
     admin_basedn: str
 
     @classmethod
-    def from_settings(cls, settings):
+    def from_settings(cls, settings: Settings) -> Layout:
         return cls(settings.ldap_basedn, settings.ldap_admin_basedn)
 
-    def entry_dn(self, kind, name):
+    def entry_dn(self, kind: Kind, name: str) -> str:
         """The DN of the entry of `kind` named `name`: a domain name, or an address (a
         list's for its external members, `@domain` for the catch-all)."""
         rdn = f"{kind.rdn}={escape_dn_value(name)}"
@@ -31,15 +38,15 @@ class Layout:
             return f"{rdn},{self.admin_basedn}"
         return f"{rdn},{self.container_dn(domain_of(name), kind.container)}"
 
-    def domain_dn(self, domain):
+    def domain_dn(self, domain: str) -> str:
         return self.entry_dn(DOMAIN, domain)
 
-    def container_dn(self, domain, container):
+    def container_dn(self, domain: str, container: str | None) -> str:
         """`container`: a kind's container (Users, Groups, Aliases, Externals)."""
         return f"ou={container},{self.domain_dn(domain)}"
 
-    def user_dn(self, mail):
+    def user_dn(self, mail: str) -> str:
         return self.entry_dn(USER, mail)
 
-    def admin_dn(self, mail):
+    def admin_dn(self, mail: str) -> str:
         return self.entry_dn(ADMIN, mail)

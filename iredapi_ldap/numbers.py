@@ -11,14 +11,14 @@ MAX_DIGITS = 19  # 2**63 - 1, the largest column the policy tables have, has 19 
 _WHOLE = re.compile(rf"-?[0-9]{{1,{MAX_DIGITS}}}")
 
 
-def parse_whole(text):
+def parse_whole(text: object) -> int | None:
     """`text` as an int when it is an optional `-` and 1 to 19 ASCII digits, else None."""
     if not isinstance(text, str) or not _WHOLE.fullmatch(text):
         return None
     return int(text)
 
 
-def whole_in_range(text, low, high):
+def whole_in_range(text: object, low: int, high: int) -> int | None:
     """`text` as an int within [low, high], else None."""
     number = parse_whole(text)
     return number if number is not None and low <= number <= high else None

@@ -27,7 +27,7 @@ class Text(Codec):
     max_length: int = 255
     allow_empty: bool = True
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         value = text.strip()
         if not value and not self.allow_empty:
             raise BadRequest(detail=f"{param} must not be empty")
@@ -44,13 +44,13 @@ class TextList(Codec):
 
     max_length: int = 64
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         items = [item.strip() for item in text.split(",") if item.strip()]
         for item in items:
             Text(self.max_length).encode(param, item)
         return list(dict.fromkeys(items))
 
-    def decode(self, values):
+    def decode(self, values: Sequence[str]) -> str:
         return ",".join(values)
 
 
@@ -61,7 +61,7 @@ class Pattern(Codec):
     regex: str
     meaning: str
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         value = text.strip()
         if value and not re.fullmatch(self.regex, value):
             raise BadRequest(detail=f"{param} must be {self.meaning}")
@@ -76,7 +76,7 @@ class Integer(Codec):
     high: int = 2**31 - 1
     allow_minus_one: bool = False
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         number = parse_whole(text.strip())
         if number is None:
             raise BadRequest(detail=f"{param} must be a whole number")
@@ -91,9 +91,9 @@ class Integer(Codec):
 class Choice(Codec):
     """One of a fixed set of words, stored as given in `stored` (parameter word -> value)."""
 
-    stored: tuple  # ((word, stored value), ...)
+    stored: tuple[tuple[str, str | None], ...]  # ((word, stored value or None), ...)
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         word = text.strip().lower()
         for choice, value in self.stored:
             if word == choice:
@@ -101,7 +101,7 @@ class Choice(Codec):
         raise BadRequest(detail=f"{param} must be one of "
                                 f"{', '.join(choice for choice, _ in self.stored)}")
 
-    def decode(self, values):
+    def decode(self, values: Sequence[str]) -> str:
         stored = values[0] if values else None
         return next((word for word, value in self.stored if value == stored), "")
 
@@ -114,7 +114,7 @@ YES_NO = Choice((("yes", "yes"), ("no", None)))
 class Language(Codec):
     """A locale name such as `en_US` or `de`; empty removes it."""
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         value = text.strip()
         if value and not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", value):
             raise BadRequest(detail=f"{param} must look like en_US")
@@ -127,7 +127,7 @@ class Email(Codec):
 
     allow_empty: bool = True
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         value = text.strip().lower()
         if not value and self.allow_empty:
             return []
@@ -140,7 +140,7 @@ class Email(Codec):
 class Transport(Codec):
     """A Postfix transport such as `dovecot`, `smtp:[host]:25` or `relay:[1.2.3.4]`."""
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         value = text.strip()
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*(:[A-Za-z0-9.\[\]:_/-]*)?", value or "-") \
                 or len(value) > 255:
@@ -155,11 +155,11 @@ class MegabytesSetting(Codec):
 
     high: int = 2**40
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         number = int(Integer(0, self.high).encode(param, text)[0])
         return [f"{number}:MB"] if number else []
 
-    def decode(self, values):
+    def decode(self, values: Sequence[str]) -> str:
         return str(values[0]).split(":")[0] if values else "0"
 
 
@@ -172,13 +172,13 @@ class Megabytes(Codec):
 
     high: int
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         number = parse_whole(text.strip())
         if number is None or not 0 <= number <= self.high:
             raise BadRequest(detail=f"{param} must be a whole number of MB")
         return [str(number * MB)]
 
-    def decode(self, values):
+    def decode(self, values: Sequence[str]) -> str:
         return str(int(values[0]) // MB) if values else "0"
 
 
@@ -187,7 +187,7 @@ class RelayHost(Codec):
     """A Postfix next hop such as `[192.0.2.2]:25`, `smtp:[mx.example.com]:587`; empty
     removes it."""
 
-    def encode(self, param, text):
+    def encode(self, param: str, text: str) -> list[str]:
         value = text.strip()
         pattern = r"([a-z0-9-]+:)?(\[[A-Za-z0-9.:-]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?"
         if value and (len(value) > 255 or not re.fullmatch(pattern, value)):

@@ -8,7 +8,7 @@ import re
 from ..errors import BadRequest
 
 
-def maildir_path(base, mail, now=None):
+def maildir_path(base: str, mail: str, now: datetime.datetime | None = None) -> str:
     """`<base>/<domain>/<l>/<o>/<c>/<local>-<timestamp>/` for a new mailbox.
 
     The first three characters of the local part (padded with `_` when shorter; `.` and `~`
@@ -25,7 +25,8 @@ MAX_PATH_LENGTH = 255  # iRedAdmin's deleted_mailboxes.maildir is VARCHAR(255)
 _PATH_CHARACTERS = re.compile(r"[a-z0-9/._@+-]+")
 
 
-def checked_mailbox_path(base, domain, text, anywhere_in_base=False):
+def checked_mailbox_path(base: str, domain: str, text: str,
+                         anywhere_in_base: bool = False) -> str:
     """A client's `maildir` as it is stored, or BadRequest.
 
     The path must be absolute and lie strictly inside `<base>/<domain>/` (a normal admin's
@@ -54,7 +55,7 @@ def checked_mailbox_path(base, domain, text, anywhere_in_base=False):
     return fitting(f"{base.rstrip('/')}/{relative}/")
 
 
-def fitting(path):
+def fitting(path: str) -> str:
     """`path`, if iRedAdmin's deleted_mailboxes can record it; else BadRequest."""
     if len(path) > MAX_PATH_LENGTH:
         raise BadRequest(detail=f"the mailbox path would be longer than {MAX_PATH_LENGTH} "
@@ -62,10 +63,10 @@ def fitting(path):
     return path
 
 
-def enclosing_paths(path, base):
+def enclosing_paths(path: str, base: str) -> list[str]:
     """`path` and every folder above it up to (not including) `base`, each with and without
     its trailing `/`: the homeDirectory values whose mailbox `path` would lie in."""
-    out = []
+    out: list[str] = []
     current = path.rstrip("/")
     stop = base.rstrip("/")
     while current.startswith(stop + "/"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ..errors import BadRequest, Code, PermissionDenied
 from .draft import EntryDraft
@@ -75,7 +75,8 @@ class Param:
         if self.setting:
             value = draft.settings().get(self.setting)
             return self.codec.decode([] if value is None else [str(value)])
-        return self.codec.decode(draft.get(self.attribute))
+        # A row stored outside accountSetting names its attribute (the cast only says so).
+        return self.codec.decode(draft.get(cast(str, self.attribute)))
 
     def store(self, draft: EntryDraft, text: str) -> None:
         """Write the parameter's text into `draft`."""
@@ -83,7 +84,7 @@ class Param:
         if self.setting:
             draft.set_setting(self.setting, values[0] if values else None)
         else:
-            draft.set(self.attribute, values)
+            draft.set(cast(str, self.attribute), values)
 
 
 def params_of(rule: Rule, *names: str, **row: Any) -> tuple[Param, ...]:

@@ -6,6 +6,7 @@ Nothing is trimmed from an identifier: it matches whole or not at all.
 
 import datetime
 import re
+from collections.abc import Iterable
 
 from ..addresses import is_domain, is_email
 from ..directory.escaping import escape_dn_value
@@ -15,14 +16,14 @@ from ..numbers import parse_whole, whole_in_range
 MAX_KEEP_DAYS = 100 * 366
 
 
-def split_words(value):
+def split_words(value: str | None) -> list[str]:
     """A comma-separated parameter as a list: items stripped, lower-cased, empties and
     repeats dropped, order kept."""
     items = (item.strip().lower() for item in (value or "").split(","))
     return list(dict.fromkeys(item for item in items if item))
 
 
-def refuse_unknown(params, allowed):
+def refuse_unknown(params: Iterable[str], allowed: Iterable[str]) -> None:
     """Raise UNKNOWN_PARAMETER naming every parameter not in `allowed`."""
     unknown = sorted(set(params) - set(allowed))
     if unknown:
@@ -30,7 +31,7 @@ def refuse_unknown(params, allowed):
                          detail="unknown parameter(s): " + ", ".join(unknown))
 
 
-def purge_date(keep_days):
+def purge_date(keep_days: str | int | None) -> datetime.date | None:
     """The date a kept mailbox may be purged: today + `keep_days`; None (no number) or 0
     keep it forever, as iRedAdmin does."""
     if keep_days is None:
@@ -41,7 +42,7 @@ def purge_date(keep_days):
     return datetime.date.today() + datetime.timedelta(days=days) if days else None
 
 
-def stored_int(value):
+def stored_int(value: object) -> int:
     """A number kept as text (an accountSetting value, a counter); 0 when absent or not a
     whole number, so a malformed value left by another tool means "no limit" instead of
     an error."""
@@ -49,7 +50,7 @@ def stored_int(value):
     return 0 if number is None else number
 
 
-def parse_domain(text):
+def parse_domain(text: str | None) -> str:
     """A domain name from the URL or a parameter: lower-cased and valid, or INVALID_DOMAIN_NAME.
 
     Internationalised names must come IDNA-encoded (`xn--...`).
@@ -60,7 +61,7 @@ def parse_domain(text):
     return name
 
 
-def parse_mail(text):
+def parse_mail(text: str | None) -> str:
     """Any e-mail address (a standalone admin's, say), lower-cased, or INVALID_MAIL."""
     mail = (text or "").lower()
     if not is_email(mail):
@@ -73,7 +74,7 @@ def parse_mail(text):
 _NEW_LOCAL_PART = re.compile(r"[a-z0-9_#&-]+(\.[a-z0-9_#&-]+)*")
 
 
-def parse_user_mail(text, new=False):
+def parse_user_mail(text: str | None, new: bool = False) -> str:
     """A user's address, lower-cased; a new one must match iRedAdmin's stricter pattern."""
     mail = (text or "").lower()
     if not is_email(mail) or (new and not _NEW_LOCAL_PART.fullmatch(mail.split("@")[0])):
@@ -92,6 +93,6 @@ def parse_user_mail(text, new=False):
 MAX_RDN_LENGTH = 245
 
 
-def rdn_fits(attribute, value):
+def rdn_fits(attribute: str, value: str) -> bool:
     """Whether the RDN `attribute=value` is short enough for slapd to store."""
     return len(f"{attribute}={escape_dn_value(value)}".encode()) <= MAX_RDN_LENGTH

@@ -2,14 +2,23 @@
 users, the domain's own lengths. Codes as iRedAdmin's `verify_new_password` returns them,
 comma-joined when several rules fail (facts file, section 4)."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from .. import passwords
 from ..errors import BadRequest, Code
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 # iRedAdmin's PASSWORD_SPECIAL_CHARACTERS (libs/default_settings.py).
 SPECIAL_CHARACTERS = "#$%&*+-,.:;!=<>'\"?@[]/(){}_`~"
 
 
-def check_new_password(password, settings, min_length=None, max_length=None):
+def check_new_password(password: str, settings: Settings, min_length: int | None = None,
+                       max_length: int | None = None) -> None:
     """Raise BadRequest with the PW_* code(s) the password breaks.
 
     `min_length`/`max_length` (a domain's own) replace the global lengths when given; no
@@ -39,7 +48,7 @@ def check_new_password(password, settings, min_length=None, max_length=None):
         raise BadRequest(broken, detail=_describe(broken, low, high))
 
 
-def _describe(codes, low, high):
+def _describe(codes: Iterable[Code], low: int, high: int) -> str:
     words = {Code.PW_SHORTER_THAN_MIN_LENGTH: f"is shorter than {low} characters",
              Code.PW_GREATER_THAN_MAX_LENGTH: f"is longer than {high} characters",
              Code.PW_NO_LETTER: "has no letter", Code.PW_NO_UPPERCASE: "has no upper-case letter",

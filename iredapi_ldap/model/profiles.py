@@ -7,17 +7,21 @@ it governs, the keys of the GET reply it shows, and whether the policy endpoint 
 name (`/api/spampolicy`, `/api/throttle`, `/api/greylisting`, `/api/wblist`) belongs to it.
 """
 
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..errors import PermissionDenied
+
+_Value = TypeVar("_Value")
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
-    params: tuple = ()   # request parameters it governs
-    shown: tuple = ()    # reply keys (attributes, or added keys such as `catchall`)
-    services: tuple = ()  # enabledService values that switch it on and off
+    params: tuple[str, ...] = ()    # request parameters it governs
+    shown: tuple[str, ...] = ()     # reply keys (attributes, or added keys such as `catchall`)
+    services: tuple[str, ...] = ()  # enabledService values that switch it on and off
 
 
 # The policy endpoints, each a profile of the same name at domain and at user level.
@@ -57,7 +61,9 @@ DOMAIN_SETTING = "disabledDomainProfile"
 USER_SETTING = "disabledUserProfile"
 
 
-def refuse_disabled(table, disabled, params, what, services=()):
+def refuse_disabled(table: Iterable[Profile], disabled: Container[str],
+                    params: Mapping[str, str], what: str,
+                    services: Iterable[str] = ()) -> None:
     """PERMISSION_DENIED when `params` name a parameter of a profile in `disabled`, or would
     switch one of its services on or off (`services`: the account's enabledService now)."""
     now = {s.lower() for s in services}
@@ -70,7 +76,7 @@ def refuse_disabled(table, disabled, params, what, services=()):
                                           f"({', '.join(given) or 'its services'})")
 
 
-def _switches(params, service, now):
+def _switches(params: Mapping[str, str], service: str, now: Container[str]) -> bool:
     """Whether the services parameters would turn `service` on or off."""
     named = {p: {w.strip().lower() for w in params[p].split(",") if w.strip()}
              for p in ("services", "addService", "removeService") if p in params}
@@ -83,19 +89,20 @@ def _switches(params, service, now):
         service in named.get("removeService", ()) and on)
 
 
-def refuse_disabled_endpoint(name, disabled, what):
+def refuse_disabled_endpoint(name: str, disabled: Container[str], what: str) -> None:
     """PERMISSION_DENIED when the endpoint's profile `name` is in `disabled`."""
     if name in disabled:
         raise PermissionDenied(detail=f"the {what} profile {name} is disabled")
 
 
-def hidden_keys(table, disabled):
+def hidden_keys(table: Iterable[Profile], disabled: Container[str]) -> set[str]:
     """The reply keys (lower-case) of the profiles in `disabled`."""
     return {key.lower() for profile in table if profile.name in disabled
             for key in profile.shown}
 
 
-def hide_disabled(table, disabled, reply):
+def hide_disabled(table: Iterable[Profile], disabled: Container[str],
+                  reply: Mapping[str, _Value]) -> dict[str, _Value]:
     """`reply` (a dict, or an entry's attributes) without the keys of the profiles in
     `disabled`."""
     hidden = hidden_keys(table, disabled)

@@ -3,7 +3,17 @@ names; scalars for single-valued attributes, integers as numbers, lists for the 
 `accountSetting` as a dict; `userPassword` never.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from ..numbers import parse_whole
+
+if TYPE_CHECKING:
+    from ..directory.base import Entry
+
+_Value = TypeVar("_Value")
 
 # iRedMail attributes marked SINGLE-VALUE in its schema (tests/unit/test_render.py checks this
 # against schema/), plus core attributes that are single-valued in their own schemas or that
@@ -38,9 +48,9 @@ LIST_SETTINGS = frozenset(name.lower() for name in (
 ))
 
 
-def render_entry(entry):
+def render_entry(entry: Entry) -> dict[str, object]:
     """The reply dict of a directory entry."""
-    out = {}
+    out: dict[str, object] = {}
     for name, values in entry.attrs.items():
         key = name.lower()
         if key in HIDDEN:
@@ -53,9 +63,9 @@ def render_entry(entry):
     return out
 
 
-def parse_account_settings(values):
+def parse_account_settings(values: Iterable[object]) -> dict[str, str | int | list[str]]:
     """`accountSetting` values (`key:value`) as a dict: numbers as ints, list keys as lists."""
-    settings = {}
+    settings: dict[str, Any] = {}  # Any lets a list key's list grow
     for raw in values:
         key, sep, value = str(raw).partition(":")
         if not sep:
@@ -67,6 +77,6 @@ def parse_account_settings(values):
     return settings
 
 
-def _number(value):
+def _number(value: _Value) -> _Value | int:
     number = parse_whole(str(value))
     return value if number is None else number

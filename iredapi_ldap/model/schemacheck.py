@@ -5,26 +5,31 @@ accept: known object classes, their MUST attributes present (superclasses includ
 attribute allowed by some class, SINGLE-VALUE attributes with one value.
 """
 
-from .schemadefs import parse_definitions
+from collections.abc import Iterable, Mapping, Sequence
+
+from .schemadefs import Definition, parse_definitions
 
 
 class Schema:
-    def __init__(self, object_classes, attribute_types):
+    def __init__(self, object_classes: Iterable[str], attribute_types: Iterable[str]) -> None:
         """`object_classes`, `attribute_types`: the subschema's description strings."""
-        self._attributes = {}   # any name (lower) -> canonical definition
+        # any name (lower) -> canonical definition
+        self._attributes: dict[str, Definition] = {}
         for definition in parse_definitions("attributetype", attribute_types):
             for name in definition.names:
                 self._attributes[name.lower()] = definition
-        self._classes = {}
+        self._classes: dict[str, Definition] = {}
         for definition in parse_definitions("objectclass", object_classes):
             for name in definition.names:
                 self._classes[name.lower()] = definition
 
-    def _canonical(self, attribute):
+    def _canonical(self, attribute: str) -> str | None:
         definition = self._attributes.get(attribute.lower().split(";")[0])
         return definition.oid if definition else None
 
-    def _class_chain(self, name):
+    def _class_chain(self, name: str) -> list[Definition]:
+        chain: list[Definition]
+        todo: list[str]
         chain, todo = [], [name.lower()]
         while todo:
             definition = self._classes.get(todo.pop())
@@ -35,7 +40,7 @@ class Schema:
             todo += [s.lower() for s in (sup if isinstance(sup, tuple) else (sup,)) if s]
         return chain
 
-    def problems(self, attrs):
+    def problems(self, attrs: Mapping[str, Sequence[object]]) -> list[str]:
         """What keeps `attrs` ({attribute: [values]}) from being a valid entry; [] if none."""
         classes = [str(c) for c in attrs.get("objectClass", attrs.get("objectclass", []))]
         unknown = [c for c in classes if c.lower() not in self._classes]
@@ -47,7 +52,7 @@ class Schema:
         must = {self._canonical(a) for d in chains for a in d.fields.get("MUST", ())}
         may = {self._canonical(a) for d in chains for a in d.fields.get("MAY", ())}
         present = {self._canonical(a): a for a in attrs}
-        found = []
+        found: list[str] = []
         for attribute, values in attrs.items():
             oid = self._canonical(attribute)
             if oid is None:

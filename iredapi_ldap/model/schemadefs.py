@@ -6,8 +6,10 @@ LDIF to the upstream iRedMail and amavisd schemas.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 _TOKEN = re.compile(r"\(|\)|'(?:[^'\\]|\\.)*'|[^\s()']+")
 _SYNTAX = re.compile(r"^([0-9.]+)(?:\{(\d+)\})?$")
@@ -19,16 +21,18 @@ class Definition:
 
     kind: str  # 'attributetype' or 'objectclass'
     oid: str
-    names: tuple
-    fields: dict = field(default_factory=dict, compare=False, hash=False)
+    names: tuple[str, ...]
+    # key -> a value (str), several (tuple[str, ...]), True (a flag), or for LENGTH an int or
+    # None
+    fields: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.names[0]
 
-    def comparable(self):
+    def comparable(self) -> dict[str, object]:
         """Everything but DESC, with names folded to lower case (LDAP names ignore case)."""
-        out = {}
+        out: dict[str, object] = {}
         for key, value in self.fields.items():
             if key == "DESC":
                 continue
@@ -40,12 +44,15 @@ class Definition:
         return {"oid": self.oid, "names": tuple(n.lower() for n in self.names), **out}
 
 
-def _parse_body(kind, text):
+def _parse_body(kind: str, text: str) -> Definition:
     tokens = _TOKEN.findall(text)
     if not tokens or tokens[0] != "(" or tokens[-1] != ")":
         raise ValueError(f"not a parenthesised definition: {text[:60]!r}")
     tokens = tokens[1:-1]
     oid, rest = tokens[0], tokens[1:]
+    fields: dict[str, Any]
+    names: tuple[str, ...]
+    values: str | tuple[str, ...]
     fields, names, i = {}, (), 0
     while i < len(rest):
         key = rest[i]
@@ -66,7 +73,8 @@ def _parse_body(kind, text):
         elif key in ("MUST", "MAY"):
             fields[key] = values if isinstance(values, tuple) else (values,)
         elif key == "SYNTAX":
-            oid_len = _SYNTAX.match(values)
+            # One OID: the casts only tell mypy so (a list, or no match, fails as before).
+            oid_len = cast("re.Match[str]", _SYNTAX.match(cast(str, values)))
             fields["SYNTAX"] = oid_len.group(1)
             fields["LENGTH"] = int(oid_len.group(2)) if oid_len.group(2) else None
         else:
@@ -74,7 +82,7 @@ def _parse_body(kind, text):
     return Definition(kind, oid, names, fields)
 
 
-def parse_schema_file(path):
+def parse_schema_file(path: str | Path) -> list[Definition]:
     """Definitions of an OpenLDAP `.schema` (slapd.conf include) file."""
     text = "\n".join(
         line for line in Path(path).read_text().splitlines() if not line.lstrip().startswith("#")
@@ -84,10 +92,10 @@ def parse_schema_file(path):
     return [_parse_body(m.group(1).lower(), m.group(2)) for m in pattern.finditer(text)]
 
 
-def parse_config_ldif(path):
+def parse_config_ldif(path: str | Path) -> list[Definition]:
     """Definitions of a cn=config schema LDIF (`olcAttributeTypes` / `olcObjectClasses`)."""
     unfolded = re.sub(r"\n ", "", Path(path).read_text())
-    defs = []
+    defs: list[Definition] = []
     for line in unfolded.splitlines():
         key, _, value = line.partition(":")
         kind = {"olcattributetypes": "attributetype", "olcobjectclasses": "objectclass"}.get(
@@ -98,6 +106,6 @@ def parse_config_ldif(path):
     return defs
 
 
-def parse_definitions(kind, values):
+def parse_definitions(kind: str, values: Iterable[str]) -> list[Definition]:
     """Definitions from subschema values (`objectClasses` or `attributeTypes`)."""
     return [_parse_body(kind, value.strip()) for value in values]

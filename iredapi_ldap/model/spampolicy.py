@@ -6,14 +6,29 @@ and falls through to the next policy by `users.priority`; so an empty parameter 
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ..errors import BadRequest
 
 INHERIT = ""
 
+# Policy column -> value to write (None: NULL, inherit).
+Columns = Mapping[str, str | float | None]
+# A policy row as the store reads it: column -> value (None: NULL).
+Row = Mapping[str, Any]
 
-def _word(param, value):
+
+class PolicyField(Protocol):
+    """What every row of SPAM_POLICY does."""
+
+    def encode(self, param: str, value: str) -> Columns: ...
+
+    def decode(self, row: Row) -> str | float | None: ...
+
+
+def _word(param: str, value: str) -> str:
     word = value.strip().lower()
     if word not in ("yes", "no", INHERIT):
         raise BadRequest(detail=f"{param} must be yes, no, or empty to inherit")
@@ -26,12 +41,13 @@ class YesNo:
 
     column: str
 
-    def encode(self, param, value):
+    def encode(self, param: str, value: str) -> Columns:
         word = _word(param, value)
         return {self.column: {"yes": "Y", "no": "N"}.get(word)}
 
-    def decode(self, row):
-        return {"Y": "yes", "N": "no"}.get(row.get(self.column))
+    def decode(self, row: Row) -> str | None:
+        words: dict[str | None, str] = {"Y": "yes", "N": "no"}  # NULL is looked up too
+        return words.get(row.get(self.column))
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,7 @@ class Quarantine:
     lover_column: str
     name: str
 
-    def encode(self, param, value):
+    def encode(self, param: str, value: str) -> Columns:
         word = _word(param, value)
         if word == INHERIT:
             return {self.quarantine_column: None, self.lover_column: None}
@@ -51,7 +67,7 @@ class Quarantine:
         return {self.quarantine_column: self.name if yes else "",
                 self.lover_column: "N" if yes else "Y"}
 
-    def decode(self, row):
+    def decode(self, row: Row) -> str | None:
         target = row.get(self.quarantine_column)
         if target is None:
             return None
@@ -65,11 +81,11 @@ class TextWhenYes:
     column: str
     text: str
 
-    def encode(self, param, value):
+    def encode(self, param: str, value: str) -> Columns:
         word = _word(param, value)
         return {self.column: {"yes": self.text, "no": ""}.get(word)}
 
-    def decode(self, row):
+    def decode(self, row: Row) -> str | None:
         value = row.get(self.column)
         return None if value is None else ("yes" if value else "no")
 
@@ -82,11 +98,11 @@ class LevelWhenYes:
     yes_level: float
     no_level: float
 
-    def encode(self, param, value):
+    def encode(self, param: str, value: str) -> Columns:
         word = _word(param, value)
         return {self.column: {"yes": self.yes_level, "no": self.no_level}.get(word)}
 
-    def decode(self, row):
+    def decode(self, row: Row) -> str | None:
         value = row.get(self.column)
         return None if value is None else ("yes" if value <= self.yes_level else "no")
 
@@ -95,11 +111,11 @@ class LevelWhenYes:
 class Score:
     """A spam score written to several level columns at once."""
 
-    columns: tuple
+    columns: tuple[str, ...]
     low: float = -1000.0
     high: float = 1000.0
 
-    def encode(self, param, value):
+    def encode(self, param: str, value: str) -> Columns:
         text = value.strip()
         if text == INHERIT:
             return dict.fromkeys(self.columns)
@@ -112,7 +128,7 @@ class Score:
                                     f"{self.high:g}, or empty to inherit")
         return dict.fromkeys(self.columns, score)
 
-    def decode(self, row):
+    def decode(self, row: Row) -> float | None:
         value = row.get(self.columns[0])
         return None if value is None else (int(value) if float(value).is_integer() else value)
 
@@ -121,7 +137,7 @@ class Score:
 USUAL_TAG_LEVEL = 2.0
 ALWAYS_TAG_LEVEL = -999.0
 
-SPAM_POLICY = {
+SPAM_POLICY: dict[str, PolicyField] = {
     "bypass_spam_checks": YesNo("bypass_spam_checks"),
     "bypass_virus_checks": YesNo("bypass_virus_checks"),
     "bypass_banned_checks": YesNo("bypass_banned_checks"),
@@ -139,15 +155,15 @@ SPAM_POLICY = {
 }
 
 
-def encode_spam_policy(params):
+def encode_spam_policy(params: Mapping[str, str]) -> dict[str, str | float | None]:
     """Policy column values for the given API parameters (only those given)."""
-    columns = {}
+    columns: dict[str, str | float | None] = {}
     for name, value in params.items():
         columns.update(SPAM_POLICY[name].encode(name, value))
     return columns
 
 
-def decode_spam_policy(row):
+def decode_spam_policy(row: Row | None) -> dict[str, str | float | None]:
     """API parameter -> value (None: inherited) for a policy row (None: no row)."""
     row = row or {}
     return {name: field.decode(row) for name, field in SPAM_POLICY.items()}
