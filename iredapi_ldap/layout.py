@@ -32,16 +32,14 @@ class Layout:
         """The DN of the entry of `kind` named `name`: a domain name, or an address (a
         list's for its external members, `@domain` for the catch-all)."""
         rdn = f"{kind.rdn}={escape_dn_value(name)}"
-        if kind is DOMAIN:
-            return f"{rdn},{self.basedn}"
-        if kind is ADMIN:
-            return f"{rdn},{self.admin_basedn}"
+        if kind.container is None:  # a domain, or a standalone admin
+            return f"{rdn},{self.basedn if kind is DOMAIN else self.admin_basedn}"
         return f"{rdn},{self.container_dn(domain_of(name), kind.container)}"
 
     def domain_dn(self, domain: str) -> str:
         return self.entry_dn(DOMAIN, domain)
 
-    def container_dn(self, domain: str, container: str | None) -> str:
+    def container_dn(self, domain: str, container: str) -> str:
         """`container`: a kind's container (Users, Groups, Aliases, Externals)."""
         return f"ou={container},{self.domain_dn(domain)}"
 
