@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 _Value = TypeVar("_Value")
 
-# iRedMail attributes marked SINGLE-VALUE in its schema (tests/unit/test_render.py checks this
-# against devslapd/schema/), plus core attributes that are single-valued in their own schemas or that
-# iRedMail always writes once.
+# iRedMail attributes marked SINGLE-VALUE in its schema (tests/unit/test_render.py checks
+# this against devslapd/schema/), plus core attributes that are single-valued in their own
+# schemas or that iRedMail always writes once.
 SINGLE_VALUED = frozenset(name.lower() for name in (
     "domainName", "mtaTransport", "domainStatus", "domainGlobalAdmin", "domainBackupMX",
     "domainSenderBccAddress", "domainRecipientBccAddress", "domainMaxQuotaSize",

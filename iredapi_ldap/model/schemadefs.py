@@ -1,8 +1,8 @@
 """Parse LDAP schema definitions (RFC 4512): from `.schema` files, cn=config LDIF, or the
 values of a server's subschema entry. Pure.
 
-Used to check entries before an import writes them, and by the tests that hold our `devslapd/schema/`
-LDIF to the upstream iRedMail and amavisd schemas.
+Used to check entries before an import writes them, and by the tests that hold our
+`devslapd/schema/` LDIF to the upstream iRedMail and amavisd schemas.
 """
 
 import re
