@@ -10,13 +10,16 @@ differ in where members are kept:
   ou=Externals (Postfix virtual_group_maps; DESIGN.md section 3).
 """
 
+import contextlib
 import logging
+from collections import defaultdict
 
 from ..addresses import domain_of
 from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
 from ..errors import (
     ApiError,
     BadRequest,
+    ConcurrentUpdate,
     Conflict,
     EntryExists,
     EntryNotFound,
@@ -27,6 +30,7 @@ from ..model.fields import Email
 from ..model.kinds import ALIAS_FIELDS, LIST_FIELDS
 from ..model.mapping import apply_fields, canonical_params
 from ..model.render import render_entry
+from ..model.sets import SetChange, SetParam
 from . import references
 from .access import (
     hosting_domain,
@@ -39,11 +43,13 @@ from .domains import parse_domain
 from .moves import Mover
 from .reservations import Reservations
 from .users import parse_user_mail
-from .values import refuse_unknown, split_words
+from .values import refuse_unknown
 
 log = logging.getLogger(__name__)
 
-MEMBER_PARAMS = ("members", "addMember", "removeMember")
+MEMBERS = SetParam("members", "addMember", "removeMember", None, Email(allow_empty=False))
+
+_MEMBER_KINDS = "(|(objectClass=mailUser)(objectClass=mailAlias)(objectClass=mailList))"
 
 
 class _Groups:
@@ -101,7 +107,9 @@ class _Groups:
             raise Conflict(detail=f"{mail} is already used")
         draft = self._new_draft(mail, domain_entry)
         apply_fields(self.fields, params, draft, creating=True)
-        wanted = self._wanted_members(caller, mail, [], params) or []
+        change = MEMBERS.change(params)
+        wanted = change.result([]) if change else []
+        self._check_members(caller, mail, wanted)
         self._completions.prepare(mail, f"@{domain}")
         try:
             self._add(mail, draft, wanted, domain_entry, reserve=lambda: (
@@ -129,17 +137,24 @@ class _Groups:
     def update(self, caller, mail, params):
         mail, entry, domain_entry = self._entry(caller, mail)
         params = canonical_params(params)
-        refuse_unknown(params, {f.param for f in self.fields if f.on_update} | set(MEMBER_PARAMS))
+        refuse_unknown(params, {f.param for f in self.fields if f.on_update}
+                       | set(MEMBERS.params()))
         if not params:
             raise BadRequest("MISSING_PARAMETER", detail="no parameter to change")
         draft = EntryDraft.of(entry)
         apply_fields(self.fields, params, draft, creating=False)
-        current = self.members(mail, entry)
-        wanted = self._wanted_members(caller, mail, current, params)
+        change = MEMBERS.change(params)
+        if change is not None:
+            # Only the members that come and go are looked at and written: the cost of a
+            # change does not grow with the group (and a repeat finishes a cut-short one).
+            held = self._holders(mail, entry, None if change.whole is not None
+                                 else change.named)
+            added, removed = change.difference(list(held))
+            self._check_members(caller, mail, added)
 
         self._directory.modify(entry.dn, draft.changes())
-        if wanted is not None:  # idempotent: a repeat of the request finishes a cut-short one
-            self._write_members(mail, current, wanted, domain_entry,
+        if change is not None:
+            self._write_members(mail, added, removed, held, domain_entry,
                                 scope_of(self._directory, self._layout, caller))
 
     def delete(self, caller, mail):
@@ -169,27 +184,12 @@ class _Groups:
 
     # -- members ------------------------------------------------------------------------
 
-    def _wanted_members(self, caller, mail, current, params):
-        """The member list after this request (None when it does not change them)."""
-        given = [p for p in MEMBER_PARAMS if p in params]
-        if "members" in given and len(given) > 1:
-            raise BadRequest("CONFLICTING_PARAMETERS", detail=" conflicts with ".join(given))
-        if not given:
-            return None
-        names = {p: [Email(allow_empty=False).encode(p, m)[0] for m in split_words(params[p])]
-                 for p in given}
-        if "members" in names:
-            wanted = names["members"]
-        else:
-            remove = names.get("removeMember", [])
-            wanted = [m for m in current if m not in remove] + [
-                m for m in names.get("addMember", []) if m not in current]
-        for member in wanted:
+    def _check_members(self, caller, mail, newcomers):
+        """Refuse the group as its own member, and any newcomer `_check_member` refuses."""
+        for member in newcomers:
             if member == mail:
                 raise BadRequest("INVALID_MEMBER", detail=f"{mail} cannot be its own member")
-            if member not in current:
-                self._check_member(caller, member)
-        return list(dict.fromkeys(wanted))
+            self._check_member(caller, member)
 
     def _check_member(self, caller, member):
         """A member in a hosted domain, or in an alias domain of one, must exist, and that
@@ -212,17 +212,21 @@ class Aliases(_Groups):
     def members(self, mail, entry):
         return [m.lower() for m in entry.get("mailForwardingAddress")]
 
+    def _holders(self, mail, entry, addresses=None):
+        """{member: [the alias's DN]}: its members are values of its own entry, read
+        already."""
+        return {member: [entry.dn] for member in self.members(mail, entry)}
+
     def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
         draft.set("mailForwardingAddress", wanted)  # its members are its own attribute
         super()._add(mail, draft, wanted, domain_entry, reserve)
 
-    def _write_members(self, mail, current, wanted, domain_entry, scope=None):
-        """Only the members that come and go are written, so that a member another request
-        added or removed meanwhile stays as that request left it."""
-        dn, now = self._dn(mail), set(wanted)
-        added = [m for m in wanted if m not in set(current)]
+    def _write_members(self, mail, added, removed, held, domain_entry, scope=None):
+        """Only the members that come and go are written (value by value), so that a
+        member another request added or removed meanwhile stays as that request left it."""
+        dn = self._dn(mail)
         references.change_values(self._directory, dn, "mailForwardingAddress", Op.DELETE,
-                                 [m for m in current if m not in now])
+                                 removed)
         references.change_values(self._directory, dn, "mailForwardingAddress", Op.ADD, added)
         # A hosted member deleted meanwhile (its references already cleaned up) would
         # otherwise wait here for the next account of its address.
@@ -262,76 +266,114 @@ class MailingLists(_Groups):
                 f"{self._layout.container_dn(domain_of(mail), 'Externals')}")
 
     def members(self, mail, entry=None):
-        value = escape_filter_value(mail)
-        internal = self._directory.search(
-            self._layout.basedn, f"(&(memberOfGroup={value})(|(objectClass=mailUser)"
-                                 f"(objectClass=mailAlias)(objectClass=mailList)))",
-            Scope.SUB, ["mail"])
-        externals = self._directory.get(self._externals_dn(mail), ["mail"])
-        found = [str(e.first("mail")).lower() for e in internal]
-        found += [m.lower() for m in (externals.get("mail") if externals else [])]
-        return sorted(found)
+        return sorted(member for member, dns in self._holders(mail).items() for _ in dns)
+
+    def _holders(self, mail, entry=None, addresses=None):
+        """{member: DNs of the entries that make it one} for every member of the list, or
+        for those among `addresses`: an internal member's own entry (members are named by
+        its `mail`), the list's external entry for an outside one. Among `addresses`, the
+        cost does not grow with the list."""
+        if addresses is not None and not addresses:
+            return {}
+        named = "" if addresses is None else "(|" + "".join(
+            f"(mail={escape_filter_value(a)})" for a in addresses) + ")"
+        held = defaultdict(list)
+        for found in self._directory.search(
+                self._layout.basedn,
+                f"(&(memberOfGroup={escape_filter_value(mail)}){_MEMBER_KINDS}{named})",
+                Scope.SUB, ["mail"]):
+            held[str(found.first("mail")).lower()].append(found.dn)
+        for member in self._external_members(mail, addresses):
+            held[member].append(self._externals_dn(mail))
+        return held
+
+    def _external_members(self, mail, addresses=None):
+        """The list's external members, or those among `addresses` (one test each, not a
+        read of them all)."""
+        dn = self._externals_dn(mail)
+        if addresses is None:
+            entry = self._directory.get(dn, ["mail"])
+            return [m.lower() for m in entry.get("mail")] if entry else []
+        found = []
+        for address in addresses:
+            try:
+                match = self._directory.search(dn, f"(mail={escape_filter_value(address)})",
+                                               Scope.BASE, ["1.1"])
+                if next(iter(match), None) is not None:
+                    found.append(address)
+            except EntryNotFound:  # no external entry: no external member
+                break
+        return found
 
     def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
         """The members' entries first (they carry the membership), then the list."""
         self._reservations.add_counted(
             self._dn(mail), draft.attributes(), domain_of(mail), self.kind, reserve=reserve,
-            before=lambda: self._write_members(mail, [], wanted, domain_entry, scope),
-            undo_before=lambda: self._quietly_unwrite(mail, wanted, domain_entry, scope))
+            before=lambda: self._reconcile(mail, wanted, domain_entry, scope),
+            undo_before=lambda: self._quietly_unwrite(mail, domain_entry, scope))
 
-    def _quietly_unwrite(self, mail, wanted, domain_entry, scope):
+    def _reconcile(self, mail, wanted, domain_entry, scope):
+        """Make the members those of `wanted`, from whatever carries the list now (e.g.
+        what a cut-short earlier request left)."""
+        held = self._holders(mail)
+        added, removed = SetChange(whole=tuple(wanted)).difference(list(held))
+        self._write_members(mail, added, removed, held, domain_entry, scope)
+
+    def _quietly_unwrite(self, mail, domain_entry, scope):
         try:
-            self._write_members(mail, wanted, [], domain_entry, scope)
+            self._reconcile(mail, [], domain_entry, scope)
         except ApiError as exc:  # left for `doctor`, which finds members of no list
             log.warning("could not take the members of %s back: %s", mail, exc)
 
-    def _write_members(self, mail, current, wanted, domain_entry, scope=None):
-        """Members with an entry of their own (hosted) in the domains the caller manages
-        (`scope`; None: all) get `memberOfGroup`; the others are the external entry's
-        `mail` values (a normal admin never adds to another tenant's entries, even for a
-        member hosted there since it was added). A member whose entry elsewhere carries
-        the list already (a global admin added it) stays so; one no longer wanted loses
-        the list's address, which is all that is ever taken from such an entry.
-        Idempotent."""
+    def _write_members(self, mail, added, removed, held, domain_entry, scope=None):
+        """Write what joins and leaves; `held` says where the leaving members are
+        (`_holders`). A newcomer with an entry of its own (hosted) in the domains the
+        caller manages (`scope`; None: all) gets `memberOfGroup`; the others become values
+        of the external entry's `mail` (a normal admin never adds to another tenant's
+        entries, even for a member hosted there since it was added). A newcomer whose
+        entry elsewhere carries the list already (a global admin added it) stays so; one
+        that leaves loses the list's address, which is all that is ever taken from such an
+        entry. Idempotent."""
         roots = None if scope is None else tuple(
             self._layout.domain_dn(domain).lower() for domain in scope)
-        carriers = [entry.dn for entry in self._directory.search(
-            self._layout.basedn, f"(memberOfGroup={escape_filter_value(mail)})",
-            Scope.SUB, ["objectClass"]) if not entry.has_value("objectClass",
-                                                                "mailExternalUser")]
-        carrying = {dn.lower() for dn in carriers}
-        owners, external = {}, []
-        for member in wanted:
-            owner = references.owner_of(self._directory, self._layout, member)
-            if owner and (roots is None or owner.lower().endswith(roots)
-                          or owner.lower() in carrying):
-                owners[owner.lower()] = owner
+        externals = self._externals_dn(mail)
+        owners, outside = {}, []
+        for member in added:
+            owner = references.owner_entry(self._directory, self._layout, member,
+                                           ["memberOfGroup"])
+            if owner and (roots is None or owner.dn.lower().endswith(roots)
+                          or owner.has_value("memberOfGroup", mail)):
+                owners[owner.dn.lower()] = owner
             else:
-                external.append(member)
-        for dn in carriers:
-            if dn.lower() not in owners:
+                outside.append(member)
+        for dn in dict.fromkeys(dn for member in removed for dn in held.get(member, ())):
+            if dn != externals and dn.lower() not in owners:
                 _change_value(self._directory, dn, Op.DELETE, mail)
         for owner in owners.values():
-            if owner.lower() not in carrying:
-                _change_value(self._directory, owner, Op.ADD, mail)
-        self._write_externals(mail, external, domain_entry)
+            if not owner.has_value("memberOfGroup", mail):
+                _change_value(self._directory, owner.dn, Op.ADD, mail)
+        self._write_externals(mail, outside, [m for m in removed
+                                              if externals in held.get(m, ())], domain_entry)
 
-    def _write_externals(self, mail, addresses, domain_entry):
+    def _write_externals(self, mail, joining, leaving, domain_entry):
+        """Add and delete values of the external entry's `mail`: the entry is made for its
+        first value and removed with its last."""
         dn = self._externals_dn(mail)
-        exists = self._directory.get(dn, ["1.1"]) is not None
-        if not addresses:
-            if exists:
-                self._directory.delete(dn)
-            return
-        if exists:
-            self._directory.modify(dn, [Change("mail", Op.REPLACE, tuple(addresses))])
-            return
-        attributes = {"objectClass": ["mailExternalUser"], "memberOfGroup": [mail],
-                      "mail": addresses, "accountStatus": ["active"],
-                      "enabledService": ["mail", "deliver"]}
-        if domain_entry.first("accountStatus") == "disabled":
-            attributes["domainStatus"] = ["disabled"]
-        self._directory.add(dn, attributes)
+        references.change_values(self._directory, dn, "mail", Op.DELETE, leaving)
+        if joining and not references.change_values(self._directory, dn, "mail", Op.ADD,
+                                                     joining):
+            attributes = {"objectClass": ["mailExternalUser"], "memberOfGroup": [mail],
+                          "mail": joining, "accountStatus": ["active"],
+                          "enabledService": ["mail", "deliver"]}
+            if domain_entry.first("accountStatus") == "disabled":
+                attributes["domainStatus"] = ["disabled"]
+            try:
+                self._directory.add(dn, attributes)
+            except EntryExists:  # made meanwhile (or they were all there already)
+                references.change_values(self._directory, dn, "mail", Op.ADD, joining)
+        elif leaving:
+            with contextlib.suppress(ConcurrentUpdate, EntryNotFound):  # it has some left
+                self._directory.delete(dn, assertion="(!(mail=*))")
 
 
 def _change_value(directory, dn, op, value):
