@@ -11,6 +11,7 @@ from .fields import (
     STATUS,
     YES_NO,
     Choice,
+    Email,
     Integer,
     Language,
     Megabytes,
@@ -32,6 +33,7 @@ from .rules import (
     Profiles,
     Services,
 )
+from .sets import SetParam
 from .user_rules import Aliases, Forwarding, Maildir, Password, QuotaWithinDomain
 
 MAX_MB = 2**30  # 1 PB in MB: far beyond any mailbox, small enough for every column
@@ -153,10 +155,11 @@ ACCESS_POLICIES = ("public", "domain", "subdomain", "membersonly", "moderatorson
                    "membersandmoderatorsonly")
 _ACCESS_POLICY = Param("accessPolicy", "accessPolicy",
                        Choice(tuple((name, name) for name in ACCESS_POLICIES)))
-# The members are written by the service (services/groups.py): entries of their own.
-_MEMBERS = (Param("members", effect=Effect.MEMBERS),
-            Param("addMember", effect=Effect.MEMBERS, on_create=False),
-            Param("removeMember", effect=Effect.MEMBERS, on_create=False))
+# The members: a set of addresses, written by the service (services/groups.py) on the
+# members' own entries.
+MEMBERS = SetParam("members", "addMember", "removeMember", None, Email(allow_empty=False))
+_MEMBERS = tuple(Param(name, effect=Effect.MEMBERS, on_create=name == MEMBERS.whole)
+                 for name in MEMBERS.params())
 
 ALIAS = Kind(
     "alias", "alias", ("mailAlias",), "mail", "(objectClass=mailAlias)",

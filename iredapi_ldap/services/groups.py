@@ -10,24 +10,28 @@ differ in where members are kept:
   ou=Externals (Postfix virtual_group_maps; DESIGN.md section 3).
 """
 
+import contextlib
 import logging
+from collections import defaultdict
 
 from ..addresses import domain_of
-from ..directory import Change, Op, Scope, escape_dn_value, escape_filter_value
+from ..directory import Change, Op, Scope, escape_filter_value
 from ..errors import (
     ApiError,
     BadRequest,
     Code,
+    ConcurrentUpdate,
     Conflict,
     EntryExists,
     EntryNotFound,
     NotFound,
 )
 from ..model.draft import EntryDraft
-from ..model.fields import Email
-from ..model.kinds import ALIAS, LIST
-from ..model.parsing import parse_domain, parse_user_mail, split_words
+from ..model.kinds import ALIAS, EXTERNALS, LIST, MEMBERS
+from ..model.params import Kind
+from ..model.parsing import parse_domain, parse_user_mail
 from ..model.render import render_entry
+from ..model.sets import SetChange
 from . import references
 from .access import (
     hosting_domain,
@@ -41,14 +45,12 @@ from .reservations import Reservations
 
 log = logging.getLogger(__name__)
 
-MEMBER_PARAMS = ("members", "addMember", "removeMember")
+
+_MEMBER_KINDS = "(|(objectClass=mailUser)(objectClass=mailAlias)(objectClass=mailList))"
 
 
 class _Groups:
-    kind = None           # reservations kind
-    container = None      # ou under the domain
-    object_class = None
-    fields = ()
+    kind: Kind         # ALIAS or LIST: where they live, what counts them, their rows
 
     def __init__(self, directory, layout, limits, completions):
         self._directory = directory
@@ -59,13 +61,12 @@ class _Groups:
         self._mover = Mover(directory, layout, self._reservations, completions)
 
     def _dn(self, mail):
-        domain = domain_of(mail)
-        return f"mail={escape_dn_value(mail)},{self._layout.container_dn(domain, self.container)}"
+        return self._layout.entry_dn(self.kind, mail)
 
     def _entry(self, caller, mail):
         mail = parse_user_mail(mail)
         entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
-                                              self._dn(mail), self.kind, ("*", "entryUUID"))
+                                              self._dn(mail), self.kind.name, ("*", "entryUUID"))
         return mail, entry, domain_entry
 
     # -- reading ------------------------------------------------------------------------
@@ -73,7 +74,7 @@ class _Groups:
     def get(self, caller, mail):
         mail = parse_user_mail(mail)
         entry = read_account(self._directory, self._layout, caller, mail, self._dn(mail),
-                             self.kind)
+                             self.kind.name)
         data = render_entry(entry)
         data["members"] = self.members(mail, entry)
         return data
@@ -81,7 +82,7 @@ class _Groups:
     def list(self, caller, domain, email_only=False, disabled_only=False):
         domain = parse_domain(domain)
         require_domain(self._directory, self._layout, caller, domain)
-        search = f"(objectClass={self.object_class})"
+        search = self.kind.search_filter
         if disabled_only:
             search = f"(&{search}(accountStatus=disabled))"
         return self._directory.search(self._layout.container_dn(domain, self.container),
@@ -93,16 +94,18 @@ class _Groups:
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
         domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
-        params = self.kind_of.request(params, creating=True)
+        params = self.kind.request(params, creating=True)
         if references.taken(self._directory, self._layout, mail):
             raise Conflict(detail=f"{mail} is already used")
         draft = self._new_draft(mail, domain_entry)
-        self.kind_of.apply(draft, params, caller, creating=True)
-        wanted = self._wanted_members(caller, mail, [], params) or []
+        self.kind.apply(draft, params, caller, creating=True)
+        change = MEMBERS.change(params)
+        wanted = change.result([]) if change else []
+        self._check_members(caller, mail, wanted)
         self._completions.prepare(mail, f"@{domain}")
         try:
             self._add(mail, draft, wanted, domain_entry, reserve=lambda: (
-                self._limits.reserve_account(caller, self._reservations, domain, self.kind,
+                self._limits.reserve_account(caller, self._reservations, domain, self.kind.name,
                                              entry=domain_entry)),
                       scope=scope_of(self._directory, self._layout, caller))
         except EntryExists:
@@ -111,7 +114,7 @@ class _Groups:
     def _new_draft(self, mail, domain_entry):
         local = mail.split("@")[0]
         draft = EntryDraft({
-            "objectClass": list(self.kind_of.object_classes), "mail": [mail], "cn": [local],
+            "objectClass": list(self.kind.object_classes), "mail": [mail], "cn": [local],
             "accountStatus": ["active"], "enabledService": ["mail", "deliver"],
             "shadowAddress": [f"{local}@{a.lower()}"
                               for a in domain_entry.get("domainAliasName")]})
@@ -121,19 +124,25 @@ class _Groups:
 
     def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
         self._reservations.add_counted(self._dn(mail), draft.attributes(), domain_of(mail),
-                                       self.kind, reserve=reserve)
+                                       self.kind.name, reserve=reserve)
 
     def update(self, caller, mail, params):
         mail, entry, domain_entry = self._entry(caller, mail)
-        params = self.kind_of.request(params, creating=False)
+        params = self.kind.request(params, creating=False)
         draft = EntryDraft.of(entry)
-        self.kind_of.apply(draft, params, caller, creating=False)
-        current = self.members(mail, entry)
-        wanted = self._wanted_members(caller, mail, current, params)
+        self.kind.apply(draft, params, caller, creating=False)
+        change = MEMBERS.change(params)
+        if change is not None:
+            # Only the members that come and go are looked at and written: the cost of a
+            # change does not grow with the group (and a repeat finishes a cut-short one).
+            held = self._holders(mail, entry, None if change.whole is not None
+                                 else change.named)
+            added, removed = change.difference(list(held))
+            self._check_members(caller, mail, added)
 
         self._directory.modify(entry.dn, draft.changes())
-        if wanted is not None:  # idempotent: a repeat of the request finishes a cut-short one
-            self._write_members(mail, current, wanted, domain_entry,
+        if change is not None:
+            self._write_members(mail, added, removed, held, domain_entry,
                                 scope_of(self._directory, self._layout, caller))
 
     def delete(self, caller, mail):
@@ -143,7 +152,8 @@ class _Groups:
             mail, entry, _ = self._entry(caller, mail)
         except NotFound as exc:  # a repeat of a delete that failed half-way finishes it
             if exc.code == Code.NO_SUCH_ACCOUNT.name and self._completions.prepare(
-                    mail, f"@{domain_of(mail)}", done=lambda i: i.kind == f"delete_{self.kind}",
+                    mail, f"@{domain_of(mail)}",
+                    done=lambda i: i.kind == f"delete_{self.kind.name}",
                     racing=[mail]):
                 return
             raise
@@ -153,37 +163,22 @@ class _Groups:
             try:
                 self._directory.delete(entry.dn)
             except EntryNotFound:
-                raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {self.kind} {mail}") from None
+                raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {self.kind.name} {mail}") from None
         domain = domain_of(mail)
         self._completions.run(
-            f"delete_{self.kind}", mail,
+            f"delete_{self.kind.name}", mail,
             {"mail": mail, "domains": [domain], "uuid": entry.first("entryUUID"),
              "scope": scope_of(self._directory, self._layout, caller)}, commit,
-            after=lambda: self._reservations.release(domain, self.kind))
+            after=lambda: self._reservations.release(domain, self.kind.name))
 
     # -- members ------------------------------------------------------------------------
 
-    def _wanted_members(self, caller, mail, current, params):
-        """The member list after this request (None when it does not change them)."""
-        given = [p for p in MEMBER_PARAMS if p in params]
-        if "members" in given and len(given) > 1:
-            raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
-        if not given:
-            return None
-        names = {p: [Email(allow_empty=False).encode(p, m)[0] for m in split_words(params[p])]
-                 for p in given}
-        if "members" in names:
-            wanted = names["members"]
-        else:
-            remove = names.get("removeMember", [])
-            wanted = [m for m in current if m not in remove] + [
-                m for m in names.get("addMember", []) if m not in current]
-        for member in wanted:
+    def _check_members(self, caller, mail, newcomers):
+        """Refuse the group as its own member, and any newcomer `_check_member` refuses."""
+        for member in newcomers:
             if member == mail:
                 raise BadRequest(Code.INVALID_MEMBER, detail=f"{mail} cannot be its own member")
-            if member not in current:
-                self._check_member(caller, member)
-        return list(dict.fromkeys(wanted))
+            self._check_member(caller, member)
 
     def _check_member(self, caller, member):
         """A member in a hosted domain, or in an alias domain of one, must exist, and that
@@ -198,25 +193,26 @@ class _Groups:
 
 
 class Aliases(_Groups):
-    kind = "alias"
-    container = "Aliases"
-    object_class = "mailAlias"
-    kind_of = ALIAS
+    kind = ALIAS
 
     def members(self, mail, entry):
         return [m.lower() for m in entry.get("mailForwardingAddress")]
+
+    def _holders(self, mail, entry, addresses=None):
+        """{member: [the alias's DN]}: its members are values of its own entry, read
+        already."""
+        return {member: [entry.dn] for member in self.members(mail, entry)}
 
     def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
         draft.set("mailForwardingAddress", wanted)  # its members are its own attribute
         super()._add(mail, draft, wanted, domain_entry, reserve)
 
-    def _write_members(self, mail, current, wanted, domain_entry, scope=None):
-        """Only the members that come and go are written, so that a member another request
-        added or removed meanwhile stays as that request left it."""
-        dn, now = self._dn(mail), set(wanted)
-        added = [m for m in wanted if m not in set(current)]
+    def _write_members(self, mail, added, removed, held, domain_entry, scope=None):
+        """Only the members that come and go are written (value by value), so that a
+        member another request added or removed meanwhile stays as that request left it."""
+        dn = self._dn(mail)
         references.change_values(self._directory, dn, "mailForwardingAddress", Op.DELETE,
-                                 [m for m in current if m not in now])
+                                 removed)
         references.change_values(self._directory, dn, "mailForwardingAddress", Op.ADD, added)
         # A hosted member deleted meanwhile (its references already cleaned up) would
         # otherwise wait here for the next account of its address.
@@ -231,7 +227,7 @@ class Aliases(_Groups):
         try:
             mail, entry, _ = self._entry(caller, mail)
         except NotFound as exc:  # a repeat of a rename that failed half-way finishes it
-            if self._mover.finished_repeat(exc, mail, new_mail, self.kind):
+            if self._mover.finished_repeat(exc, mail, new_mail, self.kind.name):
                 return
             raise
         target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
@@ -241,91 +237,125 @@ class Aliases(_Groups):
                 f"{local}@{a.lower()}" for a in target.get("domainAliasName"))),
             Change("domainStatus", Op.REPLACE,
                    ("disabled",) if target.first("accountStatus") == "disabled" else ())]
-        self._mover.move(entry, mail, new_mail, self.container, self.kind, changes, target,
-                         scope_of(self._directory, self._layout, caller))
+        self._mover.move(entry, mail, new_mail, self.kind.container, self.kind.name, changes,
+                         target, scope_of(self._directory, self._layout, caller))
 
 
 class MailingLists(_Groups):
-    kind = "list"
-    container = "Groups"
-    object_class = "mailList"
-    kind_of = LIST
+    kind = LIST
 
     def _externals_dn(self, mail):
-        return (f"memberOfGroup={escape_dn_value(mail)},"
-                f"{self._layout.container_dn(domain_of(mail), 'Externals')}")
+        return self._layout.entry_dn(EXTERNALS, mail)
 
     def members(self, mail, entry=None):
-        value = escape_filter_value(mail)
-        internal = self._directory.search(
-            self._layout.basedn, f"(&(memberOfGroup={value})(|(objectClass=mailUser)"
-                                 f"(objectClass=mailAlias)(objectClass=mailList)))",
-            Scope.SUB, ["mail"])
-        externals = self._directory.get(self._externals_dn(mail), ["mail"])
-        found = [str(e.first("mail")).lower() for e in internal]
-        found += [m.lower() for m in (externals.get("mail") if externals else [])]
-        return sorted(found)
+        return sorted(member for member, dns in self._holders(mail).items() for _ in dns)
+
+    def _holders(self, mail, entry=None, addresses=None):
+        """{member: DNs of the entries that make it one} for every member of the list, or
+        for those among `addresses`: an internal member's own entry (members are named by
+        its `mail`), the list's external entry for an outside one. Among `addresses`, the
+        cost does not grow with the list."""
+        if addresses is not None and not addresses:
+            return {}
+        named = "" if addresses is None else "(|" + "".join(
+            f"(mail={escape_filter_value(a)})" for a in addresses) + ")"
+        held = defaultdict(list)
+        for found in self._directory.search(
+                self._layout.basedn,
+                f"(&(memberOfGroup={escape_filter_value(mail)}){_MEMBER_KINDS}{named})",
+                Scope.SUB, ["mail"]):
+            held[str(found.first("mail")).lower()].append(found.dn)
+        for member in self._external_members(mail, addresses):
+            held[member].append(self._externals_dn(mail))
+        return held
+
+    def _external_members(self, mail, addresses=None):
+        """The list's external members, or those among `addresses` (one test each, not a
+        read of them all)."""
+        dn = self._externals_dn(mail)
+        if addresses is None:
+            entry = self._directory.get(dn, ["mail"])
+            return [m.lower() for m in entry.get("mail")] if entry else []
+        found = []
+        for address in addresses:
+            try:
+                match = self._directory.search(dn, f"(mail={escape_filter_value(address)})",
+                                               Scope.BASE, ["1.1"])
+                if next(iter(match), None) is not None:
+                    found.append(address)
+            except EntryNotFound:  # no external entry: no external member
+                break
+        return found
 
     def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
         """The members' entries first (they carry the membership), then the list."""
         self._reservations.add_counted(
-            self._dn(mail), draft.attributes(), domain_of(mail), self.kind, reserve=reserve,
-            before=lambda: self._write_members(mail, [], wanted, domain_entry, scope),
-            undo_before=lambda: self._quietly_unwrite(mail, wanted, domain_entry, scope))
+            self._dn(mail), draft.attributes(), domain_of(mail), self.kind.name, reserve=reserve,
+            before=lambda: self._reconcile(mail, wanted, domain_entry, scope),
+            undo_before=lambda: self._quietly_unwrite(mail, domain_entry, scope))
 
-    def _quietly_unwrite(self, mail, wanted, domain_entry, scope):
+    def _reconcile(self, mail, wanted, domain_entry, scope):
+        """Make the members those of `wanted`, from whatever carries the list now (e.g.
+        what a cut-short earlier request left)."""
+        held = self._holders(mail)
+        added, removed = SetChange(whole=tuple(wanted)).difference(list(held))
+        self._write_members(mail, added, removed, held, domain_entry, scope)
+
+    def _quietly_unwrite(self, mail, domain_entry, scope):
         try:
-            self._write_members(mail, wanted, [], domain_entry, scope)
+            self._reconcile(mail, [], domain_entry, scope)
         except ApiError as exc:  # left for `doctor`, which finds members of no list
             log.warning("could not take the members of %s back: %s", mail, exc)
 
-    def _write_members(self, mail, current, wanted, domain_entry, scope=None):
-        """Members with an entry of their own (hosted) in the domains the caller manages
-        (`scope`; None: all) get `memberOfGroup`; the others are the external entry's
-        `mail` values (a normal admin never adds to another tenant's entries, even for a
-        member hosted there since it was added). A member whose entry elsewhere carries
-        the list already (a global admin added it) stays so; one no longer wanted loses
-        the list's address, which is all that is ever taken from such an entry.
-        Idempotent."""
+    def _write_members(self, mail, added, removed, held, domain_entry, scope=None):
+        """Write what joins and leaves; `held` says where the leaving members are
+        (`_holders`). A newcomer with an entry of its own (hosted) in the domains the
+        caller manages (`scope`; None: all) gets `memberOfGroup`; the others become values
+        of the external entry's `mail` (a normal admin never adds to another tenant's
+        entries, even for a member hosted there since it was added). A newcomer whose
+        entry elsewhere carries the list already (a global admin added it) stays so; one
+        that leaves loses the list's address, which is all that is ever taken from such an
+        entry. Idempotent."""
         roots = None if scope is None else tuple(
             self._layout.domain_dn(domain).lower() for domain in scope)
-        carriers = [entry.dn for entry in self._directory.search(
-            self._layout.basedn, f"(memberOfGroup={escape_filter_value(mail)})",
-            Scope.SUB, ["objectClass"]) if not entry.has_value("objectClass",
-                                                                "mailExternalUser")]
-        carrying = {dn.lower() for dn in carriers}
-        owners, external = {}, []
-        for member in wanted:
-            owner = references.owner_of(self._directory, self._layout, member)
-            if owner and (roots is None or owner.lower().endswith(roots)
-                          or owner.lower() in carrying):
-                owners[owner.lower()] = owner
+        externals = self._externals_dn(mail)
+        owners, outside = {}, []
+        for member in added:
+            owner = references.owner_entry(self._directory, self._layout, member,
+                                           ["memberOfGroup"])
+            if owner and (roots is None or owner.dn.lower().endswith(roots)
+                          or owner.has_value("memberOfGroup", mail)):
+                owners[owner.dn.lower()] = owner
             else:
-                external.append(member)
-        for dn in carriers:
-            if dn.lower() not in owners:
+                outside.append(member)
+        for dn in dict.fromkeys(dn for member in removed for dn in held.get(member, ())):
+            if dn != externals and dn.lower() not in owners:
                 _change_value(self._directory, dn, Op.DELETE, mail)
         for owner in owners.values():
-            if owner.lower() not in carrying:
-                _change_value(self._directory, owner, Op.ADD, mail)
-        self._write_externals(mail, external, domain_entry)
+            if not owner.has_value("memberOfGroup", mail):
+                _change_value(self._directory, owner.dn, Op.ADD, mail)
+        self._write_externals(mail, outside, [m for m in removed
+                                              if externals in held.get(m, ())], domain_entry)
 
-    def _write_externals(self, mail, addresses, domain_entry):
+    def _write_externals(self, mail, joining, leaving, domain_entry):
+        """Add and delete values of the external entry's `mail`: the entry is made for its
+        first value and removed with its last."""
         dn = self._externals_dn(mail)
-        exists = self._directory.get(dn, ["1.1"]) is not None
-        if not addresses:
-            if exists:
-                self._directory.delete(dn)
-            return
-        if exists:
-            self._directory.modify(dn, [Change("mail", Op.REPLACE, tuple(addresses))])
-            return
-        attributes = {"objectClass": ["mailExternalUser"], "memberOfGroup": [mail],
-                      "mail": addresses, "accountStatus": ["active"],
-                      "enabledService": ["mail", "deliver"]}
-        if domain_entry.first("accountStatus") == "disabled":
-            attributes["domainStatus"] = ["disabled"]
-        self._directory.add(dn, attributes)
+        references.change_values(self._directory, dn, "mail", Op.DELETE, leaving)
+        if joining and not references.change_values(self._directory, dn, "mail", Op.ADD,
+                                                     joining):
+            attributes = {"objectClass": ["mailExternalUser"], "memberOfGroup": [mail],
+                          "mail": joining, "accountStatus": ["active"],
+                          "enabledService": ["mail", "deliver"]}
+            if domain_entry.first("accountStatus") == "disabled":
+                attributes["domainStatus"] = ["disabled"]
+            try:
+                self._directory.add(dn, attributes)
+            except EntryExists:  # made meanwhile (or they were all there already)
+                references.change_values(self._directory, dn, "mail", Op.ADD, joining)
+        elif leaving:
+            with contextlib.suppress(ConcurrentUpdate, EntryNotFound):  # it has some left
+                self._directory.delete(dn, assertion="(!(mail=*))")
 
 
 def _change_value(directory, dn, op, value):

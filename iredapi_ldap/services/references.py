@@ -16,13 +16,19 @@ def owner_of(directory, layout, address):
 
     (A list's external-member entry holds outside addresses; it owns none of them.)
     """
+    owner = owner_entry(directory, layout, address)
+    return owner.dn if owner else None
+
+
+def owner_entry(directory, layout, address, attributes=("1.1",)):
+    """The entry (with `attributes`) of the user, alias or list that has `address`, or
+    None; see `owner_of`."""
     value = escape_filter_value(address)
     found = directory.search(
         layout.basedn, f"(&(|(objectClass=mailUser)(objectClass=mailAlias)"
                        f"(objectClass=mailList))(|(mail={value})(shadowAddress={value})))",
-        Scope.SUB, ["1.1"])
-    first = next(iter(found), None)
-    return first.dn if first else None
+        Scope.SUB, list(attributes))
+    return next(iter(found), None)
 
 
 def taken(directory, layout, address):

@@ -148,6 +148,32 @@ def test_list_life_cycle(client, admin_cookies, domain, users, mailstack, direct
     assert counter(directory, layout, domain, "domainCurrentListNumber") == 0
 
 
+def test_list_members_come_and_go_one_by_one(client, admin_cookies, domain, users,
+                                             mailstack, directory, layout):
+    """Each change writes only the members that come and go: the external entry is made
+    with the first outside member and removed with the last; repeats change nothing."""
+    lst = f"one@{domain}"
+    path = f"/api/maillist/{lst}"
+    ext_dn = f"memberOfGroup={lst},{layout.container_dn(domain, 'Externals')}"
+    assert reply(call(client, admin_cookies, "POST", path, members=users[0])) == (
+        200, True, None)
+    assert directory.get(ext_dn) is None
+    for _ in range(2):  # the second time, nothing is new
+        assert reply(call(client, admin_cookies, "PUT", path,
+                          addMember=f"Out@Example.org,{users[0]},{users[1]}")) == (
+            200, True, None)
+        assert mailstack.lookup("virtual_group_maps", lst) == sorted(
+            [users[0], users[1], "out@example.org"])
+    assert directory.get(ext_dn, ["mail"]).get("mail") == ["out@example.org"]
+    assert reply(call(client, admin_cookies, "PUT", path,
+                      removeMember="OUT@example.org,nobody@example.org")) == (200, True, None)
+    assert directory.get(ext_dn) is None
+    assert reply(call(client, admin_cookies, "PUT", path, members=f"{users[1]},{users[2]}")) \
+        == (200, True, None)
+    assert get(client, admin_cookies, path)["members"] == [users[1], users[2]]
+    assert directory.get(layout.user_dn(users[0])).get("memberOfGroup") == []
+
+
 def test_list_externals_follow_domain_status(client, admin_cookies, domain, users, mailstack):
     lst = f"ann@{domain}"
     call(client, admin_cookies, "POST", f"/api/maillist/{lst}",
