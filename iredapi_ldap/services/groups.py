@@ -85,7 +85,7 @@ class _Groups:
         search = self.kind.search_filter
         if disabled_only:
             search = f"(&{search}(accountStatus=disabled))"
-        return self._directory.search(self._layout.container_dn(domain, self.container),
+        return self._directory.search(self._layout.container_dn(domain, self.kind.container),
                                       search, Scope.ONE, ["mail"] if email_only else None)
 
     # -- writing ------------------------------------------------------------------------
