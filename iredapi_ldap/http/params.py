@@ -141,14 +141,6 @@ def flag(params, name, default=False):
     return word == "yes"
 
 
-def exclusive(params, whole, *parts):
-    """Refuse `whole` together with any of `parts` (e.g. `senders` with `addSenders`)."""
-    clash = [part for part in parts if part in params]
-    if whole in params and clash:
-        raise BadRequest(Code.CONFLICTING_PARAMETERS,
-                         detail=f"{whole} conflicts with {', '.join(clash)}")
-
-
 def require_one_of(params, *names):
     """Refuse a request that gives none of `names`."""
     if not any(name in params for name in names):

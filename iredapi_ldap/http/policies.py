@@ -5,11 +5,12 @@ them and checks the caller's scope).
 """
 
 from ..errors import NotFound
-from ..model.parsing import split_words
+from ..model.fields import Verbatim
+from ..model.sets import SetParam
 from ..model.spampolicy import SPAM_POLICY
 from ..services.policies import THROTTLE_KINDS, THROTTLE_LIMITS
 from .envelope import ok
-from .params import exclusive, read_params, require_one_of
+from .params import read_params, require_one_of
 
 
 class SpamPolicy:
@@ -104,8 +105,7 @@ class GreylistingWhitelists:
         ok(resp, self._policies.greylisting_whitelists(req.context.caller, target))
 
     def on_post(self, req, resp, target):
-        replace, add, remove = _set_change(read_params(req), "senders", "addSenders",
-                                           "removeSenders")
+        replace, add, remove = _set_change(read_params(req), SENDERS)
         ok(resp, self._policies.update_greylisting_whitelists(
             req.context.caller, target, replace, add, remove))
 
@@ -121,16 +121,21 @@ class WhitelistSpfDomains:
         ok(resp, self._policies.whitelist_spf_domains(req.context.caller))
 
     def on_post(self, req, resp):
-        replace, add, remove = _set_change(read_params(req), "domains", "addDomains",
-                                           "removeDomains")
+        replace, add, remove = _set_change(read_params(req), SPF_DOMAINS)
         ok(resp, self._policies.update_whitelist_spf_domains(
             req.context.caller, replace, add, remove))
 
 
-def _set_change(params, whole, add, remove):
-    """(replacement or None, to add, to remove) from a whole/add/remove parameter trio."""
-    params.only(whole, add, remove)
-    exclusive(params, whole, add, remove)
-    require_one_of(params, whole, add, remove)
-    replace = split_words(params[whole]) if whole in params else None
-    return replace, split_words(params.get(add)), split_words(params.get(remove))
+# Checked by the service (an IP, a network, an address, @domain or @.domain; a domain).
+SENDERS = SetParam("senders", "addSenders", "removeSenders", None, item=Verbatim())
+SPF_DOMAINS = SetParam("domains", "addDomains", "removeDomains", None, item=Verbatim())
+
+
+def _set_change(params, the_set):
+    """(replacement or None, to add, to remove) of a set parameter."""
+    params.only(*the_set.params())
+    change = the_set.change(params)
+    if change is None:
+        require_one_of(params, *the_set.params())
+    return (list(change.whole) if change.whole is not None else None, list(change.add),
+            list(change.remove))

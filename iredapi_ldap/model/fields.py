@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..addresses import MAX_MAIL_LENGTH, is_email
 from ..errors import BadRequest, Code
 from ..numbers import parse_whole
+from .parsing import parse_domain
 
 
 class Codec:
@@ -193,3 +194,37 @@ class RelayHost(Codec):
         if value and (len(value) > 255 or not re.fullmatch(pattern, value)):
             raise BadRequest(detail=f"{param} must look like [host]:port or smtp:[host]:port")
         return [value] if value else []
+
+
+@dataclass(frozen=True)
+class Word(Codec):
+    """One lower-case word: of a fixed set (`allowed`), or else any word of letters, digits,
+    `.`, `_` and `-` (a mail user's custom service, say)."""
+
+    allowed: tuple[str, ...] | None = None
+    what: str = "name"
+
+    def encode(self, param: str, text: str) -> list[str]:
+        word = text.strip().lower()
+        if self.allowed is None and not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", word):
+            raise BadRequest(detail=f"not a {self.what}: {word}")
+        if self.allowed is not None and word not in self.allowed:
+            raise BadRequest(detail=f"unknown {self.what} {word} "
+                                    f"(one of {', '.join(self.allowed)})")
+        return [word]
+
+
+@dataclass(frozen=True)
+class DomainName(Codec):
+    """A domain name (INVALID_DOMAIN_NAME otherwise), lower-cased."""
+
+    def encode(self, param: str, text: str) -> list[str]:
+        return [parse_domain(text)]
+
+
+@dataclass(frozen=True)
+class Verbatim(Codec):
+    """A value passed on as given; what it must be is checked where it is used."""
+
+    def encode(self, param: str, text: str) -> list[str]:
+        return [text]

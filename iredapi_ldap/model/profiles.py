@@ -11,7 +11,9 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..errors import PermissionDenied
+from ..errors import BadRequest, PermissionDenied
+from .fields import Verbatim
+from .sets import SetParam
 
 _Value = TypeVar("_Value")
 
@@ -76,17 +78,20 @@ def refuse_disabled(table: Iterable[Profile], disabled: Container[str],
                                           f"({', '.join(given) or 'its services'})")
 
 
-def _switches(params: Mapping[str, str], service: str, now: Container[str]) -> bool:
+# The services parameters, read only to see what they would switch (their values are
+# checked where they are applied: model/rules.py).
+_SERVICES = SetParam("services", "addService", "removeService", "removeAllServices",
+                     item=Verbatim())
+
+
+def _switches(params: Mapping[str, str], service: str, now: set[str]) -> bool:
     """Whether the services parameters would turn `service` on or off."""
-    named = {p: {w.strip().lower() for w in params[p].split(",") if w.strip()}
-             for p in ("services", "addService", "removeService") if p in params}
-    on = service in now
-    if "removeAllServices" in params:
-        return on
-    if "services" in named:
-        return (service in named["services"]) != on
-    return (service in named.get("addService", ()) and not on) or (
-        service in named.get("removeService", ()) and on)
+    try:
+        change = _SERVICES.change(params)
+    except BadRequest:  # applying them refuses them, whoever gives them
+        return False
+    after = {name.lower() for name in change.result(sorted(now))} if change else now
+    return (service in now) != (service in after)
 
 
 def refuse_disabled_endpoint(name: str, disabled: Container[str], what: str) -> None:

@@ -11,8 +11,9 @@ import re
 
 from ..addresses import is_domain
 from ..errors import BadRequest, Code, PermissionDenied
-from .fields import Email
-from .parsing import parse_domain, split_words
+from .fields import DomainName, Email, Word
+from .parsing import split_words
+from .sets import SetParam
 
 # Domain services and self-service preferences (API document, PUT /api/domain).
 DOMAIN_SERVICES = ("mail", "domainalias", "senderbcc", "recipientbcc", "self-service")
@@ -35,54 +36,27 @@ class Bcc:
             draft.remove("enabledService", self._service)
 
 
-# What `removeAllServices=` may say; the API document gives it with an empty value.
-REMOVE_ALL = ("", "yes", "true", "1")
-
-
 class Services:
-    """`services` (the whole set), or `addService`/`removeService`, or `removeAllServices`.
-
-    `allowed` is a tuple of names, or None for any name of letters, digits, `.`, `_`, `-`
-    (mail users may carry custom services).
-    """
-
-    def __init__(self, allowed=None, global_only=()):
-        self._allowed = allowed
-        self._global_only = global_only
+    """`services` (the whole set), or `addService`/`removeService`, or `removeAllServices`:
+    the set of `enabledService`. `allowed` is a tuple of names, or None for any name of
+    letters, digits, `.`, `_`, `-` (mail users may carry custom services); `global_only`
+    names only a global admin may grant."""
 
     params = ("services", "addService", "removeService", "removeAllServices")
 
+    def __init__(self, allowed=None, global_only=()):
+        self._set = SetParam(*self.params, item=Word(allowed, "service name" if allowed is None
+                                                       else "service"))
+        self._global_only = global_only
+
     def apply(self, draft, params, context):
-        given = [p for p in self.params if p in params]
-        if str(params.get("removeAllServices", "")).strip().lower() not in REMOVE_ALL:
-            raise BadRequest(detail="removeAllServices takes no value (or yes): "
-                                    "leave it out to keep the services")
-        if len(given) > 1 and ("services" in given or "removeAllServices" in given):
-            raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
-        names = {p: split_words(params[p]) for p in given if p != "removeAllServices"}
-        for name in (n for values in names.values() for n in values):
-            self._check(name)
-        granted = set(names.get("services", []) + names.get("addService", []))
-        privileged = granted & set(self._global_only)
+        change = self._set.change(params)
+        privileged = set(change.whole or change.add) & set(self._global_only)
         if privileged and not context.is_global_admin:
             raise PermissionDenied(detail=f"only global admins may grant {', '.join(privileged)}"
                                           " (make a user a domain's admin with PUT "
                                           "/api/domain/admins/<domain>)")
-        if "removeAllServices" in params:
-            draft.set("enabledService", [])
-        elif "services" in params:
-            draft.set("enabledService", names["services"])
-        else:
-            draft.add("enabledService", *names.get("addService", []))
-            draft.remove("enabledService", *names.get("removeService", []))
-
-    def _check(self, name):
-        if self._allowed is None:
-            if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", name):
-                raise BadRequest(detail=f"not a service name: {name}")
-        elif name not in self._allowed:
-            raise BadRequest(detail=f"unknown service {name} "
-                                    f"(one of {', '.join(self._allowed)})")
+        draft.set("enabledService", change.result(draft.get("enabledService")))
 
 
 class BackupMx:
@@ -111,46 +85,37 @@ class BackupMx:
 
 
 class Profiles:
-    """enable/disable of domain profiles, user profiles and user preferences. Profiles
-    withhold things from normal admins, so their rows are for global admins only; user
-    preferences withhold things from mail users."""
+    """enable/disable of domain profiles, user profiles and user preferences: the set of an
+    accountSetting list key. Profiles withhold things from normal admins, so their rows are
+    for global admins only; user preferences withhold things from mail users."""
 
     def __init__(self, suffix, setting, allowed):
         self.params = (f"disable{suffix}", f"enable{suffix}")
-        self._setting, self._allowed = setting, allowed
+        self._set = SetParam(None, *self.params, None, item=Word(allowed))
+        self._setting = setting
 
     def apply(self, draft, params, context):
-        disable, enable = (split_words(params.get(p, "")) for p in self.params)
-        for name in disable + enable:
-            if name not in self._allowed:
-                raise BadRequest(detail=f"unknown name {name} (one of "
-                                        f"{', '.join(self._allowed)})")
-        if set(disable) & set(enable):
+        change = self._set.change(params)
+        if {n.lower() for n in change.add} & {n.lower() for n in change.remove}:
             raise BadRequest(Code.CONFLICTING_PARAMETERS,
                              detail=" and ".join(self.params) + " name the same item")
-        current = draft.settings().get(self._setting, [])
-        kept = [name for name in current if name not in enable]
-        draft.set_setting(self._setting, kept + [n for n in disable if n not in kept])
+        draft.set_setting(self._setting,
+                          change.result(draft.settings().get(self._setting, [])))
+
+
+ALIAS_DOMAINS = SetParam("aliasDomains", "addAliasDomain", "removeAliasDomain", None,
+                         item=DomainName())
 
 
 class AliasDomains:
     """`aliasDomains`, or `addAliasDomain`/`removeAliasDomain`: the domain's other names.
     A new one must not be hosted already (`context.refuse_taken`)."""
 
-    params = ("aliasDomains", "addAliasDomain", "removeAliasDomain")
+    params = ALIAS_DOMAINS.params()
 
     def apply(self, draft, params, context):
-        given = [p for p in self.params if p in params]
-        if "aliasDomains" in given and len(given) > 1:
-            raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
         current = [a.lower() for a in draft.get("domainAliasName")]
-        names = {p: [parse_domain(n) for n in split_words(params[p])] for p in given}
-        if "aliasDomains" in names:
-            wanted = names["aliasDomains"]
-        else:
-            wanted = [a for a in current + names.get("addAliasDomain", [])
-                      if a not in names.get("removeAliasDomain", [])]
-        wanted = list(dict.fromkeys(wanted))
+        wanted = ALIAS_DOMAINS.change(params).result(current)
         for alias in wanted:
             if alias == context.domain:
                 raise BadRequest(detail="a domain cannot be its own alias domain")

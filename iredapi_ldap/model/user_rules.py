@@ -12,8 +12,9 @@ from ..errors import BadRequest, Code, Conflict, LimitExceeded
 from .draft import EntryDraft
 from .fields import MB, Email
 from .limits import DomainLimits
-from .parsing import split_words, stored_int
+from .parsing import stored_int
 from .password_policy import check_new_password
+from .sets import SetParam
 
 
 @dataclass
@@ -52,16 +53,9 @@ class UserContext:
         return stored_int(self._domain_settings.get("maxPasswordLength"))
 
 
-def _addresses(param, text):
-    return [Email(allow_empty=False).encode(param, item)[0] for item in split_words(text)]
-
-
-def _set_change(params, whole, add, remove):
-    given = [p for p in (whole, add, remove) if p in params]
-    if whole in given and len(given) > 1:
-        raise BadRequest(Code.CONFLICTING_PARAMETERS, detail=" conflicts with ".join(given))
-    return (_addresses(whole, params[whole]) if whole in params else None,
-            _addresses(add, params.get(add, "")), _addresses(remove, params.get(remove, "")))
+FORWARDING = SetParam("forwarding", "addForwarding", "removeForwarding", None,
+                      item=Email(allow_empty=False))
+ALIASES = SetParam("aliases", "addAlias", "removeAlias", None, item=Email(allow_empty=False))
 
 
 class Password:
@@ -89,20 +83,18 @@ class Forwarding:
     """`forwarding`, or `addForwarding`/`removeForwarding`. In-domain targets must exist;
     `enabledService: forward` stays, so Postfix keeps using the list."""
 
-    params = ("forwarding", "addForwarding", "removeForwarding")
+    params = FORWARDING.params()
 
     def apply(self, draft, params, context):
-        whole, add, remove = _set_change(params, *self.params)
         current = [a.lower() for a in draft.get("mailForwardingAddress")]
-        wanted = whole if whole is not None else (
-            [a for a in current if a not in remove] + [a for a in add if a not in current])
+        wanted = FORWARDING.change(params).result(current)
         for target in wanted:
             if target not in current and target != context.mail \
                     and domain_of(target) in context.own_domains \
                     and context.address_owner(target) is None:
                 raise BadRequest(Code.INVALID_FORWARDING,
                                  detail=f"forwarding target {target} does not exist")
-        draft.set("mailForwardingAddress", list(dict.fromkeys(wanted)))
+        draft.set("mailForwardingAddress", wanted)
         draft.add("enabledService", "forward")
 
 
@@ -111,16 +103,14 @@ class Aliases:
     (shadowAddress). They must be in the user's domain or its alias domains and belong to
     nobody else. The user's twins in alias domains are kept as they are."""
 
-    params = ("aliases", "addAlias", "removeAlias")
+    params = ALIASES.params()
 
     def apply(self, draft, params, context):
-        whole, add, remove = _set_change(params, *self.params)
+        change = ALIASES.change(params)
         local = context.mail.rsplit("@", 1)[0]
         twins = {f"{local}@{d}" for d in context.own_domains}
         current = [a.lower() for a in draft.get("shadowAddress")]
-        own = [a for a in current if a not in twins]
-        wanted = whole if whole is not None else (
-            [a for a in own if a not in remove] + [a for a in add if a not in own])
+        wanted = change.result([a for a in current if a not in twins])
         for alias in wanted:
             if domain_of(alias) not in context.own_domains:
                 raise BadRequest(Code.INVALID_ALIAS, detail=f"{alias} is not in the user's "

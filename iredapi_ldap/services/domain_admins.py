@@ -8,10 +8,13 @@ users of the domains it manages.
 from ..addresses import domain_of, is_email
 from ..directory import Change, Op
 from ..errors import BadRequest, Code, NotFound
-from ..model.parsing import parse_domain, refuse_unknown, split_words
+from ..model.fields import Email
+from ..model.parsing import parse_domain, refuse_unknown
+from ..model.sets import SetParam
 from .access import domains_administered_by, require_domain, require_within_privileges
 
-PARAMS = ("addAdmin", "removeAdmin", "removeAllAdmins")
+ADMINS = SetParam(None, "addAdmin", "removeAdmin", "removeAllAdmins",
+                  item=Email(allow_empty=False))
 
 
 class DomainAdmins:
@@ -26,19 +29,18 @@ class DomainAdmins:
 
     def update(self, caller, domain, params):
         domain = parse_domain(domain)
-        refuse_unknown(params, PARAMS)
-        if not params:
+        refuse_unknown(params, ADMINS.params())
+        change = ADMINS.change(params)
+        if change is None:
             raise BadRequest(Code.MISSING_PARAMETER, detail="give addAdmin, removeAdmin or "
                                                          "removeAllAdmins")
         entry = require_domain(self._directory, self._layout, caller, domain)
         current = [a.lower() for a in entry.get("domainAdmin")]
-        add = [self._admin_account(caller, a) for a in split_words(params.get("addAdmin"))]
-        remove = (current if "removeAllAdmins" in params
-                  else split_words(params.get("removeAdmin")))
+        add = [self._admin_account(caller, a) for a in change.add]
+        wanted = change.result(current)
         if not caller.is_global_admin:
-            for mail in remove:
+            for mail in current if change.remove_all else change.remove:
                 self._require_within(caller, mail)
-        wanted = [a for a in current if a not in remove] + [a for a in add if a not in current]
         self._directory.modify(self._layout.domain_dn(domain),
                                [Change("domainAdmin", Op.REPLACE, tuple(wanted))])
         for mail in add:
@@ -49,8 +51,6 @@ class DomainAdmins:
     def _admin_account(self, caller, mail):
         """Check `mail` can be an admin: a standalone admin, or a mail user; for a normal
         admin, only mail users of its own domains."""
-        if not is_email(mail):
-            raise BadRequest(Code.INVALID_MAIL, detail=f"not an e-mail address: {mail}")
         if self._directory.get(self._layout.admin_dn(mail), ["1.1"]) is not None \
                 and caller.is_global_admin:
             return mail

@@ -173,3 +173,45 @@ def test_dns_follow_the_kinds():
     assert layout.entry_dn(kinds.ADMIN, "a@b.test") == "mail=a@b.test,o=admins,dc=x"
     assert layout.entry_dn(kinds.DOMAIN, "b.test") == "domainName=b.test,o=domains,dc=x"
     assert layout.entry_dn(kinds.CATCHALL, "@b.test").startswith("mail=@b.test,ou=Users,")
+
+
+# -- the set families ----------------------------------------------------------------------
+
+def test_every_set_family_answers_conflicts_the_same_way():
+    """members, aliases, forwarding, services and alias domains: the whole set goes alone,
+    with one message."""
+    cases = [(kinds.USER, {"forwarding": "a@b.test", "addForwarding": "c@b.test"}),
+             (kinds.USER, {"aliases": "a@b.test", "removeAlias": "c@b.test"}),
+             (kinds.USER, {"services": "imap", "removeAllServices": ""}),
+             (kinds.DOMAIN, {"aliasDomains": "a.test", "addAliasDomain": "c.test"})]
+    for kind, params in cases:
+        with pytest.raises(BadRequest) as caught:
+            kind.apply(EntryDraft(), params, _Caller(True), creating=False)
+        first, other = params
+        assert caught.value.code == "CONFLICTING_PARAMETERS"
+        assert caught.value.detail == f"{first} conflicts with {other}"
+
+
+def test_services_edit_the_stored_set_without_case():
+    draft = EntryDraft({"enabledService": ["mail", "displayedInGlobalAddressBook"]})
+    kinds.USER.apply(draft, {"addService": "imap,MAIL", "removeService":
+                             "displayedinglobaladdressbook"}, _Caller(True), creating=False)
+    assert draft.get("enabledService") == ["mail", "imap"]
+
+
+def test_only_global_admins_grant_an_admin_login():
+    with pytest.raises(PermissionDenied):
+        kinds.USER.apply(EntryDraft(), {"addService": "domainadmin"}, _Caller(False),
+                         creating=False)
+
+
+def test_item_codecs():
+    assert fields.Word(("a", "b")).encode("p", " B ") == ["b"]
+    with pytest.raises(BadRequest):
+        fields.Word(("a", "b")).encode("p", "c")
+    with pytest.raises(BadRequest):
+        fields.Word().encode("p", "no spaces")
+    assert fields.DomainName().encode("p", "Example.COM") == ["example.com"]
+    with pytest.raises(BadRequest) as caught:
+        fields.DomainName().encode("p", "example.com\n")
+    assert caught.value.code == "INVALID_DOMAIN_NAME"
