@@ -62,7 +62,7 @@ def _bcc(prefix, who=Who.ADMIN, on_create=True):
 # -- domains (`mailDomain` entries below LDAP_BASEDN) --------------------------------------
 
 DOMAIN = Kind(
-    "domain", "domain", ("mailDomain",), "domainName", "(objectClass=mailDomain)",
+    "domain", "domain", ("mailDomain",), "domainName",
     params=(
         Param(*_NAME, legacy=("cn",)),
         _LANGUAGE,
@@ -114,8 +114,8 @@ _ALIASES = Aliases()
 
 USER = Kind(
     "user", "user", ("inetOrgPerson", "mailUser", "shadowAccount", "amavisAccount"), "mail",
-    USERS_FILTER, container="Users", counter="domainCurrentUserNumber",
-    domain_limit="numberOfUsers", admin_limit="create_max_users", plural="users",
+    marker="mailUser", search_filter=USERS_FILTER, container="Users",
+    counter="domainCurrentUserNumber", domain_limit="numberOfUsers", admin_limit="create_max_users", plural="users",
     required_on_create=(("password", "password_hash"),),
     params=(
         Param("name", "cn", Text(255, allow_empty=False), legacy=("cn",)),  # must have a cn
@@ -162,7 +162,7 @@ _MEMBERS = tuple(Param(name, effect=Effect.MEMBERS, on_create=name == MEMBERS.wh
                  for name in MEMBERS.params())
 
 ALIAS = Kind(
-    "alias", "alias", ("mailAlias",), "mail", "(objectClass=mailAlias)",
+    "alias", "alias", ("mailAlias",), "mail",
     container="Aliases", counter="domainCurrentAliasNumber", domain_limit="numberOfAliases",
     admin_limit="create_max_aliases", plural="aliases",
     params=(Param(*_NAME, legacy=("cn",)),
@@ -170,23 +170,24 @@ ALIAS = Kind(
             _ACCESS_POLICY, *_MEMBERS))
 
 LIST = Kind(
-    "list", "mailing list", ("mailList",), "mail", "(objectClass=mailList)",
+    "list", "mailing list", ("mailList",), "mail",
     api_name="maillist", container="Groups", counter="domainCurrentListNumber",
     domain_limit="numberOfLists", admin_limit="create_max_lists", plural="mailing lists",
     params=(Param(*_NAME, legacy=("cn",)), _ACCESS_POLICY, *_MEMBERS))
 
 # A list's members hosted nowhere: one entry per list in ou=Externals, RDN memberOfGroup.
 EXTERNALS = Kind("externals", "external members", ("mailExternalUser",), "memberOfGroup",
-                 "(objectClass=mailExternalUser)", container="Externals")
+                 container="Externals")
 
 # A domain's catch-all: `mail=@domain` in ou=Users (Postfix catchall_maps).
 CATCHALL = Kind("catchall", "catch-all", ("inetOrgPerson", "mailUser"), "mail",
-                "(&(objectClass=mailUser)(mail=@*))", container="Users")
+                marker="mailUser", search_filter="(&(objectClass=mailUser)(mail=@*))",
+                container="Users")
 
 # -- standalone admins (`mailAdmin` under LDAP_ADMIN_BASEDN) -------------------------------
 
 ADMIN = Kind(
-    "admin", "standalone admin", ("mailAdmin",), "mail", "(objectClass=mailAdmin)",
+    "admin", "standalone admin", ("mailAdmin",), "mail",
     required_on_create=(("password",),), always=(GlobalAdminHasNoLimits(),),
     params=(
         Param(*_NAME, legacy=("cn",)),

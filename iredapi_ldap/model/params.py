@@ -100,7 +100,11 @@ class Kind:
     label: str                         # how messages name one ("mailing list")
     object_classes: tuple[str, ...]    # of a new entry
     rdn: str                           # RDN attribute
-    search_filter: str                 # finds every entry of the kind, and only those
+    # The object class that marks an entry of the kind (the first of `object_classes` when
+    # not given), and a filter that finds every entry of it and only those (by default, the
+    # marker).
+    marker: str = ""
+    search_filter: str = ""
     api_name: str = ""                 # in URLs, when not `name` ("maillist")
     container: str | None = None       # ou below the domain entry; None: not in a domain
     counter: str | None = None         # usage counter on the domain entry
@@ -116,6 +120,10 @@ class Kind:
     def __post_init__(self) -> None:
         if not self.api_name:
             object.__setattr__(self, "api_name", self.name)
+        if not self.marker:
+            object.__setattr__(self, "marker", self.object_classes[0])
+        if not self.search_filter:
+            object.__setattr__(self, "search_filter", f"(objectClass={self.marker})")
         for row in self.params:
             if row.name in self._index:
                 raise ValueError(f"{self.name}: parameter {row.name} twice")

@@ -103,7 +103,7 @@ class _Caller:
 
 
 def _kind(*rows, **extra):
-    return Kind("thing", "thing", ("thing",), "cn", "(objectClass=thing)", params=rows, **extra)
+    return Kind("thing", "thing", ("thing",), "cn", params=rows, **extra)
 
 
 def test_request_renames_legacy_names_and_refuses_both():
@@ -160,6 +160,11 @@ def test_apply_runs_invariants_after_the_rows():
 def test_a_kind_refuses_a_parameter_twice():
     with pytest.raises(ValueError):
         _kind(Param("name", "cn", fields.Text()), Param("name", "sn", fields.Text()))
+
+
+def test_a_kind_is_found_by_its_marker():
+    assert kinds.ALIAS.search_filter == "(objectClass=mailAlias)"
+    assert kinds.USER.marker == "mailUser" and "(!(mail=@*))" in kinds.USER.search_filter
 
 
 def test_dns_follow_the_kinds():
