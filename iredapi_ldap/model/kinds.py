@@ -115,7 +115,8 @@ _ALIASES = Aliases()
 USER = Kind(
     "user", "user", ("inetOrgPerson", "mailUser", "shadowAccount", "amavisAccount"), "mail",
     marker="mailUser", search_filter=USERS_FILTER, container="Users",
-    counter="domainCurrentUserNumber", domain_limit="numberOfUsers", admin_limit="create_max_users", plural="users",
+    counter="domainCurrentUserNumber", domain_limit="numberOfUsers",
+    admin_limit="create_max_users", plural="users",
     required_on_create=(("password", "password_hash"),),
     params=(
         Param("name", "cn", Text(255, allow_empty=False), legacy=("cn",)),  # must have a cn
