@@ -36,6 +36,7 @@ from .services.exports import ExportService
 from .services.groups import Aliases, MailingLists
 from .services.limits import AdminLimits
 from .services.policies import PolicyService
+from .services.repository import Repository
 from .services.user_bulk import UsersOfDomain
 from .services.users import UserService
 from .sessions import SessionCodec
@@ -59,12 +60,12 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     if policy is None:
         prepare_embedded_databases(settings)
         policy = SqlPolicyStore.from_settings(settings)
-    layout = Layout.from_settings(settings)
+    repo = Repository(directory, Layout.from_settings(settings))
     sessions = SessionCodec(ensure_secret_key(settings), settings.session_timeout, clock=clock)
     records = LoginRecords(policy.databases)
     throttle = LoginThrottle(records, settings.login_max_failures,
                              settings.login_failure_window)
-    auth = AuthService(directory, layout, sessions, throttle, records, clock=clock)
+    auth = AuthService(repo, sessions, throttle, records, clock=clock)
 
     app = falcon.App(middleware=[ClientAddress(settings), ApiGate(settings),
                                  SessionCheck(auth)])
@@ -72,41 +73,40 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     ErrorRenderer(settings.api_always_http_200).install(app)
     app.add_route("/api/login", Login(auth, settings.session_timeout))
     app.add_route("/api/logout", Logout(auth))
-    completions = Completions(directory, layout, policy, Journal(policy.databases),
+    completions = Completions(repo, policy, Journal(policy.databases),
                               landing=settings.ldap_timeout)
-    _add_account_routes(app, directory, layout, policy, settings, completions)
-    _add_policy_routes(app, PolicyService(directory, layout, policy, completions))
+    _add_account_routes(app, repo, policy, settings, completions)
+    _add_policy_routes(app, PolicyService(repo, policy, completions))
     return app
 
 
-def _add_account_routes(app, directory, layout, policy, settings, completions):
-    limits = AdminLimits(directory, layout)
-    domains = DomainService(directory, layout, policy, settings, limits, completions)
+def _add_account_routes(app, repo, policy, settings, completions):
+    limits = AdminLimits(repo)
+    domains = DomainService(repo, policy, settings, limits, completions)
     domain = Domain(domains)
     app.add_route("/api/domains", Domains(domains))
     app.add_route("/api/domain/{domain}", domain)
     app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", domain)
     app.add_route("/api/domain/admins/{domain}",
-                  DomainAdmins(DomainAdminService(directory, layout)))
-    admins = AdminService(directory, layout, settings)
+                  DomainAdmins(DomainAdminService(repo)))
+    admins = AdminService(repo, settings)
     app.add_route("/api/admin/{mail}", Admin(admins))
     app.add_route("/api/verify_password/admin/{mail}", VerifyAdminPassword(admins))
-    users = UserService(directory, layout, policy, settings, limits, completions)
+    users = UserService(repo, policy, settings, limits, completions)
     user = User(users)
     app.add_route("/api/user/{mail}", user)
     app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", user)
-    app.add_route("/api/users/{domain}", Users(users, UsersOfDomain(directory, layout,
-                                                                     settings)))
+    app.add_route("/api/users/{domain}", Users(users, UsersOfDomain(repo, settings)))
     app.add_route("/api/user/{mail}/change_email/{new_mail}", ChangeEmail(users))
     app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
-    aliases = Aliases(directory, layout, limits, completions)
+    aliases = Aliases(repo, limits, completions)
     app.add_route("/api/alias/{mail}", Group(aliases))
     app.add_route("/api/aliases/{domain}", Groups(aliases, ("email_only", "disabled_only")))
     app.add_route("/api/alias/{mail}/change_email/{new_mail}", AliasChangeEmail(aliases))
-    lists = MailingLists(directory, layout, limits, completions)
+    lists = MailingLists(repo, limits, completions)
     app.add_route("/api/maillist/{mail}", Group(lists))
     app.add_route("/api/maillists/{domain}", Groups(lists, ("email_only",)))
-    app.add_route("/api/ldif/{kind}/{name}", LdifExport(ExportService(directory, layout)))
+    app.add_route("/api/ldif/{kind}/{name}", LdifExport(ExportService(repo)))
 
 
 def _add_policy_routes(app, policies):

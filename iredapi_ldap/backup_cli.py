@@ -11,6 +11,7 @@ from .layout import Layout
 from .model.parsing import parse_domain
 from .services import counters
 from .services.backup import Importer, ImportReport, each_record, ldif_chunks, load_schema, walk
+from .services.repository import Repository
 
 
 def add_commands(commands):
@@ -56,7 +57,7 @@ def add_commands(commands):
 
 def _context(args):
     settings = load_settings(args.config)
-    return settings, directory_module.from_settings(settings), Layout.from_settings(settings)
+    return settings, Repository.from_settings(settings)
 
 
 class Progress:
@@ -107,11 +108,11 @@ def main_export(settings, domain=None, output_path=None):
 
 
 def run_import(args):
-    _, directory, layout = _context(args)
+    _, repo = _context(args)
     report = ImportReport()
-    importer = Importer(directory, layout, args.on_conflict, report)
+    importer = Importer(repo, args.on_conflict, report)
     with open(args.file, "rb") as stream:
-        each_record(stream, importer.check(load_schema(directory)))
+        each_record(stream, importer.check(load_schema(repo.directory)))
     for dn, problem in report.invalid:
         print(f"invalid: {dn}: {problem}", file=sys.stderr)
     if report.invalid or args.dry_run:
@@ -128,7 +129,7 @@ def run_import(args):
         each_record(stream, write)
     importer.finish()
     progress.done(report.records)
-    drift = counters.doctor(directory, layout, sorted(report.domains), fix=True)
+    drift = counters.doctor(repo, sorted(report.domains), fix=True)
     print(f"imported {report.records} entries: {report.added} added, {report.replaced} "
           f"replaced, {report.skipped} skipped; counters recomputed for "
           f"{len(report.domains)} domain(s) ({len(drift)} corrected)")
@@ -136,14 +137,14 @@ def run_import(args):
 
 
 def run_doctor(args):
-    settings, directory, layout = _context(args)
-    found = _doctor_writes(settings, directory, layout, args)
-    domains = sorted(str(e.first("domainName")).lower() for e in directory.search(
-        layout.basedn, "(objectClass=mailDomain)", Scope.ONE, ["domainName"]))
-    missing = counters.missing_containers(directory, layout, domains, fix=args.fix)
+    settings, repo = _context(args)
+    found = _doctor_writes(settings, repo, args)
+    domains = sorted(str(e.first("domainName")).lower() for e in repo.directory.search(
+        repo.basedn, "(objectClass=mailDomain)", Scope.ONE, ["domainName"]))
+    missing = counters.missing_containers(repo, domains, fix=args.fix)
     for domain, container in missing:
         print(f"{domain}: no ou={container}{' (added)' if args.fix else ''}")
-    drift = counters.doctor(directory, layout, domains, fix=args.fix)
+    drift = counters.doctor(repo, domains, fix=args.fix)
     for item in drift:
         print(f"{item.domain}: {item.attribute} is {item.stored}, counted {item.counted}"
               f"{' (fixed)' if args.fix else ''}")
@@ -152,7 +153,7 @@ def run_doctor(args):
     return 1 if (found or missing or drift) and not args.fix else 0
 
 
-def _doctor_writes(settings, directory, layout, args):
+def _doctor_writes(settings, repo, args):
     """Report (and with --fix, settle) the interrupted writes; returns how many remain
     to be settled."""
     from .policy.journal import Journal
@@ -167,8 +168,7 @@ def _doctor_writes(settings, directory, layout, args):
             print(f"unfinished: {intent.kind} {intent.subject} ({intent.state}, "
                   f"{intent.age():.0f} s old)")
         return len(pending)
-    report = Completions(directory, layout, store, journal,
-                         landing=settings.ldap_timeout).settle_all(args.grace)
+    report = Completions(repo, store, journal, landing=settings.ldap_timeout).settle_all(args.grace)
     for verdict, intents in (("finished", report.completed), ("dropped, never happened",
                                                               report.discarded),
                              ("left, may still be running", report.waiting)):

@@ -105,14 +105,13 @@ def run_serve(args):
 
 
 def run_purge(args):
-    from . import directory
-    from .layout import Layout
     from .policy.store import SqlPolicyStore, prepare_embedded_databases
     from .services.purge import purge_mailboxes
+    from .services.repository import Repository
     settings = load_settings(args.config)
     prepare_embedded_databases(settings)
     report = purge_mailboxes(SqlPolicyStore.from_settings(settings),
-                             directory.from_settings(settings), Layout.from_settings(settings),
+                             Repository.from_settings(settings),
                              settings.storage_base_directory, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     print(f"{verb} {len(report.removed)} mailbox(es), skipped {len(report.skipped)}")

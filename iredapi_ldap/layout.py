@@ -31,10 +31,14 @@ class Layout:
     def entry_dn(self, kind: Kind, name: str) -> str:
         """The DN of the entry of `kind` named `name`: a domain name, or an address (a
         list's for its external members, `@domain` for the catch-all)."""
-        rdn = f"{kind.rdn}={escape_dn_value(name)}"
+        rdn = self.rdn(kind, name)
         if kind.container is None:  # a domain, or a standalone admin
             return f"{rdn},{self.basedn if kind is DOMAIN else self.admin_basedn}"
         return f"{rdn},{self.container_dn(domain_of(name), kind.container)}"
+
+    def rdn(self, kind: Kind, name: str) -> str:
+        """The RDN of the entry of `kind` named `name` (the new RDN of a rename)."""
+        return f"{kind.rdn}={escape_dn_value(name)}"
 
     def domain_dn(self, domain: str) -> str:
         return self.entry_dn(DOMAIN, domain)

@@ -14,6 +14,7 @@ from iredapi_ldap.app import create_app
 from iredapi_ldap.config import load_settings
 from iredapi_ldap.directory import ADAPTERS, from_settings
 from iredapi_ldap.layout import Layout
+from iredapi_ldap.services.repository import Repository
 
 from . import helpers
 
@@ -64,6 +65,12 @@ def adapter(ldap_client):
 @pytest.fixture(scope="session")
 def layout(base_settings):
     return Layout.from_settings(base_settings)
+
+
+@pytest.fixture(scope="session")
+def repo(directory, layout):
+    """The directory and the layout, as the services take them."""
+    return Repository(directory, layout)
 
 
 @pytest.fixture

@@ -210,6 +210,6 @@ ADMIN = Kind(
 # The kinds a domain counts and limits, by name (services pass these names around).
 COUNTED = {kind.name: kind for kind in (USER, ALIAS, LIST)}
 # The containers below every domain entry, as iRedMail's installer makes them.
-CONTAINERS = tuple(kind.container for kind in (USER, LIST, ALIAS, EXTERNALS))
+CONTAINERS = tuple(kind.container for kind in (USER, LIST, ALIAS, EXTERNALS) if kind.container)
 # The kinds by the name the API gives them in URLs (`/api/export/maillist/...`).
 BY_API_NAME = {kind.api_name: kind for kind in (DOMAIN, CATCHALL, ADMIN, USER, LIST, ALIAS)}

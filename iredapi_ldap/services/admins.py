@@ -1,6 +1,9 @@
 """Standalone admins: `mailAdmin` entries under LDAP_ADMIN_BASEDN (global admins only)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .. import passwords
 from ..addresses import domain_of
@@ -11,6 +14,10 @@ from ..model.kinds import ADMIN
 from ..model.parsing import parse_mail
 from ..model.render import render_entry
 from .access import domains_administered_by, is_hosted, require_global_admin
+from .repository import Repository
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 
 @dataclass(frozen=True)
@@ -20,9 +27,8 @@ class _Context:
 
 
 class AdminService:
-    def __init__(self, directory, layout, settings):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, settings: Settings) -> None:
+        self._repo = repo
         self._settings = settings
 
     def get(self, caller, mail):
@@ -33,10 +39,10 @@ class AdminService:
         return data
 
     def managed_domains(self, mail):
-        return domains_administered_by(self._directory, self._layout, mail)
+        return domains_administered_by(self._repo, mail)
 
     def _entry(self, mail):
-        entry = self._directory.get(self._layout.admin_dn(mail))
+        entry = self._repo.get(ADMIN, mail)
         if entry is None:
             raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no standalone admin {mail}")
         return entry
@@ -45,14 +51,14 @@ class AdminService:
         require_global_admin(caller)
         mail = parse_mail(mail)
         params = ADMIN.request(params, creating=True)
-        if is_hosted(self._directory, self._layout, domain_of(mail)):
+        if is_hosted(self._repo, domain_of(mail)):
             raise BadRequest(Code.CAN_NOT_BE_LOCAL_DOMAIN,
                              detail="a standalone admin's address must not be in a hosted domain")
         draft = EntryDraft({"objectClass": list(ADMIN.object_classes), "mail": [mail],
                             "cn": [mail.split("@")[0]], "accountStatus": ["active"]})
         ADMIN.apply(draft, params, _Context(True, self._settings), creating=True)
         try:
-            self._directory.add(self._layout.admin_dn(mail), draft.attributes())
+            self._repo.directory.add(self._repo.dn(ADMIN, mail), draft.attributes())
         except EntryExists:
             raise Conflict(detail=f"admin {mail} exists already") from None
 
@@ -62,7 +68,7 @@ class AdminService:
         entry = self._entry(parse_mail(mail))
         draft = EntryDraft.of(entry)
         ADMIN.apply(draft, params, _Context(True, self._settings), creating=False)
-        self._directory.modify(entry.dn, draft.changes())
+        self._repo.directory.modify(entry.dn, draft.changes())
 
     def delete(self, caller, mail):
         """Remove the admin and its address from every domain's domainAdmin."""
@@ -70,9 +76,9 @@ class AdminService:
         mail = parse_mail(mail)
         entry = self._entry(mail)
         for domain in self.managed_domains(mail):
-            self._directory.modify(self._layout.domain_dn(domain),
-                                   [Change("domainAdmin", Op.DELETE, (mail,))])
-        self._directory.delete(entry.dn)
+            self._repo.directory.modify(self._repo.domain_dn(domain),
+                                        [Change("domainAdmin", Op.DELETE, (mail,))])
+        self._repo.directory.delete(entry.dn)
 
     def verify_password(self, caller, mail, password):
         require_global_admin(caller)

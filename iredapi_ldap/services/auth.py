@@ -4,15 +4,26 @@ Admins are standalone `mailAdmin` entries under LDAP_ADMIN_BASEDN and mail users
 `domainGlobalAdmin: yes` or `enabledService: domainadmin` (DESIGN.md section 3).
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .. import passwords
 from ..addresses import is_email
 from ..errors import BadRequest, Code, PermissionDenied, Unauthenticated
+from ..model.kinds import ADMIN, USER
+from .repository import Repository
+
+if TYPE_CHECKING:
+    from ..policy.logins import LoginRecords
+    from ..sessions import SessionCodec
+    from ..throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +57,10 @@ def is_active(entry):
 class AuthService:
     """Checks passwords, issues session tokens and turns tokens back into a `Caller`."""
 
-    def __init__(self, directory, layout, sessions, throttle, records, cache_seconds=10,
-                 clock=time.monotonic):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, sessions: SessionCodec, throttle: LoginThrottle,
+                 records: LoginRecords, cache_seconds: float = 10,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._repo = repo
         self._sessions = sessions
         self._throttle = throttle
         self._records = records
@@ -96,8 +107,8 @@ class AuthService:
 
     def _find_account(self, mail):
         # iRedAdmin's order: the mail user first, then the standalone admin.
-        for dn in (self._layout.user_dn(mail), self._layout.admin_dn(mail)):
-            entry = self._directory.get(dn, ADMIN_ATTRIBUTES)
+        for dn in (self._repo.dn(USER, mail), self._repo.dn(ADMIN, mail)):
+            entry = self._repo.directory.get(dn, ADMIN_ATTRIBUTES)
             if entry is not None:
                 return entry
         return None
@@ -126,7 +137,7 @@ class AuthService:
         if checked is not None and not self._sessions.is_expired(checked.expires):
             return checked.caller
         claims = self._sessions.read(token)
-        entry = self._directory.get(claims.dn, ADMIN_ATTRIBUTES)
+        entry = self._repo.directory.get(claims.dn, ADMIN_ATTRIBUTES)
         if (entry is None or not is_active(entry) or not is_admin_entry(entry)
                 or self._sessions.fingerprint(entry.get("userPassword")) != claims.fingerprint
                 or self._records.has_ended(claims.session_id)):

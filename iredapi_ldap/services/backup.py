@@ -9,14 +9,19 @@ one paged search per connection. Operational attributes are left out; password h
 kept (these are backups).
 """
 
+from __future__ import annotations
+
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import ldif
 
 from ..directory import Change, Entry, Op, Scope
 from ..errors import BadRequest, EntryExists, EntryNotFound
 from ..model.schemacheck import Schema
+from .repository import Repository
 
 LDIF_COLUMNS = 76
 WALK_ATTRIBUTES = ["*", "hasSubordinates"]
@@ -104,12 +109,11 @@ class Importer:
     """Writes LDIF records: parents first (an entry whose parent is not there yet is tried
     again after the others); an existing entry is skipped, replaced, or stops the import."""
 
-    def __init__(self, directory, layout, on_conflict, report):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, on_conflict: str, report: ImportReport) -> None:
+        self._repo = repo
         self._on_conflict = on_conflict
         self._report = report
-        self._waiting = []
+        self._waiting: list[tuple[str, Mapping[str, Sequence[Any]]]] = []
 
     def check(self, schema):
         """A record handler that only validates (the dry run, and the pass before writing)."""
@@ -133,7 +137,7 @@ class Importer:
     def _add(self, dn, attrs):
         """Whether the record was dealt with (False: its parent does not exist yet)."""
         try:
-            self._directory.add(dn, attrs)
+            self._repo.directory.add(dn, attrs)
             self._report.added += 1
             return True
         except EntryNotFound:
@@ -149,17 +153,17 @@ class Importer:
 
     def _replace(self, dn, attrs):
         """Make the existing entry hold exactly the record's attributes."""
-        current = self._directory.get(dn, ["*"])
+        current = self._repo.directory.get(dn, ["*"])
         wanted = {name.lower() for name in attrs}
         changes = [Change(name, Op.REPLACE, tuple(values)) for name, values in attrs.items()
                    if name.lower() != "objectclass"]
         changes += [Change(name, Op.DELETE) for name in current.attrs
                     if name.lower() not in wanted]
-        self._directory.modify(dn, changes)
+        self._repo.directory.modify(dn, changes)
         self._report.replaced += 1
 
     def _note_domain(self, dn):
-        lowered, base = dn.lower(), "," + self._layout.basedn.lower()
+        lowered, base = dn.lower(), "," + self._repo.basedn.lower()
         if lowered.endswith(base):
             head = lowered[: -len(base)].rsplit(",", 1)[-1]
             if head.startswith("domainname="):

@@ -1,6 +1,8 @@
 """The catch-all of a domain: the `mail=@domain` entry in ou=Users whose
 `mailForwardingAddress` receives mail for unknown addresses (Postfix catchall_maps)."""
 
+from __future__ import annotations
+
 from ..addresses import domain_of
 from ..directory import Change, Op
 from ..errors import BadRequest, Code, EntryNotFound
@@ -8,18 +10,18 @@ from ..model.fields import Email
 from ..model.kinds import CATCHALL
 from ..model.parsing import split_words
 from . import references
+from .repository import Repository
 
 
 class CatchAll:
-    def __init__(self, directory, layout):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository) -> None:
+        self._repo = repo
 
     def _dn(self, domain):
-        return self._layout.entry_dn(CATCHALL, "@" + domain)
+        return self._repo.dn(CATCHALL, "@" + domain)
 
     def targets(self, domain):
-        entry = self._directory.get(self._dn(domain), ["mailForwardingAddress"])
+        entry = self._repo.directory.get(self._dn(domain), ["mailForwardingAddress"])
         return [] if entry is None else entry.get("mailForwardingAddress")
 
     def plan(self, domain, text, domain_draft):
@@ -31,7 +33,7 @@ class CatchAll:
         own = {domain, *(a.lower() for a in domain_draft.get("domainAliasName"))}
         for target in targets:
             if domain_of(target) in own and references.owner_of(
-                    self._directory, self._layout, target) is None:
+                    self._repo, target) is None:
                 raise BadRequest(Code.INVALID_CATCHALL,
                                  detail=f"catch-all target {target} does not exist")
         return _CatchAllWrite(self, domain, targets, domain_draft)
@@ -46,7 +48,7 @@ class _CatchAllWrite:
         self._disabled = domain_draft.first("accountStatus") == "disabled"
 
     def write(self):
-        directory, dn = self._catchall._directory, self._catchall._dn(self._domain)
+        directory, dn = self._catchall._repo.directory, self._catchall._dn(self._domain)
         if not self._targets:
             try:
                 directory.delete(dn)

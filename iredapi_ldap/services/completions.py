@@ -12,9 +12,13 @@ discards the intent. `settle_all()` is `doctor --fix`. Only one request works on
 at a time (its owner, or whoever claimed it), and every step of completing is idempotent.
 """
 
+from __future__ import annotations
+
 import datetime
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..directory import (
     Change,
@@ -25,10 +29,15 @@ from ..directory import (
 )
 from ..directory.names import dn_depth
 from ..errors import ConcurrentUpdate, DirectoryUnavailable, EntryHasChildren, EntryNotFound
-from ..model.kinds import COUNTED, EXTERNALS
+from ..model.kinds import COUNTED, EXTERNALS, USER
 from ..policy.journal import CLAIMED, RUNNING
 from . import counters, references
 from .counters import USERS
+from .repository import Repository
+
+if TYPE_CHECKING:
+    from ..policy.base import PolicyStore
+    from ..policy.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +55,11 @@ class CompletionReport:
 
 
 class Completions:
-    def __init__(self, directory, layout, store, journal, landing, busy=BUSY):
+    def __init__(self, repo: Repository, store: PolicyStore, journal: Journal,
+                 landing: float, busy: float = BUSY) -> None:
         """`landing`: how long an LDAP write whose answer was lost may still be carried
         out by slapd (LDAP_TIMEOUT); `busy`: how long a request may work on an intent."""
-        self._directory = directory
-        self._layout = layout
+        self._repo = repo
         self._store = store
         self._journal = journal
         self._landing = landing
@@ -182,9 +191,9 @@ class Completions:
         """The DN of the entry with this entryUUID, or None."""
         if not uuid:
             return None
-        found = self._directory.search(self._layout.basedn,
-                                       f"(entryUUID={escape_filter_value(uuid)})", Scope.SUB,
-                                       ["1.1"])
+        found = self._repo.directory.search(self._repo.basedn,
+                                            f"(entryUUID={escape_filter_value(uuid)})", Scope.SUB,
+                                            ["1.1"])
         first = next(iter(found), None)
         return None if first is None else first.dn
 
@@ -195,8 +204,7 @@ class Completions:
         elif intent.kind.startswith("delete_"):
             if intent.kind == "delete_list":
                 self._delete_if_there(self._externals_dn(data["mail"]))
-            references.forget_address(self._directory, self._layout, data["mail"],
-                                      data.get("scope"))
+            references.forget_address(self._repo, data["mail"], data.get("scope"))
             if intent.kind == "delete_user":
                 self._store.forget_accounts([data["mail"]])
         else:
@@ -211,19 +219,18 @@ class Completions:
         old, new = data["old"], data["new"]
         if by_another:  # where the account is now: at `new`, or renamed on, or gone
             where = self._where(data.get("uuid"))
-            entry = where and self._directory.get(where, ["mail"])
+            entry = where and self._repo.directory.get(where, ["mail"])
             if entry is None:  # renamed, then deleted: nothing may point at the old address
-                references.forget_address(self._directory, self._layout, old,
-                                          data.get("scope"))
+                references.forget_address(self._repo, old, data.get("scope"))
                 if intent.kind == "rename_user":
                     self._store.forget_accounts([old])
                 return
             changes = [Change(name, Op.REPLACE, tuple(values))
                        for name, values in data.get("changes", {}).items()]
             if changes and where.lower() == self._dn(intent.kind, new).lower():
-                self._directory.modify(where, changes)  # the owner may not have, before
+                self._repo.directory.modify(where, changes)  # the owner may not have, before
             new = str(entry.first("mail", new)).lower()
-        references.rename_address(self._directory, self._layout, old, new, data.get("scope"))
+        references.rename_address(self._repo, old, new, data.get("scope"))
         if intent.kind == "rename_user":
             self._store.rename_account(old, new)
             if data.get("maildir"):  # a delete of its old domain may have counted it gone
@@ -231,23 +238,23 @@ class Completions:
 
     def _recount(self, intent):
         for domain in intent.data.get("domains", []):
-            counters.recount(self._directory, self._layout, domain, lower=False)
+            counters.recount(self._repo, domain, lower=False)
 
     def _complete_domain_delete(self, intent, attempts=5):
         domain = intent.data["domain"]
-        dn = self._layout.domain_dn(domain)
-        entry = self._directory.get(dn, ["entryUUID"])
+        dn = self._repo.domain_dn(domain)
+        entry = self._repo.directory.get(dn, ["entryUUID"])
         if entry is not None and entry.first("entryUUID") != intent.data.get("uuid"):
             return  # another domain of the name, made since by another tool: not ours
         scope = intent.data.get("scope")
-        references.forget_domain(self._directory, self._layout, domain, scope)
+        references.forget_domain(self._repo, domain, scope)
         for _ in range(attempts):
             if self._delete_what_is_there(intent, dn):
                 break
         else:
             raise ConcurrentUpdate(detail=f"{domain} keeps getting new entries; try again")
         # Once more: a request may have named an address of the domain meanwhile.
-        references.forget_domain(self._directory, self._layout, domain, scope)
+        references.forget_domain(self._repo, domain, scope)
         self._store.forget_accounts([f"@{domain}", *self._journal.pending_usernames(intent)])
 
     def _delete_what_is_there(self, intent, dn):
@@ -257,7 +264,7 @@ class Completions:
         more round. A user a racing rename moved out of the domain lives on: its mailbox
         is not recorded, its policies stay."""
         try:
-            entries = list(self._directory.search(
+            entries = list(self._repo.directory.search(
                 dn, "(objectClass=*)", Scope.SUB,
                 ["objectClass", "mail", "homeDirectory", "entryUUID"]))
         except EntryNotFound:
@@ -274,7 +281,7 @@ class Completions:
         for found in sorted(entries, key=lambda e: dn_depth(e.dn), reverse=True):
             user = found.dn.lower() in user_dns
             try:
-                self._directory.delete(found.dn, assertion=still_holding(
+                self._repo.directory.delete(found.dn, assertion=still_holding(
                     found, ("homeDirectory",)) if user else None)
             except EntryNotFound:
                 if user and self._where(found.first("entryUUID")) is not None:
@@ -286,25 +293,25 @@ class Completions:
 
     def _delete_if_there(self, dn):
         try:
-            self._directory.delete(dn)
+            self._repo.directory.delete(dn)
         except EntryNotFound:
             pass
 
     def _dn(self, kind, mail):
         """The DN of the account an intent of `kind` (delete_user, rename_alias, ...) is
         about."""
-        return self._layout.entry_dn(COUNTED[kind.split("_", 1)[1]], mail)
+        return self._repo.dn(COUNTED[kind.split("_", 1)[1]], mail)
 
     def _externals_dn(self, mail):
-        return self._layout.entry_dn(EXTERNALS, mail)
+        return self._repo.dn(EXTERNALS, mail)
 
 
-def users_mailboxes(directory, layout, domain):
+def users_mailboxes(repo: Repository, domain: str) -> Iterator[dict[str, str]]:
     """deleted_mailboxes rows for every user of the domain (streamed from a paged search;
     none when the domain has no ou=Users)."""
     try:
-        for user in directory.search(layout.container_dn(domain, "Users"), USERS, Scope.ONE,
-                                     ["mail", "homeDirectory"]):
+        for user in repo.directory.search(repo.container_dn(domain, USER), USERS,
+                                          Scope.ONE, ["mail", "homeDirectory"]):
             yield {"username": str(user.first("mail", "")).lower(), "domain": domain,
                    "maildir": user.first("homeDirectory", "")}
     except EntryNotFound:

@@ -5,36 +5,45 @@ stored. Creates and deletes keep them up to date (services/reservations.py); `do
 recounts them and reports (or repairs) drift, e.g. after an LDIF import.
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
 
-from ..directory import Change, Op, Scope, escape_filter_value
-from ..errors import ConcurrentUpdate
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..directory import Change, Entry, Op, Scope, escape_filter_value
+from ..errors import Code, ConcurrentUpdate, NotFound
 from ..model.kinds import CONTAINERS, COUNTED, USER
 from ..model.parsing import stored_int
 from ..numbers import parse_whole
 
+if TYPE_CHECKING:
+    from .repository import Repository
+
 USERS = USER.search_filter
 QUOTA = "domainCurrentQuotaSize"
-ATTRIBUTES = (*(kind.counter for kind in COUNTED.values()), QUOTA)
+# Each counted kind by its counter (domainCurrentUserNumber: USER, ...).
+COUNTERS = {kind.counter: kind for kind in COUNTED.values() if kind.counter}
+ATTRIBUTES = (*COUNTERS, QUOTA)
 
 
-def count_usage(directory, layout, domain, only=ATTRIBUTES):
+def count_usage(repo: Repository, domain: str,
+                only: Collection[str] = ATTRIBUTES) -> dict[str, int]:
     """The domain's counters as {attribute: int}, counted from the directory (slow: it
     reads every account; only for domains without counters, and for doctor)."""
-    values = {}
-    for kind in COUNTED.values():
-        if kind.counter in only:
-            values[kind.counter] = sum(1 for _ in directory.search(
-                layout.container_dn(domain, kind.container), kind.search_filter, Scope.ONE,
+    values: dict[str, int] = {}
+    for counter, kind in COUNTERS.items():
+        if counter in only:
+            values[counter] = sum(1 for _ in repo.directory.search(
+                repo.container_dn(domain, kind), kind.search_filter, Scope.ONE,
                 ["1.1"]))
     if QUOTA in only:
-        values[QUOTA] = sum(stored_int(e.first("mailQuota")) for e in directory.search(
-            layout.container_dn(domain, USER.container), USERS,
-            Scope.ONE, ["mailQuota"]))
+        values[QUOTA] = sum(stored_int(e.first("mailQuota")) for e in repo.directory.search(
+            repo.container_dn(domain, USER), USERS, Scope.ONE, ["mailQuota"]))
     return values
 
 
-def ensure_counters(directory, layout, domain, entry):
+def ensure_counters(repo: Repository, domain: str, entry: Entry) -> dict[str, int]:
     """The domain's counters as {attribute: int}, computing and storing missing ones.
 
     Counts are stored only while the counters are still absent (an assertion): when racing
@@ -42,17 +51,21 @@ def ensure_counters(directory, layout, domain, entry):
     back, since a request may already have reserved on them; overwriting them with a count
     taken earlier would undo that reservation and let the domain pass its limit.
     """
-    dn = layout.domain_dn(domain)
+    dn = repo.domain_dn(domain)
     for _ in range(len(ATTRIBUTES) + 1):  # each lost race leaves fewer counters missing
         missing = [a for a in ATTRIBUTES if entry.first(a) is None]
         if not missing:
             return {a: stored_int(entry.first(a)) for a in ATTRIBUTES}
-        counted = count_usage(directory, layout, domain, missing)
+        counted = count_usage(repo, domain, missing)
         try:
-            directory.modify(dn, [Change(a, Op.REPLACE, (str(v),)) for a, v in counted.items()],
-                             assertion="(&" + "".join(f"(!({a}=*))" for a in missing) + ")")
+            repo.directory.modify(dn, [Change(a, Op.REPLACE, (str(v),))
+                                       for a, v in counted.items()],
+                                  assertion="(&" + "".join(f"(!({a}=*))" for a in missing) + ")")
         except ConcurrentUpdate:
-            entry = directory.get(dn, list(ATTRIBUTES))  # another request stored them first
+            again = repo.directory.get(dn, list(ATTRIBUTES))  # another request stored them first
+            if again is None:  # and the domain is gone since
+                raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}") from None
+            entry = again
             continue
         return {a: counted[a] if a in counted else stored_int(entry.first(a)) for a in ATTRIBUTES}
     raise ConcurrentUpdate(detail="the domain is too busy; try again")
@@ -66,61 +79,63 @@ class Drift:
     counted: int
 
 
-def doctor(directory, layout, domains, fix=False):
+def doctor(repo: Repository, domains: Iterable[str], fix: bool = False) -> list[Drift]:
     """Recount each domain's counters; returns the drifts found (and, with `fix`,
     repaired)."""
     found = []
     for domain in domains:
-        entry = directory.get(layout.domain_dn(domain), list(ATTRIBUTES))
+        entry = repo.directory.get(repo.domain_dn(domain), list(ATTRIBUTES))
         if entry is None:
             continue
-        counted = count_usage(directory, layout, domain)
+        counted = count_usage(repo, domain)
         drift = [Drift(domain, a, entry.first(a), v) for a, v in counted.items()
                  if entry.first(a) is None or parse_whole(str(entry.first(a))) != v]
         if fix and drift:
             # Only while no write is under way is a count exact: a create counts its
             # entry before it adds it, a delete gives it back after (README, "Outages").
-            recount(directory, layout, domain)
+            recount(repo, domain)
         found += drift
     return found
 
 
-def recount(directory, layout, domain, attempts=5, lower=True):
+def recount(repo: Repository, domain: str, attempts: int = 5, lower: bool = True) -> None:
     """Count the domain's accounts and store the counts, unless a concurrent request
     changed the counters meanwhile (then count again). After a write whose counter update
     was lost in an outage; slow, as `count_usage`. With `lower` False, a counter is only
     ever raised: while requests run, one may hold a reservation for an entry it has not
     added yet, or have removed an entry and not yet given its count back, and a count
     taken then would let a limit be passed."""
-    dn = layout.domain_dn(domain)
+    dn = repo.domain_dn(domain)
     for _ in range(attempts):
-        entry = directory.get(dn, list(ATTRIBUTES))
+        entry = repo.directory.get(dn, list(ATTRIBUTES))
         if entry is None:
             return
-        counted = count_usage(directory, layout, domain)
+        counted = count_usage(repo, domain)
         if not lower:
             counted = {a: max(v, stored_int(entry.first(a))) for a, v in counted.items()}
         held = "".join(f"({a}={escape_filter_value(entry.first(a))})" if entry.first(a)
                        is not None else f"(!({a}=*))" for a in ATTRIBUTES)
         try:
-            directory.modify(dn, [Change(a, Op.REPLACE, (str(v),)) for a, v in counted.items()],
-                             assertion=f"(&{held})")
+            repo.directory.modify(dn, [Change(a, Op.REPLACE, (str(v),))
+                                       for a, v in counted.items()],
+                                  assertion=f"(&{held})")
             return
         except ConcurrentUpdate:
             continue
     raise ConcurrentUpdate(detail="the domain is too busy; try again")
 
 
-def missing_containers(directory, layout, domains, fix=False):
+def missing_containers(repo: Repository, domains: Iterable[str],
+                       fix: bool = False) -> list[tuple[str, str]]:
     """(domain, container) of each container a domain lacks (a create that an outage cut
     short); with `fix`, added."""
     found = []
     for domain in domains:
         for container in CONTAINERS:
-            dn = layout.container_dn(domain, container)
-            if directory.get(dn, ["1.1"]) is None:
+            dn = repo.layout.container_dn(domain, container)
+            if repo.directory.get(dn, ["1.1"]) is None:
                 found.append((domain, container))
                 if fix:
-                    directory.add(dn, {"objectClass": ["organizationalUnit", "top"],
-                                       "ou": [container]})
+                    repo.directory.add(dn, {"objectClass": ["organizationalUnit", "top"],
+                                            "ou": [container]})
     return found

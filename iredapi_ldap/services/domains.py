@@ -1,6 +1,9 @@
 """Domains: list, read, create, update, delete (API document, "Domain")."""
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from ..directory import Scope, escape_filter_value
 from ..errors import (
@@ -31,6 +34,13 @@ from .access import (
 )
 from .catchall import CatchAll
 from .completions import users_mailboxes
+from .repository import Repository
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..policy.base import PolicyStore
+    from .completions import Completions
+    from .limits import AdminLimits
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +55,14 @@ class _Context:
 
 
 class DomainService:
-    def __init__(self, directory, layout, store, settings, limits, completions):
+    def __init__(self, repo: Repository, store: PolicyStore, settings: Settings,
+                 limits: AdminLimits, completions: Completions) -> None:
         self._completions = completions
-        self._directory = directory
-        self._layout = layout
+        self._repo = repo
         self._store = store
         self._settings = settings
         self._limits = limits
-        self._catchall = CatchAll(directory, layout)
+        self._catchall = CatchAll(repo)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -66,15 +76,15 @@ class DomainService:
         attributes = ["domainName"] if names_only else None
         return (without_disabled(caller, DOMAIN_PROFILES,
                                  disabled_profiles(entry, DOMAIN_SETTING), entry)
-                for entry in self._directory.search(
-                    self._layout.basedn, f"(&{''.join(parts)})", Scope.ONE, attributes))
+                for entry in self._repo.directory.search(
+                    self._repo.basedn, f"(&{''.join(parts)})", Scope.ONE, attributes))
 
     def get(self, caller, domain):
         """The domain's profile: its attributes, `catchall` and its usage counters."""
         domain = parse_domain(domain)
-        entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        entry = require_domain(self._repo, caller, domain, ["*"])
         data = render_entry(entry)
-        data.update(counters.ensure_counters(self._directory, self._layout, domain, entry))
+        data.update(counters.ensure_counters(self._repo, domain, entry))
         data["catchall"] = self._catchall.targets(domain)
         if caller.is_global_admin:
             return data
@@ -120,10 +130,10 @@ class DomainService:
         CAN_NOT_BE_LOCAL_DOMAIN when a standalone admin's address is in it (its addresses
         would become mail accounts: a user made at an admin's address could log in in its
         place)."""
-        if is_hosted(self._directory, self._layout, domain):
+        if is_hosted(self._repo, domain):
             raise Conflict(detail=f"{domain} exists already, as a domain or an alias domain")
-        admins = self._directory.search(
-            self._layout.admin_basedn, f"(mail=*@{escape_filter_value(domain)})", Scope.ONE,
+        admins = self._repo.directory.search(
+            self._repo.admin_basedn, f"(mail=*@{escape_filter_value(domain)})", Scope.ONE,
             ["1.1"])
         if next(iter(admins), None) is not None:
             raise BadRequest(Code.CAN_NOT_BE_LOCAL_DOMAIN,
@@ -132,21 +142,21 @@ class DomainService:
     def _add_tree(self, domain, attributes):
         """The domain entry and its containers; all of it or nothing."""
         try:
-            self._directory.add(self._layout.domain_dn(domain), attributes)
+            self._repo.directory.add(self._repo.domain_dn(domain), attributes)
         except EntryExists:
             raise Conflict(detail=f"{domain} exists already") from None
         try:
             for container in CONTAINERS:
-                self._directory.add(self._layout.container_dn(domain, container),
-                                    {"objectClass": ["organizationalUnit", "top"],
-                                     "ou": [container]})
+                self._repo.directory.add(self._repo.layout.container_dn(domain, container),
+                                         {"objectClass": ["organizationalUnit", "top"],
+                                          "ou": [container]})
         except Exception:
             self._remove_tree(domain)
             raise
 
     def _remove_tree(self, domain):
         try:
-            self._directory.delete(self._layout.domain_dn(domain), subtree=True)
+            self._repo.directory.delete(self._repo.domain_dn(domain), subtree=True)
         except DirectoryUnavailable:
             log.error("could not remove the half-created domain %s", domain)
             raise
@@ -157,19 +167,18 @@ class DomainService:
         """Apply the given parameters; returns the domain-wide result, or None."""
         domain = parse_domain(domain)
         params = DOMAIN.request(params, creating=False)
-        entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        entry = require_domain(self._repo, caller, domain, ["*"])
         if not caller.is_global_admin:
             refuse_disabled(DOMAIN_PROFILES, disabled_profiles(entry, DOMAIN_SETTING), params,
                             "domain", entry.get("enabledService"))
             if DOMAIN.given(params, who=Who.OVER_EVERY_ACCOUNT):
-                require_privileged_accounts_within(self._directory, self._layout, caller,
-                                                   domain)
+                require_privileged_accounts_within(self._repo, caller, domain)
         draft = EntryDraft.of(entry)
         DOMAIN.apply(draft, params, self._context(caller, domain), creating=False)
         added, removed = AliasDomains.changed(entry, draft, params)
         catchall = (self._catchall.plan(domain, params["catchall"], draft)
                     if DOMAIN.given(params, effect=Effect.CATCHALL) else None)
-        self._directory.modify(self._layout.domain_dn(domain), draft.changes())
+        self._repo.directory.modify(self._repo.domain_dn(domain), draft.changes())
         if catchall is not None:
             catchall.write()
         return self._domain_wide(domain, draft, params, added, removed)
@@ -182,16 +191,16 @@ class DomainService:
         if DOMAIN.given(params, effect=Effect.ACCOUNTS_STATUS):
             ran = True
             result.merge(domainwide.set_accounts_status(
-                self._directory, self._layout, domain,
+                self._repo, domain,
                 disabled=draft.first("accountStatus") == "disabled"))
         for alias in added:
             ran = True
             result.merge(domainwide.add_alias_domain_addresses(
-                self._directory, self._layout, domain, alias))
+                self._repo, domain, alias))
         for alias in removed:
             ran = True
             result.merge(domainwide.remove_alias_domain_addresses(
-                self._directory, self._layout, domain, alias))
+                self._repo, domain, alias))
         return result if ran else None
 
     # -- deleting -----------------------------------------------------------------------
@@ -211,7 +220,7 @@ class DomainService:
         def deleted(intent):
             return intent.kind == "delete_domain"
         try:
-            entry = require_domain(self._directory, self._layout, caller, domain, ["entryUUID"])
+            entry = require_domain(self._repo, caller, domain, ["entryUUID"])
         except (NotFound, PermissionDenied):
             # A repeat of a delete that failed after removing the domain's entry finishes
             # it; a normal admin no longer manages the domain then, but it began the delete.
@@ -220,15 +229,15 @@ class DomainService:
             if own and self._completions.prepare(f"@{domain}", done=deleted):
                 return domainwide.BulkResult()
             raise
-        require_privileged_accounts_within(self._directory, self._layout, caller, domain)
+        require_privileged_accounts_within(self._repo, caller, domain)
         if self._completions.prepare(f"@{domain}", done=deleted):
             return domainwide.BulkResult()  # an earlier, interrupted delete finished it
-        before = sum(1 for _ in self._directory.search(
-            self._layout.domain_dn(domain), "(objectClass=*)", Scope.SUB, ["1.1"]))
+        before = sum(1 for _ in self._repo.directory.search(
+            self._repo.domain_dn(domain), "(objectClass=*)", Scope.SUB, ["1.1"]))
         self._completions.run(
             "delete_domain", f"@{domain}",
             {"domain": domain, "admin": caller.mail, "uuid": entry.first("entryUUID"),
              "purge": purge.isoformat() if purge else None,
-             "scope": scope_of(self._directory, self._layout, caller)},
-            lambda: None, mailboxes=users_mailboxes(self._directory, self._layout, domain))
+             "scope": scope_of(self._repo, caller)},
+            lambda: None, mailboxes=users_mailboxes(self._repo, domain))
         return domainwide.BulkResult(changed=before)

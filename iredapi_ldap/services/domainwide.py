@@ -5,11 +5,18 @@ so repeating the request finishes an interrupted one), and reports how many entr
 changed and which it could not.
 """
 
-import logging
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from ..directory import Change, Op, Scope, escape_filter_value
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..directory import Change, Directory, Entry, Op, Scope, escape_filter_value
 from ..errors import ApiError, DirectoryUnavailable
+
+if TYPE_CHECKING:
+    from .repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -23,18 +30,20 @@ ADDRESSED = "(|(objectClass=mailUser)(objectClass=mailList)(objectClass=mailAlia
 @dataclass
 class BulkResult:
     changed: int = 0
-    failed: list = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
 
-    def merge(self, other):
+    def merge(self, other: BulkResult) -> BulkResult:
         self.changed += other.changed
         self.failed.extend(other.failed)
         return self
 
-    def as_data(self):
+    def as_data(self) -> dict[str, object]:
         return {"changed": self.changed, "failed": self.failed}
 
 
-def each_entry(directory, base, search_filter, attributes, change_for, scope=Scope.SUB):
+def each_entry(directory: Directory, base: str, search_filter: str, attributes: Sequence[str],
+               change_for: Callable[[Entry], list[Change] | None],
+               scope: Scope = Scope.SUB) -> BulkResult:
     """Apply `change_for(entry)` (a list of Changes, or None) to every matching entry; an
     API error from either (e.g. PERMISSION_DENIED for one account) is reported in
     `failed` and the others go on."""
@@ -54,7 +63,7 @@ def each_entry(directory, base, search_filter, attributes, change_for, scope=Sco
     return result
 
 
-def set_accounts_status(directory, layout, domain, disabled):
+def set_accounts_status(repo: Repository, domain: str, disabled: bool) -> BulkResult:
     """Add (or remove) `domainStatus: disabled` on every account under the domain."""
     if disabled:
         wanted = f"(&{ACCOUNTS}(!(domainStatus=disabled)))"
@@ -62,28 +71,28 @@ def set_accounts_status(directory, layout, domain, disabled):
     else:
         wanted = f"(&{ACCOUNTS}(domainStatus=disabled))"
         change = [Change("domainStatus", Op.DELETE)]
-    return each_entry(directory, layout.domain_dn(domain), wanted, ["1.1"], lambda entry: change)
+    return each_entry(repo.directory, repo.domain_dn(domain), wanted, ["1.1"], lambda entry: change)
 
 
-def add_alias_domain_addresses(directory, layout, domain, alias):
+def add_alias_domain_addresses(repo: Repository, domain: str, alias: str) -> BulkResult:
     """Give every address of the domain its twin in alias domain `alias` (shadowAddress)."""
-    def change_for(entry):
+    def change_for(entry: Entry) -> list[Change] | None:
         twins = [_twin(mail, alias) for mail in entry.get("mail") if mail.endswith("@" + domain)]
         missing = [t for t in twins if not entry.has_value("shadowAddress", t)]
         return [Change("shadowAddress", Op.ADD, tuple(missing))] if missing else None
     search = f"(&{ADDRESSED}(mail=*@{escape_filter_value(domain)}))"
-    return each_entry(directory, layout.domain_dn(domain), search, ["mail", "shadowAddress"],
-                 change_for)
+    return each_entry(repo.directory, repo.domain_dn(domain), search, ["mail", "shadowAddress"],
+                      change_for)
 
 
-def remove_alias_domain_addresses(directory, layout, domain, alias):
+def remove_alias_domain_addresses(repo: Repository, domain: str, alias: str) -> BulkResult:
     """Remove every address in alias domain `alias` from the accounts of the domain."""
-    def change_for(entry):
+    def change_for(entry: Entry) -> list[Change] | None:
         gone = [a for a in entry.get("shadowAddress") if a.lower().endswith("@" + alias)]
         return [Change("shadowAddress", Op.DELETE, tuple(gone))] if gone else None
     search = f"(&{ADDRESSED}(shadowAddress=*@{escape_filter_value(alias)}))"
-    return each_entry(directory, layout.domain_dn(domain), search, ["shadowAddress"], change_for)
+    return each_entry(repo.directory, repo.domain_dn(domain), search, ["shadowAddress"], change_for)
 
 
-def _twin(mail, alias):
+def _twin(mail: str, alias: str) -> str:
     return mail.rsplit("@", 1)[0] + "@" + alias

@@ -10,9 +10,12 @@ differ in where members are kept:
   ou=Externals (Postfix virtual_group_maps; DESIGN.md section 3).
 """
 
+from __future__ import annotations
+
 import contextlib
 import logging
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from ..addresses import domain_of
 from ..directory import Change, Op, Scope, escape_filter_value
@@ -41,7 +44,12 @@ from .access import (
     scope_of,
 )
 from .moves import Mover
+from .repository import Repository
 from .reservations import Reservations
+
+if TYPE_CHECKING:
+    from .completions import Completions
+    from .limits import AdminLimits
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +60,19 @@ _MEMBER_KINDS = "(|(objectClass=mailUser)(objectClass=mailAlias)(objectClass=mai
 class _Groups:
     kind: Kind         # ALIAS or LIST: where they live, what counts them, their rows
 
-    def __init__(self, directory, layout, limits, completions):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, limits: AdminLimits, completions: Completions) -> None:
+        self._repo = repo
         self._limits = limits
         self._completions = completions
-        self._reservations = Reservations(directory, layout)
-        self._mover = Mover(directory, layout, self._reservations, completions)
+        self._reservations = Reservations(repo)
+        self._mover = Mover(repo, self._reservations, completions)
 
     def _dn(self, mail):
-        return self._layout.entry_dn(self.kind, mail)
+        return self._repo.dn(self.kind, mail)
 
     def _entry(self, caller, mail):
         mail = parse_user_mail(mail)
-        entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
+        entry, domain_entry = require_account(self._repo, caller, mail,
                                               self._dn(mail), self.kind.name, ("*", "entryUUID"))
         return mail, entry, domain_entry
 
@@ -73,29 +80,28 @@ class _Groups:
 
     def get(self, caller, mail):
         mail = parse_user_mail(mail)
-        entry = read_account(self._directory, self._layout, caller, mail, self._dn(mail),
-                             self.kind.name)
+        entry = read_account(self._repo, caller, mail, self._dn(mail), self.kind.name)
         data = render_entry(entry)
         data["members"] = self.members(mail, entry)
         return data
 
     def list(self, caller, domain, email_only=False, disabled_only=False):
         domain = parse_domain(domain)
-        require_domain(self._directory, self._layout, caller, domain)
+        require_domain(self._repo, caller, domain)
         search = self.kind.search_filter
         if disabled_only:
             search = f"(&{search}(accountStatus=disabled))"
-        return self._directory.search(self._layout.container_dn(domain, self.kind.container),
-                                      search, Scope.ONE, ["mail"] if email_only else None)
+        return self._repo.directory.search(self._repo.container_dn(domain, self.kind),
+                                           search, Scope.ONE, ["mail"] if email_only else None)
 
     # -- writing ------------------------------------------------------------------------
 
     def create(self, caller, mail, params):
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
-        domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        domain_entry = require_domain(self._repo, caller, domain, ["*"])
         params = self.kind.request(params, creating=True)
-        if references.taken(self._directory, self._layout, mail):
+        if references.taken(self._repo, mail):
             raise Conflict(detail=f"{mail} is already used")
         draft = self._new_draft(mail, domain_entry)
         self.kind.apply(draft, params, caller, creating=True)
@@ -107,7 +113,7 @@ class _Groups:
             self._add(mail, draft, wanted, domain_entry, reserve=lambda: (
                 self._limits.reserve_account(caller, self._reservations, domain, self.kind.name,
                                              entry=domain_entry)),
-                      scope=scope_of(self._directory, self._layout, caller))
+                      scope=scope_of(self._repo, caller))
         except EntryExists:
             raise Conflict(detail=f"{mail} exists already") from None
 
@@ -140,10 +146,10 @@ class _Groups:
             added, removed = change.difference(list(held))
             self._check_members(caller, mail, added)
 
-        self._directory.modify(entry.dn, draft.changes())
+        self._repo.directory.modify(entry.dn, draft.changes())
         if change is not None:
             self._write_members(mail, added, removed, held, domain_entry,
-                                scope_of(self._directory, self._layout, caller))
+                                scope_of(self._repo, caller))
 
     def delete(self, caller, mail):
         """Remove the alias or list and every reference to it (services/completions.py)."""
@@ -161,14 +167,14 @@ class _Groups:
 
         def commit():
             try:
-                self._directory.delete(entry.dn)
+                self._repo.directory.delete(entry.dn)
             except EntryNotFound:
                 raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no {self.kind.name} {mail}") from None
         domain = domain_of(mail)
         self._completions.run(
             f"delete_{self.kind.name}", mail,
             {"mail": mail, "domains": [domain], "uuid": entry.first("entryUUID"),
-             "scope": scope_of(self._directory, self._layout, caller)}, commit,
+             "scope": scope_of(self._repo, caller)}, commit,
             after=lambda: self._reservations.release(domain, self.kind.name))
 
     # -- members ------------------------------------------------------------------------
@@ -184,11 +190,11 @@ class _Groups:
         """A member in a hosted domain, or in an alias domain of one, must exist, and that
         hosted domain must be one the caller manages (a list writes to its members'
         entries)."""
-        domain = hosting_domain(self._directory, self._layout, domain_of(member))
+        domain = hosting_domain(self._repo, domain_of(member))
         if domain is None:
             return  # an outside address
-        require_domain(self._directory, self._layout, caller, domain)
-        if references.owner_of(self._directory, self._layout, member) is None:
+        require_domain(self._repo, caller, domain)
+        if references.owner_of(self._repo, member) is None:
             raise BadRequest(Code.INVALID_MEMBER, detail=f"member {member} does not exist")
 
 
@@ -211,14 +217,14 @@ class Aliases(_Groups):
         """Only the members that come and go are written (value by value), so that a
         member another request added or removed meanwhile stays as that request left it."""
         dn = self._dn(mail)
-        references.change_values(self._directory, dn, "mailForwardingAddress", Op.DELETE,
+        references.change_values(self._repo.directory, dn, "mailForwardingAddress", Op.DELETE,
                                  removed)
-        references.change_values(self._directory, dn, "mailForwardingAddress", Op.ADD, added)
+        references.change_values(self._repo.directory, dn, "mailForwardingAddress", Op.ADD, added)
         # A hosted member deleted meanwhile (its references already cleaned up) would
         # otherwise wait here for the next account of its address.
-        gone = [m for m in added if hosting_domain(self._directory, self._layout, domain_of(m))
-                and references.owner_of(self._directory, self._layout, m) is None]
-        references.change_values(self._directory, dn, "mailForwardingAddress", Op.DELETE, gone)
+        gone = [m for m in added if hosting_domain(self._repo, domain_of(m))
+                and references.owner_of(self._repo, m) is None]
+        references.change_values(self._repo.directory, dn, "mailForwardingAddress", Op.DELETE, gone)
 
     def change_email(self, caller, mail, new_mail):
         """Rename the alias and make every reference follow."""
@@ -227,25 +233,25 @@ class Aliases(_Groups):
         try:
             mail, entry, _ = self._entry(caller, mail)
         except NotFound as exc:  # a repeat of a rename that failed half-way finishes it
-            if self._mover.finished_repeat(exc, mail, new_mail, self.kind.name):
+            if self._mover.finished_repeat(exc, mail, new_mail, self.kind):
                 return
             raise
-        target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
+        target = references.check_move(self._repo, caller, mail, new_mail)
         local = new_mail.split("@")[0]
         changes = [
             Change("shadowAddress", Op.REPLACE, tuple(
                 f"{local}@{a.lower()}" for a in target.get("domainAliasName"))),
             Change("domainStatus", Op.REPLACE,
                    ("disabled",) if target.first("accountStatus") == "disabled" else ())]
-        self._mover.move(entry, mail, new_mail, self.kind.container, self.kind.name, changes,
-                         target, scope_of(self._directory, self._layout, caller))
+        self._mover.move(entry, mail, new_mail, self.kind, changes,
+                         target, scope_of(self._repo, caller))
 
 
 class MailingLists(_Groups):
     kind = LIST
 
     def _externals_dn(self, mail):
-        return self._layout.entry_dn(EXTERNALS, mail)
+        return self._repo.dn(EXTERNALS, mail)
 
     def members(self, mail, entry=None):
         return sorted(member for member, dns in self._holders(mail).items() for _ in dns)
@@ -260,8 +266,8 @@ class MailingLists(_Groups):
         named = "" if addresses is None else "(|" + "".join(
             f"(mail={escape_filter_value(a)})" for a in addresses) + ")"
         held = defaultdict(list)
-        for found in self._directory.search(
-                self._layout.basedn,
+        for found in self._repo.directory.search(
+                self._repo.basedn,
                 f"(&(memberOfGroup={escape_filter_value(mail)}){_MEMBER_KINDS}{named})",
                 Scope.SUB, ["mail"]):
             held[str(found.first("mail")).lower()].append(found.dn)
@@ -274,13 +280,13 @@ class MailingLists(_Groups):
         read of them all)."""
         dn = self._externals_dn(mail)
         if addresses is None:
-            entry = self._directory.get(dn, ["mail"])
+            entry = self._repo.directory.get(dn, ["mail"])
             return [m.lower() for m in entry.get("mail")] if entry else []
         found = []
         for address in addresses:
             try:
-                match = self._directory.search(dn, f"(mail={escape_filter_value(address)})",
-                                               Scope.BASE, ["1.1"])
+                match = self._repo.directory.search(dn, f"(mail={escape_filter_value(address)})",
+                                                    Scope.BASE, ["1.1"])
                 if next(iter(match), None) is not None:
                     found.append(address)
             except EntryNotFound:  # no external entry: no external member
@@ -317,12 +323,11 @@ class MailingLists(_Groups):
         that leaves loses the list's address, which is all that is ever taken from such an
         entry. Idempotent."""
         roots = None if scope is None else tuple(
-            self._layout.domain_dn(domain).lower() for domain in scope)
+            self._repo.domain_dn(domain).lower() for domain in scope)
         externals = self._externals_dn(mail)
         owners, outside = {}, []
         for member in added:
-            owner = references.owner_entry(self._directory, self._layout, member,
-                                           ["memberOfGroup"])
+            owner = references.owner_entry(self._repo, member, ["memberOfGroup"])
             if owner and (roots is None or owner.dn.lower().endswith(roots)
                           or owner.has_value("memberOfGroup", mail)):
                 owners[owner.dn.lower()] = owner
@@ -330,10 +335,10 @@ class MailingLists(_Groups):
                 outside.append(member)
         for dn in dict.fromkeys(dn for member in removed for dn in held.get(member, ())):
             if dn != externals and dn.lower() not in owners:
-                _change_value(self._directory, dn, Op.DELETE, mail)
+                _change_value(self._repo.directory, dn, Op.DELETE, mail)
         for owner in owners.values():
             if not owner.has_value("memberOfGroup", mail):
-                _change_value(self._directory, owner.dn, Op.ADD, mail)
+                _change_value(self._repo.directory, owner.dn, Op.ADD, mail)
         self._write_externals(mail, outside, [m for m in removed
                                               if externals in held.get(m, ())], domain_entry)
 
@@ -341,21 +346,21 @@ class MailingLists(_Groups):
         """Add and delete values of the external entry's `mail`: the entry is made for its
         first value and removed with its last."""
         dn = self._externals_dn(mail)
-        references.change_values(self._directory, dn, "mail", Op.DELETE, leaving)
-        if joining and not references.change_values(self._directory, dn, "mail", Op.ADD,
-                                                     joining):
+        references.change_values(self._repo.directory, dn, "mail", Op.DELETE, leaving)
+        if joining and not references.change_values(self._repo.directory, dn, "mail", Op.ADD,
+                                                    joining):
             attributes = {"objectClass": ["mailExternalUser"], "memberOfGroup": [mail],
                           "mail": joining, "accountStatus": ["active"],
                           "enabledService": ["mail", "deliver"]}
             if domain_entry.first("accountStatus") == "disabled":
                 attributes["domainStatus"] = ["disabled"]
             try:
-                self._directory.add(dn, attributes)
+                self._repo.directory.add(dn, attributes)
             except EntryExists:  # made meanwhile (or they were all there already)
-                references.change_values(self._directory, dn, "mail", Op.ADD, joining)
+                references.change_values(self._repo.directory, dn, "mail", Op.ADD, joining)
         elif leaving:
             with contextlib.suppress(ConcurrentUpdate, EntryNotFound):  # it has some left
-                self._directory.delete(dn, assertion="(!(mail=*))")
+                self._repo.directory.delete(dn, assertion="(!(mail=*))")
 
 
 def _change_value(directory, dn, op, value):

@@ -9,8 +9,11 @@ full. Two racing creates cannot both miss each other's room, so N racing creates
 limit of K leave exactly K accounts (or domains).
 """
 
+from __future__ import annotations
+
 import random
 import time
+from collections.abc import Callable
 
 from ..errors import ConcurrentUpdate, LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
@@ -18,6 +21,7 @@ from ..model.kinds import COUNTED
 from ..model.parsing import stored_int
 from . import counters
 from .access import domains_administered_by
+from .repository import Repository
 from .reservations import PATIENCE
 
 _UNITS = {"MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
@@ -25,14 +29,14 @@ MAX_PAUSE = 0.1
 
 
 class AdminLimits:
-    def __init__(self, directory, layout, sleep=time.sleep, clock=time.monotonic):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._repo = repo
         self._sleep = sleep
         self._clock = clock
 
     def _settings(self, caller):
-        return EntryDraft.of(self._directory.get(caller.dn, ["accountSetting"])).settings()
+        return EntryDraft.of(self._repo.directory.get(caller.dn, ["accountSetting"])).settings()
 
     def require_domain_creator(self, caller):
         """PERMISSION_DENIED unless the caller may create domains (a global admin, or a
@@ -60,7 +64,7 @@ class AdminLimits:
             return
 
         def over(extra):
-            managed = domains_administered_by(self._directory, self._layout, caller.mail)
+            managed = domains_administered_by(self._repo, caller.mail)
             return len(managed) + extra > limit
         self._counted(over, create, rollback, f"this admin may create at most {limit} domains")
 
@@ -86,12 +90,12 @@ class AdminLimits:
     def _totals(self, caller, kind):
         """(accounts of `kind`, bytes of quota) the caller holds in all its domains."""
         held = used = 0
-        for domain in domains_administered_by(self._directory, self._layout, caller.mail):
-            entry = self._directory.get(self._layout.domain_dn(domain),
-                                        list(counters.ATTRIBUTES))
+        for domain in domains_administered_by(self._repo, caller.mail):
+            entry = self._repo.directory.get(self._repo.domain_dn(domain),
+                                             list(counters.ATTRIBUTES))
             if entry is None:
                 continue
-            totals = counters.ensure_counters(self._directory, self._layout, domain, entry)
+            totals = counters.ensure_counters(self._repo, domain, entry)
             held += totals[COUNTED[kind].counter]
             used += totals["domainCurrentQuotaSize"]
         return held, used

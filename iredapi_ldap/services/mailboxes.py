@@ -6,13 +6,20 @@ a deleted account's folder: a path that is, holds or lies inside another account
 mailbox (live, or kept after a delete) would hand that mail over, or purge it.
 """
 
+from __future__ import annotations
+
 import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..addresses import domain_of
 from ..directory import Scope, escape_filter_value
 from ..errors import BadRequest, ConcurrentUpdate, Conflict
 from ..model.maildir import checked_mailbox_path, enclosing_paths, fitting, maildir_path
+from .repository import Repository
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..policy.base import PolicyStore
 
 NEW_HOME_ATTEMPTS = 60  # seconds later a new mailbox's time stamp may be
 
@@ -23,9 +30,8 @@ class Holder(NamedTuple):
 
 
 class MailboxPaths:
-    def __init__(self, directory, layout, store, settings):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, store: PolicyStore, settings: Settings) -> None:
+        self._repo = repo
         self._store = store
         self._base = settings.storage_base_directory
 
@@ -68,8 +74,8 @@ class MailboxPaths:
         """What has its mailbox at `path`, above it, or (`inside`) below it; or None."""
         search = "(|" + "".join(f"(homeDirectory={escape_filter_value(p)})"
                                 for p in enclosing_paths(path, self._base)) + ")"
-        for entry in self._directory.search(self._layout.basedn, search, Scope.SUB,
-                                            ["homeDirectory"]):
+        for entry in self._repo.directory.search(self._repo.basedn, search, Scope.SUB,
+                                                 ["homeDirectory"]):
             if own_dn is None or entry.dn.lower() != own_dn.lower():
                 return Holder("another account's mailbox",
                               _same(entry.first("homeDirectory", ""), path))
@@ -89,8 +95,8 @@ class MailboxPaths:
         return any(
             str(entry.first("homeDirectory", "")).startswith(prefix)
             and (own_dn is None or entry.dn.lower() != own_dn.lower())
-            for entry in self._directory.search(self._layout.basedn, "(homeDirectory=*)",
-                                                Scope.SUB, ["homeDirectory"]))
+            for entry in self._repo.directory.search(self._repo.basedn, "(homeDirectory=*)",
+                                                     Scope.SUB, ["homeDirectory"]))
 
 
 def _same(stored, path):

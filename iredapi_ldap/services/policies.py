@@ -5,10 +5,14 @@ address. Global targets are for global admins; a normal admin reaches its own do
 their users only. A domain or user that does not exist is NO_SUCH_DOMAIN / NO_SUCH_ACCOUNT.
 """
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 from ..addresses import domain_of, is_domain, is_email
 from ..errors import BadRequest, Code, ConcurrentUpdate, NotFound
+from ..model.kinds import USER
 from ..model.profiles import DOMAIN_SETTING, USER_SETTING, refuse_disabled_endpoint
 from ..model.spampolicy import decode_spam_policy, encode_spam_policy
 from ..numbers import whole_in_range
@@ -20,6 +24,11 @@ from .access import (
     require_global_admin,
     require_within_privileges,
 )
+from .repository import Repository
+
+if TYPE_CHECKING:
+    from ..policy.base import PolicyStore
+    from .completions import Completions
 
 THROTTLE_KINDS = ("inbound", "outbound")
 THROTTLE_LIMITS = ("msg_size", "max_msgs", "max_quota")
@@ -30,9 +39,8 @@ WHITELIST_SENDER_TYPES = ("ip", "cidr", "email", "domain", "subdomain")
 
 
 class PolicyService:
-    def __init__(self, directory, layout, store, completions):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, store: PolicyStore, completions: Completions) -> None:
+        self._repo = repo
         self._store = store
         self._completions = completions
 
@@ -48,11 +56,10 @@ class PolicyService:
             if not is_email(target):
                 raise BadRequest(Code.INVALID_MAIL, detail=f"not an e-mail address: {target}")
             self._domain(caller, domain_of(target), USER_SETTING, profile, "user")
-            entry = self._directory.get(self._layout.user_dn(target),
-                                        ["mail", "domainGlobalAdmin"])
+            entry = self._repo.get(USER, target, ["mail", "domainGlobalAdmin"])
             if entry is None:
                 raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {target}")
-            require_within_privileges(self._directory, self._layout, caller, entry)
+            require_within_privileges(self._repo, caller, entry)
             return target
         if not is_domain(target):
             raise BadRequest(Code.INVALID_DOMAIN_NAME, detail=f"not a domain name: {target}")
@@ -60,8 +67,7 @@ class PolicyService:
         return "@" + domain
 
     def _domain(self, caller, domain, setting, profile, what):
-        entry = require_domain(self._directory, self._layout, caller, domain,
-                               ["accountSetting"])
+        entry = require_domain(self._repo, caller, domain, ["accountSetting"])
         if not caller.is_global_admin:
             refuse_disabled_endpoint(profile, disabled_profiles(entry, setting), what)
         return domain
@@ -72,7 +78,7 @@ class PolicyService:
         later account of the address inherits them."""
         if key.startswith("@") or "@" not in key:
             return
-        if self._directory.get(self._layout.user_dn(key), ["1.1"]) is not None:
+        if self._repo.get(USER, key, ["1.1"]) is not None:
             return
         if not self._rename_finished(key):
             raise ConcurrentUpdate(detail=f"{key} is being renamed; try again")
@@ -139,8 +145,7 @@ class PolicyService:
             return [_greylisting_row(row) for row in rows]
         # Per managed domain: the setting whose profile says whether its rows are shown.
         visible = {}
-        for entry in managed_domain_entries(self._directory, self._layout, caller,
-                                            ["domainName", "accountSetting"]):
+        for entry in managed_domain_entries(self._repo, caller, ["domainName", "accountSetting"]):
             name = str(entry.first("domainName", "")).lower()
             visible[name] = {
                 setting: "greylisting" not in disabled_profiles(entry, setting)

@@ -1,22 +1,31 @@
 """Removing kept mailboxes whose purge date has passed (`iredapi-ldap purge-mailboxes`)."""
 
+from __future__ import annotations
+
 import bisect
 import datetime
 import os
 import shutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..directory import Scope
+
+if TYPE_CHECKING:
+    from ..policy.base import PolicyStore
+    from .repository import Repository
 
 
 @dataclass
 class PurgeReport:
-    removed: list = field(default_factory=list)   # paths removed (or, dry run, to remove)
-    skipped: list = field(default_factory=list)   # (path, reason)
+    removed: list[str] = field(default_factory=list)   # paths removed (or, dry run, to remove)
+    skipped: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
 
 
-def purge_mailboxes(store, directory, layout, storage_base, dry_run=False, today=None,
-                    progress=print):
+def purge_mailboxes(store: PolicyStore, repo: Repository, storage_base: str,
+                    dry_run: bool = False, today: datetime.date | None = None,
+                    progress: Callable[[str], object] = print) -> PurgeReport:
     """Remove each due mailbox, then its deleted_mailboxes row.
 
     Never a path outside `storage_base` (after resolving links), and never a path that is,
@@ -29,7 +38,7 @@ def purge_mailboxes(store, directory, layout, storage_base, dry_run=False, today
     base = os.path.realpath(storage_base)
     today = today or datetime.date.today()
     rows = store.due_mailboxes(today)
-    guards = [_live_homes(directory, layout), _kept_mailboxes(store, today)] if rows else []
+    guards = [_live_homes(repo), _kept_mailboxes(store, today)] if rows else []
     for row in rows:
         path = os.path.realpath(row["maildir"] or "")
         reason = _refusal(path, base, row["maildir"], guards)
@@ -46,7 +55,8 @@ def purge_mailboxes(store, directory, layout, storage_base, dry_run=False, today
     return report
 
 
-def _refusal(path, base, stored, guards):
+def _refusal(path: str, base: str, stored: str | None,
+             guards: Sequence[_Paths]) -> str | None:
     if not stored or os.path.commonpath([path, base]) != base or path == base:
         return f"outside STORAGE_BASE_DIRECTORY ({base})"
     for guard in guards:
@@ -56,12 +66,12 @@ def _refusal(path, base, stored, guards):
     return None
 
 
-def _live_homes(directory, layout):
+def _live_homes(repo: Repository) -> _Paths:
     """Every live account's homeDirectory (homeDirectory has no substring matching rule in
     its schema, so slapd cannot be asked which homes lie below a path)."""
-    owners = {}
-    for entry in directory.search(layout.basedn, "(homeDirectory=*)", Scope.SUB,
-                                  ["homeDirectory", "mail"]):
+    owners: dict[str, str] = {}
+    for entry in repo.directory.search(repo.basedn, "(homeDirectory=*)", Scope.SUB,
+                                       ["homeDirectory", "mail"]):
         for home in entry.get("homeDirectory"):
             owners[os.path.realpath(home)] = (
                 f"still the mailbox of {entry.first('mail', entry.dn)}, or a folder around "
@@ -69,7 +79,7 @@ def _live_homes(directory, layout):
     return _Paths(owners)
 
 
-def _kept_mailboxes(store, today):
+def _kept_mailboxes(store: PolicyStore, today: datetime.date) -> _Paths:
     """The mailboxes deleted_mailboxes keeps beyond today (or for ever, or still pending)."""
     return _Paths({os.path.realpath(row["maildir"]): (
         f"kept for {row['username']} until {row['delete_date'] or 'ever'}")
@@ -80,11 +90,11 @@ def _kept_mailboxes(store, today):
 class _Paths:
     """Paths (links resolved), each with why it must stay, sorted for prefix lookups."""
 
-    def __init__(self, reasons):
+    def __init__(self, reasons: Mapping[str, str]) -> None:
         self._reasons = reasons
         self._sorted = sorted(reasons)
 
-    def overlapping(self, path):
+    def overlapping(self, path: str) -> str | None:
         """Why a path that is `path`, lies above it or below it must stay; else None."""
         current = path
         while True:

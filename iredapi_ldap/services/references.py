@@ -2,47 +2,61 @@
 address is deleted or renamed (alias members, forwarding and catch-all targets, domain
 admins, list moderators/owners/allowed senders)."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
 from ..addresses import domain_of
-from ..directory import Change, Op, Scope, escape_filter_value
+from ..directory import Change, Directory, Entry, Op, Scope, escape_filter_value
 from ..errors import ConcurrentUpdate, Conflict, EntryNotFound
+from ..model.kinds import ADMIN
 from .access import require_domain
+
+if TYPE_CHECKING:
+    from .auth import Caller
+    from .repository import Repository
+
+# (entry, the attributes of it to edit)
+Referrer = tuple[Entry, Sequence[str]]
 
 REFERENCING = ("mailForwardingAddress", "domainAdmin", "listModerator", "listOwner",
                "listAllowedUser", "memberOfGroup")
 
 
-def owner_of(directory, layout, address):
+def owner_of(repo: Repository, address: str) -> str | None:
     """DN of the user, alias or list that has `address` (as mail or shadowAddress), or None.
 
     (A list's external-member entry holds outside addresses; it owns none of them.)
     """
-    owner = owner_entry(directory, layout, address)
+    owner = owner_entry(repo, address)
     return owner.dn if owner else None
 
 
-def owner_entry(directory, layout, address, attributes=("1.1",)):
+def owner_entry(repo: Repository, address: str,
+                attributes: Sequence[str] = ("1.1",)) -> Entry | None:
     """The entry (with `attributes`) of the user, alias or list that has `address`, or
     None; see `owner_of`."""
     value = escape_filter_value(address)
-    found = directory.search(
-        layout.basedn, f"(&(|(objectClass=mailUser)(objectClass=mailAlias)"
-                       f"(objectClass=mailList))(|(mail={value})(shadowAddress={value})))",
+    found = repo.directory.search(
+        repo.basedn, f"(&(|(objectClass=mailUser)(objectClass=mailAlias)"
+                     f"(objectClass=mailList))(|(mail={value})(shadowAddress={value})))",
         Scope.SUB, list(attributes))
     return next(iter(found), None)
 
 
-def taken(directory, layout, address):
+def taken(repo: Repository, address: str) -> bool:
     """Whether an account has `address`: a user, alias or list, or a standalone admin (a
     mail account at an admin's address could log in in its place)."""
-    return (owner_of(directory, layout, address) is not None
-            or directory.get(layout.admin_dn(address), ["1.1"]) is not None)
+    return (owner_of(repo, address) is not None
+            or repo.get(ADMIN, address, ["1.1"]) is not None)
 
 
-def check_move(directory, layout, caller, mail, new_mail):
+def check_move(repo: Repository, caller: Caller, mail: str, new_mail: str) -> Entry:
     """Before renaming `mail` to `new_mail`: the caller must manage the new domain and nobody
     may use the address. Returns the new domain's entry."""
-    target = require_domain(directory, layout, caller, domain_of(new_mail), ["*"])
-    if new_mail == mail or taken(directory, layout, new_mail):
+    target = require_domain(repo, caller, domain_of(new_mail), ["*"])
+    if new_mail == mail or taken(repo, new_mail):
         raise Conflict(detail=f"{new_mail} is already used")
     return target
 
@@ -53,22 +67,23 @@ def check_move(directory, layout, caller, mail, new_mail):
 CARRIED = ("memberOfGroup",)
 
 
-def _referrers(directory, layout, address, within):
+def _referrers(repo: Repository, address: str, within: Sequence[str] | None) -> Iterator[Referrer]:
     """(entry, attributes to edit) for every entry that names `address`."""
     value = escape_filter_value(address)
     search = "(|" + "".join(f"({attr}={value})" for attr in REFERENCING) + ")"
-    return _scoped(layout, within,
-                   directory.search(layout.basedn, search, Scope.SUB, list(REFERENCING)))
+    return _scoped(repo, within,
+                   repo.directory.search(repo.basedn, search, Scope.SUB, list(REFERENCING)))
 
 
-def _scoped(layout, domains, entries):
+def _scoped(repo: Repository, domains: Sequence[str] | None,
+            entries: Iterable[Entry]) -> Iterator[Referrer]:
     """(entry, attributes) pairs: every referencing attribute of the entries in (or of)
     `domains` (all entries when `domains` is None), and only what members carry of the
     others. A normal admin's deletes and renames edit only the entries of the domains it
     manages, but for the addresses of its own lists carried by their members: another
     tenant's forwarding or members are that tenant's."""
     roots = None if domains is None else tuple(
-        layout.domain_dn(domain).lower() for domain in domains)
+        repo.domain_dn(domain).lower() for domain in domains)
     for entry in entries:
         dn = entry.dn.lower()
         if roots is None or any(dn == root or dn.endswith("," + root) for root in roots):
@@ -77,44 +92,46 @@ def _scoped(layout, domains, entries):
             yield entry, CARRIED
 
 
-def forget_address(directory, layout, address, within=None):
+def forget_address(repo: Repository, address: str, within: Sequence[str] | None = None) -> int:
     """Remove `address` from every entry that names it (in the domains `within`, if not
     None); returns how many entries changed."""
-    return _rewrite(directory, layout, address, None, within)
+    return _rewrite(repo, address, None, within)
 
 
-def rename_address(directory, layout, old, new, within=None):
+def rename_address(repo: Repository, old: str, new: str,
+                   within: Sequence[str] | None = None) -> int:
     """Make every entry that names `old` name `new` instead (in the domains `within`, if
     not None); returns how many changed."""
-    return _rewrite(directory, layout, old, new, within)
+    return _rewrite(repo, old, new, within)
 
 
-def _rewrite(directory, layout, old, new, within):
-    def edit(values):
+def _rewrite(repo: Repository, old: str, new: str | None, within: Sequence[str] | None) -> int:
+    def edit(values: list[str]) -> list[str]:
         kept = [v for v in values if v.lower() != old.lower()]
         if new and len(kept) != len(values) and new.lower() not in {v.lower() for v in kept}:
             kept.append(new)
         return kept
-    return _edit_referrers(directory, _referrers(directory, layout, old, within), edit)
+    return _edit_referrers(repo.directory, _referrers(repo, old, within), edit)
 
 
-def forget_domain(directory, layout, domain, within=None):
+def forget_domain(repo: Repository, domain: str, within: Sequence[str] | None = None) -> int:
     """Remove every address of `domain` from entries outside it (in the domains `within`,
     if not None), before the domain goes."""
     suffix = "@" + domain.lower()
     value = escape_filter_value(domain)
     search = "(|" + "".join(f"({attr}=*@{value})" for attr in REFERENCING) + ")"
-    inside = "," + layout.domain_dn(domain).lower()
+    inside = "," + repo.domain_dn(domain).lower()
     outside = ((entry, attributes) for entry, attributes in _scoped(
-        layout, within, directory.search(layout.basedn, search, Scope.SUB,
-                                         list(REFERENCING)))
+        repo, within, repo.directory.search(repo.basedn, search, Scope.SUB,
+                                            list(REFERENCING)))
         if not entry.dn.lower().endswith(inside))
-    return _edit_referrers(directory, outside,
+    return _edit_referrers(repo.directory, outside,
                            lambda values: [v for v in values
                                            if not v.lower().endswith(suffix)])
 
 
-def _edit_referrers(directory, entries, edit):
+def _edit_referrers(directory: Directory, entries: Iterable[Referrer],
+                    edit: Callable[[list[str]], list[str]]) -> int:
     """Apply `edit(values) -> values` to the attributes of each (entry, attributes) of
     `entries`; returns how many entries changed.
 
@@ -137,7 +154,8 @@ def _edit_referrers(directory, entries, edit):
     return changed
 
 
-def change_values(directory, dn, attribute, op, values):
+def change_values(directory: Directory, dn: str, attribute: str, op: Op,
+                  values: Sequence[str]) -> bool:
     """Add (or delete) `values` of `attribute` at `dn`, leaving alone those that are there
     already (or gone already), and an entry that is gone; whether anything was written."""
     if not values:

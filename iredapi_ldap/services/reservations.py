@@ -16,23 +16,27 @@ the outcome unknown: the counters may then stay one account too high (never too 
 limit never lets one too many through) until `doctor --fix` recounts them.
 """
 
+from __future__ import annotations
+
 import random
 import time
+from collections.abc import Callable
 
 from ..directory import Change, Op
 from ..errors import Code, ConcurrentUpdate, DirectoryUnavailable, LimitExceeded, NotFound
 from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
 from . import counters
+from .repository import Repository
 
 PATIENCE = 10.0      # seconds a reservation keeps trying against concurrent writers
 MAX_PAUSE = 0.05     # longest pause between two tries
 
 
 class Reservations:
-    def __init__(self, directory, layout, sleep=time.sleep, clock=time.monotonic):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._repo = repo
         self._sleep = sleep
         self._clock = clock
 
@@ -66,10 +70,10 @@ class Reservations:
         try:
             if before is not None:
                 before()
-            self._directory.add(dn, attributes)
+            self._repo.directory.add(dn, attributes)
         except BaseException as exc:
             if isinstance(exc, DirectoryUnavailable) and \
-                    self._directory.get(dn, ["1.1"]) is not None:  # may raise: see above
+                    self._repo.directory.get(dn, ["1.1"]) is not None:  # may raise: see above
                 return
             if undo_before is not None:
                 undo_before()
@@ -80,22 +84,22 @@ class Reservations:
         if not count and not quota:
             return
         counter = COUNTED[kind].counter
-        dn = self._layout.domain_dn(domain)
+        dn = self._repo.domain_dn(domain)
         deadline, attempt = self._clock() + PATIENCE, 0
         while True:
             attempt += 1
             if entry is None or attempt > 1:
-                entry = self._directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
+                entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
                 if entry is None and not check:
                     return  # nothing to give back to a domain that is gone
                 if entry is None:
                     raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}")
-            current = counters.ensure_counters(self._directory, self._layout, domain, entry)
+            current = counters.ensure_counters(self._repo, domain, entry)
             held, used = current[counter], current["domainCurrentQuotaSize"]
             if check:
                 _check(DomainLimits.of(entry), kind, held, count, used, quota)
             try:
-                self._directory.modify(
+                self._repo.directory.modify(
                     dn, _changes(counter, held, count, used, quota),
                     assertion=f"(&({counter}={held})(domainCurrentQuotaSize={used}))")
                 return

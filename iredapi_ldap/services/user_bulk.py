@@ -3,7 +3,10 @@ User"). Streams, skips users already as asked (so a repeat finishes an interrupt
 leaves alone the accounts with privileges beyond the caller's, and reports what changed and
 what failed."""
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 from .. import passwords
 from ..directory import Scope
@@ -16,28 +19,31 @@ from ..model.user_rules import UserContext
 from . import domainwide
 from .access import accounts_beyond, disabled_profiles, require_domain
 from .counters import USERS
+from .repository import Repository
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 # The user parameters one request may set for every user of a domain.
 BULK_PARAMS = ("accountStatus", "password", "language", "transport")
 
 
 class UsersOfDomain:
-    def __init__(self, directory, layout, settings):
-        self._directory = directory
-        self._layout = layout
+    def __init__(self, repo: Repository, settings: Settings) -> None:
+        self._repo = repo
         self._settings = settings
 
     def update(self, caller, domain, params):
         """accountStatus, password, language, transport for every user; returns the
         domainwide.BulkResult."""
         domain = parse_domain(domain)
-        domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        domain_entry = require_domain(self._repo, caller, domain, ["*"])
         params = USER.request(params, creating=False, accepted=BULK_PARAMS)
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                             params, "user")
         # Accounts with privileges beyond the caller's are left alone and reported.
-        beyond = accounts_beyond(self._directory, self._layout, caller, domain)
+        beyond = accounts_beyond(self._repo, caller, domain)
         template = EntryDraft()
         USER.apply(template, {k: v for k, v in params.items() if k != "password"}, caller,
                    creating=False)
@@ -63,6 +69,6 @@ class UsersOfDomain:
                 draft.set("shadowLastChange", [str(int(time.time() // 86400))])
             return draft.changes()
         return domainwide.each_entry(
-            self._directory, self._layout.container_dn(domain, "Users"), USERS,
+            self._repo.directory, self._repo.container_dn(domain, USER), USERS,
             ["mail", *wanted] + (["userPassword"] if "password" in params else []),
             changes_for, scope=Scope.ONE)

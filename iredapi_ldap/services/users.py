@@ -1,7 +1,10 @@
 """Mail users: read, list, create, update, delete (API document, "Mail User")."""
 
+from __future__ import annotations
+
 import functools
 import time
+from typing import TYPE_CHECKING
 
 from .. import passwords
 from ..addresses import domain_of
@@ -39,7 +42,14 @@ from .access import (
 from .counters import USERS
 from .mailboxes import MailboxPaths
 from .moves import Mover
+from .repository import Repository
 from .reservations import Reservations
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..policy.base import PolicyStore
+    from .completions import Completions
+    from .limits import AdminLimits
 
 # Parameters that each replace one attribute whatever the entry holds: a global admin's
 # update of only these is one modify, without reading the entry first.
@@ -49,16 +59,16 @@ WHOLE_ATTRIBUTE_PARAMS = frozenset(
 
 
 class UserService:
-    def __init__(self, directory, layout, store, settings, limits, completions):
+    def __init__(self, repo: Repository, store: PolicyStore, settings: Settings,
+                 limits: AdminLimits, completions: Completions) -> None:
         self._limits = limits
         self._completions = completions
-        self._directory = directory
-        self._layout = layout
+        self._repo = repo
         self._store = store
         self._settings = settings
-        self._reservations = Reservations(directory, layout)
-        self._mover = Mover(directory, layout, self._reservations, completions)
-        self._mailboxes = MailboxPaths(directory, layout, store, settings)
+        self._reservations = Reservations(repo)
+        self._mover = Mover(repo, self._reservations, completions)
+        self._mailboxes = MailboxPaths(repo, store, settings)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -67,27 +77,26 @@ class UserService:
         manages, with no privilege beyond its own."""
         mail = parse_user_mail(mail)
         wanted = list(dict.fromkeys([*attributes, "mail", "domainGlobalAdmin"]))
-        entry, domain = require_account(self._directory, self._layout, caller, mail,
-                                        self._layout.user_dn(mail), "user", wanted)
-        require_within_privileges(self._directory, self._layout, caller, entry)
+        entry, domain = require_account(self._repo, caller, mail,
+                                        self._repo.dn(USER, mail), "user", wanted)
+        require_within_privileges(self._repo, caller, entry)
         return mail, entry, domain
 
     def get(self, caller, mail):
         mail = parse_user_mail(mail)
         if caller.is_global_admin:
-            entry = read_account(self._directory, self._layout, caller, mail,
-                                 self._layout.user_dn(mail), "user")
+            entry = read_account(self._repo, caller, mail, self._repo.dn(USER, mail), "user")
             data = render_entry(entry)
         else:
-            entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
-                                                  self._layout.user_dn(mail), "user")
+            entry, domain_entry = require_account(self._repo, caller, mail,
+                                                  self._repo.dn(USER, mail), "user")
             data = hide_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                                  render_entry(entry))
         if entry.has_value("domainGlobalAdmin", "yes") or \
                 entry.has_value("enabledService", "domainadmin"):
-            administered = domains_administered_by(self._directory, self._layout, mail)
+            administered = domains_administered_by(self._repo, mail)
             if not caller.is_global_admin:  # nothing about domains it does not manage
-                mine = set(managed_domains(self._directory, self._layout, caller))
+                mine = set(managed_domains(self._repo, caller))
                 administered = [name for name in administered if name in mine]
             data["managed_domains"] = administered
         return data
@@ -95,13 +104,12 @@ class UserService:
     def list(self, caller, domain, disabled_only=False, email_only=False):
         """The domain's users (as a normal admin may see them), streamed."""
         domain = parse_domain(domain)
-        domain_entry = require_domain(self._directory, self._layout, caller, domain,
-                                      ["accountSetting"])
+        domain_entry = require_domain(self._repo, caller, domain, ["accountSetting"])
         search = f"(&{USERS}(accountStatus=disabled))" if disabled_only else USERS
         disabled = disabled_profiles(domain_entry, USER_SETTING)
         return (without_disabled(caller, USER_PROFILES, disabled, entry)
-                for entry in self._directory.search(
-                    self._layout.container_dn(domain, "Users"), search, Scope.ONE,
+                for entry in self._repo.directory.search(
+                    self._repo.container_dn(domain, USER), search, Scope.ONE,
                     ["mail"] if email_only else None))
 
     # -- creating -----------------------------------------------------------------------
@@ -109,12 +117,12 @@ class UserService:
     def create(self, caller, mail, params):
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
-        domain_entry = require_domain(self._directory, self._layout, caller, domain, ["*"])
+        domain_entry = require_domain(self._repo, caller, domain, ["*"])
         params = USER.request(params, creating=True)
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                             params, "user")
-        if references.taken(self._directory, self._layout, mail):
+        if references.taken(self._repo, mail):
             raise Conflict(detail=f"{mail} is already used")
         draft = self._new_user_draft(caller, mail, domain_entry, params)
         # 0 MB, or none given: the domain's default quota.
@@ -126,7 +134,7 @@ class UserService:
         self._completions.prepare(mail, f"@{domain}")
         try:
             self._reservations.add_counted(
-                self._layout.user_dn(mail), draft.attributes(), domain, "user", quota,
+                self._repo.dn(USER, mail), draft.attributes(), domain, "user", quota,
                 reserve=lambda: self._limits.reserve_account(
                     caller, self._reservations, domain, "user", quota, domain_entry))
         except EntryExists:
@@ -155,9 +163,9 @@ class UserService:
     def _context(self, caller, mail, load_domain, creating=False, own_dn=None):
         return UserContext(
             is_global_admin=caller.is_global_admin, settings=self._settings, mail=mail,
-            dn=self._layout.user_dn(mail), creating=creating, load_domain=load_domain,
+            dn=self._repo.dn(USER, mail), creating=creating, load_domain=load_domain,
             address_owner=lambda address: references.owner_of(
-                self._directory, self._layout, address),
+                self._repo, address),
             mailbox_home=lambda text: self._mailboxes.home(caller, mail, text, own_dn=own_dn))
 
     # -- updating -----------------------------------------------------------------------
@@ -179,12 +187,12 @@ class UserService:
             delta = stored_int(draft.first("mailQuota")) - stored_int(entry.first("mailQuota"))
         domain = domain_of(mail)
         if delta < 0:  # less room used: given back once the user holds less
-            self._directory.modify(entry.dn, draft.changes())
+            self._repo.directory.modify(entry.dn, draft.changes())
             self._reservations.move_quota(domain, delta)
             return
         self._reservations.move_quota(domain, delta)
         try:
-            self._directory.modify(entry.dn, draft.changes())
+            self._repo.directory.modify(entry.dn, draft.changes())
         except DirectoryUnavailable:
             raise  # changed or not: the used quota may stay high until doctor --fix
         except BaseException:
@@ -199,10 +207,10 @@ class UserService:
         changes = [Change(name, Op.REPLACE, tuple(values))
                    for name, values in draft.assigned().items()]
         try:
-            self._directory.modify(self._layout.user_dn(mail), changes,
-                                   assertion="(objectClass=mailUser)")
+            self._repo.directory.modify(self._repo.dn(USER, mail), changes,
+                                        assertion="(objectClass=mailUser)")
         except (EntryNotFound, ConcurrentUpdate):  # no entry, or not a mail user
-            require_domain(self._directory, self._layout, caller, domain_of(mail))
+            require_domain(self._repo, caller, domain_of(mail))
             raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
 
     def _account_and_domain(self, caller, mail):
@@ -211,15 +219,14 @@ class UserService:
         A global admin's request reads the domain only if a parameter needs it; a normal
         admin's has read it already, for the scope check.
         """
-        dn = self._layout.user_dn(mail)
+        dn = self._repo.dn(USER, mail)
         if not caller.is_global_admin:
-            entry, domain_entry = require_account(self._directory, self._layout, caller, mail,
-                                                  dn, "user")
-            require_within_privileges(self._directory, self._layout, caller, entry)
+            entry, domain_entry = require_account(self._repo, caller, mail, dn, "user")
+            require_within_privileges(self._repo, caller, entry)
             return entry, lambda: domain_entry
-        entry = read_account(self._directory, self._layout, caller, mail, dn, "user")
-        return entry, functools.cache(lambda: self._directory.get(
-            self._layout.domain_dn(domain_of(mail)), ["*"]))
+        entry = read_account(self._repo, caller, mail, dn, "user")
+        return entry, functools.cache(lambda: self._repo.directory.get(
+            self._repo.domain_dn(domain_of(mail)), ["*"]))
 
     # -- deleting -----------------------------------------------------------------------
 
@@ -243,7 +250,7 @@ class UserService:
 
         def commit():
             try:  # as read: a mailbox or quota changed meanwhile would be recorded wrong
-                self._directory.delete(entry.dn, assertion=still_holding(
+                self._repo.directory.delete(entry.dn, assertion=still_holding(
                     entry, ("homeDirectory", "mailQuota")))
             except EntryNotFound:  # deleted by a racing request: it records the mailbox
                 raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
@@ -251,7 +258,7 @@ class UserService:
             "delete_user", mail,
             {"mail": mail, "maildir": maildir, "admin": caller.mail, "domains": [domain],
              "uuid": entry.first("entryUUID"), "purge": purge.isoformat() if purge else None,
-             "scope": scope_of(self._directory, self._layout, caller)},
+             "scope": scope_of(self._repo, caller)},
             commit, after=lambda: self._reservations.release(domain, "user", quota=quota),
             mailboxes=[{"username": mail, "domain": domain, "maildir": maildir}])
 
@@ -266,13 +273,13 @@ class UserService:
         try:
             mail, entry, _ = self._user(caller, mail, ["*", "entryUUID"])
         except NotFound as exc:  # a repeat of a rename that failed half-way finishes it
-            if self._mover.finished_repeat(exc, mail, new_mail, "user"):
+            if self._mover.finished_repeat(exc, mail, new_mail, USER):
                 return
             raise
-        target = references.check_move(self._directory, self._layout, caller, mail, new_mail)
-        self._mover.move(entry, mail, new_mail, "Users", "user",
+        target = references.check_move(self._repo, caller, mail, new_mail)
+        self._mover.move(entry, mail, new_mail, USER,
                          self._renamed_changes(entry, mail, new_mail, target), target,
-                         scope_of(self._directory, self._layout, caller),
+                         scope_of(self._repo, caller),
                          quota=stored_int(entry.first("mailQuota")))
 
     def _renamed_changes(self, entry, mail, new_mail, target_domain):
@@ -293,7 +300,7 @@ class UserService:
         return draft.changes()
 
     def _alias_domains_of(self, domain):
-        entry = self._directory.get(self._layout.domain_dn(domain), ["domainAliasName"])
+        entry = self._repo.directory.get(self._repo.domain_dn(domain), ["domainAliasName"])
         return [] if entry is None else entry.get("domainAliasName")
 
     def verify_password(self, caller, mail, password):

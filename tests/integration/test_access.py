@@ -19,29 +19,29 @@ def test_require_global_admin():
     assert caught.value.code == "PERMISSION_DENIED" and caught.value.status == 403
 
 
-def test_global_admin_scope(directory, layout, domain):
-    assert require_domain(directory, layout, GLOBAL, domain).first("domainName") == domain
+def test_global_admin_scope(repo, domain):
+    assert require_domain(repo, GLOBAL, domain).first("domainName") == domain
     with pytest.raises(errors.NotFound) as caught:
-        require_domain(directory, layout, GLOBAL, "absent-domain.test")
+        require_domain(repo, GLOBAL, "absent-domain.test")
     assert caught.value.code == "NO_SUCH_DOMAIN" and caught.value.status == 404
-    assert {domain, "example.com"} <= set(managed_domains(directory, layout, GLOBAL))
+    assert {domain, "example.com"} <= set(managed_domains(repo, GLOBAL))
 
 
-def test_normal_admin_scope(directory, layout, domain):
+def test_normal_admin_scope(repo, directory, layout, domain):
     with pytest.raises(errors.PermissionDenied):
-        require_domain(directory, layout, NORMAL, domain)
+        require_domain(repo, NORMAL, domain)
     directory.modify(layout.domain_dn(domain), [helpers.add_values("domainAdmin", NORMAL.mail)])
-    entry = require_domain(directory, layout, NORMAL, domain, ["mtaTransport"])
+    entry = require_domain(repo, NORMAL, domain, ["mtaTransport"])
     assert entry.first("mtaTransport") == "dovecot"
-    assert managed_domains(directory, layout, NORMAL) == [domain]
+    assert managed_domains(repo, NORMAL) == [domain]
     # A missing domain looks the same as a foreign one: scope does not reveal existence.
     with pytest.raises(errors.PermissionDenied):
-        require_domain(directory, layout, NORMAL, "absent-domain.test")
+        require_domain(repo, NORMAL, "absent-domain.test")
 
 
-def test_hostile_admin_address_matches_nothing(directory, layout, domain):
+def test_hostile_admin_address_matches_nothing(repo, directory, layout, domain):
     sneaky = Caller("*", "mail=*,o=x", False)
     directory.modify(layout.domain_dn(domain), [helpers.add_values("domainAdmin", "x@y.test")])
-    assert managed_domains(directory, layout, sneaky) == []
+    assert managed_domains(repo, sneaky) == []
     with pytest.raises(errors.PermissionDenied):
-        require_domain(directory, layout, sneaky, domain)
+        require_domain(repo, sneaky, domain)

@@ -15,7 +15,7 @@ def row(username, maildir, days_ago):
             "delete_date": None if days_ago is None else TODAY - datetime.timedelta(days_ago)}
 
 
-def test_purge_rules(store, directory, layout, domain, tmp_path):
+def test_purge_rules(store, repo, directory, layout, domain, tmp_path):
     base = tmp_path / "vmail"
     due, future, forever, live, outside = (base / "due", base / "future", base / "forever",
                                            base / "live", tmp_path / "outside")
@@ -34,11 +34,11 @@ def test_purge_rules(store, directory, layout, domain, tmp_path):
         # A folder that holds a live mailbox, and one inside a live mailbox.
         row(f"h@{domain}", f"{holder}/", 5), row(f"i@{domain}", f"{live}/Maildir/cur", 5)])
     lines = []
-    dry = purge_mailboxes(store, directory, layout, str(base), dry_run=True, today=TODAY,
+    dry = purge_mailboxes(store, repo, str(base), dry_run=True, today=TODAY,
                           progress=lines.append)
     assert dry.removed == [str(due)] and due.exists() and len(store.deleted_mailboxes()) == 10
     assert any("would remove" in line for line in lines)
-    report = purge_mailboxes(store, directory, layout, str(base), today=TODAY,
+    report = purge_mailboxes(store, repo, str(base), today=TODAY,
                              progress=lambda line: None)
     assert report.removed == [str(due)] and not due.exists()
     assert future.exists() and forever.exists() and live.exists() and outside.exists()

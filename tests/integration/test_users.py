@@ -210,7 +210,7 @@ def test_parallel_creates_respect_the_limit(make_client, accounts, domain, direc
     assert counters(directory, layout, domain) == (5, 50 * MB)
 
 
-def test_counting_a_domain_never_overwrites_counters_stored_meanwhile(directory, layout,
+def test_counting_a_domain_never_overwrites_counters_stored_meanwhile(repo, directory, layout,
                                                                     domain):
     """A request that finds a domain without counters counts it; if another request stored
     counters (and reserved on them) in the meantime, those must stand."""
@@ -221,13 +221,12 @@ def test_counting_a_domain_never_overwrites_counters_stored_meanwhile(directory,
                           helpers.replace("domainCurrentAliasNumber", "0"),
                           helpers.replace("domainCurrentListNumber", "0"),
                           helpers.replace("domainCurrentQuotaSize", "5")])
-    found = counters_module.ensure_counters(directory, layout, domain, stale)
+    found = counters_module.ensure_counters(repo, domain, stale)
     assert found["domainCurrentUserNumber"] == 7 and found["domainCurrentQuotaSize"] == 5
     assert counters(directory, layout, domain) == (7, 5)
     # Without anyone racing, a domain without counters gets them counted and stored.
     directory.modify(dn, [Change(a, Op.DELETE) for a in counters_module.ATTRIBUTES])
-    found = counters_module.ensure_counters(directory, layout, domain,
-                                            directory.get(dn, ["domainName"]))
+    found = counters_module.ensure_counters(repo, domain, directory.get(dn, ["domainName"]))
     assert found["domainCurrentUserNumber"] == 1
     assert counters(directory, layout, domain)[0] == 1
 

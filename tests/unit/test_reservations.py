@@ -5,9 +5,14 @@ import pytest
 from iredapi_ldap.directory import Entry
 from iredapi_ldap.errors import ConcurrentUpdate, LimitExceeded
 from iredapi_ldap.layout import Layout
+from iredapi_ldap.services.repository import Repository
 from iredapi_ldap.services.reservations import PATIENCE, Reservations
 
 LAYOUT = Layout("o=domains,dc=x", "o=domainAdmins,dc=x")
+
+
+def reservations(directory, **kwargs):
+    return Reservations(Repository(directory, LAYOUT), **kwargs)
 
 
 class RacingDirectory:
@@ -46,7 +51,7 @@ class FakeTime:
 def test_keeps_trying_through_many_lost_races():
     time = FakeTime()
     directory = RacingDirectory(losses=200)
-    Reservations(directory, LAYOUT, sleep=time.sleep, clock=time.clock).reserve("a.test")
+    reservations(directory, sleep=time.sleep, clock=time.clock).reserve("a.test")
     assert directory.modifies == 201
     assert max(time.pauses) <= 0.05
 
@@ -55,23 +60,23 @@ def test_gives_up_only_after_its_patience():
     time = FakeTime()
     directory = RacingDirectory(losses=10**9)
     with pytest.raises(ConcurrentUpdate):
-        Reservations(directory, LAYOUT, sleep=time.sleep, clock=time.clock).reserve("a.test")
+        reservations(directory, sleep=time.sleep, clock=time.clock).reserve("a.test")
     assert time.now >= PATIENCE
 
 
 def test_a_full_domain_is_refused_without_writing():
     directory = RacingDirectory(losses=0, users=1, limit=1)
     with pytest.raises(LimitExceeded):
-        Reservations(directory, LAYOUT).reserve("a.test")
+        reservations(directory).reserve("a.test")
     assert directory.modifies == 0
 
 
 def test_an_entry_just_read_spares_the_first_read_but_not_the_retries():
     directory = RacingDirectory(losses=0)
-    Reservations(directory, LAYOUT).reserve("a.test", entry=directory.entry)
+    reservations(directory).reserve("a.test", entry=directory.entry)
     assert (directory.reads, directory.modifies) == (0, 1)
     time = FakeTime()
     directory = RacingDirectory(losses=2)
-    Reservations(directory, LAYOUT, sleep=time.sleep, clock=time.clock).reserve(
+    reservations(directory, sleep=time.sleep, clock=time.clock).reserve(
         "a.test", entry=directory.entry)
     assert (directory.reads, directory.modifies) == (2, 3)  # each retry reads afresh
