@@ -8,6 +8,7 @@ from . import directory as directory_module
 from .config import load_settings
 from .directory import Scope
 from .layout import Layout
+from .model.kinds import DOMAIN
 from .model.parsing import parse_domain
 from .services import counters
 from .services.backup import Importer, ImportReport, each_record, ldif_chunks, load_schema, walk
@@ -140,7 +141,7 @@ def run_doctor(args):
     settings, repo = _context(args)
     found = _doctor_writes(settings, repo, args)
     domains = sorted(str(e.first("domainName")).lower() for e in repo.directory.search(
-        repo.basedn, "(objectClass=mailDomain)", Scope.ONE, ["domainName"]))
+        repo.basedn, DOMAIN.search_filter, Scope.ONE, ["domainName"]))
     missing = counters.missing_containers(repo, domains, fix=args.fix)
     for domain, container in missing:
         print(f"{domain}: no ou={container}{' (added)' if args.fix else ''}")

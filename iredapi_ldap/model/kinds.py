@@ -213,3 +213,12 @@ COUNTED = {kind.name: kind for kind in (USER, ALIAS, LIST)}
 CONTAINERS = tuple(kind.container for kind in (USER, LIST, ALIAS, EXTERNALS) if kind.container)
 # The kinds by the name the API gives them in URLs (`/api/export/maillist/...`).
 BY_API_NAME = {kind.api_name: kind for kind in (DOMAIN, CATCHALL, ADMIN, USER, LIST, ALIAS)}
+
+
+def any_of(*kinds: Kind) -> str:
+    """A filter for entries of any of `kinds`, by their markers (the catch-all is a user)."""
+    return "(|" + "".join(f"(objectClass={kind.marker})" for kind in kinds) + ")"
+
+
+# Entries that hold addresses of their own: users (and catch-alls), aliases, lists.
+ADDRESSED = any_of(USER, ALIAS, LIST)

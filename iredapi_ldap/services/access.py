@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..directory import Entry, Scope, escape_filter_value
 from ..errors import Code, NotFound, PermissionDenied
-from ..model.kinds import USER
+from ..model.kinds import DOMAIN, USER
 from ..model.profiles import Profile, hide_disabled
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def require_global_admin(caller: Caller) -> None:
 def managed_domains(repo: Repository, caller: Caller) -> list[str]:
     """Names of the domains the caller manages (all domains for a global admin), sorted."""
     if caller.is_global_admin:
-        entries = repo.directory.search(repo.basedn, "(objectClass=mailDomain)", Scope.ONE,
+        entries = repo.directory.search(repo.basedn, DOMAIN.search_filter, Scope.ONE,
                                         ["domainName"])
         return sorted(str(e.first("domainName", "")).lower() for e in entries)
     return domains_administered_by(repo, caller.mail)
@@ -35,7 +35,7 @@ def managed_domain_entries(repo: Repository, caller: Caller,
     """The entries of the domains a normal admin manages (with `attributes`)."""
     return repo.directory.search(
         repo.basedn,
-        f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(caller.mail)}))",
+        f"(&{DOMAIN.search_filter}(domainAdmin={escape_filter_value(caller.mail)}))",
         Scope.ONE, attributes)
 
 
@@ -43,7 +43,7 @@ def domains_administered_by(repo: Repository, mail: str) -> list[str]:
     """Names of the domains whose `domainAdmin` lists `mail`, sorted."""
     entries = repo.directory.search(
         repo.basedn,
-        f"(&(objectClass=mailDomain)(domainAdmin={escape_filter_value(mail)}))",
+        f"(&{DOMAIN.search_filter}(domainAdmin={escape_filter_value(mail)}))",
         Scope.ONE, ["domainName"])
     return sorted(str(e.first("domainName", "")).lower() for e in entries)
 
@@ -107,7 +107,7 @@ def hosting_domain(repo: Repository, domain: str) -> str | None:
     value = escape_filter_value(domain)
     found = repo.directory.search(
         repo.basedn,
-        f"(&(objectClass=mailDomain)(|(domainName={value})(domainAliasName={value})))",
+        f"(&{DOMAIN.search_filter}(|(domainName={value})(domainAliasName={value})))",
         Scope.ONE, ["domainName"])
     entry = next(iter(found), None)
     return None if entry is None else str(entry.first("domainName")).lower()
@@ -139,7 +139,8 @@ def privileges_beyond(repo: Repository, caller: Caller, entry: Entry) -> str | N
 
 
 # Mail users that may hold privileges (indexed attributes: one cheap search per domain).
-PRIVILEGED_USERS = "(&(objectClass=mailUser)(|(domainGlobalAdmin=yes)(enabledService=domainadmin)))"
+PRIVILEGED_USERS = (f"(&(objectClass={USER.marker})"
+                    "(|(domainGlobalAdmin=yes)(enabledService=domainadmin)))")
 
 
 def accounts_beyond(repo: Repository, caller: Caller, domain: str) -> dict[str, str]:

@@ -42,9 +42,9 @@ class Caller:
 
 def is_admin_entry(entry):
     """Whether the entry is an admin account (standalone, or a privileged mail user)."""
-    if entry.has_value("objectClass", "mailAdmin"):
+    if entry.has_value("objectClass", ADMIN.marker):
         return True
-    return entry.has_value("objectClass", "mailUser") and (
+    return entry.has_value("objectClass", USER.marker) and (
         entry.has_value("domainGlobalAdmin", "yes")
         or entry.has_value("enabledService", "domainadmin"))
 

@@ -271,7 +271,7 @@ class Completions:
             return True
         known = set(self._journal.pending_mailboxes(intent))
         domain = intent.data["domain"]
-        users = [e for e in entries if e.has_value("objectClass", "mailUser")
+        users = [e for e in entries if e.has_value("objectClass", USER.marker)
                  and e.first("homeDirectory")]
         self._journal.add_mailboxes(intent, [
             {"username": str(e.first("mail")).lower(), "domain": domain,

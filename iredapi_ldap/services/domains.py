@@ -68,7 +68,7 @@ class DomainService:
 
     def list(self, caller, disabled_only=False, names_only=False):
         """The domains the caller manages, streamed from a paged one-level search."""
-        parts = ["(objectClass=mailDomain)"]
+        parts = [DOMAIN.search_filter]
         if not caller.is_global_admin:
             parts.append(f"(domainAdmin={escape_filter_value(caller.mail)})")
         if disabled_only:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..directory import Change, Directory, Entry, Op, Scope, escape_filter_value
 from ..errors import ApiError, DirectoryUnavailable
+from ..model.kinds import ADDRESSED, ALIAS, EXTERNALS, LIST, USER, any_of
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -21,10 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Every kind of entry that carries `domainStatus` (facts file, section 3.1).
-ACCOUNTS = ("(|(objectClass=mailUser)(objectClass=mailList)(objectClass=mailAlias)"
-            "(objectClass=mailExternalUser))")
-# Entries with an address of the domain (users and the catch-all, aliases, lists).
-ADDRESSED = "(|(objectClass=mailUser)(objectClass=mailList)(objectClass=mailAlias))"
+ACCOUNTS = any_of(USER, LIST, ALIAS, EXTERNALS)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..addresses import domain_of
 from ..directory import Entry
 from ..errors import Code, NotFound
-from ..model.kinds import ADMIN, BY_API_NAME, CATCHALL, EXTERNALS
+from ..model.kinds import ADMIN, BY_API_NAME, CATCHALL, DOMAIN, EXTERNALS, USER
 from ..model.parsing import parse_domain, parse_user_mail
 from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, USER_PROFILES, USER_SETTING
 from .access import (
@@ -67,8 +67,8 @@ class ExportService:
                                        (USER_PROFILES, USER_SETTING))}
 
         def visible(entry):
-            for table, object_class in ((DOMAIN_PROFILES, "mailDomain"),
-                                        (USER_PROFILES, "mailUser")):
+            for table, object_class in ((DOMAIN_PROFILES, DOMAIN.marker),
+                                        (USER_PROFILES, USER.marker)):
                 if entry.has_value("objectClass", object_class):
                     return without_disabled(caller, table, disabled[table], entry)
             return entry

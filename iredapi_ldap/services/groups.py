@@ -30,7 +30,7 @@ from ..errors import (
     NotFound,
 )
 from ..model.draft import EntryDraft
-from ..model.kinds import ALIAS, EXTERNALS, LIST, MEMBERS
+from ..model.kinds import ADDRESSED, ALIAS, EXTERNALS, LIST, MEMBERS
 from ..model.params import Kind
 from ..model.parsing import parse_domain, parse_user_mail
 from ..model.render import render_entry
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-_MEMBER_KINDS = "(|(objectClass=mailUser)(objectClass=mailAlias)(objectClass=mailList))"
 
 
 class _Groups:
@@ -268,7 +267,7 @@ class MailingLists(_Groups):
         held = defaultdict(list)
         for found in self._repo.directory.search(
                 self._repo.basedn,
-                f"(&(memberOfGroup={escape_filter_value(mail)}){_MEMBER_KINDS}{named})",
+                f"(&(memberOfGroup={escape_filter_value(mail)}){ADDRESSED}{named})",
                 Scope.SUB, ["mail"]):
             held[str(found.first("mail")).lower()].append(found.dn)
         for member in self._external_members(mail, addresses):
@@ -349,7 +348,7 @@ class MailingLists(_Groups):
         references.change_values(self._repo.directory, dn, "mail", Op.DELETE, leaving)
         if joining and not references.change_values(self._repo.directory, dn, "mail", Op.ADD,
                                                     joining):
-            attributes = {"objectClass": ["mailExternalUser"], "memberOfGroup": [mail],
+            attributes = {"objectClass": list(EXTERNALS.object_classes), "memberOfGroup": [mail],
                           "mail": joining, "accountStatus": ["active"],
                           "enabledService": ["mail", "deliver"]}
             if domain_entry.first("accountStatus") == "disabled":

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..addresses import domain_of
 from ..directory import Change, Directory, Entry, Op, Scope, escape_filter_value
 from ..errors import ConcurrentUpdate, Conflict, EntryNotFound
-from ..model.kinds import ADMIN
+from ..model.kinds import ADDRESSED, ADMIN
 from .access import require_domain
 
 if TYPE_CHECKING:
@@ -39,8 +39,7 @@ def owner_entry(repo: Repository, address: str,
     None; see `owner_of`."""
     value = escape_filter_value(address)
     found = repo.directory.search(
-        repo.basedn, f"(&(|(objectClass=mailUser)(objectClass=mailAlias)"
-                     f"(objectClass=mailList))(|(mail={value})(shadowAddress={value})))",
+        repo.basedn, f"(&{ADDRESSED}(|(mail={value})(shadowAddress={value})))",
         Scope.SUB, list(attributes))
     return next(iter(found), None)
 

@@ -208,7 +208,7 @@ class UserService:
                    for name, values in draft.assigned().items()]
         try:
             self._repo.directory.modify(self._repo.dn(USER, mail), changes,
-                                        assertion="(objectClass=mailUser)")
+                                        assertion=f"(objectClass={USER.marker})")
         except (EntryNotFound, ConcurrentUpdate):  # no entry, or not a mail user
             require_domain(self._repo, caller, domain_of(mail))
             raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
