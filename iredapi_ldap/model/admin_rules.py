@@ -1,11 +1,25 @@
 """A standalone admin's parameters that are more than one attribute (see rules.py). Pure."""
 
+from __future__ import annotations
+
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import passwords
 from ..errors import BadRequest, Code
 from .fields import YES_NO, Integer
+from .params import RuleContext
 from .password_policy import check_new_password
+
+if TYPE_CHECKING:
+    from .draft import EntryDraft
+
+
+class AdminContext(RuleContext, Protocol):
+    """What an admin's rules ask: the settings (password rules and scheme)."""
+
+    settings: Any
 
 QUOTA_UNITS = ("TB", "GB", "MB")
 # Settings that only mean something for a normal admin; a global admin has none.
@@ -17,7 +31,7 @@ ADMIN_LIMIT_SETTINGS = ("create_new_domains", "create_max_domains", "create_max_
 class AdminPassword:
     """`password`: checked against the global rules, hashed with the default scheme."""
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: AdminContext) -> None:
         check_new_password(params["password"], context.settings)
         draft.set("userPassword", [passwords.hash_password(
             params["password"], context.settings.default_password_scheme)])
@@ -27,7 +41,7 @@ class AdminPassword:
 class MaxDomains:
     """`maxDomains`: how many domains the admin may create (0: none)."""
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: AdminContext) -> None:
         count = int(Integer(0).encode("maxDomains", params["maxDomains"])[0])
         draft.set_setting("create_new_domains", "yes" if count else None)
         draft.set_setting("create_max_domains", str(count) if count else None)
@@ -38,7 +52,7 @@ class MaxQuota:
 
     params = ("maxQuota", "quotaUnit")
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: AdminContext) -> None:
         if not all(p in params for p in self.params):
             raise BadRequest(Code.MISSING_PARAMETER, detail="maxQuota and quotaUnit go together")
         quota = int(Integer(0).encode("maxQuota", params["maxQuota"])[0])
@@ -53,10 +67,10 @@ class Privilege:
     """A yes/no switch kept as the absence/presence of a disabledService value that
     withholds the privilege (facts file, 3.6)."""
 
-    def __init__(self, param, service):
+    def __init__(self, param: str, service: str) -> None:
         self._param, self._service = param, service
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: AdminContext) -> None:
         granted = YES_NO.encode(self._param, params[self._param])
         (draft.add if granted else draft.remove)("disabledService", self._service)
 
@@ -64,7 +78,7 @@ class Privilege:
 class GlobalAdminHasNoLimits:
     """Invariant: a global admin keeps no per-admin limits."""
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: AdminContext) -> None:
         if draft.has("domainGlobalAdmin", "yes"):
             for key in ADMIN_LIMIT_SETTINGS:
                 draft.set_setting(key, None)

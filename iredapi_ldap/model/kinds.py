@@ -47,11 +47,11 @@ _LANGUAGE = Param("language", "preferredLanguage", Language(), legacy=("preferre
 _EVERY = Who.OVER_EVERY_ACCOUNT
 
 
-def _limit(param, setting):
+def _limit(param: str, setting: str) -> Param:
     return Param(param, "accountSetting", _LIMIT, setting=setting, who=Who.GLOBAL)
 
 
-def _bcc(prefix, who=Who.ADMIN, on_create=True):
+def _bcc(prefix: str, who: Who = Who.ADMIN, on_create: bool = True) -> tuple[Param, ...]:
     return tuple(Param(param, rule=Bcc(param, attribute, service), who=who,
                        on_create=on_create)
                  for param, attribute, service in (

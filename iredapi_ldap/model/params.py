@@ -40,6 +40,13 @@ class Effect(enum.Enum):
     MEMBERS = "the members' entries are written"
 
 
+class RuleContext(Protocol):
+    """What every rule may ask of the request (kinds add what their rules need)."""
+
+    @property
+    def is_global_admin(self) -> bool: ...
+
+
 class Rule(Protocol):
     """A parameter (or family of parameters) that changes more than one attribute or needs
     to ask the context (the directory, the caller) something."""

@@ -6,14 +6,32 @@ in user_rules.py, a standalone admin's in admin_rules.py. A rule asks the contex
 the directory or the caller (`context.is_global_admin`, ...). Pure.
 """
 
+from __future__ import annotations
+
 import ipaddress
 import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 from ..addresses import is_domain
 from ..errors import BadRequest, Code, PermissionDenied
 from .fields import DomainName, Email, Word
+from .params import RuleContext
 from .parsing import split_words
 from .sets import SetParam
+
+if TYPE_CHECKING:
+    from ..directory.base import Entry
+    from .draft import EntryDraft
+
+
+class DomainContext(RuleContext, Protocol):
+    """What the domain rules ask: the domain, its default transport, and whether a name is
+    hosted already (`refuse_taken` raises when it is)."""
+
+    default_transport: str
+    domain: str
+    refuse_taken: Callable[[str], None]
 
 # Domain services and self-service preferences (API document, PUT /api/domain).
 DOMAIN_SERVICES = ("mail", "domainalias", "senderbcc", "recipientbcc", "self-service")
@@ -24,10 +42,10 @@ USER_PREFERENCES = ("personal_info", "forwarding", "wblist", "quarantine", "rcvd
 class Bcc:
     """`senderBcc`/`recipientBcc`: the BCC address and the service that switches it on."""
 
-    def __init__(self, param, attribute, service):
+    def __init__(self, param: str, attribute: str, service: str) -> None:
         self._param, self._attribute, self._service = param, attribute, service
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: RuleContext) -> None:
         address = Email().encode(self._param, params[self._param])
         draft.set(self._attribute, address)
         if address:
@@ -44,13 +62,14 @@ class Services:
 
     params = ("services", "addService", "removeService", "removeAllServices")
 
-    def __init__(self, allowed=None, global_only=()):
+    def __init__(self, allowed: tuple[str, ...] | None = None,
+                 global_only: tuple[str, ...] = ()) -> None:
         self._set = SetParam(*self.params, item=Word(allowed, "service name" if allowed is None
                                                        else "service"))
         self._global_only = global_only
 
-    def apply(self, draft, params, context):
-        change = self._set.change(params)
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: RuleContext) -> None:
+        change = self._set.given(params)
         privileged = set(change.whole or change.add) & set(self._global_only)
         if privileged and not context.is_global_admin:
             raise PermissionDenied(detail=f"only global admins may grant {', '.join(privileged)}"
@@ -64,7 +83,7 @@ class BackupMx:
 
     params = ("is_backupmx", "primarymx")
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: DomainContext) -> None:
         if "transport" in params:
             raise BadRequest(Code.CONFLICTING_PARAMETERS,
                              detail="is_backupmx/primarymx conflict with transport")
@@ -89,13 +108,13 @@ class Profiles:
     accountSetting list key. Profiles withhold things from normal admins, so their rows are
     for global admins only; user preferences withhold things from mail users."""
 
-    def __init__(self, suffix, setting, allowed):
+    def __init__(self, suffix: str, setting: str, allowed: tuple[str, ...]) -> None:
         self.params = (f"disable{suffix}", f"enable{suffix}")
         self._set = SetParam(None, *self.params, None, item=Word(allowed))
         self._setting = setting
 
-    def apply(self, draft, params, context):
-        change = self._set.change(params)
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: RuleContext) -> None:
+        change = self._set.given(params)
         if {n.lower() for n in change.add} & {n.lower() for n in change.remove}:
             raise BadRequest(Code.CONFLICTING_PARAMETERS,
                              detail=" and ".join(self.params) + " name the same item")
@@ -113,9 +132,9 @@ class AliasDomains:
 
     params = ALIAS_DOMAINS.params()
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: DomainContext) -> None:
         current = [a.lower() for a in draft.get("domainAliasName")]
-        wanted = ALIAS_DOMAINS.change(params).result(current)
+        wanted = ALIAS_DOMAINS.given(params).result(current)
         for alias in wanted:
             if alias == context.domain:
                 raise BadRequest(detail="a domain cannot be its own alias domain")
@@ -125,7 +144,8 @@ class AliasDomains:
         (draft.add if wanted else draft.remove)("enabledService", "domainalias")
 
     @staticmethod
-    def changed(before, draft, params):
+    def changed(before: Entry, draft: EntryDraft,
+                params: Mapping[str, str]) -> tuple[list[str], list[str]]:
         """(added, removed) alias domains between the entry `before` and `draft`; a repeat
         of a request finishes what an interrupted one left, so the named ones count as
         added again."""
@@ -136,7 +156,7 @@ class AliasDomains:
         return added, [a for a in current if a not in wanted]
 
 
-def next_hop(text):
+def next_hop(text: str) -> str:
     """`host`, `host:port`, `[host]` or `[host]:port` as Postfix's `[host]:port` form."""
     value = text.strip().lower()
     match = re.fullmatch(r"\[([^\]]+)\](?::([0-9]{1,5}))?|([^:\[\]]+)(?::([0-9]{1,5}))?", value)
@@ -150,7 +170,7 @@ def next_hop(text):
     return f"[{host}]" + (f":{port}" if port else "")
 
 
-def _is_ip(text):
+def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:

@@ -106,6 +106,14 @@ class SetParam:
         return SetChange(add=self._items(self.add, params),
                          remove=self._items(self.remove, params))
 
+    def given(self, params: Mapping[str, str]) -> SetChange:
+        """`change(params)` of a request known to name this set (a rule applied for one
+        of its parameters)."""
+        change = self.change(params)
+        if change is None:
+            raise ValueError(f"none of {', '.join(self.params())} is given")
+        return change
+
     def _items(self, param: str | None, params: Mapping[str, str]) -> tuple[str, ...]:
         if param is None or param not in params:
             return ()

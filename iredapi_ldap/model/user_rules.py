@@ -1,10 +1,13 @@
 """Mail-user parameters that are more than one attribute (see rules.py for the pattern).
 The context answers the questions that need the directory. Pure."""
 
+from __future__ import annotations
+
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import passwords
 from ..addresses import domain_of
@@ -16,40 +19,43 @@ from .parsing import stored_int
 from .password_policy import check_new_password
 from .sets import SetParam
 
+if TYPE_CHECKING:
+    from ..directory.base import Entry
+
 
 @dataclass
 class UserContext:
     """What the rules may ask. The domain's entry is read only if a rule needs it."""
 
     is_global_admin: bool
-    settings: object
+    settings: Any
     mail: str
     dn: str                     # the user's entry (new or existing)
     creating: bool
-    load_domain: Callable       # () -> the domain's entry
-    address_owner: Callable     # address -> DN of the entry that has it, or None
-    mailbox_home: Callable      # maildir parameter text -> homeDirectory
+    load_domain: Callable[[], Entry]              # the domain's entry
+    address_owner: Callable[[str], str | None]    # DN of the entry that has an address
+    mailbox_home: Callable[[str], str] | None     # maildir parameter -> homeDirectory
 
     @cached_property
-    def own_domains(self):
+    def own_domains(self) -> tuple[str, ...]:
         """The user's domain and its alias domains."""
         aliases = (a.lower() for a in self.load_domain().get("domainAliasName"))
         return (domain_of(self.mail), *aliases)
 
     @cached_property
-    def _domain_settings(self):
+    def _domain_settings(self) -> dict[str, Any]:
         return EntryDraft.of(self.load_domain()).settings()
 
     @cached_property
-    def limits(self):
+    def limits(self) -> DomainLimits:
         return DomainLimits.of(self.load_domain())
 
     @property
-    def min_length(self):
+    def min_length(self) -> int:
         return stored_int(self._domain_settings.get("minPasswordLength"))
 
     @property
-    def max_length(self):
+    def max_length(self) -> int:
         return stored_int(self._domain_settings.get("maxPasswordLength"))
 
 
@@ -61,7 +67,7 @@ ALIASES = SetParam("aliases", "addAlias", "removeAlias", None, item=Email(allow_
 class Password:
     params = ("password", "password_hash")
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: UserContext) -> None:
         if "password" in params and "password_hash" in params:
             raise BadRequest(Code.CONFLICTING_PARAMETERS,
                              detail="password conflicts with password_hash")
@@ -85,9 +91,9 @@ class Forwarding:
 
     params = FORWARDING.params()
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: UserContext) -> None:
         current = [a.lower() for a in draft.get("mailForwardingAddress")]
-        wanted = FORWARDING.change(params).result(current)
+        wanted = FORWARDING.given(params).result(current)
         for target in wanted:
             if target not in current and target != context.mail \
                     and domain_of(target) in context.own_domains \
@@ -105,8 +111,8 @@ class Aliases:
 
     params = ALIASES.params()
 
-    def apply(self, draft, params, context):
-        change = ALIASES.change(params)
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: UserContext) -> None:
+        change = ALIASES.given(params)
         local = context.mail.rsplit("@", 1)[0]
         twins = {f"{local}@{d}" for d in context.own_domains}
         current = [a.lower() for a in draft.get("shadowAddress")]
@@ -128,7 +134,7 @@ class QuotaWithinDomain:
     """`quota` (stored in bytes by its row): on create, 0 means the domain's defaultQuota;
     never more than the domain's maxUserQuota, and then never unlimited."""
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: UserContext) -> None:
         limits = context.limits
         quota = stored_int(draft.first("mailQuota"))
         if context.creating and quota == 0:
@@ -143,5 +149,7 @@ class Maildir:
     """`maildir`: the mailbox path, checked and normalised by the context (who may point a
     mailbox where: services/mailboxes.py)."""
 
-    def apply(self, draft, params, context):
+    def apply(self, draft: EntryDraft, params: Mapping[str, str], context: UserContext) -> None:
+        if context.mailbox_home is None:
+            raise TypeError("this request's context has no mailbox paths")
         draft.set("homeDirectory", [context.mailbox_home(params["maildir"])])
