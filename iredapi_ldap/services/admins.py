@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import passwords
 from ..addresses import domain_of
-from ..directory import Change, Op
+from ..directory import Change, Entry, Op
 from ..errors import BadRequest, Code, Conflict, EntryExists, NotFound
 from ..model.draft import EntryDraft
 from ..model.kinds import ADMIN
@@ -18,6 +19,7 @@ from .repository import Repository
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from .auth import Caller
 
 
 @dataclass(frozen=True)
@@ -31,23 +33,23 @@ class AdminService:
         self._repo = repo
         self._settings = settings
 
-    def get(self, caller, mail):
+    def get(self, caller: Caller, mail: str) -> dict[str, object]:
         require_global_admin(caller)
         entry = self._entry(parse_mail(mail))
         data = render_entry(entry)
         data["managed_domains"] = self.managed_domains(str(entry.first("mail")).lower())
         return data
 
-    def managed_domains(self, mail):
+    def managed_domains(self, mail: str) -> list[str]:
         return domains_administered_by(self._repo, mail)
 
-    def _entry(self, mail):
+    def _entry(self, mail: str) -> Entry:
         entry = self._repo.get(ADMIN, mail)
         if entry is None:
             raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no standalone admin {mail}")
         return entry
 
-    def create(self, caller, mail, params):
+    def create(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         require_global_admin(caller)
         mail = parse_mail(mail)
         params = ADMIN.request(params, creating=True)
@@ -62,7 +64,7 @@ class AdminService:
         except EntryExists:
             raise Conflict(detail=f"admin {mail} exists already") from None
 
-    def update(self, caller, mail, params):
+    def update(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         require_global_admin(caller)
         params = ADMIN.request(params, creating=False)
         entry = self._entry(parse_mail(mail))
@@ -70,7 +72,7 @@ class AdminService:
         ADMIN.apply(draft, params, _Context(True, self._settings), creating=False)
         self._repo.directory.modify(entry.dn, draft.changes())
 
-    def delete(self, caller, mail):
+    def delete(self, caller: Caller, mail: str) -> None:
         """Remove the admin and its address from every domain's domainAdmin."""
         require_global_admin(caller)
         mail = parse_mail(mail)
@@ -80,7 +82,7 @@ class AdminService:
                                         [Change("domainAdmin", Op.DELETE, (mail,))])
         self._repo.directory.delete(entry.dn)
 
-    def verify_password(self, caller, mail, password):
+    def verify_password(self, caller: Caller, mail: str, password: str) -> None:
         require_global_admin(caller)
         entry = self._entry(parse_mail(mail))
         if not passwords.verify(password, entry.get("userPassword")):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .. import passwords
 from ..addresses import is_email
+from ..directory import Entry
 from ..errors import BadRequest, Code, PermissionDenied, Unauthenticated
 from ..model.kinds import ADMIN, USER
 from .repository import Repository
@@ -40,7 +41,7 @@ class Caller:
     is_global_admin: bool
 
 
-def is_admin_entry(entry):
+def is_admin_entry(entry: Entry) -> bool:
     """Whether the entry is an admin account (standalone, or a privileged mail user)."""
     if entry.has_value("objectClass", ADMIN.marker):
         return True
@@ -49,7 +50,7 @@ def is_admin_entry(entry):
         or entry.has_value("enabledService", "domainadmin"))
 
 
-def is_active(entry):
+def is_active(entry: Entry) -> bool:
     return (str(entry.first("accountStatus", "")).lower() == "active"
             and str(entry.first("domainStatus", "")).lower() != "disabled")
 
@@ -67,7 +68,8 @@ class AuthService:
         self._clock = clock
         self._checked = _RecentChecks(cache_seconds, clock)
 
-    def login(self, username, password, client_ip):
+    def login(self, username: str | None, password: str | None,
+              client_ip: str) -> tuple[str, Caller]:
         """Check the credentials of an admin; returns (session token, Caller).
 
         Raises:
@@ -92,7 +94,7 @@ class AuthService:
         except BaseException:  # an outage: no guess was checked
             self._throttle.withdraw(attempt)
             raise
-        if not matches:
+        if entry is None or not matches:  # (entry None: no match; said for mypy)
             log.warning("login failed: user=%r ip=%s reason=bad credentials", username, client_ip)
             raise Unauthenticated(Code.INVALID_CREDENTIALS, detail="wrong username or password")
         try:
@@ -105,7 +107,7 @@ class AuthService:
         token = self._sessions.issue(entry.dn, entry.get("userPassword"))
         return token, _caller(entry, username)
 
-    def _find_account(self, mail):
+    def _find_account(self, mail: str) -> Entry | None:
         # iRedAdmin's order: the mail user first, then the standalone admin.
         for dn in (self._repo.dn(USER, mail), self._repo.dn(ADMIN, mail)):
             entry = self._repo.directory.get(dn, ADMIN_ATTRIBUTES)
@@ -114,7 +116,7 @@ class AuthService:
         return None
 
     @staticmethod
-    def _refuse_unless_admin(entry, username, client_ip):
+    def _refuse_unless_admin(entry: Entry, username: str, client_ip: str) -> None:
         if not is_active(entry):
             log.warning("login refused: user=%r ip=%s reason=disabled", username, client_ip)
             raise PermissionDenied(Code.ACCOUNT_DISABLED, detail="the account is disabled")
@@ -122,7 +124,7 @@ class AuthService:
             log.warning("login refused: user=%r ip=%s reason=not an admin", username, client_ip)
             raise PermissionDenied(detail="the account is not an admin")
 
-    def authenticate(self, token):
+    def authenticate(self, token: str | None) -> Caller:
         """The Caller a session token stands for.
 
         A token that passed the full check is trusted for `cache_seconds` (10 s) without
@@ -147,7 +149,7 @@ class AuthService:
         return caller
 
 
-    def logout(self, token):
+    def logout(self, token: str | None) -> None:
         """End the session of `token` on every worker and host (within the 10 s that
         they may trust a checked session). A token that is not a valid session needs
         nothing."""
@@ -160,7 +162,7 @@ class AuthService:
         self._checked.forget_where(lambda checked: checked.session_id == claims.session_id)
 
 
-def _caller(entry, mail):
+def _caller(entry: Entry, mail: str) -> Caller:
     return Caller(mail=mail, dn=entry.dn,
                   is_global_admin=entry.has_value("domainGlobalAdmin", "yes"))
 
@@ -175,27 +177,27 @@ class _Checked:
 class _RecentChecks:
     """Tokens that passed the full check, kept at most `seconds` (bounded LRU)."""
 
-    def __init__(self, seconds, clock, max_items=1024):
+    def __init__(self, seconds: float, clock: Callable[[], float], max_items: int = 1024) -> None:
         self._seconds = seconds
         self._clock = clock
         self._max = max_items
-        self._items = OrderedDict()
+        self._items: OrderedDict[str | None, tuple[float, _Checked]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key: str | None) -> _Checked | None:
         with self._lock:
             hit = self._items.get(key)
             if hit and self._clock() - hit[0] < self._seconds:
                 return hit[1]
         return None
 
-    def forget_where(self, matches):
+    def forget_where(self, matches: Callable[[_Checked], bool]) -> None:
         """Forget every kept value that `matches(value)`."""
         with self._lock:
             for key in [k for k, (_, value) in self._items.items() if matches(value)]:
                 del self._items[key]
 
-    def put(self, key, value):
+    def put(self, key: str | None, value: _Checked) -> None:
         with self._lock:
             self._items[key] = (self._clock(), value)
             self._items.move_to_end(key)

@@ -12,13 +12,13 @@ kept (these are backups).
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import ldif
 
-from ..directory import Change, Entry, Op, Scope
+from ..directory import Change, Directory, Entry, Op, Scope
 from ..errors import BadRequest, EntryExists, EntryNotFound
 from ..model.schemacheck import Schema
 from .repository import Repository
@@ -26,8 +26,11 @@ from .repository import Repository
 LDIF_COLUMNS = 76
 WALK_ATTRIBUTES = ["*", "hasSubordinates"]
 
+# One LDIF record's attributes: {attribute: [value]}.
+Record = Mapping[str, Sequence[Any]]
 
-def walk(directory, dn):
+
+def walk(directory: Directory, dn: str) -> Iterator[Entry]:
     """The entry at `dn` and everything below it, parents first."""
     root = directory.get(dn, WALK_ATTRIBUTES)
     if root is None:
@@ -35,7 +38,7 @@ def walk(directory, dn):
     yield from _subtree(directory, root)
 
 
-def _subtree(directory, entry):
+def _subtree(directory: Directory, entry: Entry) -> Iterator[Entry]:
     yield _clean(entry)
     if not _has_children(entry):
         return
@@ -49,16 +52,16 @@ def _subtree(directory, entry):
         yield from _subtree(directory, child)
 
 
-def _has_children(entry):
+def _has_children(entry: Entry) -> bool:
     return str(entry.first("hasSubordinates", "FALSE")).upper() == "TRUE"
 
 
-def _clean(entry):
+def _clean(entry: Entry) -> Entry:
     return Entry(entry.dn, {name: values for name, values in entry.attrs.items()
                             if name.lower() != "hassubordinates"})
 
 
-def ldif_chunks(entries):
+def ldif_chunks(entries: Iterable[Entry]) -> Iterator[str]:
     """LDIF text of `entries`, one chunk per entry, as it is produced."""
     buffer = io.StringIO()
     writer = ldif.LDIFWriter(buffer, cols=LDIF_COLUMNS)
@@ -70,7 +73,7 @@ def ldif_chunks(entries):
         buffer.truncate()
 
 
-def _bytes(value):
+def _bytes(value: object) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode("utf-8")
 
 
@@ -83,21 +86,21 @@ class ImportReport:
     added: int = 0
     replaced: int = 0
     skipped: int = 0
-    invalid: list = field(default_factory=list)   # (dn, reason)
-    domains: set = field(default_factory=set)     # domains whose counters need recomputing
+    invalid: list[tuple[str, str]] = field(default_factory=list)   # (dn, reason)
+    domains: set[str] = field(default_factory=set)     # domains whose counters need recomputing
 
 
-def each_record(stream, handle):
+def each_record(stream: BinaryIO, handle: Callable[[str, dict[str, list[str]]], None]) -> None:
     """Call `handle(dn, {attribute: [str]})` for every record of an LDIF stream, one at a
     time (the file is never held in memory)."""
     class _Parser(ldif.LDIFParser):
-        def handle(self, dn, entry):
+        def handle(self, dn: str, entry: dict[str, list[bytes]]) -> None:
             handle(dn, {name: [v.decode("utf-8") for v in values]
                         for name, values in entry.items()})
     _Parser(stream).parse()
 
 
-def load_schema(directory):
+def load_schema(directory: Directory) -> Schema:
     """The server's schema, from its subschema entry."""
     entry = directory.get("cn=Subschema", ["objectClasses", "attributeTypes"])
     if entry is None:
@@ -113,28 +116,28 @@ class Importer:
         self._repo = repo
         self._on_conflict = on_conflict
         self._report = report
-        self._waiting: list[tuple[str, Mapping[str, Sequence[Any]]]] = []
+        self._waiting: list[tuple[str, Record]] = []
 
-    def check(self, schema):
+    def check(self, schema: Schema) -> Callable[[str, Record], None]:
         """A record handler that only validates (the dry run, and the pass before writing)."""
-        def handle(dn, attrs):
+        def handle(dn: str, attrs: Record) -> None:
             self._report.records += 1
             for problem in schema.problems(attrs):
                 self._report.invalid.append((dn, problem))
         return handle
 
-    def write(self, dn, attrs):
+    def write(self, dn: str, attrs: Record) -> None:
         self._report.records += 1
         if not self._add(dn, attrs):
             self._waiting.append((dn, attrs))
         self._note_domain(dn)
 
-    def finish(self):
+    def finish(self) -> None:
         for dn, attrs in self._waiting:
             if not self._add(dn, attrs):
                 raise EntryNotFound(detail=f"{dn}: its parent entry is missing")
 
-    def _add(self, dn, attrs):
+    def _add(self, dn: str, attrs: Record) -> bool:
         """Whether the record was dealt with (False: its parent does not exist yet)."""
         try:
             self._repo.directory.add(dn, attrs)
@@ -151,9 +154,9 @@ class Importer:
         self._replace(dn, attrs)
         return True
 
-    def _replace(self, dn, attrs):
+    def _replace(self, dn: str, attrs: Record) -> None:
         """Make the existing entry hold exactly the record's attributes."""
-        current = self._repo.directory.get(dn, ["*"])
+        current = cast(Entry, self._repo.directory.get(dn, ["*"]))  # the add found it there
         wanted = {name.lower() for name in attrs}
         changes = [Change(name, Op.REPLACE, tuple(values)) for name, values in attrs.items()
                    if name.lower() != "objectclass"]
@@ -162,7 +165,7 @@ class Importer:
         self._repo.directory.modify(dn, changes)
         self._report.replaced += 1
 
-    def _note_domain(self, dn):
+    def _note_domain(self, dn: str) -> None:
         lowered, base = dn.lower(), "," + self._repo.basedn.lower()
         if lowered.endswith(base):
             head = lowered[: -len(base)].rsplit(",", 1)[-1]

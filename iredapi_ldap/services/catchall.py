@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..addresses import domain_of
 from ..directory import Change, Op
 from ..errors import BadRequest, Code, EntryNotFound
@@ -12,19 +14,22 @@ from ..model.parsing import split_words
 from . import references
 from .repository import Repository
 
+if TYPE_CHECKING:
+    from ..model.draft import EntryDraft
+
 
 class CatchAll:
     def __init__(self, repo: Repository) -> None:
         self._repo = repo
 
-    def _dn(self, domain):
+    def _dn(self, domain: str) -> str:
         return self._repo.dn(CATCHALL, "@" + domain)
 
-    def targets(self, domain):
+    def targets(self, domain: str) -> list[str]:
         entry = self._repo.directory.get(self._dn(domain), ["mailForwardingAddress"])
         return [] if entry is None else entry.get("mailForwardingAddress")
 
-    def plan(self, domain, text, domain_draft):
+    def plan(self, domain: str, text: str, domain_draft: EntryDraft) -> _CatchAllWrite:
         """Check the new targets now; `write()` of the result stores them (empty: remove).
 
         In-domain targets (the domain or its alias domains) must exist.
@@ -40,14 +45,15 @@ class CatchAll:
 
 
 class _CatchAllWrite:
-    def __init__(self, catchall, domain, targets, domain_draft):
+    def __init__(self, catchall: CatchAll, domain: str, targets: list[str],
+                 domain_draft: EntryDraft) -> None:
         self._catchall = catchall
         self._domain = domain
         self._targets = targets
         self._aliases = [a.lower() for a in domain_draft.get("domainAliasName")]
         self._disabled = domain_draft.first("accountStatus") == "disabled"
 
-    def write(self):
+    def write(self) -> None:
         directory, dn = self._catchall._repo.directory, self._catchall._dn(self._domain)
         if not self._targets:
             try:

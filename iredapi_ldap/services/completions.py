@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..directory import (
     Change,
@@ -37,7 +37,7 @@ from .repository import Repository
 
 if TYPE_CHECKING:
     from ..policy.base import PolicyStore
-    from ..policy.journal import Journal
+    from ..policy.journal import Intent, Journal
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,14 @@ log = logging.getLogger(__name__)
 BUSY = 300.0
 COMPLETED, DISCARDED, WAITING = "completed", "discarded", "waiting"
 
+_T = TypeVar("_T")
+
 
 @dataclass
 class CompletionReport:
-    completed: list = field(default_factory=list)   # intents completed
-    discarded: list = field(default_factory=list)   # intents whose commit never happened
-    waiting: list = field(default_factory=list)     # may still be worked on by a request
+    completed: list[Intent] = field(default_factory=list)   # intents completed
+    discarded: list[Intent] = field(default_factory=list)   # intents whose commit never happened
+    waiting: list[Intent] = field(default_factory=list)     # may still be worked on by a request
 
 
 class Completions:
@@ -67,7 +69,9 @@ class Completions:
 
     # -- doing a write ------------------------------------------------------------------
 
-    def run(self, kind, subject, data, commit, after=None, mailboxes=(), also=()):
+    def run(self, kind: str, subject: str, data: Mapping[str, Any], commit: Callable[[], _T],
+            after: Callable[[], None] | None = None,
+            mailboxes: Iterable[Mapping[str, Any]] = (), also: Iterable[str] = ()) -> _T:
         """Record the intent, run `commit()` (the one directory operation that decides
         whether the write happened), then `after()` (the owner's cheap follow-ups, such as
         its counters) and complete.
@@ -98,7 +102,7 @@ class Completions:
         return result
 
     @staticmethod
-    def _quietly(action, intent):
+    def _quietly(action: Callable[[Intent], None], intent: Intent) -> None:
         try:
             action(intent)
         except Exception as exc:  # the database is down too: doctor --fix settles it
@@ -107,11 +111,12 @@ class Completions:
 
     # -- settling unfinished writes -----------------------------------------------------
 
-    def pending(self, *subjects):
+    def pending(self, *subjects: str) -> list[Intent]:
         """The unfinished writes about `subjects`."""
         return self._journal.pending(*subjects)
 
-    def prepare(self, *subjects, done=None, racing=()):
+    def prepare(self, *subjects: str, done: Callable[[Intent], bool] | None = None,
+                racing: Iterable[str] = ()) -> bool:
         """Before a write about `subjects` (addresses, `@domain`): settle their unfinished
         writes. Returns whether one that `done(intent)` accepts was completed (a repeat of
         a request that failed half-way, which this completes).
@@ -143,7 +148,7 @@ class Completions:
                                       and done(intent))
         return satisfied
 
-    def settle_all(self, grace):
+    def settle_all(self, grace: float) -> CompletionReport:
         """Every unfinished write (doctor --fix): completed when committed; discarded when
         not, once `grace` seconds have passed since its request last worked on it."""
         report = CompletionReport()
@@ -157,7 +162,7 @@ class Completions:
              WAITING: report.waiting}[self._settle(intent, settled)].append(intent)
         return report
 
-    def _settle(self, intent, settled):
+    def _settle(self, intent: Intent, settled: bool) -> str:
         """Complete a claimed intent if its commit happened, discard it if not and its
         outcome is `settled` (no lost write can still land); else leave it, failed
         again. A failure on the way leaves it failed, for the next one to claim."""
@@ -177,7 +182,7 @@ class Completions:
 
     # -- per kind -----------------------------------------------------------------------
 
-    def _committed(self, intent):
+    def _committed(self, intent: Intent) -> bool:
         data = intent.data
         if intent.kind == "delete_domain":
             return True  # begun is committed: a half-deleted domain is deleted to the end
@@ -187,7 +192,7 @@ class Completions:
         # A rename happened when the entry has left its old name (to the new one, or on).
         return where is None or where.lower() != self._dn(intent.kind, data["old"]).lower()
 
-    def _where(self, uuid):
+    def _where(self, uuid: str | None) -> str | None:
         """The DN of the entry with this entryUUID, or None."""
         if not uuid:
             return None
@@ -197,7 +202,7 @@ class Completions:
         first = next(iter(found), None)
         return None if first is None else first.dn
 
-    def _complete(self, intent, by_another=False):
+    def _complete(self, intent: Intent, by_another: bool = False) -> None:
         data = intent.data
         if intent.kind == "delete_domain":
             self._complete_domain_delete(intent)
@@ -214,13 +219,15 @@ class Completions:
         purge = datetime.date.fromisoformat(data["purge"]) if data.get("purge") else None
         self._journal.finish(intent, admin=data.get("admin", ""), purge_date=purge)
 
-    def _complete_rename(self, intent, by_another):
+    def _complete_rename(self, intent: Intent, by_another: bool) -> None:
         data = intent.data
         old, new = data["old"], data["new"]
         if by_another:  # where the account is now: at `new`, or renamed on, or gone
             where = self._where(data.get("uuid"))
-            entry = where and self._repo.directory.get(where, ["mail"])
-            if entry is None:  # renamed, then deleted: nothing may point at the old address
+            entry = None if where is None else self._repo.directory.get(where, ["mail"])
+            # Renamed, then deleted: nothing may point at the old address. (`entry` is None
+            # whenever `where` is; `where` is tested too for mypy.)
+            if where is None or entry is None:
                 references.forget_address(self._repo, old, data.get("scope"))
                 if intent.kind == "rename_user":
                     self._store.forget_accounts([old])
@@ -236,11 +243,11 @@ class Completions:
             if data.get("maildir"):  # a delete of its old domain may have counted it gone
                 self._journal.drop_pending(old, data["maildir"])
 
-    def _recount(self, intent):
+    def _recount(self, intent: Intent) -> None:
         for domain in intent.data.get("domains", []):
             counters.recount(self._repo, domain, lower=False)
 
-    def _complete_domain_delete(self, intent, attempts=5):
+    def _complete_domain_delete(self, intent: Intent, attempts: int = 5) -> None:
         domain = intent.data["domain"]
         dn = self._repo.domain_dn(domain)
         entry = self._repo.directory.get(dn, ["entryUUID"])
@@ -257,7 +264,7 @@ class Completions:
         references.forget_domain(self._repo, domain, scope)
         self._store.forget_accounts([f"@{domain}", *self._journal.pending_usernames(intent)])
 
-    def _delete_what_is_there(self, intent, dn):
+    def _delete_what_is_there(self, intent: Intent, dn: str) -> bool:
         """Delete every entry below and at `dn`, children first, each user's mailbox
         recorded (pending) before its entry goes, and each user as it was recorded; True
         once nothing is left. An entry a racing request added or changed meanwhile: one
@@ -291,18 +298,18 @@ class Completions:
                 return False
         return True
 
-    def _delete_if_there(self, dn):
+    def _delete_if_there(self, dn: str) -> None:
         try:
             self._repo.directory.delete(dn)
         except EntryNotFound:
             pass
 
-    def _dn(self, kind, mail):
+    def _dn(self, kind: str, mail: str) -> str:
         """The DN of the account an intent of `kind` (delete_user, rename_alias, ...) is
         about."""
         return self._repo.dn(COUNTED[kind.split("_", 1)[1]], mail)
 
-    def _externals_dn(self, mail):
+    def _externals_dn(self, mail: str) -> str:
         return self._repo.dn(EXTERNALS, mail)
 
 

@@ -7,6 +7,9 @@ users of the domains it manages.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from ..addresses import domain_of, is_email
 from ..directory import Change, Op
 from ..errors import BadRequest, Code, NotFound
@@ -17,6 +20,9 @@ from ..model.sets import SetParam
 from .access import domains_administered_by, require_domain, require_within_privileges
 from .repository import Repository
 
+if TYPE_CHECKING:
+    from .auth import Caller
+
 ADMINS = SetParam(None, "addAdmin", "removeAdmin", "removeAllAdmins",
                   item=Email(allow_empty=False))
 
@@ -25,12 +31,12 @@ class DomainAdmins:
     def __init__(self, repo: Repository) -> None:
         self._repo = repo
 
-    def list(self, caller, domain):
+    def list(self, caller: Caller, domain: str) -> list[str]:
         domain = parse_domain(domain)
         entry = require_domain(self._repo, caller, domain)
         return sorted(a.lower() for a in entry.get("domainAdmin"))
 
-    def update(self, caller, domain, params):
+    def update(self, caller: Caller, domain: str, params: Mapping[str, str]) -> None:
         domain = parse_domain(domain)
         refuse_unknown(params, ADMINS.params())
         change = ADMINS.change(params)
@@ -51,7 +57,7 @@ class DomainAdmins:
         for mail in set(current) - set(wanted):
             self._set_admin_service(mail, self._still_admin(mail))
 
-    def _admin_account(self, caller, mail):
+    def _admin_account(self, caller: Caller, mail: str) -> str:
         """Check `mail` can be an admin: a standalone admin, or a mail user; for a normal
         admin, only mail users of its own domains."""
         if self._repo.get(ADMIN, mail, ["1.1"]) is not None \
@@ -65,7 +71,7 @@ class DomainAdmins:
         require_within_privileges(self._repo, caller, entry)
         return mail
 
-    def _require_within(self, caller, mail):
+    def _require_within(self, caller: Caller, mail: str) -> None:
         """A normal admin removes only admins whose privileges are within its own."""
         if mail == caller.mail or not is_email(mail):
             return
@@ -74,10 +80,10 @@ class DomainAdmins:
             if entry is not None:
                 require_within_privileges(self._repo, caller, entry)
 
-    def _still_admin(self, mail):
+    def _still_admin(self, mail: str) -> bool:
         return bool(domains_administered_by(self._repo, mail))
 
-    def _set_admin_service(self, mail, on):
+    def _set_admin_service(self, mail: str, on: bool) -> None:
         """Give or take `enabledService: domainadmin` on a mail user (not on standalone
         admins, which are admins by their object class)."""
         dn = self._repo.dn(USER, mail)

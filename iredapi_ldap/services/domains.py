@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..directory import Scope, escape_filter_value
+from ..directory import Entry, Scope, escape_filter_value
 from ..errors import (
     BadRequest,
     Code,
@@ -39,6 +41,8 @@ from .repository import Repository
 if TYPE_CHECKING:
     from ..config import Settings
     from ..policy.base import PolicyStore
+    from ..policy.journal import Intent
+    from .auth import Caller
     from .completions import Completions
     from .limits import AdminLimits
 
@@ -47,7 +51,8 @@ log = logging.getLogger(__name__)
 class _Context:
     """What the domain rules may ask about the request."""
 
-    def __init__(self, caller, settings, domain, refuse_taken):
+    def __init__(self, caller: Caller, settings: Settings, domain: str,
+                 refuse_taken: Callable[[str], None]) -> None:
         self.is_global_admin = caller.is_global_admin
         self.default_transport = settings.default_mta_transport
         self.domain = domain
@@ -66,7 +71,8 @@ class DomainService:
 
     # -- reading ------------------------------------------------------------------------
 
-    def list(self, caller, disabled_only=False, names_only=False):
+    def list(self, caller: Caller, disabled_only: bool = False,
+             names_only: bool = False) -> Iterator[Entry]:
         """The domains the caller manages, streamed from a paged one-level search."""
         parts = [DOMAIN.search_filter]
         if not caller.is_global_admin:
@@ -79,7 +85,7 @@ class DomainService:
                 for entry in self._repo.directory.search(
                     self._repo.basedn, f"(&{''.join(parts)})", Scope.ONE, attributes))
 
-    def get(self, caller, domain):
+    def get(self, caller: Caller, domain: str) -> dict[str, object]:
         """The domain's profile: its attributes, `catchall` and its usage counters."""
         domain = parse_domain(domain)
         entry = require_domain(self._repo, caller, domain, ["*"])
@@ -92,7 +98,7 @@ class DomainService:
 
     # -- creating -----------------------------------------------------------------------
 
-    def create(self, caller, domain, params):
+    def create(self, caller: Caller, domain: str, params: Mapping[str, str]) -> None:
         domain = parse_domain(domain)
         params = DOMAIN.request(params, creating=True)
         if not params.get("name", "").strip():
@@ -115,7 +121,7 @@ class DomainService:
         self._limits.create_domain(caller, lambda: self._add_tree(domain, draft.attributes()),
                                    lambda: self._remove_tree(domain))
 
-    def _finish_earlier_delete(self, caller, domain):
+    def _finish_earlier_delete(self, caller: Caller, domain: str) -> None:
         """A delete of a namesake left unfinished is finished first, if the caller began it
         (or is a global admin); another's makes the create wait."""
         pending = self._completions.pending(f"@{domain}")
@@ -125,7 +131,7 @@ class DomainService:
             raise ConcurrentUpdate(detail=f"a delete of {domain} is unfinished; its admin's "
                                           "repeat or `doctor --fix` finishes it")
 
-    def _refuse_taken(self, domain):
+    def _refuse_taken(self, domain: str) -> None:
         """ALREADY_EXISTS when the name is a domain or another domain's alias domain;
         CAN_NOT_BE_LOCAL_DOMAIN when a standalone admin's address is in it (its addresses
         would become mail accounts: a user made at an admin's address could log in in its
@@ -139,7 +145,7 @@ class DomainService:
             raise BadRequest(Code.CAN_NOT_BE_LOCAL_DOMAIN,
                              detail=f"standalone admins have addresses in {domain}")
 
-    def _add_tree(self, domain, attributes):
+    def _add_tree(self, domain: str, attributes: Mapping[str, Sequence[str]]) -> None:
         """The domain entry and its containers; all of it or nothing."""
         try:
             self._repo.directory.add(self._repo.domain_dn(domain), attributes)
@@ -154,7 +160,7 @@ class DomainService:
             self._remove_tree(domain)
             raise
 
-    def _remove_tree(self, domain):
+    def _remove_tree(self, domain: str) -> None:
         try:
             self._repo.directory.delete(self._repo.domain_dn(domain), subtree=True)
         except DirectoryUnavailable:
@@ -163,7 +169,8 @@ class DomainService:
 
     # -- updating -----------------------------------------------------------------------
 
-    def update(self, caller, domain, params):
+    def update(self, caller: Caller, domain: str,
+               params: Mapping[str, str]) -> domainwide.BulkResult | None:
         """Apply the given parameters; returns the domain-wide result, or None."""
         domain = parse_domain(domain)
         params = DOMAIN.request(params, creating=False)
@@ -183,10 +190,12 @@ class DomainService:
             catchall.write()
         return self._domain_wide(domain, draft, params, added, removed)
 
-    def _context(self, caller, domain):
+    def _context(self, caller: Caller, domain: str) -> _Context:
         return _Context(caller, self._settings, domain, self._refuse_taken)
 
-    def _domain_wide(self, domain, draft, params, added, removed):
+    def _domain_wide(self, domain: str, draft: EntryDraft, params: Mapping[str, str],
+                     added: builtins.list[str],
+                     removed: builtins.list[str]) -> domainwide.BulkResult | None:
         result, ran = domainwide.BulkResult(), False
         if DOMAIN.given(params, effect=Effect.ACCOUNTS_STATUS):
             ran = True
@@ -205,7 +214,8 @@ class DomainService:
 
     # -- deleting -----------------------------------------------------------------------
 
-    def delete(self, caller, domain, keep_days=None):
+    def delete(self, caller: Caller, domain: str,
+               keep_days: str | int | None = None) -> domainwide.BulkResult:
         """Remove the domain and everything below it, recording every user's mailbox in
         iRedAdmin's deleted_mailboxes (purge date today + keep_days; None or 0: never), the
         policy rows of the domain and its users, and its addresses from every other
@@ -217,7 +227,7 @@ class DomainService:
         domain = parse_domain(domain)
         purge = purge_date(keep_days)
 
-        def deleted(intent):
+        def deleted(intent: Intent) -> bool:
             return intent.kind == "delete_domain"
         try:
             entry = require_domain(self._repo, caller, domain, ["entryUUID"])

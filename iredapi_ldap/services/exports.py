@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
 from ..addresses import domain_of
 from ..directory import Entry
 from ..errors import Code, NotFound
@@ -19,6 +22,9 @@ from .access import (
 from .backup import walk
 from .repository import Repository
 
+if TYPE_CHECKING:
+    from .auth import Caller
+
 KINDS = tuple(BY_API_NAME)
 
 
@@ -26,16 +32,16 @@ class ExportService:
     def __init__(self, repo: Repository) -> None:
         self._repo = repo
 
-    def entries(self, caller, kind, name):
+    def entries(self, caller: Caller, kind: str, name: str) -> Iterator[Entry]:
         """The entries of one export, parents first (an iterator)."""
         if kind == "domain":
             domain = parse_domain(name)
             require_domain(self._repo, caller, domain)
             beyond = accounts_beyond(self._repo, caller, domain)
             visible = self._viewer(caller, domain)
-            entries = walk(self._repo.directory, self._repo.domain_dn(domain))
+            subtree = walk(self._repo.directory, self._repo.domain_dn(domain))
             return (visible(_without_password(e) if str(e.first("mail", "")).lower() in beyond
-                            else e) for e in entries)
+                            else e) for e in subtree)
         if kind == "catchall":
             domain = parse_domain(name)
             require_domain(self._repo, caller, domain)
@@ -56,7 +62,7 @@ class ExportService:
             entries += [externals] if externals else []
         return iter(entries)
 
-    def _viewer(self, caller, domain):
+    def _viewer(self, caller: Caller, domain: str) -> Callable[[Entry], Entry]:
         """A function that leaves out of an entry what disabled profiles hide from a normal
         admin: a domain's domain profiles, a user's user profiles."""
         if caller.is_global_admin:
@@ -66,7 +72,7 @@ class ExportService:
                     for table, key in ((DOMAIN_PROFILES, DOMAIN_SETTING),
                                        (USER_PROFILES, USER_SETTING))}
 
-        def visible(entry):
+        def visible(entry: Entry) -> Entry:
             for table, object_class in ((DOMAIN_PROFILES, DOMAIN.marker),
                                         (USER_PROFILES, USER.marker)):
                 if entry.has_value("objectClass", object_class):
@@ -74,7 +80,7 @@ class ExportService:
             return entry
         return visible
 
-    def _one(self, dn, what):
+    def _one(self, dn: str, what: str) -> Entry:
         """The whole entry at `dn` (NO_SUCH_ACCOUNT naming `what` when there is none)."""
         entry = self._repo.directory.get(dn, ["*"])
         if entry is None:
@@ -82,7 +88,7 @@ class ExportService:
         return entry
 
 
-def _without_password(entry):
+def _without_password(entry: Entry) -> Entry:
     """A copy of `entry` without its password hash: a normal admin's domain export of an
     account with privileges beyond its own (the hash could be cracked offline)."""
     return Entry(entry.dn, {name: values for name, values in entry.attrs.items()

@@ -12,13 +12,15 @@ differ in where members are kept:
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..addresses import domain_of
-from ..directory import Change, Op, Scope, escape_filter_value
+from ..directory import Change, Directory, Entry, Op, Scope, escape_filter_value
 from ..errors import (
     ApiError,
     BadRequest,
@@ -48,6 +50,7 @@ from .repository import Repository
 from .reservations import Reservations
 
 if TYPE_CHECKING:
+    from .auth import Caller
     from .completions import Completions
     from .limits import AdminLimits
 
@@ -66,10 +69,21 @@ class _Groups:
         self._reservations = Reservations(repo)
         self._mover = Mover(repo, self._reservations, completions)
 
-    def _dn(self, mail):
+    if TYPE_CHECKING:  # each kind's own (Aliases, MailingLists); declared for mypy only
+        def members(self, mail: str, entry: Entry) -> builtins.list[str]: ...
+
+        def _holders(self, mail: str, entry: Entry,
+                     addresses: Sequence[str] | None = None) -> dict[str, builtins.list[str]]:
+            ...
+
+        def _write_members(self, mail: str, added: Sequence[str], removed: Sequence[str],
+                           held: Mapping[str, Sequence[str]], domain_entry: Entry,
+                           scope: Sequence[str] | None = None) -> None: ...
+
+    def _dn(self, mail: str) -> str:
         return self._repo.dn(self.kind, mail)
 
-    def _entry(self, caller, mail):
+    def _entry(self, caller: Caller, mail: str) -> tuple[str, Entry, Entry]:
         mail = parse_user_mail(mail)
         entry, domain_entry = require_account(self._repo, caller, mail,
                                               self._dn(mail), self.kind.name, ("*", "entryUUID"))
@@ -77,14 +91,15 @@ class _Groups:
 
     # -- reading ------------------------------------------------------------------------
 
-    def get(self, caller, mail):
+    def get(self, caller: Caller, mail: str) -> dict[str, object]:
         mail = parse_user_mail(mail)
         entry = read_account(self._repo, caller, mail, self._dn(mail), self.kind.name)
         data = render_entry(entry)
         data["members"] = self.members(mail, entry)
         return data
 
-    def list(self, caller, domain, email_only=False, disabled_only=False):
+    def list(self, caller: Caller, domain: str, email_only: bool = False,
+             disabled_only: bool = False) -> Iterator[Entry]:
         domain = parse_domain(domain)
         require_domain(self._repo, caller, domain)
         search = self.kind.search_filter
@@ -95,7 +110,7 @@ class _Groups:
 
     # -- writing ------------------------------------------------------------------------
 
-    def create(self, caller, mail, params):
+    def create(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
         domain_entry = require_domain(self._repo, caller, domain, ["*"])
@@ -116,7 +131,7 @@ class _Groups:
         except EntryExists:
             raise Conflict(detail=f"{mail} exists already") from None
 
-    def _new_draft(self, mail, domain_entry):
+    def _new_draft(self, mail: str, domain_entry: Entry) -> EntryDraft:
         local = mail.split("@")[0]
         draft = EntryDraft({
             "objectClass": list(self.kind.object_classes), "mail": [mail], "cn": [local],
@@ -127,11 +142,12 @@ class _Groups:
             draft.set("domainStatus", ["disabled"])
         return draft
 
-    def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
+    def _add(self, mail: str, draft: EntryDraft, wanted: Sequence[str], domain_entry: Entry,
+             reserve: Callable[[], None], scope: Sequence[str] | None = None) -> None:
         self._reservations.add_counted(self._dn(mail), draft.attributes(), domain_of(mail),
                                        self.kind.name, reserve=reserve)
 
-    def update(self, caller, mail, params):
+    def update(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         mail, entry, domain_entry = self._entry(caller, mail)
         params = self.kind.request(params, creating=False)
         draft = EntryDraft.of(entry)
@@ -150,7 +166,7 @@ class _Groups:
             self._write_members(mail, added, removed, held, domain_entry,
                                 scope_of(self._repo, caller))
 
-    def delete(self, caller, mail):
+    def delete(self, caller: Caller, mail: str) -> None:
         """Remove the alias or list and every reference to it (services/completions.py)."""
         mail = parse_user_mail(mail)
         try:
@@ -164,7 +180,7 @@ class _Groups:
             raise
         self._completions.prepare(mail, f"@{domain_of(mail)}", racing=[mail])
 
-        def commit():
+        def commit() -> None:
             try:
                 self._repo.directory.delete(entry.dn)
             except EntryNotFound:
@@ -178,14 +194,14 @@ class _Groups:
 
     # -- members ------------------------------------------------------------------------
 
-    def _check_members(self, caller, mail, newcomers):
+    def _check_members(self, caller: Caller, mail: str, newcomers: Iterable[str]) -> None:
         """Refuse the group as its own member, and any newcomer `_check_member` refuses."""
         for member in newcomers:
             if member == mail:
                 raise BadRequest(Code.INVALID_MEMBER, detail=f"{mail} cannot be its own member")
             self._check_member(caller, member)
 
-    def _check_member(self, caller, member):
+    def _check_member(self, caller: Caller, member: str) -> None:
         """A member in a hosted domain, or in an alias domain of one, must exist, and that
         hosted domain must be one the caller manages (a list writes to its members'
         entries)."""
@@ -200,19 +216,23 @@ class _Groups:
 class Aliases(_Groups):
     kind = ALIAS
 
-    def members(self, mail, entry):
+    def members(self, mail: str, entry: Entry) -> list[str]:
         return [m.lower() for m in entry.get("mailForwardingAddress")]
 
-    def _holders(self, mail, entry, addresses=None):
+    def _holders(self, mail: str, entry: Entry,
+                 addresses: Sequence[str] | None = None) -> dict[str, list[str]]:
         """{member: [the alias's DN]}: its members are values of its own entry, read
         already."""
         return {member: [entry.dn] for member in self.members(mail, entry)}
 
-    def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
+    def _add(self, mail: str, draft: EntryDraft, wanted: Sequence[str], domain_entry: Entry,
+             reserve: Callable[[], None], scope: Sequence[str] | None = None) -> None:
         draft.set("mailForwardingAddress", wanted)  # its members are its own attribute
         super()._add(mail, draft, wanted, domain_entry, reserve)
 
-    def _write_members(self, mail, added, removed, held, domain_entry, scope=None):
+    def _write_members(self, mail: str, added: Sequence[str], removed: Sequence[str],
+                       held: Mapping[str, Sequence[str]], domain_entry: Entry,
+                       scope: Sequence[str] | None = None) -> None:
         """Only the members that come and go are written (value by value), so that a
         member another request added or removed meanwhile stays as that request left it."""
         dn = self._dn(mail)
@@ -225,7 +245,7 @@ class Aliases(_Groups):
                 and references.owner_of(self._repo, m) is None]
         references.change_values(self._repo.directory, dn, "mailForwardingAddress", Op.DELETE, gone)
 
-    def change_email(self, caller, mail, new_mail):
+    def change_email(self, caller: Caller, mail: str, new_mail: str) -> None:
         """Rename the alias and make every reference follow."""
         mail = parse_user_mail(mail)
         new_mail = parse_user_mail(new_mail, new=True)
@@ -249,13 +269,14 @@ class Aliases(_Groups):
 class MailingLists(_Groups):
     kind = LIST
 
-    def _externals_dn(self, mail):
+    def _externals_dn(self, mail: str) -> str:
         return self._repo.dn(EXTERNALS, mail)
 
-    def members(self, mail, entry=None):
+    def members(self, mail: str, entry: Entry | None = None) -> list[str]:
         return sorted(member for member, dns in self._holders(mail).items() for _ in dns)
 
-    def _holders(self, mail, entry=None, addresses=None):
+    def _holders(self, mail: str, entry: Entry | None = None,
+                 addresses: Sequence[str] | None = None) -> dict[str, list[str]]:
         """{member: DNs of the entries that make it one} for every member of the list, or
         for those among `addresses`: an internal member's own entry (members are named by
         its `mail`), the list's external entry for an outside one. Among `addresses`, the
@@ -264,7 +285,7 @@ class MailingLists(_Groups):
             return {}
         named = "" if addresses is None else "(|" + "".join(
             f"(mail={escape_filter_value(a)})" for a in addresses) + ")"
-        held = defaultdict(list)
+        held: defaultdict[str, list[str]] = defaultdict(list)
         for found in self._repo.directory.search(
                 self._repo.basedn,
                 f"(&(memberOfGroup={escape_filter_value(mail)}){ADDRESSED}{named})",
@@ -274,14 +295,15 @@ class MailingLists(_Groups):
             held[member].append(self._externals_dn(mail))
         return held
 
-    def _external_members(self, mail, addresses=None):
+    def _external_members(self, mail: str,
+                          addresses: Sequence[str] | None = None) -> list[str]:
         """The list's external members, or those among `addresses` (one test each, not a
         read of them all)."""
         dn = self._externals_dn(mail)
         if addresses is None:
             entry = self._repo.directory.get(dn, ["mail"])
             return [m.lower() for m in entry.get("mail")] if entry else []
-        found = []
+        found: list[str] = []
         for address in addresses:
             try:
                 match = self._repo.directory.search(dn, f"(mail={escape_filter_value(address)})",
@@ -292,27 +314,32 @@ class MailingLists(_Groups):
                 break
         return found
 
-    def _add(self, mail, draft, wanted, domain_entry, reserve, scope=None):
+    def _add(self, mail: str, draft: EntryDraft, wanted: Sequence[str], domain_entry: Entry,
+             reserve: Callable[[], None], scope: Sequence[str] | None = None) -> None:
         """The members' entries first (they carry the membership), then the list."""
         self._reservations.add_counted(
             self._dn(mail), draft.attributes(), domain_of(mail), self.kind.name, reserve=reserve,
             before=lambda: self._reconcile(mail, wanted, domain_entry, scope),
             undo_before=lambda: self._quietly_unwrite(mail, domain_entry, scope))
 
-    def _reconcile(self, mail, wanted, domain_entry, scope):
+    def _reconcile(self, mail: str, wanted: Sequence[str], domain_entry: Entry,
+                   scope: Sequence[str] | None) -> None:
         """Make the members those of `wanted`, from whatever carries the list now (e.g.
         what a cut-short earlier request left)."""
         held = self._holders(mail)
         added, removed = SetChange(whole=tuple(wanted)).difference(list(held))
         self._write_members(mail, added, removed, held, domain_entry, scope)
 
-    def _quietly_unwrite(self, mail, domain_entry, scope):
+    def _quietly_unwrite(self, mail: str, domain_entry: Entry,
+                         scope: Sequence[str] | None) -> None:
         try:
             self._reconcile(mail, [], domain_entry, scope)
         except ApiError as exc:  # left for `doctor`, which finds members of no list
             log.warning("could not take the members of %s back: %s", mail, exc)
 
-    def _write_members(self, mail, added, removed, held, domain_entry, scope=None):
+    def _write_members(self, mail: str, added: Sequence[str], removed: Sequence[str],
+                       held: Mapping[str, Sequence[str]], domain_entry: Entry,
+                       scope: Sequence[str] | None = None) -> None:
         """Write what joins and leaves; `held` says where the leaving members are
         (`_holders`). A newcomer with an entry of its own (hosted) in the domains the
         caller manages (`scope`; None: all) gets `memberOfGroup`; the others become values
@@ -324,7 +351,8 @@ class MailingLists(_Groups):
         roots = None if scope is None else tuple(
             self._repo.domain_dn(domain).lower() for domain in scope)
         externals = self._externals_dn(mail)
-        owners, outside = {}, []
+        owners: dict[str, Entry] = {}
+        outside: list[str] = []
         for member in added:
             owner = references.owner_entry(self._repo, member, ["memberOfGroup"])
             if owner and (roots is None or owner.dn.lower().endswith(roots)
@@ -341,7 +369,8 @@ class MailingLists(_Groups):
         self._write_externals(mail, outside, [m for m in removed
                                               if externals in held.get(m, ())], domain_entry)
 
-    def _write_externals(self, mail, joining, leaving, domain_entry):
+    def _write_externals(self, mail: str, joining: list[str], leaving: list[str],
+                         domain_entry: Entry) -> None:
         """Add and delete values of the external entry's `mail`: the entry is made for its
         first value and removed with its last."""
         dn = self._externals_dn(mail)
@@ -362,5 +391,5 @@ class MailingLists(_Groups):
                 self._repo.directory.delete(dn, assertion="(!(mail=*))")
 
 
-def _change_value(directory, dn, op, value):
+def _change_value(directory: Directory, dn: str, op: Op, value: str) -> None:
     references.change_values(directory, dn, "memberOfGroup", op, [value])

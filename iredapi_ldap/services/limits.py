@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, cast
 
 from ..errors import ConcurrentUpdate, LimitExceeded, PermissionDenied
 from ..model.draft import EntryDraft
@@ -23,6 +24,12 @@ from . import counters
 from .access import domains_administered_by
 from .repository import Repository
 from .reservations import PATIENCE
+
+if TYPE_CHECKING:
+    from ..directory import Entry
+    from ..model.draft import Setting
+    from .auth import Caller
+    from .reservations import Reservations
 
 _UNITS = {"MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 MAX_PAUSE = 0.1
@@ -35,10 +42,10 @@ class AdminLimits:
         self._sleep = sleep
         self._clock = clock
 
-    def _settings(self, caller):
+    def _settings(self, caller: Caller) -> dict[str, Setting]:
         return EntryDraft.of(self._repo.directory.get(caller.dn, ["accountSetting"])).settings()
 
-    def require_domain_creator(self, caller):
+    def require_domain_creator(self, caller: Caller) -> dict[str, Setting]:
         """PERMISSION_DENIED unless the caller may create domains (a global admin, or a
         normal admin with `create_new_domains:yes`); the caller's settings."""
         if caller.is_global_admin:
@@ -48,7 +55,8 @@ class AdminLimits:
             raise PermissionDenied(detail="this admin may not create domains")
         return settings
 
-    def create_domain(self, caller, create, rollback):
+    def create_domain(self, caller: Caller, create: Callable[[], None],
+                      rollback: Callable[[], None]) -> None:
         """Run `create()` for a new domain, within the caller's create_max_domains.
 
         A normal admin needs `create_new_domains:yes`; `rollback()` removes what
@@ -63,12 +71,13 @@ class AdminLimits:
             create()
             return
 
-        def over(extra):
+        def over(extra: int) -> bool:
             managed = domains_administered_by(self._repo, caller.mail)
             return len(managed) + extra > limit
         self._counted(over, create, rollback, f"this admin may create at most {limit} domains")
 
-    def reserve_account(self, caller, reservations, domain, kind, quota=0, entry=None):
+    def reserve_account(self, caller: Caller, reservations: Reservations, domain: str,
+                        kind: str, quota: int = 0, entry: Entry | None = None) -> None:
         """Reserve room for an account of `kind` (user, alias, list) with `quota` bytes in
         the domain, within the caller's own create_max_users/aliases/lists and
         create_max_quota as well as the domain's limits."""
@@ -78,7 +87,7 @@ class AdminLimits:
             return
         max_accounts, max_quota = limits
 
-        def over(extra):
+        def over(extra: int) -> bool:
             held, used = self._totals(caller, kind)
             return bool((max_accounts and held + extra > max_accounts)
                         or (max_quota and used + extra * quota > max_quota))
@@ -87,7 +96,7 @@ class AdminLimits:
         self._counted(over, lambda: reservations.reserve(domain, kind, quota=quota, entry=entry),
                       lambda: reservations.release(domain, kind, quota=quota), refusal)
 
-    def _totals(self, caller, kind):
+    def _totals(self, caller: Caller, kind: str) -> tuple[int, int]:
         """(accounts of `kind`, bytes of quota) the caller holds in all its domains."""
         held = used = 0
         for domain in domains_administered_by(self._repo, caller.mail):
@@ -96,11 +105,12 @@ class AdminLimits:
             if entry is None:
                 continue
             totals = counters.ensure_counters(self._repo, domain, entry)
-            held += totals[COUNTED[kind].counter]
+            held += totals[cast(str, COUNTED[kind].counter)]  # every counted kind has one
             used += totals["domainCurrentQuotaSize"]
         return held, used
 
-    def _counted(self, over, take, give_back, refusal):
+    def _counted(self, over: Callable[[int], bool], take: Callable[[], None],
+                 give_back: Callable[[], None], refusal: str) -> None:
         """Take room in a limit shared by several entries: refused when `over(1)` (no room
         for one more); after `take()`, `over(0)` counts again, racing takers included, and
         a take that went past the limit is given back and tried again."""
@@ -118,10 +128,11 @@ class AdminLimits:
             self._sleep(random.uniform(0, min(MAX_PAUSE, 0.005 * 2 ** min(attempt, 5))))
 
 
-def _limits(settings, kind):
+def _limits(settings: Mapping[str, Setting], kind: str) -> tuple[int, int] | None:
     """(max accounts of `kind`, max quota in bytes) of an admin's settings; None when
     both are unlimited."""
-    max_accounts = stored_int(settings.get(COUNTED[kind].admin_limit))
+    # Every counted kind has an admin limit (model/kinds.py).
+    max_accounts = stored_int(settings.get(cast(str, COUNTED[kind].admin_limit)))
     max_quota = stored_int(settings.get("create_max_quota")) * _UNITS.get(
         str(settings.get("create_quota_unit", "MB")).upper(), _UNITS["MB"])
     return (max_accounts, max_quota) if max_accounts or max_quota else None

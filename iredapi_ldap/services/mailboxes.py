@@ -20,6 +20,7 @@ from .repository import Repository
 if TYPE_CHECKING:
     from ..config import Settings
     from ..policy.base import PolicyStore
+    from .auth import Caller
 
 NEW_HOME_ATTEMPTS = 60  # seconds later a new mailbox's time stamp may be
 
@@ -35,7 +36,8 @@ class MailboxPaths:
         self._store = store
         self._base = settings.storage_base_directory
 
-    def home(self, caller, mail: str, maildir: str | None = None, own_dn: str | None = None):
+    def home(self, caller: Caller, mail: str, maildir: str | None = None,
+             own_dn: str | None = None) -> str:
         """The homeDirectory for `mail`: a new one (no `maildir`), or the client's
         `maildir`, inside the user's domain folder (a global admin: anywhere inside
         STORAGE_BASE_DIRECTORY) and outside the folders new mailboxes are made in.
@@ -54,7 +56,7 @@ class MailboxPaths:
             raise BadRequest(detail=f"maildir is, holds or lies inside {holder.what}")
         return path
 
-    def _new(self, mail):
+    def _new(self, mail: str) -> str:
         """iRedAdmin's path, stamped with the time; a second later while that very path is
         taken (the address was deleted, its mailbox kept, and made again within the
         second)."""
@@ -70,7 +72,8 @@ class MailboxPaths:
                                       f"{holder.what}; give a maildir")
         raise ConcurrentUpdate(detail=f"no free mailbox path for {mail}; try again")
 
-    def _holder(self, path, own_dn=None, inside=False):
+    def _holder(self, path: str, own_dn: str | None = None,
+                inside: bool = False) -> Holder | None:
         """What has its mailbox at `path`, above it, or (`inside`) below it; or None."""
         search = "(|" + "".join(f"(homeDirectory={escape_filter_value(p)})"
                                 for p in enclosing_paths(path, self._base)) + ")"
@@ -87,7 +90,7 @@ class MailboxPaths:
         return None
 
 
-    def _holds_a_mailbox(self, path, own_dn):
+    def _holds_a_mailbox(self, path: str, own_dn: str | None) -> bool:
         """Whether another account's mailbox lies below `path`. homeDirectory has no
         substring matching rule (RFC 2307), so every home is read: only for a client's
         `maildir`, which is rare; new mailboxes never lie below one (checked_mailbox_path)."""
@@ -99,5 +102,5 @@ class MailboxPaths:
                                                      Scope.SUB, ["homeDirectory"]))
 
 
-def _same(stored, path):
+def _same(stored: str, path: str) -> bool:
     return stored.rstrip("/") == path.rstrip("/")

@@ -8,7 +8,8 @@ their users only. A domain or user that does not exist is NO_SUCH_DOMAIN / NO_SU
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..addresses import domain_of, is_domain, is_email
 from ..errors import BadRequest, Code, ConcurrentUpdate, NotFound
@@ -28,6 +29,7 @@ from .repository import Repository
 
 if TYPE_CHECKING:
     from ..policy.base import PolicyStore
+    from .auth import Caller
     from .completions import Completions
 
 THROTTLE_KINDS = ("inbound", "outbound")
@@ -44,7 +46,7 @@ class PolicyService:
         self._store = store
         self._completions = completions
 
-    def account_key(self, caller, target, profile):
+    def account_key(self, caller: Caller, target: str | None, profile: str) -> str:
         """The policy key of `target` ('global', a domain or an address), if the caller may
         manage it: for a normal admin, in a domain it manages, and unless a global admin
         disabled the domain's or its users' `profile` (spampolicy, throttle, ...)."""
@@ -66,13 +68,14 @@ class PolicyService:
         domain = self._domain(caller, target, DOMAIN_SETTING, profile, "domain")
         return "@" + domain
 
-    def _domain(self, caller, domain, setting, profile, what):
+    def _domain(self, caller: Caller, domain: str, setting: str, profile: str,
+                what: str) -> str:
         entry = require_domain(self._repo, caller, domain, ["accountSetting"])
         if not caller.is_global_admin:
             refuse_disabled_endpoint(profile, disabled_profiles(entry, setting), what)
         return domain
 
-    def _still_there(self, key):
+    def _still_there(self, key: str) -> None:
         """After writing a user's policy rows: if the user was deleted or renamed meanwhile
         (and its rows cleaned up or moved before ours landed), take ours away, so that no
         later account of the address inherits them."""
@@ -87,7 +90,7 @@ class PolicyService:
         self._store.forget_accounts([key])
         raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {key}")
 
-    def _rename_finished(self, key):
+    def _rename_finished(self, key: str) -> bool:
         """Wait (briefly) for a rename of `key` under way to finish; whether none is left."""
         deadline = time.monotonic() + RENAME_PATIENCE
         while any(i.kind == "rename_user" for i in self._completions.pending(key)):
@@ -98,11 +101,11 @@ class PolicyService:
 
     # -- spam policy --------------------------------------------------------------------
 
-    def get_spam_policy(self, caller, target):
+    def get_spam_policy(self, caller: Caller, target: str) -> dict[str, str | float | None]:
         key = self.account_key(caller, target, "spampolicy")
         return decode_spam_policy(self._store.get_spam_policy(key))
 
-    def set_spam_policy(self, caller, target, params):
+    def set_spam_policy(self, caller: Caller, target: str, params: Mapping[str, str]) -> None:
         if not params:
             raise BadRequest(Code.MISSING_PARAMETER, detail="no spam policy parameter given")
         columns = encode_spam_policy(params)  # validates before any permission lookup
@@ -110,16 +113,17 @@ class PolicyService:
         self._store.put_spam_policy(key, columns)
         self._still_there(key)
 
-    def delete_spam_policy(self, caller, target):
+    def delete_spam_policy(self, caller: Caller, target: str) -> None:
         self._store.delete_spam_policy(self.account_key(caller, target, "spampolicy"))
 
     # -- throttling ---------------------------------------------------------------------
 
-    def get_throttle(self, caller, target, kind):
+    def get_throttle(self, caller: Caller, target: str, kind: str) -> dict[str, Any]:
         row = self._store.get_throttle(self.account_key(caller, target, "throttle"), kind) or {}
         return {name: row[name] for name in ("period", *THROTTLE_LIMITS) if name in row}
 
-    def set_throttle(self, caller, target, kind, params):
+    def set_throttle(self, caller: Caller, target: str, kind: str,
+                     params: Mapping[str, str]) -> None:
         if not params.get("period", "").strip():
             raise BadRequest(Code.MISSING_PARAMETER, detail="period is required")
         if not any(name in params for name in THROTTLE_LIMITS):
@@ -133,12 +137,12 @@ class PolicyService:
         self._store.set_throttle(key, kind, columns)
         self._still_there(key)
 
-    def delete_throttle(self, caller, target, kind):
+    def delete_throttle(self, caller: Caller, target: str, kind: str) -> None:
         self._store.delete_throttle(self.account_key(caller, target, "throttle"), kind)
 
     # -- greylisting --------------------------------------------------------------------
 
-    def greylisting_settings(self, caller):
+    def greylisting_settings(self, caller: Caller) -> list[dict[str, Any]]:
         """Every greylisting setting the caller may see."""
         rows = self._store.greylisting_settings()
         if caller.is_global_admin:
@@ -158,11 +162,11 @@ class PolicyService:
                 shown.append(_greylisting_row(row))
         return shown
 
-    def get_greylisting(self, caller, target):
+    def get_greylisting(self, caller: Caller, target: str) -> dict[str, str | None]:
         active = self._store.get_greylisting(self.account_key(caller, target, "greylisting"))
         return {"status": None if active is None else ("enable" if active else "disable")}
 
-    def set_greylisting(self, caller, target, status):
+    def set_greylisting(self, caller: Caller, target: str, status: str | None) -> None:
         status = (status or "").strip().lower()
         if status not in ("enable", "disable"):
             raise BadRequest(detail="status must be enable or disable")
@@ -170,13 +174,15 @@ class PolicyService:
         self._store.set_greylisting(key, status == "enable")
         self._still_there(key)
 
-    def delete_greylisting(self, caller, target):
+    def delete_greylisting(self, caller: Caller, target: str) -> None:
         self._store.delete_greylisting(self.account_key(caller, target, "greylisting"))
 
-    def greylisting_whitelists(self, caller, target):
+    def greylisting_whitelists(self, caller: Caller, target: str) -> list[str]:
         return self._store.greylisting_whitelists(self.account_key(caller, target, "greylisting"))
 
-    def update_greylisting_whitelists(self, caller, target, replace, add, remove):
+    def update_greylisting_whitelists(self, caller: Caller, target: str,
+                                      replace: list[str] | None, add: list[str],
+                                      remove: list[str]) -> list[str]:
         for sender in (replace or []) + add + remove:
             if accounts.account_type(sender) not in WHITELIST_SENDER_TYPES:
                 raise BadRequest(Code.INVALID_SENDER, detail=f"not an IP address, network, "
@@ -186,11 +192,12 @@ class PolicyService:
         self._still_there(key)
         return result
 
-    def whitelist_spf_domains(self, caller):
+    def whitelist_spf_domains(self, caller: Caller) -> list[str]:
         require_global_admin(caller)
         return self._store.whitelist_spf_domains()
 
-    def update_whitelist_spf_domains(self, caller, replace, add, remove):
+    def update_whitelist_spf_domains(self, caller: Caller, replace: list[str] | None,
+                                     add: list[str], remove: list[str]) -> list[str]:
         require_global_admin(caller)
         for domain in (replace or []) + add + remove:
             if not is_domain(domain):
@@ -198,13 +205,13 @@ class PolicyService:
         return self._store.update_whitelist_spf_domains(replace, add, remove)
 
 
-def _whole_number(name, value, low, high):
+def _whole_number(name: str, value: str, low: int, high: int) -> int:
     number = whole_in_range(value.strip(), low, high)
     if number is None:
         raise BadRequest(detail=f"{name} must be a whole number from {low} to {high}")
     return number
 
 
-def _greylisting_row(row):
+def _greylisting_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"account": row["account"], "sender": row["sender"],
             "status": "enable" if row["active"] else "disable", "comment": row["comment"]}

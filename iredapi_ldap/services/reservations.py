@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from ..directory import Change, Op
 from ..errors import Code, ConcurrentUpdate, DirectoryUnavailable, LimitExceeded, NotFound
@@ -28,6 +29,9 @@ from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
 from . import counters
 from .repository import Repository
+
+if TYPE_CHECKING:
+    from ..directory import Entry
 
 PATIENCE = 10.0      # seconds a reservation keeps trying against concurrent writers
 MAX_PAUSE = 0.05     # longest pause between two tries
@@ -40,7 +44,8 @@ class Reservations:
         self._sleep = sleep
         self._clock = clock
 
-    def reserve(self, domain, kind="user", count=1, quota=0, entry=None):
+    def reserve(self, domain: str, kind: str = "user", count: int = 1, quota: int = 0,
+                entry: Entry | None = None) -> None:
         """Count `count` more accounts of `kind` (user, alias, list) and `quota` more bytes
         in the domain, within its limits. `entry`, the domain entry the caller has just read
         (with accountSetting and the counters), spares the first try a read.
@@ -51,16 +56,19 @@ class Reservations:
         """
         self._change(domain, kind, count, quota, check=True, entry=entry)
 
-    def release(self, domain, kind="user", count=1, quota=0):
+    def release(self, domain: str, kind: str = "user", count: int = 1, quota: int = 0) -> None:
         """Give back what `reserve` took (on delete, or when a create failed)."""
         self._change(domain, kind, -count, -quota, check=False)
 
-    def move_quota(self, domain, delta):
+    def move_quota(self, domain: str, delta: int) -> None:
         """Change the domain's used quota by `delta` bytes (a user's quota changed)."""
         self._change(domain, "user", 0, delta, check=delta > 0)
 
-    def add_counted(self, dn, attributes, domain, kind="user", quota=0, reserve=None,
-                    before=None, undo_before=None):
+    def add_counted(self, dn: str, attributes: Mapping[str, Sequence[Any]], domain: str,
+                    kind: str = "user", quota: int = 0,
+                    reserve: Callable[[], None] | None = None,
+                    before: Callable[[], None] | None = None,
+                    undo_before: Callable[[], None] | None = None) -> None:
         """Add the entry at `dn` after reserving its room (`reserve()`, by default
         `reserve(domain, kind, quota=quota)`) and running `before()` (writes that must
         precede the entry, undone by `undo_before()`); the room is given back if the add
@@ -80,10 +88,11 @@ class Reservations:
             self.release(domain, kind, quota=quota)
             raise
 
-    def _change(self, domain, kind, count, quota, check, entry=None):
+    def _change(self, domain: str, kind: str, count: int, quota: int, check: bool,
+                entry: Entry | None = None) -> None:
         if not count and not quota:
             return
-        counter = COUNTED[kind].counter
+        counter = cast(str, COUNTED[kind].counter)  # every counted kind has one
         dn = self._repo.domain_dn(domain)
         deadline, attempt = self._clock() + PATIENCE, 0
         while True:
@@ -111,7 +120,8 @@ class Reservations:
                 self._sleep(random.uniform(0, min(MAX_PAUSE, 0.001 * 2 ** min(attempt, 6))))
 
 
-def _check(limits, kind, held, count, used, quota):
+def _check(limits: DomainLimits, kind: str, held: int, count: int, used: int,
+           quota: int) -> None:
     limit, name = limits.max_accounts(COUNTED[kind]), COUNTED[kind].plural
     if count > 0 and limit == -1:
         raise LimitExceeded(detail=f"this domain may not have {name}")
@@ -121,7 +131,7 @@ def _check(limits, kind, held, count, used, quota):
         raise LimitExceeded(detail="the domain's quota would be exceeded")
 
 
-def _changes(counter, held, count, used, quota):
+def _changes(counter: str, held: int, count: int, used: int, quota: int) -> list[Change]:
     """New counter values, never below zero (counters computed for a domain that had
     none, after an entry went, already lack it)."""
     changes = []

@@ -6,10 +6,11 @@ what failed."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .. import passwords
-from ..directory import Scope
+from ..directory import Change, Entry, Scope
 from ..errors import PermissionDenied
 from ..model.draft import EntryDraft
 from ..model.kinds import USER
@@ -23,6 +24,7 @@ from .repository import Repository
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from .auth import Caller
 
 # The user parameters one request may set for every user of a domain.
 BULK_PARAMS = ("accountStatus", "password", "language", "transport")
@@ -33,7 +35,8 @@ class UsersOfDomain:
         self._repo = repo
         self._settings = settings
 
-    def update(self, caller, domain, params):
+    def update(self, caller: Caller, domain: str,
+               params: Mapping[str, str]) -> domainwide.BulkResult:
         """accountStatus, password, language, transport for every user; returns the
         domainwide.BulkResult."""
         domain = parse_domain(domain)
@@ -52,11 +55,13 @@ class UsersOfDomain:
             context = UserContext(
                 is_global_admin=caller.is_global_admin, settings=self._settings,
                 mail=f"x@{domain}", dn="", creating=False, load_domain=lambda: domain_entry,
-                address_owner=lambda address: None, mailbox_home=None)
+                # The password rule asks for no mailbox (UserContext types it Callable).
+                address_owner=lambda address: None,
+                mailbox_home=None)  # type: ignore[arg-type]
             USER.apply(EntryDraft(), {"password": params["password"]}, context,
                        creating=False)
 
-        def changes_for(user):
+        def changes_for(user: Entry) -> list[Change]:
             why = beyond.get(str(user.first("mail", "")).lower())
             if why:
                 raise PermissionDenied(detail=f"{user.first('mail')} {why}")

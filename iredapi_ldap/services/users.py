@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, cast
 
 from .. import passwords
 from ..addresses import domain_of
-from ..directory import Change, Op, Scope, still_holding
+from ..directory import Change, Entry, Op, Scope, still_holding
 from ..errors import (
     BadRequest,
     Code,
@@ -48,6 +50,7 @@ from .reservations import Reservations
 if TYPE_CHECKING:
     from ..config import Settings
     from ..policy.base import PolicyStore
+    from .auth import Caller
     from .completions import Completions
     from .limits import AdminLimits
 
@@ -72,7 +75,8 @@ class UserService:
 
     # -- reading ------------------------------------------------------------------------
 
-    def _user(self, caller, mail, attributes=("*",)):
+    def _user(self, caller: Caller, mail: str,
+              attributes: Sequence[str] = ("*",)) -> tuple[str, Entry, Entry]:
         """(address, entry, domain entry) of a user the caller may act on: in a domain it
         manages, with no privilege beyond its own."""
         mail = parse_user_mail(mail)
@@ -82,7 +86,7 @@ class UserService:
         require_within_privileges(self._repo, caller, entry)
         return mail, entry, domain
 
-    def get(self, caller, mail):
+    def get(self, caller: Caller, mail: str) -> dict[str, object]:
         mail = parse_user_mail(mail)
         if caller.is_global_admin:
             entry = read_account(self._repo, caller, mail, self._repo.dn(USER, mail), "user")
@@ -101,7 +105,8 @@ class UserService:
             data["managed_domains"] = administered
         return data
 
-    def list(self, caller, domain, disabled_only=False, email_only=False):
+    def list(self, caller: Caller, domain: str, disabled_only: bool = False,
+             email_only: bool = False) -> Iterator[Entry]:
         """The domain's users (as a normal admin may see them), streamed."""
         domain = parse_domain(domain)
         domain_entry = require_domain(self._repo, caller, domain, ["accountSetting"])
@@ -114,7 +119,7 @@ class UserService:
 
     # -- creating -----------------------------------------------------------------------
 
-    def create(self, caller, mail, params):
+    def create(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
         domain_entry = require_domain(self._repo, caller, domain, ["*"])
@@ -140,7 +145,8 @@ class UserService:
         except EntryExists:
             raise Conflict(detail=f"{mail} exists already") from None
 
-    def _new_user_draft(self, caller, mail, domain_entry, params):
+    def _new_user_draft(self, caller: Caller, mail: str, domain_entry: Entry,
+                        params: Mapping[str, str]) -> EntryDraft:
         local, domain = mail.rsplit("@", 1)
         aliases = [a.lower() for a in domain_entry.get("domainAliasName")]
         draft = EntryDraft({
@@ -160,7 +166,8 @@ class UserService:
             draft.set("domainStatus", ["disabled"])
         return draft
 
-    def _context(self, caller, mail, load_domain, creating=False, own_dn=None):
+    def _context(self, caller: Caller, mail: str, load_domain: Callable[[], Entry | None],
+                 creating: bool = False, own_dn: str | None = None) -> UserContext:
         return UserContext(
             is_global_admin=caller.is_global_admin, settings=self._settings, mail=mail,
             dn=self._repo.dn(USER, mail), creating=creating, load_domain=load_domain,
@@ -170,14 +177,16 @@ class UserService:
 
     # -- updating -----------------------------------------------------------------------
 
-    def update(self, caller, mail, params):
+    def update(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         mail = parse_user_mail(mail)
         params = USER.request(params, creating=False)
         if caller.is_global_admin and params.keys() <= WHOLE_ATTRIBUTE_PARAMS:
             return self._replace_attributes(caller, mail, params)
         entry, load_domain = self._account_and_domain(caller, mail)
         if not caller.is_global_admin:
-            refuse_disabled(USER_PROFILES, disabled_profiles(load_domain(), USER_SETTING),
+            # A normal admin's loader returns the domain's entry read for the scope check.
+            domain_entry = cast(Entry, load_domain())
+            refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                             params, "user", entry.get("enabledService"))
         draft = EntryDraft.of(entry)
         USER.apply(draft, params, self._context(caller, mail, load_domain, own_dn=entry.dn),
@@ -199,7 +208,8 @@ class UserService:
             self._reservations.move_quota(domain, -delta)
             raise
 
-    def _replace_attributes(self, caller, mail, params):
+    def _replace_attributes(self, caller: Caller, mail: str,
+                            params: Mapping[str, str]) -> None:
         """Set whole attributes in one modify, asserting the entry is a mail user; when
         there is none, the errors of a read (NO_SUCH_DOMAIN, NO_SUCH_ACCOUNT)."""
         draft = EntryDraft()
@@ -213,7 +223,8 @@ class UserService:
             require_domain(self._repo, caller, domain_of(mail))
             raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
 
-    def _account_and_domain(self, caller, mail):
+    def _account_and_domain(self, caller: Caller,
+                            mail: str) -> tuple[Entry, Callable[[], Entry | None]]:
         """(the user's entry, a loader of its domain's entry that reads it at most once).
 
         A global admin's request reads the domain only if a parameter needs it; a normal
@@ -230,7 +241,7 @@ class UserService:
 
     # -- deleting -----------------------------------------------------------------------
 
-    def delete(self, caller, mail, keep_days=None):
+    def delete(self, caller: Caller, mail: str, keep_days: str | int | None = None) -> None:
         """Remove the user, every reference to it and its policy rows, and record its
         mailbox for purging (services/completions.py)."""
         purge = purge_date(keep_days)
@@ -248,7 +259,7 @@ class UserService:
         domain, maildir = domain_of(mail), entry.first("homeDirectory", "")
         quota = stored_int(entry.first("mailQuota"))
 
-        def commit():
+        def commit() -> None:
             try:  # as read: a mailbox or quota changed meanwhile would be recorded wrong
                 self._repo.directory.delete(entry.dn, assertion=still_holding(
                     entry, ("homeDirectory", "mailQuota")))
@@ -264,7 +275,7 @@ class UserService:
 
     # -- renaming -----------------------------------------------------------------------
 
-    def change_email(self, caller, mail, new_mail):
+    def change_email(self, caller: Caller, mail: str, new_mail: str) -> None:
         """Rename the user (modify DN), keeping its mailbox path and password, and make
         every reference and its policy rows follow. Moving to another domain moves its
         counts along."""
@@ -282,7 +293,8 @@ class UserService:
                          scope_of(self._repo, caller),
                          quota=stored_int(entry.first("mailQuota")))
 
-    def _renamed_changes(self, entry, mail, new_mail, target_domain):
+    def _renamed_changes(self, entry: Entry, mail: str, new_mail: str,
+                         target_domain: Entry) -> builtins.list[Change]:
         """uid and the alias-domain twins follow the new address; the domain status is the
         new domain's."""
         draft = EntryDraft.of(entry)
@@ -293,17 +305,17 @@ class UserService:
         twins = [f"{new_local}@{d.lower()}" for d in target_domain.get("domainAliasName")]
         draft.set("shadowAddress", list(dict.fromkeys(kept + twins)))
         draft.set("mail", [new_mail])
-        if draft.first("uid", "").lower() == old_local:
+        if (draft.first("uid") or "").lower() == old_local:
             draft.set("uid", [new_local])
         disabled = target_domain.first("accountStatus") == "disabled"
         draft.set("domainStatus", ["disabled"] if disabled else [])
         return draft.changes()
 
-    def _alias_domains_of(self, domain):
+    def _alias_domains_of(self, domain: str) -> builtins.list[str]:
         entry = self._repo.directory.get(self._repo.domain_dn(domain), ["domainAliasName"])
         return [] if entry is None else entry.get("domainAliasName")
 
-    def verify_password(self, caller, mail, password):
+    def verify_password(self, caller: Caller, mail: str, password: str) -> None:
         require_global_admin(caller)
         _, entry, _ = self._user(caller, mail, ["userPassword"])
         if not passwords.verify(password, entry.get("userPassword")):
