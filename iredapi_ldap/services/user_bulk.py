@@ -55,9 +55,7 @@ class UsersOfDomain:
             context = UserContext(
                 is_global_admin=caller.is_global_admin, settings=self._settings,
                 mail=f"x@{domain}", dn="", creating=False, load_domain=lambda: domain_entry,
-                # The password rule asks for no mailbox (UserContext types it Callable).
-                address_owner=lambda address: None,
-                mailbox_home=None)  # type: ignore[arg-type]
+                address_owner=lambda address: None, mailbox_home=None)
             USER.apply(EntryDraft(), {"password": params["password"]}, context,
                        creating=False)
 

@@ -6,7 +6,7 @@ import builtins
 import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from .. import passwords
 from ..addresses import domain_of
@@ -166,7 +166,7 @@ class UserService:
             draft.set("domainStatus", ["disabled"])
         return draft
 
-    def _context(self, caller: Caller, mail: str, load_domain: Callable[[], Entry | None],
+    def _context(self, caller: Caller, mail: str, load_domain: Callable[[], Entry],
                  creating: bool = False, own_dn: str | None = None) -> UserContext:
         return UserContext(
             is_global_admin=caller.is_global_admin, settings=self._settings, mail=mail,
@@ -184,9 +184,7 @@ class UserService:
             return self._replace_attributes(caller, mail, params)
         entry, load_domain = self._account_and_domain(caller, mail)
         if not caller.is_global_admin:
-            # A normal admin's loader returns the domain's entry read for the scope check.
-            domain_entry = cast(Entry, load_domain())
-            refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
+            refuse_disabled(USER_PROFILES, disabled_profiles(load_domain(), USER_SETTING),
                             params, "user", entry.get("enabledService"))
         draft = EntryDraft.of(entry)
         USER.apply(draft, params, self._context(caller, mail, load_domain, own_dn=entry.dn),
@@ -224,7 +222,7 @@ class UserService:
             raise NotFound(Code.NO_SUCH_ACCOUNT, detail=f"no user {mail}") from None
 
     def _account_and_domain(self, caller: Caller,
-                            mail: str) -> tuple[Entry, Callable[[], Entry | None]]:
+                            mail: str) -> tuple[Entry, Callable[[], Entry]]:
         """(the user's entry, a loader of its domain's entry that reads it at most once).
 
         A global admin's request reads the domain only if a parameter needs it; a normal
@@ -236,8 +234,13 @@ class UserService:
             require_within_privileges(self._repo, caller, entry)
             return entry, lambda: domain_entry
         entry = read_account(self._repo, caller, mail, dn, "user")
-        return entry, functools.cache(lambda: self._repo.directory.get(
-            self._repo.domain_dn(domain_of(mail)), ["*"]))
+
+        def load_domain() -> Entry:
+            domain = self._repo.directory.get(self._repo.domain_dn(domain_of(mail)), ["*"])
+            if domain is None:  # deleted since the user was read
+                raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain_of(mail)}")
+            return domain
+        return entry, functools.cache(load_domain)
 
     # -- deleting -----------------------------------------------------------------------
 
