@@ -177,7 +177,7 @@ class Kind:
         if not creating and not out:
             raise BadRequest(Code.MISSING_PARAMETER, detail="no parameter to change")
         for one_of in self.required_on_create if creating else ():
-            if not any(str(out.get(name, "")).strip() for name in one_of):
+            if not any(out.get(name) for name in one_of):
                 raise BadRequest(Code.MISSING_PARAMETER,
                                  detail=f"{' or '.join(one_of)} is required")
         return out

@@ -32,7 +32,7 @@ def _unique(items: Iterable[str]) -> list[str]:
 @dataclass(frozen=True)
 class SetChange:
     """What one request does to a set: replace it (`whole`), or take `remove` from it and
-    give it `add`, or empty it (`remove_all`)."""
+    give it `add`, or empty it (`remove_all`, then give it `add`)."""
 
     whole: tuple[str, ...] | None = None
     add: tuple[str, ...] = ()
@@ -49,7 +49,7 @@ class SetChange:
         appends those `current` lacks (so an item both added and removed goes if it was
         there, and comes if it was not); order kept, repeats dropped."""
         if self.remove_all:
-            return []
+            return _unique(self.add)
         if self.whole is not None:
             return _unique(self.whole)
         present = {item.lower() for item in current}
@@ -71,13 +71,15 @@ class SetChange:
 class SetParam:
     """The parameters of one set: `whole` replaces it, `add` and `remove` edit it,
     `remove_all` empties it (None: the API has no such parameter). `item` encodes each
-    comma-separated item: `item.encode(param, text) -> [value]`."""
+    comma-separated item: `item.encode(param, text) -> [value]`. `remove_all_alone`: False
+    where the API lets remove-all come with `add` (empty, then add: a domain's admins)."""
 
     whole: str | None
     add: str | None
     remove: str | None
     remove_all: str | None
     item: Codec
+    remove_all_alone: bool = True
 
     def params(self) -> tuple[str, ...]:
         """The parameter names this set answers to."""
@@ -86,7 +88,8 @@ class SetParam:
     def change(self, params: Mapping[str, str]) -> SetChange | None:
         """The change `params` asks for, or None when they name none of this set's
         parameters. The whole set or remove-all together with another of them is
-        CONFLICTING_PARAMETERS; a bad item is the codec's error."""
+        CONFLICTING_PARAMETERS (remove-all, unless `remove_all_alone` is False); a bad item
+        is the codec's error."""
         given = [p for p in self.params() if p in params]
         if not given:
             return None
@@ -94,13 +97,14 @@ class SetParam:
                 str(params[self.remove_all]).strip().lower() not in REMOVE_ALL_WORDS:
             raise BadRequest(detail=f"{self.remove_all} takes no value (or yes): "
                                     f"leave it out to keep the {self.whole or 'items'}")
-        alone = [p for p in (self.whole, self.remove_all) if p in given]
+        alone = [p for p in (self.whole, self.remove_all if self.remove_all_alone else None)
+                 if p and p in given]
         if alone and len(given) > 1:
             others = [p for p in given if p != alone[0]]
             raise BadRequest(Code.CONFLICTING_PARAMETERS,
                              detail=f"{alone[0]} conflicts with {', '.join(others)}")
         if self.remove_all in given:
-            return SetChange(remove_all=True)
+            return SetChange(remove_all=True, add=self._items(self.add, params))
         if self.whole in given:
             return SetChange(whole=self._items(self.whole, params))
         return SetChange(add=self._items(self.add, params),

@@ -23,8 +23,9 @@ from .repository import Repository
 if TYPE_CHECKING:
     from .auth import Caller
 
+# removeAllAdmins may come with addAdmin: the domain's admins are then those added.
 ADMINS = SetParam(None, "addAdmin", "removeAdmin", "removeAllAdmins",
-                  item=Email(allow_empty=False))
+                  item=Email(allow_empty=False), remove_all_alone=False)
 
 
 class DomainAdmins:

@@ -38,6 +38,22 @@ def test_add_and_remove_admins(client, admin_cookies, domain, directory, layout)
         directory.delete(layout.admin_dn(standalone))
 
 
+def test_remove_all_admins_with_add_admin_replaces_them(client, admin_cookies, domain,
+                                                       directory, layout):
+    """removeAllAdmins with addAdmin: the domain's admins are then those added, one of
+    them an admin already (it stays one, with its login)."""
+    kept, gone, new = (f"{name}@{domain}" for name in ("kept", "gone", "new"))
+    for user in (kept, gone, new):
+        helpers.add_mail_user(directory, layout, user)
+    put_admins(client, admin_cookies, domain, addAdmin=f"{kept},{gone}")
+    assert reply(put_admins(client, admin_cookies, domain, removeAllAdmins="",
+                            addAdmin=f"{kept},{new}")) == (200, True, None)
+    assert admins_of(client, admin_cookies, domain) == sorted([kept, new])
+    for user, admin in ((kept, True), (new, True), (gone, False)):
+        assert directory.get(layout.user_dn(user)).has_value(
+            "enabledService", "domainadmin") is admin, user
+
+
 def test_admin_of_two_domains_keeps_the_service(client, admin_cookies, domain, directory,
                                                 layout):
     second = f"t-{secrets.token_hex(4)}.test"

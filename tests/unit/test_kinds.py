@@ -130,6 +130,12 @@ def test_request_refuses_unknown_and_empty_updates_and_missing_required():
     assert kind.request({"late": "y"}, creating=False, accepted=("late",)) == {"late": "y"}
 
 
+def test_a_password_of_blanks_is_given_not_missing():
+    """Only an absent or empty password is missing; blanks go to the password rules."""
+    assert kinds.USER.request({"password": "   "}, creating=True) == {"password": "   "}
+    assert kinds.ADMIN.request({"password": "   "}, creating=True) == {"password": "   "}
+
+
 def test_apply_runs_a_family_rule_once_and_only_when_given():
     rule = _Recorder()
     kind = _kind(Param("name", "cn", fields.Text()), *params_of(rule, "a", "b"))

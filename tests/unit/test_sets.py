@@ -94,3 +94,11 @@ def test_nothing_to_do():
     assert change.named == ("a@x.org", "z@x.org")
     assert SetChange(whole=("q@x.org",)).named == ("q@x.org",)
     assert SetChange().difference([]) == ([], [])
+
+
+def test_remove_all_may_come_with_add_where_the_api_allows_it():
+    admins = SetParam(None, "addAdmin", "removeAdmin", "removeAllAdmins",
+                      item=Email(allow_empty=False), remove_all_alone=False)
+    change = admins.change({"removeAllAdmins": "", "addAdmin": "b@x.org,a@x.org"})
+    assert change.result(["a@x.org", "c@x.org"]) == ["b@x.org", "a@x.org"]
+    assert change.difference(["a@x.org", "c@x.org"]) == (["b@x.org"], ["c@x.org"])
