@@ -21,6 +21,7 @@ CONFIG_ENV = "IREDAPI_CONFIG"  # names the YAML file; not itself a setting
 LDAP_SCHEMES = ("ldap", "ldaps", "ldapi")
 LDAP_CLIENTS = ("ldap3", "python-ldap")
 PASSWORD_SCHEMES = ("SSHA", "SSHA512", "SHA512", "SHA512-CRYPT", "BCRYPT")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -66,6 +67,8 @@ class Settings:
     iredapd_db_url: typing.Optional[str] = None
     iredadmin_db_url: typing.Optional[str] = None
     data_dir: str = "./var"
+
+    log_format: str = "text"
 
     def __post_init__(self):
         for check in _CHECKS:
@@ -259,6 +262,8 @@ def _check_choices(settings):
         raise ConfigError("STORAGE_BASE_DIRECTORY: must be an absolute path")
     if settings.secret_key is not None and len(settings.secret_key) < 16:
         raise ConfigError("SECRET_KEY: must be at least 16 characters")
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT: one of {', '.join(LOG_FORMATS)}")
 
 
 _CHECKS = (_check_ldap_uris, _check_clients, _check_numbers, _check_choices)
