@@ -1,6 +1,5 @@
 """The Falcon application: routes, middleware and error handlers, wired in one place."""
 
-import logging
 import time
 
 import falcon
@@ -8,6 +7,7 @@ import falcon
 from . import directory as directory_module
 from .config import ensure_secret_key, load_settings
 from .http.admins import Admin, VerifyAdminPassword
+from .http.audit import Audit, RequestLog
 from .http.auth import Login, Logout
 from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
@@ -24,6 +24,8 @@ from .http.policies import (
 )
 from .http.users import ChangeEmail, User, Users, VerifyUserPassword
 from .layout import Layout
+from .logformat import configure_logging
+from .policy.audit import AuditLog
 from .policy.journal import Journal
 from .policy.logins import LoginRecords
 from .policy.store import SqlPolicyStore, prepare_embedded_databases
@@ -67,8 +69,9 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
                              settings.login_failure_window)
     auth = AuthService(repo, sessions, throttle, records, clock=clock)
 
-    app = falcon.App(middleware=[ClientAddress(settings), ApiGate(settings),
-                                 SessionCheck(auth)])
+    app = falcon.App(middleware=[RequestLog(settings.log_format == "json"),
+                                 ClientAddress(settings), ApiGate(settings),
+                                 SessionCheck(auth), Audit(AuditLog(policy.databases), clock)])
     app.req_options.strip_url_path_trailing_slash = True
     ErrorRenderer(settings.api_always_http_200).install(app)
     app.add_route("/api/login", Login(auth, settings.session_timeout))
@@ -121,13 +124,8 @@ def _add_policy_routes(app, policies):
     app.add_route("/api/greylisting/{target}/whitelists", GreylistingWhitelists(policies))
 
 
-def configure_logging():
-    """Log records of the app (logins, directory trouble) to stderr, beside gunicorn's."""
-    logging.basicConfig(level=logging.INFO,
-                        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
-
-
 def get_app():
     """The gunicorn target: settings from IREDAPI_CONFIG and the environment."""
-    configure_logging()
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

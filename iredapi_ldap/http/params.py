@@ -31,13 +31,17 @@ class Params(dict):
 
 
 def read_params(req):
-    """All parameters of the request: a GET's query string, any other method's body."""
+    """All parameters of the request: a GET's query string, any other method's body. Kept
+    in `req.context.params` too, for the admin log (http/audit.py: their names only)."""
     if req.method in ("GET", "HEAD"):
-        return Params(_pairs(req.query_string or "", "query string"))
-    if req.query_string:
+        params = Params(_pairs(req.query_string or "", "query string"))
+    elif req.query_string:
         raise BadRequest(detail=f"the parameters of {req.method} go in the request body, "
                                 "not in the URL")
-    return Params(_body_params(req))
+    else:
+        params = Params(_body_params(req))
+    req.context.params = params
+    return params
 
 
 def _read_body(req):
