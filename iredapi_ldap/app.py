@@ -13,7 +13,7 @@ from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
 from .http.export import LdifExport
 from .http.groups import AliasChangeEmail, Group, Groups
-from .http.middleware import ApiGate, ClientAddress, SessionCheck
+from .http.middleware import ApiGate, ClientAddress, IRedAdminPrefix, SessionCheck
 from .http.policies import (
     Greylisting,
     GreylistingAll,
@@ -67,7 +67,7 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
                              settings.login_failure_window)
     auth = AuthService(repo, sessions, throttle, records, clock=clock)
 
-    app = falcon.App(middleware=[ClientAddress(settings), ApiGate(settings),
+    app = falcon.App(middleware=[IRedAdminPrefix(), ClientAddress(settings), ApiGate(settings),
                                  SessionCheck(auth)])
     app.req_options.strip_url_path_trailing_slash = True
     ErrorRenderer(settings.api_always_http_200).install(app)
