@@ -20,9 +20,10 @@ from .helpers import COOKIE_NAME
 
 
 @contextlib.contextmanager
-def serving(slapd, tmp_path, workers=4, **settings):
+def serving(slapd, tmp_path, workers=4, environment=None, **settings):
     """Base URL of `serve` on the test slapd with `workers` processes; `settings` are
-    more configuration keys (upper-case). Its output goes to tmp_path/serve.log."""
+    more configuration keys (upper-case), `environment` more environment variables. Its
+    output goes to tmp_path/serve.log."""
     acc = slapd.accounts
     values = {"ENABLE_RESTFUL_API": True, "LDAP_URI": slapd.ldap_uri,
               "LDAP_BASEDN": acc.domains_dn, "LDAP_ADMIN_BASEDN": acc.admins_dn,
@@ -36,7 +37,7 @@ def serving(slapd, tmp_path, workers=4, **settings):
     proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "serve", "--config",
                              str(config), "--bind", f"127.0.0.1:{port}", "--workers",
                              str(workers)], stdout=log, stderr=subprocess.STDOUT,
-                            env=helpers.server_environment())
+                            env={**helpers.server_environment(), **(environment or {})})
     try:
         _wait_listening(proc, port, tmp_path / "serve.log")
         yield f"http://127.0.0.1:{port}"

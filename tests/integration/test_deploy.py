@@ -6,6 +6,7 @@ import http.client
 import json
 import re
 import shutil
+import socket
 import ssl
 import subprocess
 from pathlib import Path
@@ -224,3 +225,16 @@ def test_the_systemd_unit_verifies(unit, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     level = re.search(r"Overall exposure level for \S+: ([\d.]+) (\w+)", run.stdout)
     assert level and level.group(2) in ("SAFE", "OK"), run.stdout[-300:]
+
+
+def test_serve_tells_systemd_when_it_is_ready(slapd, tmp_path):
+    """Type=notify: gunicorn's arbiter, the `serve` process itself (NotifyAccess=main), sends
+    READY=1 to $NOTIFY_SOCKET."""
+    address = tmp_path / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(address))
+        notify.settimeout(60)
+        with servers.serving(slapd, tmp_path, workers=1,
+                             environment={"NOTIFY_SOCKET": str(address)}):
+            message = notify.recv(4096).decode()
+    assert "READY=1" in message.splitlines()
