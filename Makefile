@@ -3,9 +3,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := slapd ldap-utils libldap2-dev libsasl2-dev python3-venv python3-dev gcc
-TEST_APT_PACKAGES := mariadb-server postgresql nginx-light
+# python3-ldap: the test of the package installs it as README's "Deployment" does, into a
+# venv of Debian's python3; systemd: systemd-analyze checks the unit; openssl: test certs.
+TEST_APT_PACKAGES := mariadb-server postgresql nginx-light python3-ldap systemd openssl
 
-.PHONY: install serve test lint bench system-packages test-system-packages
+.PHONY: install serve test lint bench package system-packages test-system-packages
 
 install: system-packages $(VENV)/.installed
 
@@ -36,6 +38,12 @@ lint: install $(VENV)/.test-installed
 
 test: install test-system-packages $(VENV)/.test-installed lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# dist/: the sdist, and the wheel built from it (README, "Deployment").
+package: install
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check build
+	rm -rf dist
+	$(VENV)/bin/python -m build --outdir dist .
 
 bench: install
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)

@@ -122,12 +122,13 @@ def start_api(slapd, accounts, workdir, client):
 
 
 def start_gunicorn(workdir, *options, config=None):
-    """gunicorn with `gunicorn.conf.py` (serve's settings and worker) and the command-line
-    `options`, on a free port; `config`: the API's settings file. Returns (process, port)."""
+    """gunicorn with `iredapi_ldap/gunicorn_conf.py` (serve's settings and worker) and the
+    command-line `options`, on a free port; `config`: the API's settings file. Returns
+    (process, port)."""
     port = _free_port()
     env = {**os.environ, **({"IREDAPI_CONFIG": str(config)} if config else {})}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+        [sys.executable, "-m", "gunicorn", "-c", "python:iredapi_ldap.gunicorn_conf",
          "--bind", f"127.0.0.1:{port}", *options],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
         stderr=open(workdir / f"server-{port}.log", "w"))

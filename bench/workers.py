@@ -1,8 +1,8 @@
 """gunicorn's sync worker against `serve`'s worker (iredapi_ldap/workers.py), one client.
 
 One slapd as production runs it with a preloaded domain, the API under gunicorn
-(`gunicorn.conf.py`) once per worker class and worker count, all taking turns with raw
-ldap3 in one run: login, POST /api/logout (no LDAP work), GET and PUT /api/user, against a
+(`iredapi_ldap/gunicorn_conf.py`) once per worker class and worker count, all taking turns
+with raw ldap3 in one run: login, POST /api/logout (no LDAP work), GET and PUT /api/user, against a
 raw ldap3 bind, read and modify. Prints requests per second and the ratios (bench/README.md,
 "Workers").
 

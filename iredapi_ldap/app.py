@@ -13,7 +13,7 @@ from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
 from .http.export import LdifExport
 from .http.groups import AliasChangeEmail, Group, Groups
-from .http.middleware import ApiGate, ClientAddress, SessionCheck
+from .http.middleware import ApiGate, ClientAddress, IRedAdminPrefix, SessionCheck
 from .http.policies import (
     Greylisting,
     GreylistingAll,
@@ -69,7 +69,8 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
                              settings.login_failure_window)
     auth = AuthService(repo, sessions, throttle, records, clock=clock)
 
-    app = falcon.App(middleware=[RequestLog(settings.log_format == "json"),
+    # The prefix goes first: every other middleware sees the /api/... path.
+    app = falcon.App(middleware=[IRedAdminPrefix(), RequestLog(settings.log_format == "json"),
                                  ClientAddress(settings), ApiGate(settings),
                                  SessionCheck(auth), Audit(AuditLog(policy.databases), clock)])
     app.req_options.strip_url_path_trailing_slash = True

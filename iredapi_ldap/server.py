@@ -14,7 +14,7 @@ DEFAULT_TIMEOUT = 300  # a domain-wide change may take minutes
 
 def gunicorn_defaults():
     """Server settings used unless the command line says otherwise (also read by
-    `gunicorn.conf.py` for operators who start gunicorn themselves)."""
+    `gunicorn_conf.py` for operators who start gunicorn themselves)."""
     return {
         "bind": DEFAULT_BIND,
         "workers": 2 * multiprocessing.cpu_count() + 1,

@@ -4,6 +4,8 @@ whose point is concurrency or faults, and a small HTTP client for it."""
 import contextlib
 import http.client
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,9 +20,10 @@ from .helpers import COOKIE_NAME
 
 
 @contextlib.contextmanager
-def serving(slapd, tmp_path, workers=4, **settings):
+def serving(slapd, tmp_path, workers=4, environment=None, **settings):
     """Base URL of `serve` on the test slapd with `workers` processes; `settings` are
-    more configuration keys (upper-case). Its output goes to tmp_path/serve.log."""
+    more configuration keys (upper-case), `environment` more environment variables. Its
+    output goes to tmp_path/serve.log."""
     acc = slapd.accounts
     values = {"ENABLE_RESTFUL_API": True, "LDAP_URI": slapd.ldap_uri,
               "LDAP_BASEDN": acc.domains_dn, "LDAP_ADMIN_BASEDN": acc.admins_dn,
@@ -34,7 +37,7 @@ def serving(slapd, tmp_path, workers=4, **settings):
     proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "serve", "--config",
                              str(config), "--bind", f"127.0.0.1:{port}", "--workers",
                              str(workers)], stdout=log, stderr=subprocess.STDOUT,
-                            env=helpers.server_environment())
+                            env={**helpers.server_environment(), **(environment or {})})
     try:
         _wait_listening(proc, port, tmp_path / "serve.log")
         yield f"http://127.0.0.1:{port}"
@@ -45,6 +48,44 @@ def serving(slapd, tmp_path, workers=4, **settings):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def nginx_binary():
+    path = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/bin")
+    if path is None:
+        raise RuntimeError("nginx not found: install Debian's nginx-light (make test does)")
+    return path
+
+
+@contextlib.contextmanager
+def nginx(tmp_path, servers_text, port):
+    """A real nginx in tmp_path serving `servers_text` (its `server` blocks, which listen
+    on 127.0.0.1:`port`) until the block ends. Its error log: tmp_path/nginx-error.log."""
+    temp = tmp_path / "nginx-temp"
+    temp.mkdir()
+    user = "user root;\n" if os.getuid() == 0 else ""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"""{user}daemon off;
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log {tmp_path}/nginx-access.log;
+    client_body_temp_path {temp}/body; proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi; uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+{servers_text}
+}}
+""")
+    proc = subprocess.Popen([nginx_binary(), "-c", str(conf), "-p", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        _wait_listening(proc, port, tmp_path / "nginx-error.log")
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def _wait_listening(proc, port, log_path, seconds=30):

@@ -1,5 +1,5 @@
-"""Request gates that run before any resource: the client's address, API switch, client
-allow-list, session."""
+"""Request gates that run before any resource: the path prefix, the client's address, API
+switch, client allow-list, session."""
 
 import ipaddress
 
@@ -35,6 +35,21 @@ def _address(text):
 def _within(address, networks):
     return address is not None and any(address in network for network in networks
                                        if network.version == address.version)
+
+
+IREDADMIN_PREFIX = "/iredadmin"
+
+
+class IRedAdminPrefix:
+    """Every `/api/...` URL also answers as `/iredadmin/api/...`, where iRedAdmin-Pro serves
+    its API and its documented clients call it: the prefix is dropped before routing, so
+    both paths reach the same resource (and the same gates). Anything else under
+    `/iredadmin/` stays unknown (`NOT_FOUND`)."""
+
+    def process_request(self, req, resp):
+        path = req.path
+        if path.startswith(IREDADMIN_PREFIX + "/api/") or path == IREDADMIN_PREFIX + "/api":
+            req.path = path[len(IREDADMIN_PREFIX):]
 
 
 class ClientAddress:

@@ -2,10 +2,7 @@
 deploy/nginx/iredapi-ldap.tmpl, in front of `serve`. Slow clients do not stop others from
 being served; the API sees the client's own address."""
 
-import os
-import shutil
 import socket
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -19,13 +16,6 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "iredapi-l
 ALLOWED, OTHER = "127.0.0.5", "127.0.0.6"
 
 
-def _nginx():
-    path = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/bin")
-    if path is None:
-        raise RuntimeError("nginx not found: install Debian's nginx-light (make test does)")
-    return path
-
-
 @pytest.fixture
 def api(slapd, ldap_client, tmp_path):
     """`serve` with two workers that trusts the local proxy and lets only ALLOWED in."""
@@ -37,38 +27,13 @@ def api(slapd, ldap_client, tmp_path):
 
 @pytest.fixture
 def proxy(api, tmp_path):
-    """Base URL of nginx serving the shipped location block in front of `api`."""
+    """Base URL of nginx serving the shipped location blocks in front of `api`."""
     port = helpers.free_port()
     site = tmp_path / "iredapi-ldap.tmpl"
     site.write_text(TEMPLATE.read_text().replace("http://127.0.0.1:8080", api))
-    temp = tmp_path / "nginx-temp"
-    temp.mkdir()
-    user = "user root;\n" if os.getuid() == 0 else ""
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""{user}daemon off;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/nginx-error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log {tmp_path}/nginx-access.log;
-    client_body_temp_path {temp}/body; proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi; uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        include {site};
-    }}
-}}
-""")
-    proc = subprocess.Popen([_nginx(), "-c", str(conf), "-p", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        servers._wait_listening(proc, port, tmp_path / "nginx-error.log")
+    server = f"server {{\n    listen 127.0.0.1:{port};\n    include {site};\n}}"
+    with servers.nginx(tmp_path, server, port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _from(source, base, path):
