@@ -93,6 +93,15 @@ def test_gates_apply(make_client):
     assert result.json["_msg"] == "UNKNOWN_PARAMETER"
 
 
+def test_the_status_is_real_even_with_always_http_200(base_settings, slapd):
+    closed = f"ldap://127.0.0.1:{helpers.free_port()}"
+    client = client_of(base_settings.replace(ldap_uri=(slapd.ldap_uri, closed),
+                                             api_always_http_200=True))
+    assert health(client) == (503, SHORT_DOWN)
+    assert client.simulate_head("/api/health").status_code == 503
+    assert client.simulate_get("/api/health", params={"x": "1"}).status_code == 200  # others
+
+
 def test_a_killed_replica_is_503_within_seconds(base_settings, slapd, replica, capsys):
     settings = base_settings.replace(ldap_uri=(slapd.ldap_uri, replica.ldap_uri),
                                      health_timeout=TIMEOUT)
