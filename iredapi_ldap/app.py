@@ -13,6 +13,7 @@ from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
 from .http.export import LdifExport
 from .http.groups import AliasChangeEmail, Group, Groups
+from .http.health import Health
 from .http.middleware import ApiGate, ClientAddress, IRedAdminPrefix, SessionCheck
 from .http.policies import (
     Greylisting,
@@ -36,6 +37,7 @@ from .services.domain_admins import DomainAdmins as DomainAdminService
 from .services.domains import DomainService
 from .services.exports import ExportService
 from .services.groups import Aliases, MailingLists
+from .services.health import HealthCheck, backends
 from .services.limits import AdminLimits
 from .services.policies import PolicyService
 from .services.repository import Repository
@@ -77,6 +79,9 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     ErrorRenderer(settings.api_always_http_200).install(app)
     app.add_route("/api/login", Login(auth, settings.session_timeout))
     app.add_route("/api/logout", Logout(auth))
+    timeout = settings.health_timeout
+    health = HealthCheck(lambda: backends(directory, policy.databases, timeout), timeout)
+    app.add_route("/api/health", Health(health, auth))
     completions = Completions(repo, policy, Journal(policy.databases),
                               landing=settings.ldap_timeout)
     _add_account_routes(app, repo, policy, settings, completions)

@@ -6,7 +6,7 @@ import shutil
 import sys
 import tempfile
 
-from . import __version__, backup_cli
+from . import __version__, backup_cli, health_cli
 from .config import ConfigError, ensure_secret_key, load_settings
 from .errors import ApiError
 from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket
@@ -54,6 +54,7 @@ def _maintenance_commands(commands):
     purge.set_defaults(run=run_purge)
 
     backup_cli.add_commands(commands)
+    health_cli.add_commands(commands)
 
     db = commands.add_parser("db", help="the SQL databases of Amavisd, iRedAPD and iRedAdmin")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

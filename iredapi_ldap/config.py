@@ -46,6 +46,7 @@ class Settings:
     ldap_connect_timeout: int = 5
     ldap_timeout: int = 60
     ldap_client: str = "python-ldap"
+    health_timeout: int = 3
 
     default_password_scheme: str = "SSHA512"
     storage_base_directory: str = "/var/vmail/vmail1"
@@ -242,7 +243,7 @@ def _check_clients(settings):
 
 def _check_numbers(settings):
     positive = ("session_timeout", "ldap_connect_timeout", "ldap_timeout",
-                "login_max_failures", "login_failure_window")
+                "health_timeout", "login_max_failures", "login_failure_window")
     for name in positive:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.upper()}: must be greater than 0")

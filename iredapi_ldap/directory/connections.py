@@ -87,6 +87,32 @@ class ThreadBoundDirectory:
                 log.warning("cannot use directory server %s: %s", uri, exc)
         raise errors.DirectoryUnavailable(detail="the directory is unreachable")
 
+    @property
+    def uris(self) -> tuple[str, ...]:
+        """The servers of LDAP_URI, in failover order."""
+        return self._uris
+
+    def probe(self, uri: str, timeout: float) -> None:
+        """Bind as the API's own account to `uri` alone, on a new connection of its own that
+        is closed again, connecting and waiting for the answer at most `timeout` seconds
+        each (not LDAP_CONNECT_TIMEOUT and LDAP_TIMEOUT: a health check must answer soon).
+
+        Raises:
+            errors.DirectoryUnavailable: the server cannot be reached, did not answer in
+                time, or refused the bind (the detail says which, without server texts).
+        """
+        prober = type(self)((uri,), self._bind_dn, self._bind_password,
+                            connect_timeout=timeout, timeout=timeout)
+        try:
+            conn = prober._bind(uri, self._bind_dn, self._bind_password)
+        except BindRefused:
+            raise errors.DirectoryUnavailable(detail="refused the API's bind") from None
+        except self._unreachable as exc:
+            log.debug("health probe of %s: %s", server_address(uri), type(exc).__name__)
+            raise errors.DirectoryUnavailable(detail="unreachable") from None
+        with contextlib.suppress(Exception):
+            prober._unbind(conn)
+
     def _alive(self, conn: Connection) -> bool:
         """Whether a kept connection may still be used (the library may know it closed)."""
         return True

@@ -9,14 +9,18 @@ pauses.
 
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
+from sqlalchemy.pool import NullPool
 
 from .. import errors
 from ..errors import DatabaseError, DatabaseUnavailable
@@ -76,6 +80,40 @@ class Databases:
             raise errors.ConcurrentUpdate(detail="the policy database is busy; try again") \
                 from None
 
+    def probe(self, database: str, timeout: float) -> None:
+        """`SELECT 1` on a new connection of its own (not the pool's), closed again, with
+        the driver's connect and read timeouts set to `timeout` seconds where it has them
+        (PyMySQL both, psycopg and psycopg2 the connect only, SQLite its lock wait).
+
+        Raises:
+            DatabaseUnavailable: it cannot be reached or did not answer (not logged: the
+                health check logs only when a database goes down or comes back).
+            DatabaseError: it answered with an error.
+        """
+        url = _read_only_sqlite(self.engines[database].url)
+        engine = create_engine(url, poolclass=NullPool, connect_args=_probe_args(url, timeout))
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+            log.debug("probe of %s: %s", database, _describe(exc))
+            raise DatabaseUnavailable(detail="unreachable") from None
+        except sa_exc.SQLAlchemyError as exc:
+            log.debug("probe of %s: %s", database, _describe(exc))
+            raise DatabaseError(detail="answered with an error") from None
+        finally:
+            engine.dispose()
+
+    def describe(self, database: str) -> dict[str, str]:
+        """What a global admin may see of a database: its name, its kind (`mysql`,
+        `postgresql`, `sqlite`) and where it is (host, port and database, or the SQLite
+        file), never a user name, password or query option."""
+        url = self.engines[database].url
+        where = (url.database or "" if url.get_backend_name() == "sqlite" else
+                 f"{url.host or 'localhost'}{f':{url.port}' if url.port else ''}"
+                 f"/{url.database or ''}")
+        return {"name": database, "kind": url.get_backend_name(), "location": where}
+
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
         try:
@@ -123,6 +161,28 @@ def inserted_id(result: CursorResult[Any]) -> Any:
     if key is None:
         raise TypeError("not the result of a one-row INSERT")
     return key[0]
+
+
+def _read_only_sqlite(url: URL) -> URL:
+    """A SQLite file's URL opened so that a missing file is an error, not made anew (a
+    probe must not create an empty database); other URLs as they are."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return url
+    path = quote(str(Path(url.database).resolve()))
+    return url.set(database=f"file:{path}", query={"mode": "rw", "uri": "true"})
+
+
+def _probe_args(url: URL, timeout: float) -> dict[str, Any]:
+    """The driver's own timeouts, in the names and units each driver takes."""
+    driver = url.get_driver_name()
+    if url.get_backend_name() == "sqlite":
+        return {"timeout": timeout}
+    if driver in ("pymysql", "mysqldb"):
+        whole = max(1, math.ceil(timeout))  # mysqlclient takes whole seconds
+        return {"connect_timeout": whole, "read_timeout": whole, "write_timeout": whole}
+    if driver in ("psycopg", "psycopg2"):
+        return {"connect_timeout": max(2, math.ceil(timeout))}  # libpq's minimum is 2
+    return {}
 
 
 def make_engine(url: str) -> Engine:
