@@ -1,13 +1,16 @@
 """The `iredapi-ldap` command."""
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
 import tempfile
 
+import yaml
+
 from . import __version__, backup_cli
-from .config import ConfigError, ensure_secret_key, load_settings
+from .config import ConfigError, Settings, ensure_secret_key, load_settings
 from .errors import ApiError
 from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket
 
@@ -131,6 +134,10 @@ def _safe_url(url):
     return make_url(url).render_as_string(hide_password=True)
 
 
+DEV_SETTINGS_FILE = "settings.yaml"
+SQL_DATABASES = ("amavisd", "iredapd", "iredadmin")
+
+
 def run_dev(args):
     from .app import configure_logging, create_app
     from .devslapd import IRedMailSlapd
@@ -147,10 +154,13 @@ def run_dev(args):
             ldap_bind_dn=accounts.vmailadmin_dn,
             ldap_bind_password=accounts.vmailadmin_password,
             data_dir=data_dir)
+        path = write_settings_file(settings, os.path.join(data_dir, DEV_SETTINGS_FILE))
         print(f"\n  iredapi-ldap dev: http://{args.bind}/api/\n"
               f"  slapd:    {slapd.ldap_uri} (base {accounts.suffix})\n"
               f"  admin:    {accounts.admin_mail}\n"
               f"  password: {accounts.admin_password}\n"
+              f"  settings: {path}\n"
+              f"            (e.g. iredapi-ldap export --all --config {path})\n"
               f"  Ctrl-C stops the API and removes slapd and all the data.\n", flush=True)
         configure_logging()
         ApiServer(lambda: create_app(settings), _server_args(args, settings)).run()
@@ -159,6 +169,27 @@ def run_dev(args):
         if os.getpid() == owner:
             slapd.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def write_settings_file(settings, path):
+    """Write `settings` as a YAML file that `--config` reads back to the same settings: every
+    key that differs from its default, the bind password, the session key (the one in
+    DATA_DIR, made now if need be) and the SQL URLs. Mode 0600: it holds secrets."""
+    defaults = Settings()
+    values = {}
+    for name in (field.name for field in dataclasses.fields(Settings)):
+        value = getattr(settings, name)
+        if value != getattr(defaults, name) or name == "ldap_bind_password":
+            values[name.upper()] = list(value) if isinstance(value, tuple) else value
+    values["SECRET_KEY"] = ensure_secret_key(settings)
+    for database in SQL_DATABASES:
+        values[f"{database.upper()}_DB_URL"] = settings.sql_url(database)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("# Settings of `iredapi-ldap dev`, for --config of serve, export, import "
+                     "and doctor.\n")
+        yaml.safe_dump(values, handle, sort_keys=False, allow_unicode=True)
+    return path
 
 
 def main(argv=None):
