@@ -4,6 +4,7 @@ straight against the directory with the server's settings."""
 import sys
 import time
 
+from . import console
 from . import directory as directory_module
 from .config import load_settings
 from .directory import Scope
@@ -21,11 +22,14 @@ def add_commands(commands):
         description="Write the domain's entries (--domain) or all domains and standalone "
                     "admins (--all) as LDIF, parents first, streaming; a progress line on a "
                     "terminal.")
-    export.add_argument("--config", metavar="FILE")
+    console.config_option(export)
     which = export.add_mutually_exclusive_group(required=True)
-    which.add_argument("--domain", metavar="DOMAIN")
-    which.add_argument("--all", action="store_true")
-    export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    which.add_argument("--domain", metavar="DOMAIN",
+                       help="the domain to export, with everything below it")
+    which.add_argument("--all", action="store_true",
+                       help="every domain and every standalone admin")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="write the LDIF to FILE (default: standard output)")
     export.set_defaults(run=run_export)
 
     restore = commands.add_parser(
@@ -33,8 +37,8 @@ def add_commands(commands):
         description="Check every entry of FILE against the directory's schema, then (unless "
                     "--dry-run) add them parents first; recompute the counters of the domains "
                     "it touched. Nothing is written when any entry is invalid.")
-    restore.add_argument("file", metavar="FILE")
-    restore.add_argument("--config", metavar="FILE")
+    restore.add_argument("file", metavar="FILE", help="the LDIF file (of `export`)")
+    console.config_option(restore)
     restore.add_argument("--dry-run", action="store_true", help="only check the entries")
     restore.add_argument("--on-conflict", choices=("skip", "replace", "fail"), default="fail",
                          help="when an entry exists already (default: fail)")
@@ -48,7 +52,7 @@ def add_commands(commands):
                     "(every domain's users, aliases, lists and used quota, recounted); "
                     "--fix finishes the writes, adds the containers and repairs the "
                     "counters. Exit status 1 when something is found and not fixed.")
-    doctor.add_argument("--config", metavar="FILE")
+    console.config_option(doctor)
     doctor.add_argument("--fix", action="store_true", help="repair what is found")
     doctor.add_argument("--grace", type=float, default=600, metavar="SECONDS",
                         help="a write younger than this whose outcome is unknown may still "

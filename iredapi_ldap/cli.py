@@ -9,7 +9,7 @@ import tempfile
 
 import yaml
 
-from . import __version__, backup_cli
+from . import __version__, backup_cli, console
 from .config import ConfigError, Settings, ensure_secret_key, load_settings
 from .errors import ApiError
 from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket
@@ -20,15 +20,16 @@ def build_parser():
         prog="iredapi-ldap",
         description="The iRedAdmin-Pro RESTful API for iRedMail servers whose accounts live "
                     "in OpenLDAP.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     help="what to do (COMMAND --help tells more)")
 
     serve = commands.add_parser(
         "serve", help="run the API under gunicorn",
         description="Run the API under gunicorn with the settings of --config (YAML) and "
                     "IREDAPI_<KEY> environment variables.")
-    serve.add_argument("--config", metavar="FILE",
-                       help="YAML settings file (default: env IREDAPI_CONFIG)")
+    console.config_option(serve)
     _server_options(serve)
     serve.set_defaults(run=run_serve)
 
@@ -50,24 +51,25 @@ def _maintenance_commands(commands):
                     "passed (iRedAdmin's deleted_mailboxes table), then their rows. Never a "
                     "path outside STORAGE_BASE_DIRECTORY, never a mailbox a live account "
                     "uses.")
-    purge.add_argument("--config", metavar="FILE",
-                       help="YAML settings file (default: env IREDAPI_CONFIG)")
+    console.config_option(purge)
     purge.add_argument("--dry-run", action="store_true",
                        help="only list what would be removed")
     purge.set_defaults(run=run_purge)
 
     backup_cli.add_commands(commands)
 
-    db = commands.add_parser("db", help="the SQL databases of Amavisd, iRedAPD and iRedAdmin")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db = commands.add_parser("db", help="the SQL databases of Amavisd, iRedAPD and iRedAdmin",
+                             description="Manage the SQL databases of Amavisd, iRedAPD and "
+                                         "iRedAdmin that the API uses.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND",
+                                    help="what to do with them")
     init = db_commands.add_parser(
         "init", help="create the missing policy tables",
         description="Create the tables the API uses (Amavisd policy/users, iRedAPD throttle "
                     "and greylisting, iRedAdmin deleted_mailboxes) where they are missing, in "
                     "the databases of AMAVISD_DB_URL, IREDAPD_DB_URL and IREDADMIN_DB_URL. "
                     "Existing tables are left as they are.")
-    init.add_argument("--config", metavar="FILE",
-                      help="YAML settings file (default: env IREDAPI_CONFIG)")
+    console.config_option(init)
     init.set_defaults(run=run_db_init)
 
 

@@ -1,5 +1,6 @@
 """The command line's parser, settings file, error lines and progress bar (no servers)."""
 
+import argparse
 import os
 
 from iredapi_ldap import cli
@@ -20,3 +21,23 @@ def test_dev_settings_file_reads_back_to_the_same_settings(tmp_path):
     # The same directory, session key and SQL files as the dev server's.
     assert again == settings.replace(secret_key=key, **urls)
     assert "Pa ss" in (tmp_path / "settings.yaml").read_text()
+
+
+def _parsers(parser):
+    """`parser` and every subcommand's parser below it."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_every_command_and_option_has_help():
+    for parser in _parsers(cli.build_parser()):
+        assert parser.description, parser.prog
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help and action.help.strip(), f"{parser.prog} {action.dest}"
+            for choice in getattr(action, "_choices_actions", ()):  # the subcommands
+                assert choice.help and choice.help.strip(), f"{parser.prog} {choice.dest}"
