@@ -1,6 +1,7 @@
 """`iredapi-ldap export`, `import` and `doctor`: backups and repairs from the command line,
 straight against the directory with the server's settings."""
 
+import argparse
 import sys
 import time
 
@@ -8,6 +9,7 @@ from . import console
 from . import directory as directory_module
 from .config import load_settings
 from .directory import Scope
+from .errors import ApiError
 from .layout import Layout
 from .model.kinds import DOMAIN
 from .model.parsing import parse_domain
@@ -24,7 +26,7 @@ def add_commands(commands):
                     "terminal.")
     console.config_option(export)
     which = export.add_mutually_exclusive_group(required=True)
-    which.add_argument("--domain", metavar="DOMAIN",
+    which.add_argument("--domain", metavar="DOMAIN", type=_domain_name,
                        help="the domain to export, with everything below it")
     which.add_argument("--all", action="store_true",
                        help="every domain and every standalone admin")
@@ -54,10 +56,27 @@ def add_commands(commands):
                     "counters. Exit status 1 when something is found and not fixed.")
     console.config_option(doctor)
     doctor.add_argument("--fix", action="store_true", help="repair what is found")
-    doctor.add_argument("--grace", type=float, default=600, metavar="SECONDS",
+    doctor.add_argument("--grace", type=_seconds, default=600, metavar="SECONDS",
                         help="a write younger than this whose outcome is unknown may still "
                              "be running: left alone (default: 600)")
     doctor.set_defaults(run=run_doctor)
+
+
+def _domain_name(text):
+    try:
+        return parse_domain(text)
+    except ApiError:
+        raise argparse.ArgumentTypeError(f"not a domain name: {text!r}") from None
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
 
 
 def _context(args):
@@ -97,7 +116,7 @@ def main_export(settings, domain=None, output_path=None):
     layout = Layout.from_settings(settings)
     roots = ([layout.domain_dn(parse_domain(domain))] if domain
              else [layout.basedn, layout.admin_basedn])
-    output = open(output_path, "w", encoding="utf-8") if output_path else sys.stdout
+    output = console.open_output(output_path) if output_path else sys.stdout
     progress, count = Progress("exported"), 0
     try:
         for root in roots:
@@ -113,11 +132,13 @@ def main_export(settings, domain=None, output_path=None):
 
 
 def run_import(args):
+    _count_entries(args.file)  # before anything else: a file that is not LDIF is refused
     _, repo = _context(args)
     report = ImportReport()
     importer = Importer(repo, args.on_conflict, report)
-    with open(args.file, "rb") as stream:
-        each_record(stream, importer.check(load_schema(repo.directory)))
+    schema = load_schema(repo.directory)
+    with console.open_input(args.file) as stream:
+        each_record(stream, importer.check(schema))
     for dn, problem in report.invalid:
         print(f"invalid: {dn}: {problem}", file=sys.stderr)
     if report.invalid or args.dry_run:
@@ -127,7 +148,7 @@ def run_import(args):
         return 1 if report.invalid else 0
     report.records = 0
     progress = Progress("imported")
-    with open(args.file, "rb") as stream:
+    with console.open_input(args.file) as stream:
         def write(dn, attrs):
             importer.write(dn, attrs)
             progress.update(report.records)
@@ -139,6 +160,26 @@ def run_import(args):
           f"replaced, {report.skipped} skipped; counters recomputed for "
           f"{len(report.domains)} domain(s) ({len(drift)} corrected)")
     return 0
+
+
+def _count_entries(path):
+    """How many entries the LDIF file at `path` holds; UsageError when it cannot be read, is
+    not LDIF of entries, or holds none."""
+    count = 0
+
+    def one(dn, attrs):
+        nonlocal count
+        count += 1
+
+    with console.open_input(path) as stream:
+        try:
+            each_record(stream, one)
+        except ValueError as exc:  # and UnicodeDecodeError: not text, not LDIF
+            raise console.UsageError(f"{path} is not LDIF: {' '.join(str(exc).split())}") \
+                from None
+    if not count:
+        raise console.UsageError(f"{path} holds no LDIF entries")
+    return count
 
 
 def run_doctor(args):

@@ -10,14 +10,13 @@ import tempfile
 import yaml
 
 from . import __version__, backup_cli, console
-from .config import ConfigError, Settings, ensure_secret_key, load_settings
-from .errors import ApiError
+from .config import Settings, ensure_secret_key, load_settings
 from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="iredapi-ldap",
+    parser = console.ArgumentParser(
+        prog=console.PROG,
         description="The iRedAdmin-Pro RESTful API for iRedMail servers whose accounts live "
                     "in OpenLDAP.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
@@ -31,14 +30,14 @@ def build_parser():
                     "IREDAPI_<KEY> environment variables.")
     console.config_option(serve)
     _server_options(serve)
-    serve.set_defaults(run=run_serve)
+    serve.set_defaults(run=run_serve, serves=True)
 
     dev = commands.add_parser(
         "dev", help="throwaway slapd with seeded data, and the API on it",
         description="Start a throwaway slapd laid out as an iRedMail server, seed a first "
                     "domain and a global admin, and run the API on it until Ctrl-C.")
     _server_options(dev, workers_default=2)
-    dev.set_defaults(run=run_dev)
+    dev.set_defaults(run=run_dev, serves=True)
 
     _maintenance_commands(commands)
     return parser
@@ -195,18 +194,10 @@ def write_settings_file(settings, path):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    try:
-        status = args.run(args)
-    except ConfigError as exc:
-        print(f"iredapi-ldap: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except ApiError as exc:  # e.g. DATABASE_UNAVAILABLE from `db init`
-        print(f"iredapi-ldap: {exc.code}: {exc.detail or ''}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return status or 0
+    """Run the command of `argv` (default: sys.argv); its exit status (console.run: 1 for
+    failures, 2 for usage and configuration mistakes, each one line on stderr)."""
+    parser = build_parser()
+    return console.run(lambda: parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """The command line's parser, settings file, error lines and progress bar (no servers)."""
 
 import argparse
+import logging
 import os
 
-from iredapi_ldap import cli
+from iredapi_ldap import cli, console, errors
 from iredapi_ldap.config import load_settings
 
 
@@ -41,3 +42,58 @@ def test_every_command_and_option_has_help():
             assert action.help and action.help.strip(), f"{parser.prog} {action.dest}"
             for choice in getattr(action, "_choices_actions", ()):  # the subcommands
                 assert choice.help and choice.help.strip(), f"{parser.prog} {choice.dest}"
+
+
+def _run(capsys, *argv):
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, err.splitlines()
+
+
+def test_bad_arguments_are_one_line_and_status_2(capsys):
+    assert _run(capsys, "export") == (2, [
+        "iredapi-ldap: export: one of the arguments --domain --all is required "
+        "(see iredapi-ldap export --help)"])
+    assert _run(capsys, "export", "--domain", "not a domain") == (2, [
+        "iredapi-ldap: export: argument --domain: not a domain name: 'not a domain' "
+        "(see iredapi-ldap export --help)"])
+    assert _run(capsys, "doctor", "--grace", "-5") == (2, [
+        "iredapi-ldap: doctor: argument --grace: must not be negative "
+        "(see iredapi-ldap doctor --help)"])
+    status, lines = _run(capsys, "no-such-command")
+    assert status == 2 and len(lines) == 1 and "invalid choice: 'no-such-command'" in lines[0]
+
+
+def test_a_missing_config_file_is_one_line_and_status_2(capsys, tmp_path):
+    assert _run(capsys, "doctor", "--config", str(tmp_path / "none.yaml")) == (2, [
+        f"iredapi-ldap: configuration error: cannot read config file {tmp_path / 'none.yaml'}: "
+        "No such file or directory"])
+
+
+def test_error_lines_and_statuses():
+    unreachable = errors.DirectoryUnavailable(detail="the directory is unreachable")
+    assert console.describe(unreachable, " (ldap://x: Can't contact LDAP server)") == (
+        1, "DIRECTORY_UNAVAILABLE: the directory is unreachable (ldap://x: Can't contact "
+           "LDAP server)")
+    assert console.describe(errors.EntryExists(detail="x exists already"), " (ignored)") == (
+        1, "ALREADY_EXISTS: x exists already")
+    assert console.describe(console.UsageError("cannot read f")) == (2, "cannot read f")
+    assert console.describe(OSError(28, "No space left on device", "out.ldif")) == (
+        1, "out.ldif: No space left on device")
+    assert console.describe(KeyError("x"))[0] == 1
+
+
+def test_warnings_are_held_and_the_last_one_is_the_reason(capsys):
+    def failing(args):
+        logging.getLogger("iredapi_ldap.directory").warning("cannot use %s: %s", "a", "down")
+        raise errors.DirectoryUnavailable(detail="the directory is unreachable")
+
+    def succeeding(args):
+        logging.getLogger("iredapi_ldap.x").warning("something odd\nover two lines")
+
+    for run, status, line in (
+            (failing, 1, "iredapi-ldap: DIRECTORY_UNAVAILABLE: the directory is unreachable "
+                         "(cannot use a: down)"),
+            (succeeding, 0, "iredapi-ldap: warning: something odd over two lines")):
+        assert console.run(lambda run=run: argparse.Namespace(run=run)) == status
+        assert capsys.readouterr().err.splitlines() == [line]
