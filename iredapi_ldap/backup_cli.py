@@ -3,7 +3,6 @@ straight against the directory with the server's settings."""
 
 import argparse
 import sys
-import time
 
 from . import console
 from . import directory as directory_module
@@ -84,28 +83,6 @@ def _context(args):
     return settings, Repository.from_settings(settings)
 
 
-class Progress:
-    """A `\\r`-rewritten count on a terminal's stderr; silent otherwise."""
-
-    def __init__(self, what, stream=sys.stderr):
-        self._what, self._stream = what, stream
-        self._on = stream.isatty()
-        self._start = self._last = time.monotonic()
-
-    def update(self, count, force=False):
-        now = time.monotonic()
-        if self._on and (force or now - self._last >= 0.2):
-            rate = count / max(now - self._start, 1e-9)
-            self._stream.write(f"\r{self._what}: {count} entries ({rate:.0f}/s)")
-            self._stream.flush()
-            self._last = now
-
-    def done(self, count):
-        self.update(count, force=True)
-        if self._on:
-            self._stream.write("\n")
-
-
 def run_export(args):
     main_export(load_settings(args.config), args.domain, args.output)
 
@@ -117,28 +94,35 @@ def main_export(settings, domain=None, output_path=None):
     roots = ([layout.domain_dn(parse_domain(domain))] if domain
              else [layout.basedn, layout.admin_basedn])
     output = console.open_output(output_path) if output_path else sys.stdout
-    progress, count = Progress("exported"), 0
+    # No progress line among LDIF written to the same terminal.
+    showing = sys.stderr.isatty() and not (output is sys.stdout and sys.stdout.isatty())
     try:
-        for root in roots:
-            for chunk in ldif_chunks(walk(directory, root)):
-                output.write(chunk)
-                count += 1
-                progress.update(count)
+        total = _count_subtrees(directory, roots) if showing else None
+        with console.Progress("exported", total=total, enabled=showing) as progress:
+            for root in roots:
+                for chunk in ldif_chunks(walk(directory, root)):
+                    output.write(chunk)
+                    progress.advance()
     finally:
         if output_path:
             output.close()
-    progress.done(count)
-    print(f"exported {count} entries", file=sys.stderr)
+    print(f"exported {progress.count} entries", file=sys.stderr)
+
+
+def _count_subtrees(directory, roots):
+    """How many entries lie at and below `roots` (their DNs only: a cheap search), for the
+    progress bar's total."""
+    return sum(1 for root in roots
+               for _ in directory.search(root, "(objectClass=*)", Scope.SUB, ["1.1"]))
 
 
 def run_import(args):
-    _count_entries(args.file)  # before anything else: a file that is not LDIF is refused
+    total = _count_entries(args.file)  # before anything else: a file not LDIF is refused
     _, repo = _context(args)
     report = ImportReport()
     importer = Importer(repo, args.on_conflict, report)
     schema = load_schema(repo.directory)
-    with console.open_input(args.file) as stream:
-        each_record(stream, importer.check(schema))
+    _each_record(args.file, "checked", total, importer.check(schema))
     for dn, problem in report.invalid:
         print(f"invalid: {dn}: {problem}", file=sys.stderr)
     if report.invalid or args.dry_run:
@@ -147,39 +131,37 @@ def run_import(args):
               f"{verdict}{'; nothing written' if report.invalid else ''}")
         return 1 if report.invalid else 0
     report.records = 0
-    progress = Progress("imported")
-    with console.open_input(args.file) as stream:
-        def write(dn, attrs):
-            importer.write(dn, attrs)
-            progress.update(report.records)
-        each_record(stream, write)
+    _each_record(args.file, "imported", total, importer.write)
     importer.finish()
-    progress.done(report.records)
-    drift = counters.doctor(repo, sorted(report.domains), fix=True)
+    with console.Progress("recounted", "domains", total=len(report.domains)) as progress:
+        drift = counters.doctor(repo, progress.iterate(sorted(report.domains)), fix=True)
     print(f"imported {report.records} entries: {report.added} added, {report.replaced} "
           f"replaced, {report.skipped} skipped; counters recomputed for "
           f"{len(report.domains)} domain(s) ({len(drift)} corrected)")
     return 0
 
 
+def _each_record(path, what, total, handle):
+    """`each_record` over the file at `path`, with a progress bar."""
+    with console.Progress(what, total=total) as progress, console.open_input(path) as stream:
+        def counted(dn, attrs):
+            handle(dn, attrs)
+            progress.advance()
+        each_record(stream, counted)
+
+
 def _count_entries(path):
     """How many entries the LDIF file at `path` holds; UsageError when it cannot be read, is
     not LDIF of entries, or holds none."""
-    count = 0
-
-    def one(dn, attrs):
-        nonlocal count
-        count += 1
-
-    with console.open_input(path) as stream:
+    with console.Progress("read") as progress, console.open_input(path) as stream:
         try:
-            each_record(stream, one)
+            each_record(stream, lambda dn, attrs: progress.advance())
         except ValueError as exc:  # and UnicodeDecodeError: not text, not LDIF
             raise console.UsageError(f"{path} is not LDIF: {' '.join(str(exc).split())}") \
                 from None
-    if not count:
+    if not progress.count:
         raise console.UsageError(f"{path} holds no LDIF entries")
-    return count
+    return progress.count
 
 
 def run_doctor(args):
@@ -187,10 +169,12 @@ def run_doctor(args):
     found = _doctor_writes(settings, repo, args)
     domains = sorted(str(e.first("domainName")).lower() for e in repo.directory.search(
         repo.basedn, DOMAIN.search_filter, Scope.ONE, ["domainName"]))
-    missing = counters.missing_containers(repo, domains, fix=args.fix)
+    with console.Progress("checked", "domains", total=len(domains)) as progress:
+        missing = counters.missing_containers(repo, progress.iterate(domains), fix=args.fix)
     for domain, container in missing:
         print(f"{domain}: no ou={container}{' (added)' if args.fix else ''}")
-    drift = counters.doctor(repo, domains, fix=args.fix)
+    with console.Progress("recounted", "domains", total=len(domains)) as progress:
+        drift = counters.doctor(repo, progress.iterate(domains), fix=args.fix)
     for item in drift:
         print(f"{item.domain}: {item.attribute} is {item.stored}, counted {item.counted}"
               f"{' (fixed)' if args.fix else ''}")

@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import datetime
 import os
 import shutil
 import sys
@@ -114,9 +115,14 @@ def run_purge(args):
     from .services.repository import Repository
     settings = load_settings(args.config)
     prepare_embedded_databases(settings)
-    report = purge_mailboxes(SqlPolicyStore.from_settings(settings),
-                             Repository.from_settings(settings),
-                             settings.storage_base_directory, dry_run=args.dry_run)
+    store = SqlPolicyStore.from_settings(settings)
+    today = datetime.date.today()
+    showing = sys.stderr.isatty()
+    total = len(store.due_mailboxes(today)) if showing else None
+    with console.Progress("purged", "mailboxes", total=total, enabled=showing) as progress:
+        report = purge_mailboxes(store, Repository.from_settings(settings),
+                                 settings.storage_base_directory, dry_run=args.dry_run,
+                                 today=today, progress=progress.say)
     verb = "would remove" if args.dry_run else "removed"
     print(f"{verb} {len(report.removed)} mailbox(es), skipped {len(report.skipped)}")
 

@@ -275,3 +275,50 @@ def test_commands_with_the_directory_down_fail_in_one_line(base_settings, tmp_pa
         assert line.startswith("iredapi-ldap: DIRECTORY_UNAVAILABLE: the directory is "
                                "unreachable ("), command
         assert "{" not in line and "'desc'" not in line, line  # a sentence, not a dict
+
+
+def _on_a_terminal(*args):
+    """(exit status, stdout, stderr) of `iredapi-ldap ARGS` whose stderr is a terminal."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", *args],
+                                stdout=subprocess.PIPE, stderr=slave, text=True,
+                                env=helpers.server_environment())
+        os.close(slave)
+        terminal = b""
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not data:
+                break
+            terminal += data
+        out = proc.stdout.read()
+        return proc.wait(timeout=60), out, terminal.decode()
+    finally:
+        os.close(master)
+
+
+def test_progress_bar_on_a_terminal(base_settings, tmp_path, domain, directory, layout):
+    for i in range(5):
+        helpers.add_mail_user(directory, layout, f"p{i}@{domain}", stored_password="{SSHA}x")
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings)
+    export = tmp_path / "domain.ldif"
+    status, _, terminal = _on_a_terminal("export", "--domain", domain, "-o", str(export),
+                                         "--config", config)
+    entries = export.read_text().count("\ndn: ") + 1
+    assert status == 0 and entries > 5, terminal
+    # The final state of the line: a full bar, count of total, rate, time taken.
+    assert f"] 100%  {entries}/{entries} entries  " in terminal and "/s  in 0:" in terminal
+    assert "exported [" in terminal and f"exported {entries} entries" in terminal
+    status, out, terminal = _on_a_terminal("import", str(export), "--dry-run",
+                                           "--config", config)
+    assert status == 0 and f"checked {entries} entries: 0 problem(s); valid" in out
+    assert f"read {entries} entries  " in terminal  # the count alone: the total is unknown
+    assert "checked [" in terminal and f"{entries}/{entries} entries" in terminal
+    assert "Traceback" not in terminal

@@ -1,6 +1,7 @@
 """The command line's parser, settings file, error lines and progress bar (no servers)."""
 
 import argparse
+import io
 import logging
 import os
 
@@ -97,3 +98,55 @@ def test_warnings_are_held_and_the_last_one_is_the_reason(capsys):
             (succeeding, 0, "iredapi-ldap: warning: something odd over two lines")):
         assert console.run(lambda run=run: argparse.Namespace(run=run)) == status
         assert capsys.readouterr().err.splitlines() == [line]
+
+
+def test_progress_line_with_a_total():
+    assert console.render("exported", 5200, 10000, 4.0, width=80) == (
+        "exported [#############------------]  52%  5200/10000 entries  1.3k/s  eta 0:04")
+    assert console.render("exported", 10000, 10000, 8.0, width=80, finished=True) == (
+        "exported [#########################] 100%  10000/10000 entries  1.2k/s  in 0:08")
+    assert console.render("recounted", 0, 7, 0.0, unit="domains") == (
+        "recounted [--------------------------------]   0%  0/7 domains  0.0/s  eta -:--")
+    wide = console.render("exported", 1, 4, 1.0, width=200)
+    assert wide.count("-") + wide.count("#") == console.MAX_BAR
+    assert len(console.render("exported", 1, 4, 1.0, width=30)) == 29  # never wraps
+    assert console.render("x", 1, 2, 7200.0).endswith("eta 2:00:00")
+    assert console.render("x", 7, 7, 1.0).endswith("100%  7/7 entries  7.0/s  eta 0:00")
+
+
+def test_progress_line_without_a_total():
+    assert console.render("read", 123456, None, 2.5) == "read 123456 entries  49k/s"
+    assert console.render("read", 12, None, 4.0, finished=True) == (
+        "read 12 entries  3.0/s  in 0:04")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_redraws_in_place_at_most_ten_times_a_second():
+    now = [0.0]
+    stream = _Terminal()
+    with console.Progress("imported", total=3, stream=stream, clock=lambda: now[0]) as bar:
+        for _ in bar.iterate(range(3)):
+            now[0] += 0.05
+    drawn = stream.getvalue().split("\r")[1:]
+    assert len(drawn) == 3  # at 0 (first), 0.10 s, and the final line
+    assert drawn[-1] == ("imported [###################################] 100%  3/3 entries  "
+                         "20/s  in 0:00\x1b[K\n")
+
+
+def test_progress_is_silent_off_a_terminal_and_erased_on_failure():
+    quiet = io.StringIO()
+    with console.Progress("exported", stream=quiet) as bar:
+        bar.advance(5)
+    assert quiet.getvalue() == "" and bar.count == 5
+    stream = _Terminal()
+    try:
+        with console.Progress("exported", stream=stream) as bar:
+            bar.advance()
+            raise errors.DirectoryUnavailable()
+    except errors.DirectoryUnavailable:
+        pass
+    assert stream.getvalue().endswith("\r\x1b[K")  # the error line will stand alone
