@@ -84,7 +84,7 @@ class ThreadBoundDirectory:
             try:
                 return self._bind(uri, user, password)
             except self._unreachable as exc:
-                log.warning("cannot use directory server %s: %s", uri, exc)
+                log.warning("cannot use directory server %s: %s", uri, self._describe(exc))
         raise errors.DirectoryUnavailable(detail="the directory is unreachable")
 
     @property
@@ -136,6 +136,10 @@ class ThreadBoundDirectory:
 
     def _socket(self, conn: Connection) -> Any:
         return None
+
+    def _describe(self, exc: BaseException) -> str:
+        """The library's exception as a sentence for the log (python-ldap's are dicts)."""
+        return str(exc)
 
     # -- what an adapter supplies ------------------------------------------------------
 

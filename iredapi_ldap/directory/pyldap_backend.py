@@ -57,6 +57,9 @@ class PythonLdapDirectory(ThreadBoundDirectory):
     def _unbind(self, conn: Connection) -> None:
         conn.unbind_ext_s()
 
+    def _describe(self, exc: BaseException) -> str:
+        return _describe(exc)
+
     def _socket(self, conn: Connection) -> Optional[int]:
         descriptor = conn.get_option(ldap.OPT_DESC)
         return descriptor if isinstance(descriptor, int) and descriptor >= 0 else None

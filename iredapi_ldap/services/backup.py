@@ -92,9 +92,17 @@ class ImportReport:
 
 def each_record(stream: BinaryIO, handle: Callable[[str, dict[str, list[str]]], None]) -> None:
     """Call `handle(dn, {attribute: [str]})` for every record of an LDIF stream, one at a
-    time (the file is never held in memory)."""
+    time (the file is never held in memory).
+
+    Raises:
+        ValueError: the stream is not LDIF of entries (python-ldap's parser refuses it, a value
+            is not UTF-8, or a record is a change record).
+    """
     class _Parser(ldif.LDIFParser):
         def handle(self, dn: str, entry: dict[str, list[bytes]]) -> None:
+            if any(name.lower() == "changetype" for name in entry):
+                raise ValueError(f"line {self.line_counter}: {dn} is a change record "
+                                 "(changetype), not an entry")
             handle(dn, {name: [v.decode("utf-8") for v in values]
                         for name, values in entry.items()})
     _Parser(stream).parse()

@@ -235,3 +235,90 @@ def test_export_all_from_the_command_line(base_settings, tmp_path, domain):
         parent = dn.split(",", 1)[1]
         assert parent not in position or position[parent] < i
     assert run.stderr.strip().endswith(f"exported {len(dns)} entries")
+
+
+def _one_line_error(run, status):
+    """The command failed with `status` and said why in one line, no traceback."""
+    assert run.returncode == status, run.stdout + run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("iredapi-ldap: "), run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    return lines[0]
+
+
+def test_import_refuses_a_missing_or_non_ldif_file_in_one_line(base_settings, tmp_path):
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings)
+    missing = tmp_path / "missing.ldif"
+    line = _one_line_error(helpers.run_cli("import", str(missing), "--config", config), 2)
+    assert line == f"iredapi-ldap: cannot read {missing}: No such file or directory"
+    text = tmp_path / "notes.txt"
+    text.write_text("these are my notes\nnot LDIF\n")
+    line = _one_line_error(helpers.run_cli("import", str(text), "--config", config), 2)
+    assert line.startswith(f"iredapi-ldap: {text} is not LDIF: ")
+    binary = tmp_path / "image.ldif"
+    binary.write_bytes(b"dn: cn=x\ncn: \xff\xfe\n")
+    _one_line_error(helpers.run_cli("import", str(binary), "--config", config), 2)
+    changes = tmp_path / "changes.ldif"
+    changes.write_text("dn: cn=x,dc=example,dc=com\nchangetype: delete\n")
+    line = _one_line_error(helpers.run_cli("import", str(changes), "--config", config), 2)
+    assert "change record" in line
+
+
+def test_commands_with_the_directory_down_fail_in_one_line(base_settings, tmp_path):
+    closed = base_settings.replace(ldap_uri=(f"ldap://127.0.0.1:{helpers.free_port()}",))
+    config = helpers.write_config(tmp_path / "settings.yaml", closed,
+                                  DATA_DIR=str(tmp_path / "data"))
+    ldif = tmp_path / "one.ldif"
+    ldif.write_text("dn: o=domains,dc=example,dc=com\nobjectClass: organization\no: domains\n")
+    for command in (["doctor"], ["export", "--all"], ["import", str(ldif)]):
+        line = _one_line_error(helpers.run_cli(*command, "--config", config), 1)
+        assert line.startswith("iredapi-ldap: DIRECTORY_UNAVAILABLE: the directory is "
+                               "unreachable ("), command
+        assert "{" not in line and "'desc'" not in line, line  # a sentence, not a dict
+
+
+def _on_a_terminal(*args):
+    """(exit status, stdout, stderr) of `iredapi-ldap ARGS` whose stderr is a terminal."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", *args],
+                                stdout=subprocess.PIPE, stderr=slave, text=True,
+                                env=helpers.server_environment())
+        os.close(slave)
+        terminal = b""
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not data:
+                break
+            terminal += data
+        out = proc.stdout.read()
+        return proc.wait(timeout=60), out, terminal.decode()
+    finally:
+        os.close(master)
+
+
+def test_progress_bar_on_a_terminal(base_settings, tmp_path, domain, directory, layout):
+    for i in range(5):
+        helpers.add_mail_user(directory, layout, f"p{i}@{domain}", stored_password="{SSHA}x")
+    config = helpers.write_config(tmp_path / "settings.yaml", base_settings)
+    export = tmp_path / "domain.ldif"
+    status, _, terminal = _on_a_terminal("export", "--domain", domain, "-o", str(export),
+                                         "--config", config)
+    entries = export.read_text().count("\ndn: ") + 1
+    assert status == 0 and entries > 5, terminal
+    # The final state of the line: a full bar, count of total, rate, time taken.
+    assert f"] 100%  {entries}/{entries} entries  " in terminal and "/s  in 0:" in terminal
+    assert "exported [" in terminal and f"exported {entries} entries" in terminal
+    status, out, terminal = _on_a_terminal("import", str(export), "--dry-run",
+                                           "--config", config)
+    assert status == 0 and f"checked {entries} entries: 0 problem(s); valid" in out
+    assert f"read {entries} entries  " in terminal  # the count alone: the total is unknown
+    assert "checked [" in terminal and f"{entries}/{entries} entries" in terminal
+    assert "Traceback" not in terminal

@@ -150,16 +150,19 @@ def test_dev_keeps_its_data_while_workers_restart_and_removes_it_on_ctrl_c(tmp_p
     temp = tmp_path / "tmp"
     temp.mkdir()
     port = helpers.free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "dev", "--bind",
-                             f"127.0.0.1:{port}", "--workers", "2"],
-                            env={**os.environ, "TMPDIR": str(temp)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    banner = tmp_path / "banner"
+    with open(banner, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "iredapi_ldap", "dev", "--bind",
+                                 f"127.0.0.1:{port}", "--workers", "2"],
+                                env={**helpers.server_environment(), "TMPDIR": str(temp)},
+                                stdout=out, stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: proc.poll() is None and len(_workers(proc.pid)) == 2
                   and list(temp.glob("iredapi-ldap-dev-*/secret_key")),
                   "dev did not start two workers")
         data_dir, = temp.glob("iredapi-ldap-dev-*")
         key = (data_dir / "secret_key").read_bytes()
+        _dev_settings_serve_the_other_commands(banner.read_text(), data_dir, key)
         first = _workers(proc.pid)[0]
         os.kill(first, signal.SIGTERM)  # a worker that exits unwinds through `dev`
         _wait_for(lambda: first not in _workers(proc.pid) and len(_workers(proc.pid)) == 2,
@@ -176,6 +179,22 @@ def test_dev_keeps_its_data_while_workers_restart_and_removes_it_on_ctrl_c(tmp_p
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert list(temp.iterdir()) == []  # slapd's directory and the API's data are gone
+
+
+def _dev_settings_serve_the_other_commands(banner, data_dir, key):
+    """`dev` names its settings file (bind password included, mode 0600), and export and
+    doctor work against its directory with it."""
+    path = data_dir / "settings.yaml"
+    assert f"settings: {path}\n" in banner and f"--config {path}" in banner
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert f"SECRET_KEY: {key.decode().strip()}" in path.read_text()
+    export = helpers.run_cli("export", "--all", "--config", str(path))
+    assert export.returncode == 0, export.stderr
+    assert "dn: mail=postmaster@example.com," in export.stdout
+    # The installer's tree has no counters yet: doctor reports them (exit status 1).
+    doctor = helpers.run_cli("doctor", "--config", str(path))
+    assert doctor.returncode in (0, 1) and doctor.stderr == "", doctor.stderr
+    assert "checked 1 domain(s)" in doctor.stdout
 
 
 def _raw_request(base, method, path, body=None, headers=None):
