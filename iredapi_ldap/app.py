@@ -7,6 +7,7 @@ import falcon
 from . import directory as directory_module
 from .config import ensure_secret_key, load_settings
 from .http.admins import Admin, VerifyAdminPassword
+from .http.apidocs import DocsAsset, DocsPage, OpenApiDocument
 from .http.audit import Audit, RequestLog
 from .http.auth import Login, Logout
 from .http.domains import Domain, DomainAdmins, Domains
@@ -82,6 +83,9 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     timeout = settings.health_timeout
     health = HealthCheck(lambda: backends(directory, policy.databases, timeout), timeout)
     app.add_route("/api/health", Health(health, auth))
+    app.add_route("/api/openapi.json", OpenApiDocument())
+    app.add_route("/api/docs", DocsPage())
+    app.add_route("/api/docs/{asset}", DocsAsset())
     completions = Completions(repo, policy, Journal(policy.databases),
                               landing=settings.ldap_timeout)
     _add_account_routes(app, repo, policy, settings, completions)
@@ -95,7 +99,7 @@ def _add_account_routes(app, repo, policy, settings, completions):
     domain = Domain(domains)
     app.add_route("/api/domains", Domains(domains))
     app.add_route("/api/domain/{domain}", domain)
-    app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", domain)
+    app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", domain, suffix="keeping")
     app.add_route("/api/domain/admins/{domain}",
                   DomainAdmins(DomainAdminService(repo)))
     admins = AdminService(repo, settings)
@@ -104,7 +108,7 @@ def _add_account_routes(app, repo, policy, settings, completions):
     users = UserService(repo, policy, settings, limits, completions)
     user = User(users)
     app.add_route("/api/user/{mail}", user)
-    app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", user)
+    app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", user, suffix="keeping")
     app.add_route("/api/users/{domain}", Users(users, UsersOfDomain(repo, settings)))
     app.add_route("/api/user/{mail}/change_email/{new_mail}", ChangeEmail(users))
     app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))

@@ -44,6 +44,9 @@ class Domain:
         result = self._domains.delete(req.context.caller, domain, keep_days=days)
         ok(resp, result.as_data())
 
+    # .../keep_mailbox_days/{days} takes DELETE only (app.py: suffix "keeping").
+    on_delete_keeping = on_delete
+
 
 class DomainAdmins:
     def __init__(self, admins):

@@ -27,6 +27,9 @@ class User:
         self._users.delete(req.context.caller, mail, keep_days=days)
         ok(resp)
 
+    # .../keep_mailbox_days/{days} takes DELETE only (app.py: suffix "keeping").
+    on_delete_keeping = on_delete
+
 
 class Users:
     def __init__(self, users, bulk):
