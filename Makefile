@@ -5,7 +5,9 @@ VENV := .venv
 APT_PACKAGES := slapd ldap-utils libldap2-dev libsasl2-dev python3-venv python3-dev gcc
 # python3-ldap: the test of the package installs it as README's "Deployment" does, into a
 # venv of Debian's python3; systemd: systemd-analyze checks the unit; openssl: test certs.
-TEST_APT_PACKAGES := mariadb-server postgresql nginx-light python3-ldap systemd openssl
+# chromium: headless, it renders /api/docs (tests/integration/test_openapi_live.py).
+TEST_APT_PACKAGES := mariadb-server postgresql nginx-light python3-ldap systemd openssl \
+	chromium
 
 .PHONY: install serve test lint bench package system-packages test-system-packages
 

@@ -53,14 +53,15 @@ Fields = Callable[[], Sequence[Field]]
 class Op:
     """One method of one route. `params`: the query parameters of a GET, the body of the
     others. `public`: answers without a session (the API switch and client allow-list still
-    apply). `data`: the schema of `_data` in a success reply (None: no `_data`)."""
+    apply). `data`: the schema of `_data` in a success reply (None: no `_data`); `raw`: the
+    media types of a success reply that is a file, not the envelope."""
 
     method: str
     summary: str
     params: Fields = lambda: ()
     public: bool = False
     data: Schema | None = None
-    media: str = "application/json"
+    raw: tuple[str, ...] = ()  # media types of a reply that is not the envelope
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,11 @@ def codec_schema(codec: fields.Codec | None) -> Schema:  # noqa: C901 - one case
         return {"type": "integer", "minimum": low, "maximum": codec.high}
     if isinstance(codec, (fields.Megabytes, fields.MegabytesSetting)):
         return {"type": "integer", "minimum": 0, "maximum": codec.high,
-                "description": "megabytes"}
+                "description": "In megabytes."}
     if isinstance(codec, fields.Text):
         return {"type": "string", "maxLength": codec.max_length}
     if isinstance(codec, fields.TextList):
-        return {"type": "string", "description": "comma-separated"}
+        return {"type": "string", "description": "Comma-separated."}
     if isinstance(codec, fields.Pattern):
         return {"type": "string", "pattern": f"^(?:{codec.regex})?$"}
     if isinstance(codec, fields.Language):
@@ -205,11 +206,12 @@ def _endpoints() -> tuple[Endpoint, ...]:
                public=True, data=_ACCOUNT),
             Op("HEAD", "Whether every backend answers", public=True))),
         Endpoint("/api/openapi.json", "service", (
-            Op("GET", "This document", public=True),)),
+            Op("GET", "This document", public=True, raw=("application/json",)),)),
         Endpoint("/api/docs", "service", (
-            Op("GET", "The API's documentation page", public=True, media="text/html"),)),
+            Op("GET", "The API's documentation page", public=True, raw=("text/html",)),)),
         Endpoint("/api/docs/{asset}", "service", (
-            Op("GET", "A file of the documentation page", public=True, media="text/plain"),),
+            Op("GET", "A file of the documentation page", public=True,
+               raw=("text/javascript", "text/css")),),
             {"asset": {"type": "string", "enum": list(DOCS_ASSETS)}}),
         Endpoint("/api/domains", "domains", (
             Op("GET", "List the domains", named("name_only", "disabled_only", schema=YES_NO),
@@ -327,8 +329,10 @@ def _envelope(success: bool | None, codes: Iterable[Code] | None = None,
 def _responses(op: Op) -> dict[str, Any]:
     if op.method == "HEAD":
         ok: dict[str, Any] = {"description": "success (no body)"}
-    elif op.media != "application/json":
-        ok = {"description": "success", "content": {op.media: {"schema": {"type": "string"}}}}
+    elif op.raw:
+        ok = {"description": "success", "content": {
+            media: {"schema": {"type": "object" if media.endswith("json") else "string"}}
+            for media in op.raw}}
     else:
         # API_ALWAYS_HTTP_200 answers failures with 200 too: the envelope says.
         success = _envelope(True, data={} if op.data is None else op.data)
