@@ -10,9 +10,9 @@ Under `serve` the metrics of every gunicorn worker are summed: `serve` calls
 that directory (prometheus-client's multiprocess mode), and `exposition()` reads them all.
 Without it (tests with falcon's TestClient, one process) the values live in `REGISTRY`.
 
-Every metric has labels, so none has a value before it is first recorded: the switch to the
-multiprocess mode may come after this module is imported, as long as it comes before the
-first value is recorded.
+Every metric has labels, so none has a value before it is first recorded, and the switch to
+the multiprocess mode, which may come after this module is imported, forgets those recorded
+before it.
 """
 
 from __future__ import annotations
@@ -137,8 +137,11 @@ def use_multiprocess_dir(directory: str | os.PathLike[str]) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, mode=0o700)
     os.environ[MULTIPROC_ENV] = str(path)
-    # prometheus-client picks its kind of values when it is imported: pick again.
+    # prometheus-client picks its kind of values when it is imported: pick again, and
+    # forget the values made so far (they would stay in this process's memory).
     values.ValueClass = values.get_value_class()
+    for metric in ALL:
+        metric.clear()
     return path
 
 

@@ -169,10 +169,12 @@ def test_every_metric_has_labels():
 
 
 def test_multiprocess_mode_sums_the_processes(tmp_path):
-    """Switched after the import (as `serve` does), the values of forked processes add up."""
+    """Switched after the import (as `serve` does), the values of forked processes add up,
+    also of labels recorded before the switch."""
     script = textwrap.dedent(f"""
         import os
         from iredapi_ldap import metrics
+        metrics.LDAP_OPERATIONS.labels("search", "ok").inc(100)  # before: forgotten
         metrics.use_multiprocess_dir({str(tmp_path / "m")!r})
         children = []
         for _ in range(3):
