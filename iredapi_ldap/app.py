@@ -15,6 +15,7 @@ from .http.envelope import ErrorRenderer
 from .http.export import LdifExport
 from .http.groups import AliasChangeEmail, Group, Groups
 from .http.health import Health
+from .http.metrics import Metrics
 from .http.middleware import ApiGate, ClientAddress, IRedAdminPrefix, SessionCheck
 from .http.policies import (
     Greylisting,
@@ -74,7 +75,7 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
 
     # The prefix goes first: every other middleware sees the /api/... path.
     app = falcon.App(middleware=[IRedAdminPrefix(), RequestLog(settings.log_format == "json"),
-                                 ClientAddress(settings), ApiGate(settings),
+                                 ClientAddress(settings), Metrics(settings), ApiGate(settings),
                                  SessionCheck(auth), Audit(AuditLog(policy.databases), clock)])
     app.req_options.strip_url_path_trailing_slash = True
     ErrorRenderer(settings.api_always_http_200).install(app)

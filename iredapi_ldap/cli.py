@@ -12,7 +12,7 @@ import yaml
 
 from . import __version__, backup_cli, console, health_cli
 from .config import Settings, ensure_secret_key, load_settings
-from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket
+from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket, metrics_directory
 
 
 def build_parser():
@@ -103,6 +103,7 @@ def run_serve(args):
     if args.config:
         os.environ["IREDAPI_CONFIG"] = os.path.abspath(args.config)
     settings = load_settings()
+    metrics_directory(settings.data_dir)  # before anything is counted
     ensure_secret_key(settings)  # once, before the workers fork, so they share it
     from .policy.store import prepare_embedded_databases
     prepare_embedded_databases(settings)
@@ -171,6 +172,7 @@ def run_dev(args):
               f"            (e.g. iredapi-ldap export --all --config {path})\n"
               f"  Ctrl-C stops the API and removes slapd and all the data.\n", flush=True)
         configure_logging()
+        metrics_directory(data_dir)
         ApiServer(lambda: create_app(settings), _server_args(args, settings)).run()
     finally:
         # gunicorn's workers are forks that unwind through here too when they exit.

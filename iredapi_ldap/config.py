@@ -37,6 +37,7 @@ class Settings:
     restful_api_clients: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
     api_always_http_200: bool = False
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
 
     ldap_uri: tuple[str, ...] = ("ldap://127.0.0.1:389",)
     ldap_basedn: str = "o=domains,dc=example,dc=com"
@@ -232,7 +233,7 @@ def _check_ldap_uris(settings):
 
 
 def _check_clients(settings):
-    for key in ("restful_api_clients", "trusted_proxies"):
+    for key in ("restful_api_clients", "trusted_proxies", "metrics_allow"):
         for client in getattr(settings, key):
             try:
                 ipaddress.ip_network(client, strict=False)

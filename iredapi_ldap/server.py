@@ -6,6 +6,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
+from . import metrics
 from .workers import WORKER_CLASS
 
 DEFAULT_BIND = "127.0.0.1:8080"
@@ -27,7 +28,21 @@ def gunicorn_defaults():
         # The app decides whom to believe (TRUSTED_PROXIES, http/middleware.py); gunicorn
         # itself never takes the scheme or address from a header.
         "forwarded_allow_ips": "",
+        "child_exit": child_exit,
     }
+
+
+def child_exit(server, worker):
+    """gunicorn's hook after a worker exited: the metrics forget its live values (its
+    counts stay in the sums)."""
+    metrics.mark_process_dead(worker.pid)
+
+
+def metrics_directory(data_dir):
+    """Where the workers of `serve` and `dev` keep their metrics, emptied now: /metrics in
+    any worker then sums them all (prometheus-client's multiprocess mode). Called before
+    gunicorn starts its workers."""
+    return metrics.use_multiprocess_dir(Path(data_dir) / "metrics")
 
 
 def control_socket(data_dir):

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from .. import errors
+from .. import errors, metrics
 from .base import Entry, Scope
 from .names import dn_depth, parent_dn
 
@@ -80,11 +80,13 @@ class ThreadBoundDirectory:
             BindRefused: the server refused the credentials.
             errors.DirectoryUnavailable: no server could be reached.
         """
-        for uri in self._uris:
+        for position, uri in enumerate(self._uris, 1):
             try:
                 return self._bind(uri, user, password)
             except self._unreachable as exc:
                 log.warning("cannot use directory server %s: %s", uri, self._describe(exc))
+                metrics.DIRECTORY_FAILOVERS.labels(
+                    "next_server" if position < len(self._uris) else "no_server_left").inc()
         raise errors.DirectoryUnavailable(detail="the directory is unreachable")
 
     @property
@@ -171,24 +173,28 @@ class ThreadBoundDirectory:
             with contextlib.suppress(Exception):
                 self._unbind(conn)
 
-    def _run(self, operation: Callable[[Connection], T], retry_read: bool = False) -> T:
-        """Run `operation(conn)`; a read that finds its kept connection lost (e.g. slapd
-        restarted meanwhile) reconnects and is tried once more. Writes are not retried: a
-        lost answer leaves unknown whether the write happened."""
-        conn = getattr(self._local, "conn", None)
-        had_connection = conn is not None and self._alive(conn)
-        try:
+    def _run(self, operation: Callable[[Connection], T], retry_read: bool = False, *,
+             kind: str) -> T:
+        """Run `operation(conn)`, the LDAP operation `kind` (`search`, `add`, `modify`,
+        `delete`, `modrdn`), counted and timed in the metrics with its outcome; a read that
+        finds its kept connection lost (e.g. slapd restarted meanwhile) reconnects and is
+        tried once more. Writes are not retried: a lost answer leaves unknown whether the
+        write happened."""
+        with metrics.ldap_operation(kind):
+            conn = getattr(self._local, "conn", None)
+            had_connection = conn is not None and self._alive(conn)
+            try:
+                with self._translated():
+                    return operation(self._connection())
+            except errors.DirectoryUnavailable:
+                if not (retry_read and had_connection):
+                    raise
             with self._translated():
                 return operation(self._connection())
-        except errors.DirectoryUnavailable:
-            if not (retry_read and had_connection):
-                raise
-        with self._translated():
-            return operation(self._connection())
 
     def delete(self, dn: str, subtree: bool = False, assertion: Optional[str] = None) -> int:
         if not subtree:
-            self._run(lambda conn: self._delete_entry(conn, dn, assertion))
+            self._run(lambda conn: self._delete_entry(conn, dn, assertion), kind="delete")
             return 1
         try:
             below = [entry.dn for entry in self.search(dn, "(objectClass=*)", Scope.SUB, ["1.1"])]
@@ -197,24 +203,27 @@ class ThreadBoundDirectory:
         removed = 0
         for child in sorted(below, key=dn_depth, reverse=True):  # children before parents
             try:
-                self._run(functools.partial(self._delete_entry, dn=child, assertion=None))
+                self._run(functools.partial(self._delete_entry, dn=child, assertion=None),
+                          kind="delete")
                 removed += 1
             except errors.EntryNotFound:
                 continue  # removed meanwhile: the subtree delete stays idempotent
         return removed
 
     def rename(self, dn: str, new_rdn: str, new_superior: Optional[str] = None) -> str:
-        self._run(lambda conn: self._rename_entry(conn, dn, new_rdn, new_superior))
+        self._run(lambda conn: self._rename_entry(conn, dn, new_rdn, new_superior),
+                  kind="modrdn")
         parent = new_superior or parent_dn(dn)
         return f"{new_rdn},{parent}" if parent else new_rdn
 
     def check_password(self, dn: str, password: str) -> bool:
         if not password:
             return False  # an empty password would be an unauthenticated bind (RFC 4513)
-        with self._translated():
+        with metrics.ldap_operation("bind") as observation, self._translated():
             try:
                 conn = self._open(dn, password)
             except BindRefused:
+                observation.outcome = "INVALID_CREDENTIALS"
                 return False
             with contextlib.suppress(Exception):
                 self._unbind(conn)

@@ -97,13 +97,14 @@ class Ldap3Directory(ThreadBoundDirectory):
                 return None
             found = [r for r in conn.response if r.get("type") == "searchResEntry"]
             return _entry(found[0]) if found else None
-        return self._run(read, retry_read=True)
+        return self._run(read, retry_read=True, kind="search")
 
     def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,
                attributes: Optional[Sequence[str]] = None,
                page_size: int = 500) -> Iterator[Entry]:
         pages = self._run(lambda conn: self._first_page(
-            conn, base, search_filter, scope, attributes, page_size), retry_read=True)
+            conn, base, search_filter, scope, attributes, page_size), retry_read=True,
+            kind="search")
         yield from pages
 
     def _first_page(self, conn: Connection, base: str, search_filter: str, scope: Scope,
@@ -130,7 +131,7 @@ class Ldap3Directory(ThreadBoundDirectory):
 
     def add(self, dn: str, attributes: Mapping[str, Sequence[Any]]) -> None:
         values = {name: list(vals) for name, vals in attributes.items() if vals not in ((), [])}
-        self._run(lambda conn: conn.add(dn, attributes=values))
+        self._run(lambda conn: conn.add(dn, attributes=values), kind="add")
 
     def modify(self, dn: str, changes: Sequence[Change],
                assertion: Optional[str] = None) -> None:
@@ -141,7 +142,7 @@ class Ldap3Directory(ThreadBoundDirectory):
             payload.setdefault(change.attribute, []).append(
                 (_OPS[change.op], list(change.values)))
         controls = [_assertion_control(assertion)] if assertion else None
-        self._run(lambda conn: conn.modify(dn, payload, controls=controls))
+        self._run(lambda conn: conn.modify(dn, payload, controls=controls), kind="modify")
 
 
 

@@ -103,7 +103,7 @@ class PythonLdapDirectory(ThreadBoundDirectory):
             except ldap.NO_SUCH_OBJECT:
                 return None
             return next((_entry(*item) for item in found if item[0] is not None), None)
-        return self._run(read, retry_read=True)
+        return self._run(read, retry_read=True, kind="search")
 
     def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,
                attributes: Optional[Sequence[str]] = None,
@@ -113,7 +113,8 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         # The first page is read before anything is yielded, so a lost connection shows
         # while the read may still be retried; the pages after it use the same connection.
         conn, entries, cookie = self._run(
-            lambda conn: (conn, *self._page(conn, request, control)), retry_read=True)
+            lambda conn: (conn, *self._page(conn, request, control)), retry_read=True,
+            kind="search")
         yield from entries
         while cookie:
             control.cookie = cookie
@@ -133,7 +134,7 @@ class PythonLdapDirectory(ThreadBoundDirectory):
     def add(self, dn: str, attributes: Mapping[str, Sequence[Any]]) -> None:
         modlist = [(name, [_encoded(v) for v in values])
                    for name, values in attributes.items() if values not in ((), [])]
-        self._run(lambda conn: conn.add_ext_s(dn, modlist))
+        self._run(lambda conn: conn.add_ext_s(dn, modlist), kind="add")
 
     def modify(self, dn: str, changes: Sequence[Change],
                assertion: Optional[str] = None) -> None:
@@ -142,7 +143,8 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         modlist = [(_OPS[change.op], change.attribute,
                     [_encoded(v) for v in change.values] or None) for change in changes]
         controls = [AssertionControl(True, assertion)] if assertion else None
-        self._run(lambda conn: conn.modify_ext_s(dn, modlist, serverctrls=controls))
+        self._run(lambda conn: conn.modify_ext_s(dn, modlist, serverctrls=controls),
+                  kind="modify")
 
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from .. import errors
+from .. import errors, metrics
 from ..errors import DatabaseError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,10 @@ class Databases:
         """Run `work(conn)` in a transaction and return its result. Once more if a
         concurrent insert won a race (IntegrityRace), and up to TRANSIENT_ATTEMPTS times
         when the server broke a deadlock or a lock wait."""
+        with metrics.sql_operation(database, "write"):
+            return self._write(database, work)
+
+    def _write(self, database: str, work: Callable[[Connection], T]) -> T:
         races = transient = 0
         while True:
             try:
@@ -73,6 +77,10 @@ class Databases:
 
     def read(self, database: str, work: Callable[[Connection], T]) -> T:
         """Run `work(conn)` on a connection (no transaction of ours) and return its result."""
+        with metrics.sql_operation(database, "read"):
+            return self._read(database, work)
+
+    def _read(self, database: str, work: Callable[[Connection], T]) -> T:
         try:
             with self._translated(), self.engines[database].connect() as conn:
                 return work(conn)

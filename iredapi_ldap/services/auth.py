@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .. import passwords
+from .. import metrics, passwords
 from ..addresses import is_email
 from ..directory import Entry
-from ..errors import BadRequest, Code, PermissionDenied, Unauthenticated
+from ..errors import BadRequest, Code, PermissionDenied, TooManyRequests, Unauthenticated
 from ..model.kinds import ADMIN, USER
 from .repository import Repository
 
@@ -84,7 +84,11 @@ class AuthService:
                 raise BadRequest(Code.MISSING_PARAMETER, detail=f"{name} is required")
         if not is_email(username):
             raise BadRequest(Code.INVALID_MAIL, detail="username must be a full e-mail address")
-        attempt = self._throttle.attempt(client_ip, username)
+        try:
+            attempt = self._throttle.attempt(client_ip, username)
+        except TooManyRequests:
+            metrics.LOGIN_REFUSALS.labels("too_many_attempts").inc()
+            raise
         try:
             entry = self._find_account(username)
             matches = entry is not None and passwords.verify(password,
@@ -96,6 +100,7 @@ class AuthService:
             raise
         if entry is None or not matches:  # (entry None: no match; said for mypy)
             log.warning("login failed: user=%r ip=%s reason=bad credentials", username, client_ip)
+            metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
             raise Unauthenticated(Code.INVALID_CREDENTIALS, detail="wrong username or password")
         try:
             self._refuse_unless_admin(entry, username, client_ip)
@@ -119,9 +124,11 @@ class AuthService:
     def _refuse_unless_admin(entry: Entry, username: str, client_ip: str) -> None:
         if not is_active(entry):
             log.warning("login refused: user=%r ip=%s reason=disabled", username, client_ip)
+            metrics.LOGIN_FAILURES.labels("account_disabled").inc()
             raise PermissionDenied(Code.ACCOUNT_DISABLED, detail="the account is disabled")
         if not is_admin_entry(entry):
             log.warning("login refused: user=%r ip=%s reason=not an admin", username, client_ip)
+            metrics.LOGIN_FAILURES.labels("not_admin").inc()
             raise PermissionDenied(detail="the account is not an admin")
 
     def authenticate(self, token: str | None) -> Caller:
