@@ -23,6 +23,7 @@ import falcon
 from ..logformat import request_id
 from ..policy.audit import AuditEntry, AuditLog
 from ..throttle import source_of
+from .envelope import failed
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("iredapi_ldap.requests")
@@ -34,9 +35,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 def _succeeded(req: falcon.Request, resp: falcon.Response, req_succeeded: bool) -> bool:
     """Whether the request did what it asked (API_ALWAYS_HTTP_200 answers errors with 200:
     the envelope says)."""
-    body = resp.media
-    return (req_succeeded and resp.status_code < 400
-            and not (isinstance(body, dict) and body.get("_success") is False))
+    return req_succeeded and resp.status_code < 400 and not failed(resp.media)
 
 
 def _caller_mail(req: falcon.Request) -> Optional[str]:
@@ -69,9 +68,7 @@ class RequestLog:
             request_id.reset(req.context.request_id_token)
 
     def _log(self, req: falcon.Request, resp: falcon.Response, rid: str) -> None:
-        body = resp.media
-        code = body.get("_msg") if isinstance(body, dict) and body.get("_success") is False \
-            else None
+        code = resp.media.get("_msg") if failed(resp.media) else None
         duration = round((self._clock() - req.context.started) * 1000, 1)
         request_log.info("%s %s %s", req.method, req.uri_template or "-", resp.status_code,
                          extra={"request_id": rid, "admin": _caller_mail(req),

@@ -1,6 +1,7 @@
 """The reply envelope (`{"_success": ...}`) and the one place errors become replies."""
 
 import logging
+from typing import Any, TypeGuard
 
 import falcon
 
@@ -19,6 +20,20 @@ def _printable(text):
     """`text` with what UTF-8 cannot carry (lone surrogates a client sent) replaced, so that
     writing the reply cannot fail."""
     return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def failed(body: object) -> TypeGuard[dict[str, Any]]:
+    """Whether a reply body is a failure (under API_ALWAYS_HTTP_200 only the body says)."""
+    return isinstance(body, dict) and body.get("_success") is False
+
+
+def error_codes(body: object) -> list[str]:
+    """The `_msg` codes of a failed reply (each one of a comma-joined list); none for a
+    success."""
+    if not failed(body):
+        return []
+    code = body.get("_msg")
+    return [part for part in code.split(",") if part] if isinstance(code, str) else []
 
 
 def ok(resp, data=None, with_data=False):

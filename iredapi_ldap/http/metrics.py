@@ -17,6 +17,7 @@ import falcon
 
 from .. import metrics
 from ..config import Settings
+from .envelope import error_codes
 from .middleware import _address, _networks, _within
 
 PATH = "/metrics"
@@ -36,14 +37,6 @@ def method_label(method: str) -> str:
     """The method, or `other` for one outside HTTP's usual few (a client may send any
     word)."""
     return method if method in METHODS else "other"
-
-
-def error_codes(body: object) -> list[str]:
-    """The `_msg` codes of a failed reply; none for a success."""
-    if not isinstance(body, dict) or body.get("_success") is not False:
-        return []
-    code = body.get("_msg")
-    return [part for part in code.split(",") if part] if isinstance(code, str) else []
 
 
 class Metrics:
