@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from ..errors import BadRequest, PermissionDenied
 from .fields import Verbatim
+from .rules import Services
 from .sets import SetParam
 
 _Value = TypeVar("_Value")
@@ -80,8 +81,7 @@ def refuse_disabled(table: Iterable[Profile], disabled: Container[str],
 
 # The services parameters, read only to see what they would switch (their values are
 # checked where they are applied: model/rules.py).
-_SERVICES = SetParam("services", "addService", "removeService", "removeAllServices",
-                     item=Verbatim())
+_SERVICES = SetParam(*Services.params, item=Verbatim())
 
 
 def _switches(params: Mapping[str, str], service: str, now: set[str]) -> bool:
