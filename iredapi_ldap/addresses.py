@@ -12,6 +12,15 @@ _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # Dot-atom local part of RFC 5322, ASCII only (iRedMail refuses non-ASCII addresses).
 _LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
+# The same shapes as regular expressions for the API description (openapi.py), written
+# without look-around so that JSON Schema tools and test generators read them; letters of
+# either case, as the API lower-cases what it is given. A unit test checks them against
+# is_domain and is_email.
+_LABEL_TEXT = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+DOMAIN_PATTERN = rf"{_LABEL_TEXT}(?:\.{_LABEL_TEXT})+"
+_LOCAL_TEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+MAIL_PATTERN = rf"{_LOCAL_TEXT}(?:\.{_LOCAL_TEXT})*@{DOMAIN_PATTERN}"
+
 
 def is_domain(name: object) -> bool:
     """Whether `name` (already lower-cased) is a valid DNS domain name with at least two labels.

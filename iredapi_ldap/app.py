@@ -13,7 +13,7 @@ from .http.auth import Login, Logout
 from .http.domains import Domain, DomainAdmins, Domains
 from .http.envelope import ErrorRenderer
 from .http.export import LdifExport
-from .http.groups import AliasChangeEmail, Group, Groups
+from .http.groups import LIST_DELETE_FLAGS, AliasChangeEmail, Group, Groups
 from .http.health import Health
 from .http.metrics import Metrics
 from .http.middleware import ApiGate, ClientAddress, IRedAdminPrefix, SessionCheck
@@ -118,7 +118,7 @@ def _add_account_routes(app, repo, policy, settings, completions):
     app.add_route("/api/aliases/{domain}", Groups(aliases, ("email_only", "disabled_only")))
     app.add_route("/api/alias/{mail}/change_email/{new_mail}", AliasChangeEmail(aliases))
     lists = MailingLists(repo, limits, completions)
-    app.add_route("/api/maillist/{mail}", Group(lists))
+    app.add_route("/api/maillist/{mail}", Group(lists, LIST_DELETE_FLAGS))
     app.add_route("/api/maillists/{domain}", Groups(lists, ("email_only",)))
     app.add_route("/api/ldif/{kind}/{name}", LdifExport(ExportService(repo)))
 

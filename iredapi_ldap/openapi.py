@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
+from .addresses import DOMAIN_PATTERN, MAIL_PATTERN, MAX_DOMAIN_LENGTH, MAX_MAIL_LENGTH
 from .errors import Code
+from .http.groups import LIST_DELETE_FLAGS
 from .http.policies import SENDERS, SPF_DOMAINS
-from .model import fields
+from .model import fields, render
 from .model.kinds import ADMIN, ALIAS, BY_API_NAME, DOMAIN, LIST, USER
 from .model.params import Kind, Param, Who
 from .model.sets import SetParam
@@ -168,32 +170,95 @@ def throttle_fields() -> list[Field]:
                   else "-1 or 0: no limit") for name in ("period", *THROTTLE_LIMITS)]
 
 
+# -- replies' `_data`, from model/render.py's tables ----------------------------------------
+
+_SCALAR: Schema = {"type": ["string", "integer"]}
+_ANY_VALUE: Schema = {"oneOf": [_SCALAR, {"type": "array", "items": _SCALAR},
+                                {"type": "object"}]}
+
+
+def attribute_schema(attribute: str) -> Schema:
+    """How render_entry shows an attribute: an integer or a string, one value or a list."""
+    key = attribute.lower()
+    one: Schema = {"type": "integer"} if key in render.INTEGERS else {"type": "string"}
+    return one if key in render.SINGLE_VALUED else {"type": "array", "items": one}
+
+
+def entry_schema(kind: Kind, extras: dict[str, Schema] | None = None) -> Schema:
+    """An account as a GET shows it: its attributes by their LDAP names (those the kind's
+    rows write described; others the entry holds shown by the same rules), `accountSetting`
+    as an object, the password never; `extras`: what the reply adds to the entry."""
+    properties: Schema = {}
+    for row in kind.params:
+        if row.attribute and not row.setting:
+            properties[row.attribute] = attribute_schema(row.attribute)
+    properties["objectClass"] = attribute_schema("objectClass")
+    properties["accountSetting"] = {"type": "object", "additionalProperties": _ANY_VALUE}
+    properties.update(extras or {})
+    return {"type": "object", "properties": properties, "additionalProperties": _ANY_VALUE,
+            "not": {"required": ["userPassword"]}}
+
+
+def listing_schema(kind: Kind, extras: dict[str, Schema] | None = None) -> Schema:
+    """A domain's accounts: entries, or their addresses (`email_only`, `name_only`)."""
+    return {"type": "array", "items": {"oneOf": [entry_schema(kind, extras),
+                                                  {"type": "string"}]}}
+
+
+def spam_policy_schema() -> Schema:
+    return {"type": "object", "additionalProperties": False, "properties": {
+        name: {"type": ["number", "null"]} if isinstance(row, Score)
+        else {"enum": ["yes", "no", None]} for name, row in SPAM_POLICY.items()}}
+
+
 # -- the endpoints --------------------------------------------------------------------------
 
-_MAIL: Schema = {"type": "string", "description": "an e-mail address"}
-_DOMAIN: Schema = {"type": "string", "description": "a domain name"}
-_TARGET: Schema = {"type": "string",
+_MAIL: Schema = {"type": "string", "pattern": f"^{MAIL_PATTERN}$",
+                 "maxLength": MAX_MAIL_LENGTH, "description": "an e-mail address"}
+_DOMAIN: Schema = {"type": "string", "pattern": f"^{DOMAIN_PATTERN}$",
+                   "maxLength": MAX_DOMAIN_LENGTH, "description": "a domain name"}
+_TARGET: Schema = {"type": "string", "maxLength": MAX_MAIL_LENGTH,
+                   "pattern": f"^(?:global|@?{DOMAIN_PATTERN}|{MAIL_PATTERN})$",
                    "description": "`global`, a domain, `@domain` or a user's address"}
 _DAYS: Schema = {"type": "string", "pattern": "^[0-9]+$",
                  "description": "days to keep the mailboxes before they are purged"}
-_ACCOUNT: Schema = {"type": "object"}
-_LIST: Schema = {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "object"}]}}
+_HEALTH: Schema = {"type": "object", "description": "`status` for everyone; each LDAP URI "
+                   "and database, with its latency, for a global admin"}
+_STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
+_BULK: Schema = {"type": "object", "required": ["changed", "failed"], "properties": {
+    "changed": {"type": "integer", "minimum": 0, "description": "entries changed"},
+    "failed": {"type": "array", "items": {"type": "object", "additionalProperties": {
+        "type": "string"}}, "description": "the entries not changed, each with its code"}}}
+_THROTTLE: Schema = {"type": "object", "additionalProperties": False, "properties": {
+    name: {"type": "integer"} for name in ("period", *THROTTLE_LIMITS)}}
+_GREYLISTING: Schema = {"type": "object", "required": ["status"], "properties": {
+    "status": {"enum": ["enable", "disable", None]}}}
+_GREYLISTING_ROWS: Schema = {"type": "array", "items": {
+    "type": "object", "required": ["account", "sender", "status", "comment"], "properties": {
+        "account": {"type": "string"}, "sender": {"type": "string"},
+        "status": {"enum": ["enable", "disable"]}, "comment": {"type": ["string", "null"]}}}}
 _LISTING = ("email_only", "disabled_only")
 _PASSWORD = named("password", description="the password to check", required=True)
 
 
+_EXTRAS: dict[str, dict[str, Schema]] = {
+    "domain": {"catchall": _STRINGS}, "user": {"managed_domains": _STRINGS},
+    "admin": {"managed_domains": _STRINGS}, "alias": {"members": _STRINGS},
+    "list": {"members": _STRINGS}}
+
+
 def _account(kind: Kind, noun: str) -> tuple[Op, ...]:
-    return (Op("GET", f"Get a {noun}", data=_ACCOUNT),
+    return (Op("GET", f"Get a {noun}", data=entry_schema(kind, _EXTRAS[kind.name])),
             Op("POST", f"Create a {noun}", kind_fields(kind, creating=True)),
             Op("PUT", f"Update a {noun}", kind_fields(kind, creating=False)),
             Op("DELETE", f"Delete a {noun}"))
 
 
 def _endpoints() -> tuple[Endpoint, ...]:
-    spam = (Op("GET", "Get a spam policy", data=_ACCOUNT),
+    spam = (Op("GET", "Get a spam policy", data=spam_policy_schema()),
             Op("PUT", "Set a spam policy", spam_policy_fields),
             Op("DELETE", "Delete a spam policy (inherit again)"))
-    group_delete = Op("DELETE", "Delete it", named("archive", schema=YES_NO,
+    group_delete = Op("DELETE", "Delete it", named(*LIST_DELETE_FLAGS, schema=YES_NO,
                                                    description="accepted; changes nothing"))
     return (
         Endpoint("/api/login", "session", (Op(
@@ -203,7 +268,7 @@ def _endpoints() -> tuple[Endpoint, ...]:
                                                public=True),)),
         Endpoint("/api/health", "service", (
             Op("GET", "Whether every backend answers (details for a global admin)",
-               public=True, data=_ACCOUNT),
+               public=True, data=_HEALTH),
             Op("HEAD", "Whether every backend answers", public=True))),
         Endpoint("/api/openapi.json", "service", (
             Op("GET", "This document", public=True, raw=("application/json",)),)),
@@ -215,18 +280,19 @@ def _endpoints() -> tuple[Endpoint, ...]:
             {"asset": {"type": "string", "enum": list(DOCS_ASSETS)}}),
         Endpoint("/api/domains", "domains", (
             Op("GET", "List the domains", named("name_only", "disabled_only", schema=YES_NO),
-               data=_LIST),)),
+               data=listing_schema(DOMAIN)),)),
         Endpoint("/api/domain/{domain}", "domains", (
-            Op("GET", "Get a domain", data=_ACCOUNT),
+            Op("GET", "Get a domain", data=entry_schema(DOMAIN, _EXTRAS["domain"])),
             Op("POST", "Create a domain", kind_fields(DOMAIN, creating=True)),
-            Op("PUT", "Update a domain", kind_fields(DOMAIN, creating=False), data=_ACCOUNT),
-            Op("DELETE", "Delete a domain and its accounts", data=_ACCOUNT)),
+            Op("PUT", "Update a domain", kind_fields(DOMAIN, creating=False),
+               data={"oneOf": [_BULK, {"type": "null"}]}),
+            Op("DELETE", "Delete a domain and its accounts", data=_BULK)),
             {"domain": _DOMAIN}),
         Endpoint("/api/domain/{domain}/keep_mailbox_days/{days}", "domains", (
             Op("DELETE", "Delete a domain, keeping its mailboxes for some days",
-               data=_ACCOUNT),), {"domain": _DOMAIN, "days": _DAYS}),
+               data=_BULK),), {"domain": _DOMAIN, "days": _DAYS}),
         Endpoint("/api/domain/admins/{domain}", "domains", (
-            Op("GET", "List a domain's admins", data=_LIST),
+            Op("GET", "List a domain's admins", data=_STRINGS),
             Op("PUT", "Grant or revoke a domain's admins", set_fields(ADMINS, "admin"))),
             {"domain": _DOMAIN}),
         Endpoint("/api/admin/{mail}", "admins", _account(ADMIN, "standalone admin"),
@@ -239,9 +305,9 @@ def _endpoints() -> tuple[Endpoint, ...]:
             {"mail": _MAIL, "days": _DAYS}),
         Endpoint("/api/users/{domain}", "users", (
             Op("GET", "List a domain's mail users", named(*_LISTING, schema=YES_NO),
-               data=_LIST),
+               data=listing_schema(USER)),
             Op("PUT", "Update every mail user of a domain",
-               kind_fields(USER, creating=False, only=BULK_PARAMS), data=_ACCOUNT)),
+               kind_fields(USER, creating=False, only=BULK_PARAMS), data=_BULK)),
             {"domain": _DOMAIN}),
         Endpoint("/api/user/{mail}/change_email/{new_mail}", "users", (
             Op("POST", "Change a mail user's address"),), {"mail": _MAIL, "new_mail": _MAIL}),
@@ -251,14 +317,14 @@ def _endpoints() -> tuple[Endpoint, ...]:
                  {"mail": _MAIL}),
         Endpoint("/api/aliases/{domain}", "aliases", (
             Op("GET", "List a domain's aliases", named(*_LISTING, schema=YES_NO),
-               data=_LIST),), {"domain": _DOMAIN}),
+               data=listing_schema(ALIAS)),), {"domain": _DOMAIN}),
         Endpoint("/api/alias/{mail}/change_email/{new_mail}", "aliases", (
             Op("POST", "Change an alias's address"),), {"mail": _MAIL, "new_mail": _MAIL}),
         Endpoint("/api/maillist/{mail}", "mailing lists",
                  (*_account(LIST, "mailing list")[:3], group_delete), {"mail": _MAIL}),
         Endpoint("/api/maillists/{domain}", "mailing lists", (
             Op("GET", "List a domain's mailing lists", named("email_only", schema=YES_NO),
-               data=_LIST),), {"domain": _DOMAIN}),
+               data=listing_schema(LIST)),), {"domain": _DOMAIN}),
         Endpoint("/api/ldif/{kind}/{name}", "export", (
             Op("GET", "An account (and what belongs to it) as LDIF, in `_data`",
                data={"type": "string"}),),
@@ -268,26 +334,26 @@ def _endpoints() -> tuple[Endpoint, ...]:
         Endpoint("/api/spampolicy/domain/{name}", "spam policy", spam, {"name": _DOMAIN}),
         Endpoint("/api/spampolicy/user/{name}", "spam policy", spam, {"name": _MAIL}),
         Endpoint("/api/throttle/{target}/{kind}", "throttling", (
-            Op("GET", "Get a throttle setting", data=_ACCOUNT),
+            Op("GET", "Get a throttle setting", data=_THROTTLE),
             Op("POST", "Set a throttle setting", throttle_fields),
             Op("DELETE", "Delete a throttle setting")),
             {"target": _TARGET, "kind": {"type": "string", "enum": list(THROTTLE_KINDS)}}),
         Endpoint("/api/greylisting/all", "greylisting", (
-            Op("GET", "Every greylisting setting", data=_LIST),)),
+            Op("GET", "Every greylisting setting", data=_GREYLISTING_ROWS),)),
         Endpoint("/api/greylisting/whitelist_spf_domains", "greylisting", (
-            Op("GET", "Domains whose SPF hosts skip greylisting", data=_LIST),
+            Op("GET", "Domains whose SPF hosts skip greylisting", data=_STRINGS),
             Op("POST", "Replace, add or remove those domains",
-               set_fields(SPF_DOMAINS, "domain"), data=_LIST))),
+               set_fields(SPF_DOMAINS, "domain"), data=_STRINGS))),
         Endpoint("/api/greylisting/{target}", "greylisting", (
-            Op("GET", "Greylisting of a target", data=_ACCOUNT),
+            Op("GET", "Greylisting of a target", data=_GREYLISTING),
             Op("POST", "Enable or disable greylisting",
                named("status", schema={"type": "string", "enum": ["enable", "disable"]},
                      required=True)),
             Op("DELETE", "Delete the explicit setting (inherit again)")), {"target": _TARGET}),
         Endpoint("/api/greylisting/{target}/whitelists", "greylisting", (
-            Op("GET", "Senders that skip greylisting", data=_LIST),
+            Op("GET", "Senders that skip greylisting", data=_STRINGS),
             Op("POST", "Replace, add or remove those senders", set_fields(SENDERS, "sender"),
-               data=_LIST)), {"target": _TARGET}),
+               data=_STRINGS)), {"target": _TARGET}),
     )
 
 
@@ -305,6 +371,10 @@ def _codes_pattern(codes: Iterable[Code]) -> str:
     """`_msg` of a failure: one code, or several comma-joined (password rules)."""
     names = "|".join(code.name for code in codes)
     return f"^(?:{names})(?:,(?:{names}))*$"
+
+
+# Answered by gunicorn before the request reaches the API.
+URI_TOO_LONG = 414
 
 
 def statuses() -> dict[int, list[Code]]:
@@ -342,6 +412,9 @@ def _responses(op: Op) -> dict[str, Any]:
     out: dict[str, Any] = {"200": ok}
     for status in statuses():
         out[str(status)] = {"$ref": f"#/components/responses/Status{status}"}
+    out[str(URI_TOO_LONG)] = {"description": "the request line is longer than the HTTP "
+                                             "server takes (gunicorn's limit_request_line); "
+                                             "not the envelope"}
     return out
 
 

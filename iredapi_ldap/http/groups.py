@@ -6,12 +6,17 @@ from .envelope import ok
 from .params import flag, read_params
 from .streaming import stream_list
 
+# `archive` (mailing lists): iRedAdmin-Pro archives mlmmj lists before deleting them; an
+# LDAP-only list has no archive, so the flag is accepted and changes nothing.
+LIST_DELETE_FLAGS = ("archive",)
+
 
 class Group:
-    """One alias or mailing list."""
+    """One alias or mailing list; `delete_flags`: the parameters its DELETE accepts."""
 
-    def __init__(self, groups):
+    def __init__(self, groups, delete_flags=()):
         self._groups = groups
+        self._delete_flags = delete_flags
 
     def on_get(self, req, resp, mail):
         read_params(req).only()
@@ -26,9 +31,7 @@ class Group:
         ok(resp)
 
     def on_delete(self, req, resp, mail):
-        # `archive` (mailing lists): iRedAdmin-Pro archives mlmmj lists; an LDAP-only
-        # list has no archive, so the flag is accepted and changes nothing.
-        read_params(req).only("archive")
+        read_params(req).only(*self._delete_flags)
         self._groups.delete(req.context.caller, mail)
         ok(resp)
 

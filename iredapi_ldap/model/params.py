@@ -163,13 +163,13 @@ class Kind:
         conflict), unknown parameters refused (UNKNOWN_PARAMETER), and an update without
         any, or a create without a required one, refused (MISSING_PARAMETER)."""
         out = dict(params)
+        allowed = set(self.names(creating) if accepted is None else accepted)
         for legacy, name in self.legacy_names().items():
-            if legacy in out:
+            if legacy in out and name in allowed:   # others: unknown, as their new name
                 if name in out:
                     raise BadRequest(Code.CONFLICTING_PARAMETERS,
                                      detail=f"{legacy} conflicts with {name}")
                 out[name] = out.pop(legacy)
-        allowed = set(self.names(creating) if accepted is None else accepted)
         unknown = sorted(set(out) - allowed)
         if unknown:
             raise BadRequest(Code.UNKNOWN_PARAMETER,

@@ -148,8 +148,8 @@ class _Groups:
                                        self.kind.name, reserve=reserve)
 
     def update(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
+        params = self.kind.request(params, creating=False)   # bad names: before any read
         mail, entry, domain_entry = self._entry(caller, mail)
-        params = self.kind.request(params, creating=False)
         draft = EntryDraft.of(entry)
         self.kind.apply(draft, params, caller, creating=False)
         change = MEMBERS.change(params)

@@ -14,7 +14,7 @@ import pytest
 from iredapi_ldap.openapi import counts
 from iredapi_ldap.sessions import COOKIE_NAME
 
-from .. import servers
+from .. import helpers, servers
 
 pytestmark = pytest.mark.slapd
 
@@ -80,13 +80,18 @@ def test_schemathesis_read_only_operations(live, accounts):
         capture_output=True, text=True, timeout=240)
     print(result.stdout[-3000:])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    statuses: dict[int, int] = {}
-    for line in report.read_text().splitlines():
-        event = json.loads(line)
-        for recorded in _responses(event):
-            statuses[recorded] = statuses.get(recorded, 0) + 1
+    statuses = _statuses(report)
     print(f"responses by status: {dict(sorted(statuses.items()))}")
     assert not any(status >= 500 for status in statuses)
+
+
+def _statuses(report):
+    """Responses by status in a schemathesis ndjson report."""
+    statuses: dict[int, int] = {}
+    for line in report.read_text().splitlines():
+        for recorded in _responses(json.loads(line)):
+            statuses[recorded] = statuses.get(recorded, 0) + 1
+    return statuses
 
 
 def _responses(event):
@@ -104,3 +109,72 @@ def _responses(event):
                 walk(value)
     walk(event)
     return found
+
+
+@pytest.fixture(scope="module")
+def private_live(tmp_path_factory):
+    """A `serve` on a slapd of its own: the write run below creates, changes and deletes
+    whatever the document lets it, which no other test may see."""
+    tmp = tmp_path_factory.mktemp("openapi-writes")
+    with helpers.running_slapd() as server, servers.serving(server, tmp, workers=2) as base:
+        yield server, base, tmp
+
+
+# Accounts the write run starts from, made through the API: the document's path parameters
+# get them as examples, so the run reaches existing accounts and not only 404s.
+_SEEDS = (
+    ("POST", "/api/domain/prop.test", {"name": "Prop", "quota": "1024"}),
+    ("POST", "/api/domain/other.test", {"name": "Other"}),
+    ("POST", "/api/user/u1@prop.test", {"name": "U1", "password": helpers.PASSWORD}),
+    ("POST", "/api/user/u2@prop.test", {"password": helpers.PASSWORD}),
+    ("POST", "/api/alias/a1@prop.test", {"accessPolicy": "public"}),
+    ("POST", "/api/maillist/l1@prop.test", {"members": "u1@prop.test"}),
+    ("POST", "/api/admin/sa@admins.example", {"password": helpers.PASSWORD}),
+)
+_EXAMPLES = {"domain": ["prop.test", "other.test"], "name": ["prop.test", "u1@prop.test"],
+             "mail": ["u1@prop.test", "u2@prop.test", "a1@prop.test", "l1@prop.test",
+                      "sa@admins.example"],
+             "new_mail": ["u3@prop.test"], "target": ["global", "prop.test", "u2@prop.test"],
+             "days": ["7"]}
+
+
+def _with_examples(doc):
+    """The document with examples on its path parameters (the test's accounts)."""
+    for item in doc["paths"].values():
+        for parameter in item.get("parameters", ()):
+            examples = _EXAMPLES.get(parameter["name"])
+            if examples and "enum" not in parameter["schema"]:
+                parameter["examples"] = {f"e{i}": {"value": value}
+                                         for i, value in enumerate(examples)}
+    return doc
+
+
+def test_schemathesis_writes(private_live):
+    """POST, PUT and DELETE of every path (but login and logout, which would end the run's
+    session) as a global admin, on accounts that exist and ones that do not: no server
+    error, no reply that breaks the document."""
+    server, base, tmp = private_live
+    cookie = servers.login(base, server.accounts.admin_mail, server.accounts.admin_password)
+    for method, path, data in _SEEDS:
+        status, body = servers.call(base, method, path, data, cookie=cookie)
+        assert status == 200, (path, body)
+    doc = tmp / "openapi.json"
+    doc.write_text(json.dumps(_with_examples(_document(base))))
+    report = tmp / "schemathesis-writes.ndjson"
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "schemathesis"), "run", str(doc),
+         "--url", base, "-H", f"Cookie: {COOKIE_NAME}={cookie}",
+         "--include-method", "POST", "--include-method", "PUT", "--include-method", "DELETE",
+         "--exclude-path", "/api/login", "--exclude-path", "/api/logout",
+         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
+                     "response_schema_conformance",
+         "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--seed", "1",
+         "--max-time", "90", "--workers", "2", "--no-shrink", "--request-timeout", "20",
+         "--report", "ndjson", "--report-ndjson-path", str(report)],
+        capture_output=True, text=True, timeout=300)
+    print(result.stdout[-3000:])
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    statuses = _statuses(report)
+    print(f"write responses by status: {dict(sorted(statuses.items()))}")
+    assert not any(status >= 500 for status in statuses)
+    assert statuses.get(200, 0) > 50, statuses     # it reached real accounts, not only 4xx

@@ -3,12 +3,14 @@ OpenAPI 3.1, every route of the app with its methods (and nothing else), every r
 kind with its legacy names, every `_msg` code; and the page that shows it."""
 
 import json
+import re
 
 import pytest
 from falcon import inspect, testing
 from openapi_spec_validator import validate
 
 from iredapi_ldap import openapi
+from iredapi_ldap.addresses import DOMAIN_PATTERN, MAIL_PATTERN, is_domain, is_email
 from iredapi_ldap.app import create_app
 from iredapi_ldap.config import load_settings
 from iredapi_ldap.errors import Code
@@ -100,7 +102,7 @@ def test_every_code_of_the_catalogue_is_in_the_replies(doc):
         for method, op in item.items():
             if method in METHODS:
                 statuses = {int(s) for s in op["responses"]}
-                assert statuses == {200, *(code.status for code in Code)}
+                assert statuses == {200, openapi.URI_TOO_LONG, *(code.status for code in Code)}
 
 
 def test_public_endpoints(doc):
@@ -127,3 +129,19 @@ def test_served_without_a_session_and_gated(app, tmp_path):
     closed = testing.TestClient(create_app(off, object()))
     assert closed.simulate_get("/api/openapi.json").json["_msg"] == "API_DISABLED"
 
+
+
+@pytest.mark.parametrize("text", ["example.com", "a.b.c.example.org", "xn--bcher-kva.example",
+                                  "a-b.co", "0.example", "x" * 63 + ".com",
+                                  "-a.com", "a-.com", "a..com", "a.com.", "com", "a_b.com",
+                                  "a.com\n", "x" * 64 + ".com", "é.com", ""])
+def test_domain_pattern_agrees_with_is_domain(text):
+    assert bool(re.fullmatch(DOMAIN_PATTERN, text)) == is_domain(text)
+
+
+@pytest.mark.parametrize("text", ["user@example.com", "a.b+c@x.example", "o'neil@x.org",
+                                  "#&_-@x.org", "user@@example.com", ".user@x.org",
+                                  "us..er@x.org", "user.@x.org", "user@-x.org", "@x.org",
+                                  "user@x", "us er@x.org", "user@x.org\n"])
+def test_mail_pattern_agrees_with_is_email(text):
+    assert bool(re.fullmatch(MAIL_PATTERN, text)) == is_email(text)
