@@ -440,6 +440,24 @@ def report(rows, counts, floor, latency, memory, load, quick, command):
     return "\n".join(lines) + "\n", missed
 
 
+# The metric families save_metrics prints (all are saved).
+METRICS_SHOWN = ("iredapi_ldap_requests_total", "iredapi_ldap_errors_total",
+                 "iredapi_ldap_ldap_operations_total", "iredapi_ldap_sql_operations_total",
+                 "iredapi_ldap_request_duration_seconds_count")
+
+
+def save_metrics(api, workdir):
+    """The default client's `/metrics` after the run (summed over its 4 workers), saved in
+    the work directory; the request, LDAP, SQL and error counters printed."""
+    text = api.call("GET", "/metrics", accept="text/plain").decode()
+    path = workdir / "metrics-after-bench.txt"
+    path.write_text(text)
+    print(f"metrics, all of them in {path}:", file=sys.stderr)
+    for line in text.splitlines():
+        if line.startswith(METRICS_SHOWN):
+            print("  " + line, file=sys.stderr)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
@@ -480,6 +498,7 @@ def main(argv=None):
         memory = export_memory(config, {s: domains[s] for s in plan["sizes"][1:]}, accounts)
         print("concurrency ...", file=sys.stderr)
         load = concurrency(api.port, api.cookie, main_domain, plan["concurrency"])
+        save_metrics(api, workdir)
     finally:
         for server in servers:
             server.terminate()

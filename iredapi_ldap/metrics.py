@@ -136,12 +136,13 @@ def use_multiprocess_dir(directory: str | os.PathLike[str]) -> Path:
     path = Path(directory).resolve()
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, mode=0o700)
-    os.environ[MULTIPROC_ENV] = str(path)
-    # prometheus-client picks its kind of values when it is imported: pick again, and
-    # forget the values made so far (they would stay in this process's memory).
-    values.ValueClass = values.get_value_class()
+    # Forget the values made so far (they would stay in this process's memory), before
+    # the switch: prometheus-client warns of a clear() in multiprocess mode.
     for metric in ALL:
         metric.clear()
+    os.environ[MULTIPROC_ENV] = str(path)
+    # prometheus-client picks its kind of values when it is imported: pick again.
+    values.ValueClass = values.get_value_class()
     return path
 
 

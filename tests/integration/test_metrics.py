@@ -69,6 +69,7 @@ def test_metrics_sum_every_worker(slapd, accounts, tmp_path):
     assert outside[0] == 404 and "iredapi_ldap_" not in outside[2]
     assert beside[0] == 404
     assert len([name for name in written if name.startswith("counter_")]) >= 2, written
+    assert "Warning" not in (tmp_path / "serve.log").read_text()  # nothing for the console
 
     found = samples(text)
     route = {"route": "/api/domains", "method": "GET"}
