@@ -75,13 +75,14 @@ def ensure_counters(repo: Repository, domain: str, entry: Entry) -> dict[str, in
 class Drift:
     domain: str
     attribute: str
-    stored: object   # None when absent
+    stored: object
     counted: int
 
 
 def doctor(repo: Repository, domains: Iterable[str], fix: bool = False) -> list[Drift]:
     """Recount each domain's counters; returns the drifts found (and, with `fix`,
-    repaired)."""
+    repaired). A counter not stored is no drift: iRedMail's own domains have none until
+    the first write counts and stores them (`ensure_counters` above)."""
     found = []
     for domain in domains:
         entry = repo.directory.get(repo.domain_dn(domain), list(ATTRIBUTES))
@@ -89,7 +90,7 @@ def doctor(repo: Repository, domains: Iterable[str], fix: bool = False) -> list[
             continue
         counted = count_usage(repo, domain)
         drift = [Drift(domain, a, entry.first(a), v) for a, v in counted.items()
-                 if entry.first(a) is None or parse_whole(str(entry.first(a))) != v]
+                 if entry.first(a) is not None and parse_whole(str(entry.first(a))) != v]
         if fix and drift:
             # Only while no write is under way is a count exact: a create counts its
             # entry before it adds it, a delete gives it back after (README, "Outages").
