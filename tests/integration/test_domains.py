@@ -71,6 +71,23 @@ def test_create_defaults(client, admin_cookies, created, base_settings, director
         assert directory.get(layout.container_dn(name, container)) is not None
 
 
+def test_create_without_name(client, admin_cookies, created, directory, layout, mailstack):
+    """`name` is optional in the newest Pro API: the domain then has no `cn`, as iRedAdmin
+    writes it without one."""
+    name = new_name()
+    created.append(name)
+    result = form(client, "POST", f"/api/domain/{name}", {}, cookies=admin_cookies)
+    assert reply(result) == (200, True, None)
+    assert "cn" not in profile(client, admin_cookies, name)
+    assert directory.get(layout.domain_dn(name)).get("cn") == []
+    assert mailstack.lookup("virtual_mailbox_domains", name) == [name]
+    name = new_name()
+    created.append(name)
+    assert reply(form(client, "POST", f"/api/domain/{name}", {"name": ""},
+                      cookies=admin_cookies)) == (200, True, None)
+    assert "cn" not in profile(client, admin_cookies, name)
+
+
 def test_create_refuses_existing_names(client, admin_cookies, created, domain):
     assert reply(create(client, admin_cookies, domain, created))[:3] == (
         409, False, "ALREADY_EXISTS")
@@ -89,7 +106,7 @@ def test_create_refuses_bad_names(client, admin_cookies, created, name, director
 
 
 @pytest.mark.parametrize("data, code", [
-    ({}, "MISSING_PARAMETER"),
+    ({"quota": "abc"}, "INVALID_PARAMETER"),
     ({"name": "x", "quota": "abc"}, "INVALID_PARAMETER"),
     ({"name": "x", "numberOfUsers": "-2"}, "INVALID_PARAMETER"),
     ({"name": "x", "defaultQuota": "-1"}, "INVALID_PARAMETER"),
