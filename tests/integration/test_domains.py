@@ -6,6 +6,7 @@ import pytest
 
 from .. import helpers
 from ..helpers import form, login, reply, session_cookie
+from ..mailstack import Route
 
 
 def new_name():
@@ -195,6 +196,7 @@ def test_backup_mx(client, admin_cookies, domain, mailstack, base_settings):
     assert mailstack.lookup("relay_domains", domain) == [domain]
     assert mailstack.lookup("virtual_mailbox_domains", domain) == []
     assert mailstack.lookup("transport_maps_domain", domain) == ["relay:[mx.example.org]:25"]
+    assert mailstack.route("a@" + domain) == Route("relay", "[mx.example.org]:25", False)
     put(client, admin_cookies, domain, is_backupmx="yes", primarymx="192.0.2.7")
     assert mailstack.lookup("transport_maps_domain", domain) == ["relay:[192.0.2.7]"]
     put(client, admin_cookies, domain, is_backupmx="no")
@@ -202,12 +204,36 @@ def test_backup_mx(client, admin_cookies, domain, mailstack, base_settings):
     assert mailstack.lookup("virtual_mailbox_domains", domain) == [domain]
     assert mailstack.lookup("transport_maps_domain", domain) == [
         base_settings.default_mta_transport]
-    for data, code in (({"is_backupmx": "yes"}, "MISSING_PARAMETER"),
-                       ({"is_backupmx": "yes", "primarymx": "x", "transport": "dovecot"},
+    for data, code in (({"is_backupmx": "yes", "primarymx": "x", "transport": "dovecot"},
+                        "CONFLICTING_PARAMETERS"),
+                       ({"is_backupmx": "yes", "transport": "dovecot"},
                         "CONFLICTING_PARAMETERS"),
                        ({"primarymx": "a)(b"}, "INVALID_PARAMETER"),
+                       ({"is_backupmx": "yes", "primarymx": "a)(b"}, "INVALID_PARAMETER"),
                        ({"is_backupmx": "maybe"}, "INVALID_PARAMETER")):
         assert reply(put(client, admin_cookies, domain, **data)) == (400, False, code)
+    assert mailstack.lookup("relay_domains", domain) == []   # nothing changed
+    assert mailstack.lookup("transport_maps_domain", domain) == [
+        base_settings.default_mta_transport]
+
+
+def test_backup_mx_found_by_dns(client, admin_cookies, domain, mailstack):
+    """`is_backupmx=yes` without `primarymx`: Postfix relays the domain (and its alias
+    domains, each by its own MX records) to the next hop DNS names, the primary MX."""
+    alias = new_name()
+    put(client, admin_cookies, domain, addAliasDomain=alias)
+    assert reply(put(client, admin_cookies, domain, is_backupmx="yes")) == (200, True, None)
+    assert profile(client, admin_cookies, domain)["domainBackupMX"] == "yes"
+    assert mailstack.lookup("relay_domains", domain) == [domain]
+    assert mailstack.lookup("virtual_mailbox_domains", domain) == []
+    assert mailstack.lookup("transport_maps_domain", domain) == ["relay:"]
+    assert mailstack.route("a@" + domain) == Route("relay", domain, True)
+    assert mailstack.route("a@" + alias) == Route("relay", alias, True)
+    # From a primary MX given before to DNS, and back; an empty primarymx is none.
+    put(client, admin_cookies, domain, is_backupmx="yes", primarymx="mx.example.org")
+    assert mailstack.route("a@" + domain) == Route("relay", "[mx.example.org]", False)
+    put(client, admin_cookies, domain, is_backupmx="yes", primarymx="")
+    assert mailstack.route("a@" + domain) == Route("relay", domain, True)
 
 
 def test_disable_and_enable_domain(client, admin_cookies, domain, directory, layout,
