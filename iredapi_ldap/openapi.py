@@ -26,7 +26,7 @@ from .model.params import Kind, Param, Who
 from .model.sets import SetParam
 from .model.spampolicy import SPAM_POLICY, Score
 from .services.domain_admins import ADMINS
-from .services.policies import THROTTLE_KINDS, THROTTLE_LIMITS
+from .services.policies import MAX_LIMIT, MAX_PERIOD, THROTTLE_KINDS, THROTTLE_LIMITS
 from .services.user_bulk import BULK_PARAMS
 from .sessions import COOKIE_NAME
 
@@ -166,8 +166,12 @@ def spam_policy_fields() -> list[Field]:
 
 
 def throttle_fields() -> list[Field]:
-    return [Field(name, {"type": "integer", "minimum": -1}, "seconds" if name == "period"
-                  else "-1 or 0: no limit") for name in ("period", *THROTTLE_LIMITS)]
+    """`period` (required), then the limits, each optional."""
+    return [Field("period", {"type": "integer", "minimum": 1, "maximum": MAX_PERIOD},
+                  "seconds", required=True),
+            *(Field(name, {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT},
+                    "0: no limit; left out: unchanged (-1, ask the next setting, on a new "
+                    "one)") for name in THROTTLE_LIMITS)]
 
 
 # -- replies' `_data`, from model/render.py's tables ----------------------------------------

@@ -88,6 +88,7 @@ def test_spam_policy_throttle_and_sets(doc):
     assert set(_body(doc, "/api/spampolicy/global", "put")["properties"]) == set(SPAM_POLICY)
     assert set(_body(doc, "/api/throttle/{target}/{kind}", "post")["properties"]) == {
         "period", "msg_size", "max_msgs", "max_quota"}
+    assert _body(doc, "/api/throttle/{target}/{kind}", "post")["required"] == ["period"]
     assert set(_body(doc, "/api/greylisting/{target}/whitelists", "post")["properties"]) == {
         "senders", "addSenders", "removeSenders"}
     assert set(_body(doc, "/api/domain/admins/{domain}", "put")["properties"]) == {
