@@ -178,6 +178,17 @@ def test_services(client, admin_cookies, domain):
         400, False, "INVALID_PARAMETER")
 
 
+def test_empty_services_remove_them_all(client, admin_cookies, domain, mailstack):
+    """The newest Pro document resets the services with `services`, empty for none (where
+    the older one had `removeAllServices`): Postfix stops serving the domain."""
+    put(client, admin_cookies, domain, addService="self-service")
+    assert reply(put(client, admin_cookies, domain, services="")) == (200, True, None)
+    assert "enabledService" not in profile(client, admin_cookies, domain)
+    assert mailstack.lookup("virtual_mailbox_domains", domain) == []
+    assert reply(put(client, admin_cookies, domain, services="mail")) == (200, True, None)
+    assert mailstack.lookup("virtual_mailbox_domains", domain) == [domain]
+
+
 def test_bcc_and_relay_reach_postfix(client, admin_cookies, domain, mailstack):
     put(client, admin_cookies, domain, senderBcc="copy@example.org",
         outboundRelay="[192.0.2.9]:587")
