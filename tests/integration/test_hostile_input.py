@@ -79,7 +79,9 @@ def test_numbers_of_thousands_of_digits_are_bad_parameters(client, admin_cookies
     assert directory.get(layout.domain_dn(f"n{domain}"), ["1.1"]) is None
 
 
-def test_an_empty_name_is_refused_for_a_user_and_left_out_for_a_domain(client, admin_cookies, domain, directory, layout):
+def test_an_empty_name_is_refused_for_a_user_and_left_out_for_a_domain(client, admin_cookies,
+                                                                       domain, directory,
+                                                                       layout):
     mail = f"named@{domain}"
     helpers.add_mail_user(directory, layout, mail)
     assert reply(form(client, "PUT", f"/api/user/{mail}", {"name": ""},
