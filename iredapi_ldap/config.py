@@ -37,6 +37,10 @@ class Settings:
     restful_api_clients: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
     api_always_http_200: bool = False
+    # Attributes GET replies leave out of user and standalone-admin profiles (iRedAdmin's
+    # default: the password hash, under its SQL column's and its LDAP attribute's name).
+    api_hidden_user_profiles: tuple[str, ...] = ("password", "userPassword")
+    api_hidden_admin_profiles: tuple[str, ...] = ("password", "userPassword")
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
 
     ldap_uri: tuple[str, ...] = ("ldap://127.0.0.1:389",)
@@ -242,6 +246,18 @@ def _check_clients(settings):
                                   "network") from None
 
 
+# An LDAP attribute name (RFC 4512 keystring), or a SQL column's (`_`), as iRedAdmin's lists
+# name them.
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,127}")
+
+
+def _check_hidden_profiles(settings):
+    for key in ("api_hidden_user_profiles", "api_hidden_admin_profiles"):
+        for name in getattr(settings, key):
+            if not _ATTRIBUTE_NAME.fullmatch(name):
+                raise ConfigError(f"{key.upper()}: {name!r} is not an attribute name")
+
+
 def _check_numbers(settings):
     positive = ("session_timeout", "ldap_connect_timeout", "ldap_timeout",
                 "health_timeout", "login_max_failures", "login_failure_window")
@@ -268,7 +284,8 @@ def _check_choices(settings):
         raise ConfigError(f"LOG_FORMAT: one of {', '.join(LOG_FORMATS)}")
 
 
-_CHECKS = (_check_ldap_uris, _check_clients, _check_numbers, _check_choices)
+_CHECKS = (_check_ldap_uris, _check_clients, _check_hidden_profiles, _check_numbers,
+           _check_choices)
 
 
 def ensure_secret_key(settings):

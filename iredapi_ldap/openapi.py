@@ -26,7 +26,7 @@ from .model.params import Kind, Param, Who
 from .model.sets import SetParam
 from .model.spampolicy import SPAM_POLICY, Score
 from .services.domain_admins import ADMINS
-from .services.policies import THROTTLE_KINDS, THROTTLE_LIMITS
+from .services.policies import MAX_LIMIT, MAX_PERIOD, THROTTLE_KINDS, THROTTLE_LIMITS
 from .services.user_bulk import BULK_PARAMS
 from .sessions import COOKIE_NAME
 
@@ -166,8 +166,12 @@ def spam_policy_fields() -> list[Field]:
 
 
 def throttle_fields() -> list[Field]:
-    return [Field(name, {"type": "integer", "minimum": -1}, "seconds" if name == "period"
-                  else "-1 or 0: no limit") for name in ("period", *THROTTLE_LIMITS)]
+    """`period` (required), then the limits, each optional."""
+    return [Field("period", {"type": "integer", "minimum": 1, "maximum": MAX_PERIOD},
+                  "seconds", required=True),
+            *(Field(name, {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT},
+                    "0: no limit; left out: unchanged (-1, ask the next setting, on a new "
+                    "one)") for name in THROTTLE_LIMITS)]
 
 
 # -- replies' `_data`, from model/render.py's tables ----------------------------------------
@@ -184,10 +188,12 @@ def attribute_schema(attribute: str) -> Schema:
     return one if key in render.SINGLE_VALUED else {"type": "array", "items": one}
 
 
-def entry_schema(kind: Kind, extras: dict[str, Schema] | None = None) -> Schema:
+def entry_schema(kind: Kind, extras: dict[str, Schema] | None = None,
+                 hidden_by: str | None = None) -> Schema:
     """An account as a GET shows it: its attributes by their LDAP names (those the kind's
     rows write described; others the entry holds shown by the same rules), `accountSetting`
-    as an object, the password never; `extras`: what the reply adds to the entry."""
+    as an object; `extras`: what the reply adds to the entry. The password hash never, or,
+    for the kinds whose setting `hidden_by` the operator may clear, only then."""
     properties: Schema = {}
     for row in kind.params:
         if row.attribute and not row.setting:
@@ -195,13 +201,23 @@ def entry_schema(kind: Kind, extras: dict[str, Schema] | None = None) -> Schema:
     properties["objectClass"] = attribute_schema("objectClass")
     properties["accountSetting"] = {"type": "object", "additionalProperties": _ANY_VALUE}
     properties.update(extras or {})
-    return {"type": "object", "properties": properties, "additionalProperties": _ANY_VALUE,
-            "not": {"required": ["userPassword"]}}
+    schema: Schema = {"type": "object", "properties": properties,
+                      "additionalProperties": _ANY_VALUE}
+    if hidden_by:
+        properties["userPassword"] = {
+            **attribute_schema("userPassword"),
+            "description": f"the password hash: only when {hidden_by} does not name it "
+                           "(it does by default), and never to a normal admin of an account "
+                           "with privileges beyond its own"}
+    else:
+        schema["not"] = {"required": ["userPassword"]}
+    return schema
 
 
-def listing_schema(kind: Kind, extras: dict[str, Schema] | None = None) -> Schema:
+def listing_schema(kind: Kind, extras: dict[str, Schema] | None = None,
+                   hidden_by: str | None = None) -> Schema:
     """A domain's accounts: entries, or their addresses (`email_only`, `name_only`)."""
-    return {"type": "array", "items": {"oneOf": [entry_schema(kind, extras),
+    return {"type": "array", "items": {"oneOf": [entry_schema(kind, extras, hidden_by),
                                                   {"type": "string"}]}}
 
 
@@ -241,6 +257,8 @@ _LISTING = ("email_only", "disabled_only")
 _PASSWORD = named("password", description="the password to check", required=True)
 
 
+# The settings that hide attributes of a kind's GET replies (config.py).
+_HIDDEN_BY = {"user": "API_HIDDEN_USER_PROFILES", "admin": "API_HIDDEN_ADMIN_PROFILES"}
 _EXTRAS: dict[str, dict[str, Schema]] = {
     "domain": {"catchall": _STRINGS}, "user": {"managed_domains": _STRINGS},
     "admin": {"managed_domains": _STRINGS}, "alias": {"members": _STRINGS},
@@ -248,7 +266,8 @@ _EXTRAS: dict[str, dict[str, Schema]] = {
 
 
 def _account(kind: Kind, noun: str) -> tuple[Op, ...]:
-    return (Op("GET", f"Get a {noun}", data=entry_schema(kind, _EXTRAS[kind.name])),
+    return (Op("GET", f"Get a {noun}",
+               data=entry_schema(kind, _EXTRAS[kind.name], _HIDDEN_BY.get(kind.name))),
             Op("POST", f"Create a {noun}", kind_fields(kind, creating=True)),
             Op("PUT", f"Update a {noun}", kind_fields(kind, creating=False)),
             Op("DELETE", f"Delete a {noun}"))
@@ -305,7 +324,7 @@ def _endpoints() -> tuple[Endpoint, ...]:
             {"mail": _MAIL, "days": _DAYS}),
         Endpoint("/api/users/{domain}", "users", (
             Op("GET", "List a domain's mail users", named(*_LISTING, schema=YES_NO),
-               data=listing_schema(USER)),
+               data=listing_schema(USER, hidden_by=_HIDDEN_BY["user"])),
             Op("PUT", "Update every mail user of a domain",
                kind_fields(USER, creating=False, only=BULK_PARAMS), data=_BULK)),
             {"domain": _DOMAIN}),

@@ -2,6 +2,8 @@
 run as `cn=vmail`, read-only, as the daemons bind. They are the oracle: an account is right
 only when these find (or stop finding) it."""
 
+from typing import NamedTuple
+
 from iredapi_ldap.directory import Ldap3Directory, Scope, escape_filter_value
 from iredapi_ldap.errors import EntryNotFound
 
@@ -71,6 +73,15 @@ DOVECOT = ("(&(objectClass=mailUser)" + ACTIVE + "(enabledService=mail)"
            "(shadowAddress=%u))))")
 
 
+class Route(NamedTuple):
+    """Where Postfix sends mail for a domain it relays: the master.cf service, the next hop,
+    and whether it looks the next hop's MX records up in DNS."""
+
+    transport: str
+    next_hop: str
+    by_mx: bool
+
+
 class MailStack:
     def __init__(self, slapd):
         acc = slapd.accounts
@@ -96,3 +107,18 @@ class MailStack:
         search_filter = (DOVECOT.replace("%Ls%Lc", escape_filter_value(service))
                          .replace("%u", escape_filter_value(user)))
         return bool(list(self._ldap.search(self._base, search_filter, Scope.SUB, ["mail"])))
+
+    def route(self, address):
+        """How Postfix routes mail for `address` of a domain it relays (relay_domains finds
+        it), as transport(5) reads transport_maps_domain's `transport:nexthop`: no result
+        means relay_transport (`relay`) to the recipient's domain; an empty next hop is the
+        recipient's domain; `[host]` (with or without `:port`) is that host without an MX
+        lookup, any other next hop is looked up by MX. None when Postfix does not relay
+        the domain."""
+        domain = address.rsplit("@", 1)[-1]
+        if not self.lookup("relay_domains", domain):
+            return None
+        found = self.lookup("transport_maps_domain", domain)
+        transport, _, next_hop = found[0].partition(":") if found else ("relay", "", "")
+        next_hop = next_hop or domain
+        return Route(transport or "relay", next_hop, not next_hop.startswith("["))

@@ -41,8 +41,9 @@ class Users:
         email_only = flag(params, "email_only")
         entries = self._users.list(req.context.caller, domain, email_only=email_only,
                                    disabled_only=flag(params, "disabled_only"))
+        # The service left out what API_HIDDEN_USER_PROFILES hides (hidden=()).
         stream_list(resp, (str(e.first("mail", "")).lower() if email_only
-                           else render_entry(e) for e in entries))
+                           else render_entry(e, hidden=()) for e in entries))
 
     def on_put(self, req, resp, domain):
         result = self._bulk.update(req.context.caller, domain, read_params(req))

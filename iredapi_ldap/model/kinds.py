@@ -124,7 +124,7 @@ USER = Kind(
         Param("sn", "sn", Text(255, allow_empty=False), on_create=False),
         _LANGUAGE,
         Param("accountStatus", "accountStatus", STATUS, on_create=False),
-        Param("employeeid", "employeeNumber", Text(255)),
+        Param("employee_id", "employeeNumber", Text(255), legacy=("employeeid",)),
         Param("transport", "mtaTransport", Transport()),
         Param("mailboxFormat", "mailboxFormat", Choice(tuple(
             (name, name) for name in ("maildir", "mdbox", "sdbox")))),

@@ -1,11 +1,12 @@
 """How an entry appears in a GET reply (DESIGN.md section 3): attributes keyed by their LDAP
 names; scalars for single-valued attributes, integers as numbers, lists for the rest;
-`accountSetting` as a dict; `userPassword` never.
+`accountSetting` as a dict; `userPassword` only where the operator exposes it
+(API_HIDDEN_USER_PROFILES, API_HIDDEN_ADMIN_PROFILES: services/hidden.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..numbers import parse_whole
@@ -48,12 +49,14 @@ LIST_SETTINGS = frozenset(name.lower() for name in (
 ))
 
 
-def render_entry(entry: Entry) -> dict[str, object]:
-    """The reply dict of a directory entry."""
+def render_entry(entry: Entry, hidden: Collection[str] = HIDDEN) -> dict[str, object]:
+    """The reply dict of a directory entry, without the attributes `hidden` names (lower
+    case; by default the password hash: `()` for an entry its service has already left
+    out what the operator hides)."""
     out: dict[str, object] = {}
     for name, values in entry.attrs.items():
         key = name.lower()
-        if key in HIDDEN:
+        if key in hidden:
             continue
         if key == "accountsetting":
             out[name] = parse_account_settings(values)

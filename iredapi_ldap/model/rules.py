@@ -78,8 +78,16 @@ class Services:
         draft.set("enabledService", change.result(draft.get("enabledService")))
 
 
+# The transport of a backup MX domain: Postfix's `relay` service. Without a next hop
+# (`relay:`), Postfix takes the recipient's domain as the next hop and looks up its MX
+# records in DNS (transport(5)), skipping itself and every MX not more preferred than
+# itself: mail goes on to the primary MX, and each alias domain by its own MX records.
+RELAY_TRANSPORT = "relay"
+
+
 class BackupMx:
-    """`is_backupmx` with `primarymx`: relay the domain's mail to its primary MX."""
+    """`is_backupmx` (with `primarymx`, or without: DNS finds the primary MX): relay the
+    domain's mail on to its primary MX instead of delivering it here."""
 
     params = ("is_backupmx", "primarymx")
 
@@ -89,10 +97,10 @@ class BackupMx:
                              detail="is_backupmx/primarymx conflict with transport")
         flag = params.get("is_backupmx", "").strip().lower()
         if flag == "yes":
-            if not params.get("primarymx", "").strip():
-                raise BadRequest(Code.MISSING_PARAMETER, detail="is_backupmx=yes needs primarymx")
+            primary = params.get("primarymx", "").strip()
             draft.set("domainBackupMX", ["yes"])
-            draft.set("mtaTransport", ["relay:" + next_hop(params["primarymx"])])
+            draft.set("mtaTransport",
+                      [f"{RELAY_TRANSPORT}:{next_hop(primary) if primary else ''}"])
         elif flag == "no":
             if "primarymx" in params:
                 raise BadRequest(Code.CONFLICTING_PARAMETERS,

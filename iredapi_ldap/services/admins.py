@@ -15,6 +15,7 @@ from ..model.kinds import ADMIN
 from ..model.parsing import parse_mail
 from ..model.render import render_entry
 from .access import domains_administered_by, is_hosted, require_global_admin
+from .hidden import HiddenAttributes
 from .repository import Repository
 
 if TYPE_CHECKING:
@@ -32,11 +33,12 @@ class AdminService:
     def __init__(self, repo: Repository, settings: Settings) -> None:
         self._repo = repo
         self._settings = settings
+        self._hidden = HiddenAttributes(settings.api_hidden_admin_profiles)
 
     def get(self, caller: Caller, mail: str) -> dict[str, object]:
         require_global_admin(caller)
         entry = self._entry(parse_mail(mail))
-        data = render_entry(entry)
+        data = render_entry(self._hidden.apply(entry), hidden=())
         data["managed_domains"] = self.managed_domains(str(entry.first("mail")).lower())
         return data
 

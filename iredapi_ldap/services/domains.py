@@ -100,9 +100,7 @@ class DomainService:
 
     def create(self, caller: Caller, domain: str, params: Mapping[str, str]) -> None:
         domain = parse_domain(domain)
-        params = DOMAIN.request(params, creating=True)
-        if not params.get("name", "").strip():
-            raise BadRequest(Code.MISSING_PARAMETER, detail="name is required")
+        params = DOMAIN.request(params, creating=True)  # `name` is optional (no `cn` then)
         if not rdn_fits("domainName", domain):
             raise BadRequest(Code.INVALID_DOMAIN_NAME,
                              detail="the domain name is longer than the directory can store")

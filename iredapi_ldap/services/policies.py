@@ -124,11 +124,11 @@ class PolicyService:
 
     def set_throttle(self, caller: Caller, target: str, kind: str,
                      params: Mapping[str, str]) -> None:
+        """Set the period and the limits given (only `period` is required: a new setting's
+        other limits are -1, an existing one's stay). The values are checked before the
+        target is looked up: a bad value is INVALID_PARAMETER whatever the target."""
         if not params.get("period", "").strip():
             raise BadRequest(Code.MISSING_PARAMETER, detail="period is required")
-        if not any(name in params for name in THROTTLE_LIMITS):
-            raise BadRequest(Code.MISSING_PARAMETER,
-                             detail="give at least one of " + ", ".join(THROTTLE_LIMITS))
         columns = {"period": _whole_number("period", params["period"], 1, MAX_PERIOD)}
         for name in THROTTLE_LIMITS:
             if name in params:

@@ -30,9 +30,11 @@ from ..model.render import render_entry
 from ..model.user_rules import UserContext
 from . import references
 from .access import (
+    accounts_beyond,
     disabled_profiles,
     domains_administered_by,
     managed_domains,
+    privileges_beyond,
     read_account,
     require_account,
     require_domain,
@@ -42,6 +44,7 @@ from .access import (
     without_disabled,
 )
 from .counters import USERS
+from .hidden import HiddenAttributes
 from .mailboxes import MailboxPaths
 from .moves import Mover
 from .repository import Repository
@@ -72,6 +75,7 @@ class UserService:
         self._reservations = Reservations(repo)
         self._mover = Mover(repo, self._reservations, completions)
         self._mailboxes = MailboxPaths(repo, store, settings)
+        self._hidden = HiddenAttributes(settings.api_hidden_user_profiles)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -90,12 +94,14 @@ class UserService:
         mail = parse_user_mail(mail)
         if caller.is_global_admin:
             entry = read_account(self._repo, caller, mail, self._repo.dn(USER, mail), "user")
-            data = render_entry(entry)
+            data = render_entry(self._hidden.apply(entry), hidden=())
         else:
             entry, domain_entry = require_account(self._repo, caller, mail,
                                                   self._repo.dn(USER, mail), "user")
+            beyond = self._hidden.shows_password and \
+                privileges_beyond(self._repo, caller, entry) is not None
             data = hide_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
-                                 render_entry(entry))
+                                 render_entry(self._hidden.apply(entry, beyond), hidden=()))
         if entry.has_value("domainGlobalAdmin", "yes") or \
                 entry.has_value("enabledService", "domainadmin"):
             administered = domains_administered_by(self._repo, mail)
@@ -107,12 +113,16 @@ class UserService:
 
     def list(self, caller: Caller, domain: str, disabled_only: bool = False,
              email_only: bool = False) -> Iterator[Entry]:
-        """The domain's users (as a normal admin may see them), streamed."""
+        """The domain's users (as a normal admin may see them, without the attributes
+        API_HIDDEN_USER_PROFILES hides), streamed."""
         domain = parse_domain(domain)
         domain_entry = require_domain(self._repo, caller, domain, ["accountSetting"])
         search = f"(&{USERS}(accountStatus=disabled))" if disabled_only else USERS
         disabled = disabled_profiles(domain_entry, USER_SETTING)
-        return (without_disabled(caller, USER_PROFILES, disabled, entry)
+        beyond = accounts_beyond(self._repo, caller, domain) \
+            if self._hidden.shows_password and not email_only else {}
+        return (without_disabled(caller, USER_PROFILES, disabled, self._hidden.apply(
+                    entry, str(entry.first("mail", "")).lower() in beyond))
                 for entry in self._repo.directory.search(
                     self._repo.container_dn(domain, USER), search, Scope.ONE,
                     ["mail"] if email_only else None))

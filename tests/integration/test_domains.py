@@ -6,6 +6,7 @@ import pytest
 
 from .. import helpers
 from ..helpers import form, login, reply, session_cookie
+from ..mailstack import Route
 
 
 def new_name():
@@ -71,6 +72,23 @@ def test_create_defaults(client, admin_cookies, created, base_settings, director
         assert directory.get(layout.container_dn(name, container)) is not None
 
 
+def test_create_without_name(client, admin_cookies, created, directory, layout, mailstack):
+    """`name` is optional in the newest Pro API: the domain then has no `cn`, as iRedAdmin
+    writes it without one."""
+    name = new_name()
+    created.append(name)
+    result = form(client, "POST", f"/api/domain/{name}", {}, cookies=admin_cookies)
+    assert reply(result) == (200, True, None)
+    assert "cn" not in profile(client, admin_cookies, name)
+    assert directory.get(layout.domain_dn(name)).get("cn") == []
+    assert mailstack.lookup("virtual_mailbox_domains", name) == [name]
+    name = new_name()
+    created.append(name)
+    assert reply(form(client, "POST", f"/api/domain/{name}", {"name": ""},
+                      cookies=admin_cookies)) == (200, True, None)
+    assert "cn" not in profile(client, admin_cookies, name)
+
+
 def test_create_refuses_existing_names(client, admin_cookies, created, domain):
     assert reply(create(client, admin_cookies, domain, created))[:3] == (
         409, False, "ALREADY_EXISTS")
@@ -89,7 +107,7 @@ def test_create_refuses_bad_names(client, admin_cookies, created, name, director
 
 
 @pytest.mark.parametrize("data, code", [
-    ({}, "MISSING_PARAMETER"),
+    ({"quota": "abc"}, "INVALID_PARAMETER"),
     ({"name": "x", "quota": "abc"}, "INVALID_PARAMETER"),
     ({"name": "x", "numberOfUsers": "-2"}, "INVALID_PARAMETER"),
     ({"name": "x", "defaultQuota": "-1"}, "INVALID_PARAMETER"),
@@ -160,6 +178,17 @@ def test_services(client, admin_cookies, domain):
         400, False, "INVALID_PARAMETER")
 
 
+def test_empty_services_remove_them_all(client, admin_cookies, domain, mailstack):
+    """The newest Pro document resets the services with `services`, empty for none (where
+    the older one had `removeAllServices`): Postfix stops serving the domain."""
+    put(client, admin_cookies, domain, addService="self-service")
+    assert reply(put(client, admin_cookies, domain, services="")) == (200, True, None)
+    assert "enabledService" not in profile(client, admin_cookies, domain)
+    assert mailstack.lookup("virtual_mailbox_domains", domain) == []
+    assert reply(put(client, admin_cookies, domain, services="mail")) == (200, True, None)
+    assert mailstack.lookup("virtual_mailbox_domains", domain) == [domain]
+
+
 def test_bcc_and_relay_reach_postfix(client, admin_cookies, domain, mailstack):
     put(client, admin_cookies, domain, senderBcc="copy@example.org",
         outboundRelay="[192.0.2.9]:587")
@@ -178,6 +207,7 @@ def test_backup_mx(client, admin_cookies, domain, mailstack, base_settings):
     assert mailstack.lookup("relay_domains", domain) == [domain]
     assert mailstack.lookup("virtual_mailbox_domains", domain) == []
     assert mailstack.lookup("transport_maps_domain", domain) == ["relay:[mx.example.org]:25"]
+    assert mailstack.route("a@" + domain) == Route("relay", "[mx.example.org]:25", False)
     put(client, admin_cookies, domain, is_backupmx="yes", primarymx="192.0.2.7")
     assert mailstack.lookup("transport_maps_domain", domain) == ["relay:[192.0.2.7]"]
     put(client, admin_cookies, domain, is_backupmx="no")
@@ -185,12 +215,36 @@ def test_backup_mx(client, admin_cookies, domain, mailstack, base_settings):
     assert mailstack.lookup("virtual_mailbox_domains", domain) == [domain]
     assert mailstack.lookup("transport_maps_domain", domain) == [
         base_settings.default_mta_transport]
-    for data, code in (({"is_backupmx": "yes"}, "MISSING_PARAMETER"),
-                       ({"is_backupmx": "yes", "primarymx": "x", "transport": "dovecot"},
+    for data, code in (({"is_backupmx": "yes", "primarymx": "x", "transport": "dovecot"},
+                        "CONFLICTING_PARAMETERS"),
+                       ({"is_backupmx": "yes", "transport": "dovecot"},
                         "CONFLICTING_PARAMETERS"),
                        ({"primarymx": "a)(b"}, "INVALID_PARAMETER"),
+                       ({"is_backupmx": "yes", "primarymx": "a)(b"}, "INVALID_PARAMETER"),
                        ({"is_backupmx": "maybe"}, "INVALID_PARAMETER")):
         assert reply(put(client, admin_cookies, domain, **data)) == (400, False, code)
+    assert mailstack.lookup("relay_domains", domain) == []   # nothing changed
+    assert mailstack.lookup("transport_maps_domain", domain) == [
+        base_settings.default_mta_transport]
+
+
+def test_backup_mx_found_by_dns(client, admin_cookies, domain, mailstack):
+    """`is_backupmx=yes` without `primarymx`: Postfix relays the domain (and its alias
+    domains, each by its own MX records) to the next hop DNS names, the primary MX."""
+    alias = new_name()
+    put(client, admin_cookies, domain, addAliasDomain=alias)
+    assert reply(put(client, admin_cookies, domain, is_backupmx="yes")) == (200, True, None)
+    assert profile(client, admin_cookies, domain)["domainBackupMX"] == "yes"
+    assert mailstack.lookup("relay_domains", domain) == [domain]
+    assert mailstack.lookup("virtual_mailbox_domains", domain) == []
+    assert mailstack.lookup("transport_maps_domain", domain) == ["relay:"]
+    assert mailstack.route("a@" + domain) == Route("relay", domain, True)
+    assert mailstack.route("a@" + alias) == Route("relay", alias, True)
+    # From a primary MX given before to DNS, and back; an empty primarymx is none.
+    put(client, admin_cookies, domain, is_backupmx="yes", primarymx="mx.example.org")
+    assert mailstack.route("a@" + domain) == Route("relay", "[mx.example.org]", False)
+    put(client, admin_cookies, domain, is_backupmx="yes", primarymx="")
+    assert mailstack.route("a@" + domain) == Route("relay", domain, True)
 
 
 def test_disable_and_enable_domain(client, admin_cookies, domain, directory, layout,

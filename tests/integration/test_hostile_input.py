@@ -79,7 +79,9 @@ def test_numbers_of_thousands_of_digits_are_bad_parameters(client, admin_cookies
     assert directory.get(layout.domain_dn(f"n{domain}"), ["1.1"]) is None
 
 
-def test_an_empty_name_of_a_user_is_refused(client, admin_cookies, domain, directory, layout):
+def test_an_empty_name_is_refused_for_a_user_and_left_out_for_a_domain(client, admin_cookies,
+                                                                       domain, directory,
+                                                                       layout):
     mail = f"named@{domain}"
     helpers.add_mail_user(directory, layout, mail)
     assert reply(form(client, "PUT", f"/api/user/{mail}", {"name": ""},
@@ -89,9 +91,15 @@ def test_an_empty_name_of_a_user_is_refused(client, admin_cookies, domain, direc
                       cookies=admin_cookies)) == (400, False, "INVALID_PARAMETER")
     assert directory.get(layout.user_dn(mail), ["cn"]).first("cn") == "named"
     assert directory.get(layout.user_dn(f"other@{domain}"), ["1.1"]) is None
-    for path in (f"/api/domain/{domain}", f"/api/domain/n{domain}"):
-        assert reply(form(client, "POST", path, {"name": ""}, cookies=admin_cookies))[0] in \
-            (400, 409)
+    # A domain's name is optional (the newest Pro document): empty, the domain has no cn.
+    assert reply(form(client, "POST", f"/api/domain/{domain}", {"name": ""},
+                      cookies=admin_cookies)) == (409, False, "ALREADY_EXISTS")
+    try:
+        assert reply(form(client, "POST", f"/api/domain/n{domain}", {"name": ""},
+                          cookies=admin_cookies)) == (200, True, None)
+        assert directory.get(layout.domain_dn(f"n{domain}"), ["cn"]).get("cn") == []
+    finally:
+        directory.delete(layout.domain_dn(f"n{domain}"), subtree=True)
 
 
 def _json(client, method, path, text, cookies):

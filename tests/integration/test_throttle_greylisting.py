@@ -65,10 +65,43 @@ def test_throttle_changes_only_given_limits(policy_client, admin, domain):
     assert policy_client.simulate_get(path, cookies=admin).json["_data"] == {}
 
 
+def test_throttle_with_only_period(policy_client, admin, policy_urls, domain, user):
+    """`period` is the only required parameter: a new setting's limits are -1 (iRedAPD:
+    ask the next setting), an existing one's stay."""
+    path = f"/api/throttle/{user}/inbound"
+    assert reply(post(policy_client, path, admin, period="600")) == (200, True, None)
+    assert rows(policy_urls["iredapd"],
+                "SELECT priority, period, msg_size, max_msgs, max_quota FROM throttle "
+                "WHERE account = :a AND kind = 'inbound'", a=user) == [(100, 600, -1, -1, -1)]
+    post(policy_client, path, admin, period="60", max_msgs="9")
+    assert reply(post(policy_client, path, admin, period="86400")) == (200, True, None)
+    assert policy_client.simulate_get(path, cookies=admin).json["_data"] == {
+        "period": 86400, "msg_size": -1, "max_msgs": 9, "max_quota": -1}
+
+
+@pytest.mark.parametrize("target", ["nobody@{domain}", "absent-domain.test", "global"])
+def test_throttle_checks_period_before_the_target(policy_client, admin, store, domain,
+                                                  target):
+    """A bad period is INVALID_PARAMETER, whatever the target; then an unknown one is
+    NO_SUCH_ACCOUNT (NO_SUCH_DOMAIN)."""
+    target = target.format(domain=domain)
+    path = f"/api/throttle/{target}/outbound"
+    key = "@." if target == "global" else target
+    before = store.get_throttle(key, "outbound")
+    for period in ("0", "x", "-5", str(2**32)):
+        assert reply(post(policy_client, path, admin, period=period)) == (
+            400, False, "INVALID_PARAMETER")
+    absent = {"global": None, "absent-domain.test": "NO_SUCH_DOMAIN"}
+    expected = absent.get(target, "NO_SUCH_ACCOUNT")
+    if expected:
+        assert reply(post(policy_client, path, admin, period="60")) == (404, False, expected)
+    assert store.get_throttle(key, "outbound") == before
+
+
 @pytest.mark.parametrize("data, code", [
     ({"max_msgs": "10"}, "MISSING_PARAMETER"),
     ({"period": "", "max_msgs": "10"}, "MISSING_PARAMETER"),
-    ({"period": "60"}, "MISSING_PARAMETER"),
+    ({"period": " "}, "MISSING_PARAMETER"),
     ({"period": "abc", "max_msgs": "10"}, "INVALID_PARAMETER"),
     ({"period": "0", "max_msgs": "10"}, "INVALID_PARAMETER"),
     ({"period": "60", "max_msgs": "-1"}, "INVALID_PARAMETER"),

@@ -157,6 +157,8 @@ def test_bad_create_input(client, admin_cookies, domain, directory, layout, data
     ({"quota": "ten"}, "INVALID_PARAMETER"), ({"accountStatus": "on"}, "INVALID_PARAMETER"),
     ({"addService": "bad name"}, "INVALID_PARAMETER"), ({"sn": ""}, "INVALID_PARAMETER"),
     ({"addForwarding": "not-an-address"}, "INVALID_MAIL"), ({"uid": "x"}, "UNKNOWN_PARAMETER"),
+    ({"employee_id": "1", "employeeid": "2"}, "CONFLICTING_PARAMETERS"),
+    ({"employee_id": "x" * 256}, "INVALID_PARAMETER"),
 ])
 def test_bad_update_input_changes_nothing(client, admin_cookies, domain, directory, layout,
                                           data, code):
@@ -165,6 +167,24 @@ def test_bad_update_input_changes_nothing(client, admin_cookies, domain, directo
     before = directory.get(layout.user_dn(mail)).attrs
     assert reply(put(client, admin_cookies, mail, **data)) == (400, False, code)
     assert directory.get(layout.user_dn(mail)).attrs == before
+
+
+def test_employee_id_and_its_older_name(client, admin_cookies, domain, directory, layout):
+    """`employee_id` (iRedMail's newer name) and `employeeid` (the Pro document's) set
+    `employeeNumber` on create and update; both at once are a conflict."""
+    mail = f"staff@{domain}"
+    assert reply(create(client, admin_cookies, mail, employee_id="E-1")) == (200, True, None)
+    assert directory.get(layout.user_dn(mail)).get("employeeNumber") == ["E-1"]
+    for name, value in (("employee_id", "E-2"), ("employeeid", "E-3")):
+        assert reply(put(client, admin_cookies, mail, **{name: value})) == (200, True, None)
+        assert get(client, admin_cookies, mail)["employeeNumber"] == value
+        assert directory.get(layout.user_dn(mail)).get("employeeNumber") == [value]
+    put(client, admin_cookies, mail, employee_id="")
+    assert directory.get(layout.user_dn(mail)).get("employeeNumber") == []
+    both = {"employee_id": "E-4", "employeeid": "E-5"}
+    assert reply(create(client, admin_cookies, f"both@{domain}", **both)) == (
+        400, False, "CONFLICTING_PARAMETERS")
+    assert directory.get(layout.user_dn(f"both@{domain}")) is None
 
 
 def test_existing_addresses_refused(client, admin_cookies, domain):

@@ -26,6 +26,23 @@ def test_defaults_follow_design():
         "/var/amavisd.sqlite")
 
 
+def test_hidden_profiles_default_to_the_password_hash_and_clear(tmp_path):
+    """iRedAdmin's defaults hide the hash (SQL column and LDAP attribute names); `[]` in
+    YAML, or an empty env value, exposes it."""
+    s = load_settings(environ=REQUIRED)
+    assert s.api_hidden_user_profiles == s.api_hidden_admin_profiles == (
+        "password", "userPassword")
+    path = write(tmp_path, "LDAP_BIND_PASSWORD: x\nAPI_HIDDEN_USER_PROFILES: []\n"
+                           "API_HIDDEN_ADMIN_PROFILES: [userPassword, mobile]\n")
+    s = load_settings(path, environ={})
+    assert s.api_hidden_user_profiles == ()
+    assert s.api_hidden_admin_profiles == ("userPassword", "mobile")
+    s = load_settings(environ={**REQUIRED, "IREDAPI_API_HIDDEN_ADMIN_PROFILES": ""})
+    assert s.api_hidden_admin_profiles == ()
+    s = load_settings(environ={**REQUIRED, "IREDAPI_API_HIDDEN_USER_PROFILES": "mobile, sn"})
+    assert s.api_hidden_user_profiles == ("mobile", "sn")
+
+
 def test_yaml_values_and_env_overrides(tmp_path):
     path = write(tmp_path, "ENABLE_RESTFUL_API: true\nSESSION_TIMEOUT: 60\n"
                            "LDAP_URI: [ldap://a.example:389, ldaps://b.example]\n"
@@ -63,6 +80,9 @@ def test_config_file_from_env_and_list_from_comma_string(tmp_path):
     ("LDAP_CLIENT: openldap\n", "LDAP_CLIENT: one of ldap3, python-ldap"),
     ("STORAGE_BASE_DIRECTORY: var/vmail\n", "STORAGE_BASE_DIRECTORY: must be an absolute"),
     ("MIN_PASSWD_LENGTH: 10\nMAX_PASSWD_LENGTH: 5\n", "MAX_PASSWD_LENGTH: smaller"),
+    ("API_HIDDEN_USER_PROFILES: ['user password']\n",
+     "API_HIDDEN_USER_PROFILES: 'user password' is not an attribute name"),
+    ("API_HIDDEN_ADMIN_PROFILES: [1]\n", "API_HIDDEN_ADMIN_PROFILES: expected a list of"),
     ("- a\n- b\n", "must be a mapping"),
     ("KEY: [unclosed\n", "not valid YAML (line"),
 ])
@@ -96,7 +116,8 @@ def test_known_keys_cover_design_table():
                 "SESSION_TIMEOUT", "SECRET_KEY", "MIN_PASSWD_LENGTH", "MAX_PASSWD_LENGTH",
                 "PASSWORD_HAS_LETTER", "PASSWORD_HAS_UPPERCASE", "PASSWORD_HAS_NUMBER",
                 "PASSWORD_HAS_SPECIAL_CHAR", "API_ALWAYS_HTTP_200", "AMAVISD_DB_URL",
-                "IREDAPD_DB_URL", "IREDADMIN_DB_URL", "DATA_DIR"):
+                "IREDAPD_DB_URL", "IREDADMIN_DB_URL", "DATA_DIR", "API_HIDDEN_USER_PROFILES",
+                "API_HIDDEN_ADMIN_PROFILES"):
         assert key in known_keys()
 
 

@@ -84,10 +84,26 @@ def test_codecs_give_types(doc):
     assert "password" in _body(doc, "/api/admin/{mail}", "post")["required"]
 
 
+def test_password_hash_only_where_a_setting_may_expose_it(doc):
+    def data(path, method="get"):
+        schema = doc["paths"][path][method]["responses"]["200"]["content"][
+            "application/json"]["schema"]["oneOf"][0]["properties"]["_data"]
+        return schema["items"]["oneOf"][0] if schema.get("type") == "array" else schema
+    for path, setting in (("/api/user/{mail}", "API_HIDDEN_USER_PROFILES"),
+                          ("/api/users/{domain}", "API_HIDDEN_USER_PROFILES"),
+                          ("/api/admin/{mail}", "API_HIDDEN_ADMIN_PROFILES")):
+        schema = data(path)
+        assert "not" not in schema
+        assert setting in schema["properties"]["userPassword"]["description"]
+    for path in ("/api/domain/{domain}", "/api/alias/{mail}", "/api/maillist/{mail}"):
+        assert data(path)["not"] == {"required": ["userPassword"]}
+
+
 def test_spam_policy_throttle_and_sets(doc):
     assert set(_body(doc, "/api/spampolicy/global", "put")["properties"]) == set(SPAM_POLICY)
     assert set(_body(doc, "/api/throttle/{target}/{kind}", "post")["properties"]) == {
         "period", "msg_size", "max_msgs", "max_quota"}
+    assert _body(doc, "/api/throttle/{target}/{kind}", "post")["required"] == ["period"]
     assert set(_body(doc, "/api/greylisting/{target}/whitelists", "post")["properties"]) == {
         "senders", "addSenders", "removeSenders"}
     assert set(_body(doc, "/api/domain/admins/{domain}", "put")["properties"]) == {

@@ -3,6 +3,7 @@ import pytest
 from iredapi_ldap.addresses import is_domain, is_email
 from iredapi_ldap.directory import Entry
 from iredapi_ldap.model.render import parse_account_settings, render_entry
+from iredapi_ldap.services.hidden import HiddenAttributes
 
 
 def test_render_entry_shapes():
@@ -21,6 +22,22 @@ def test_render_entry_shapes():
     assert out["accountSetting"] == {"minPasswordLength": 8,
                                      "disabledUserProfile": ["bcc", "relay"],
                                      "domainQuota": "2048:MB"}
+
+
+def test_hidden_attributes():
+    entry = Entry("mail=u@a.test,ou=Users,domainName=a.test,o=domains", {
+        "mail": ["u@a.test"], "userPassword": ["{SSHA}x"], "Mobile": ["1"]})
+    assert render_entry(entry, hidden=()) == {"mail": "u@a.test", "userPassword": ["{SSHA}x"],
+                                              "Mobile": ["1"]}
+    assert render_entry(entry, hidden=("mobile",)) == {"mail": "u@a.test",
+                                                       "userPassword": ["{SSHA}x"]}
+    shown = HiddenAttributes(("MOBILE",))
+    assert shown.shows_password
+    assert set(render_entry(shown.apply(entry), hidden=())) == {"mail", "userPassword"}
+    assert set(render_entry(shown.apply(entry, hide_password=True), hidden=())) == {"mail"}
+    default = HiddenAttributes(("password", "userPassword"))
+    assert not default.shows_password
+    assert set(default.apply(entry).attrs) == {"mail", "Mobile"}
 
 
 def test_account_settings_numbers():
