@@ -57,18 +57,20 @@ class Users:
         if page is None:
             entries = self._users.list(req.context.caller, domain, email_only=email_only,
                                        disabled_only=disabled_only)
-            stream_list(resp, self._items(entries, email_only, usage))
+            stream_list(resp, self._items(entries, email_only, usage))  # a query a batch
             return
         result = self._users.page(req.context.caller, domain, page.after, page.limit,
                                   email_only=email_only, disabled_only=disabled_only)
-        paging.reply_page(resp, self._items(result.entries, email_only, usage), result, page,
-                          self._cursors, LISTING, scope)
+        paging.reply_page(resp, self._items(result.entries, email_only, usage, page.limit),
+                          result, page, self._cursors, LISTING, scope)  # one query a page
 
-    def _items(self, entries, email_only, usage):
+    def _items(self, entries, email_only, usage, batch_size=None):
         if email_only:
             return (str(e.first("mail", "")).lower() for e in entries)
         profiles = (render_entry(e) for e in entries)
-        return self._users.with_usage(profiles) if usage else profiles
+        if not usage:
+            return profiles
+        return self._users.with_usage(profiles, *([batch_size] if batch_size else []))
 
     def on_put(self, req, resp, domain):
         result = self._bulk.update(req.context.caller, domain, read_params(req))

@@ -130,10 +130,11 @@ class UserService:
         return (self._repo.container_dn(domain, USER), search,
                 functools.partial(without_disabled, caller, USER_PROFILES, disabled))
 
-    def with_usage(self, profiles: Iterable[dict[str, object]]) -> Iterator[dict[str, object]]:
+    def with_usage(self, profiles: Iterable[dict[str, object]],
+                   batch_size: int = listing.BATCH) -> Iterator[dict[str, object]]:
         """`profiles` (rendered users) with what Dovecot recorded of their mailboxes
-        (`used_quota`, `last_login`): one query per batch of them."""
-        for batch in listing.batched(profiles):
+        (`used_quota`, `last_login`): one query per `batch_size` of them."""
+        for batch in listing.batched(profiles, batch_size):
             found = self._store.mailbox_usage([str(p.get("mail", "")).lower() for p in batch])
             for profile in batch:
                 profile.update(usage_fields(found.get(str(profile.get("mail", "")).lower())))
