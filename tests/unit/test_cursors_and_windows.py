@@ -6,8 +6,7 @@ from ldap.controls.sss import SSSRequestControl
 from ldap.controls.vlv import VLVRequestControl
 
 from iredapi_ldap.cursors import CursorCodec, Position
-from iredapi_ldap.directory import Entry, Window
-from iredapi_ldap.directory import windows
+from iredapi_ldap.directory import Entry, Window, windows
 from iredapi_ldap.errors import ApiError
 from iredapi_ldap.http.paging import MAX_LIMIT, parse_limit
 
