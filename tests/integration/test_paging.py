@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from iredapi_ldap import metrics
 from iredapi_ldap.devslapd import IRedMailSlapd
 from iredapi_ldap.directory import Scope, Window, from_settings
 from iredapi_ldap.http.paging import MAX_LIMIT
@@ -79,10 +80,18 @@ def listing(request, make_client, base_settings, layout, slapd):
     directory = from_settings(base_settings.replace(**changes))
     one = Listing(lambda **more: make_client(directory=directory, **changes, **more),
                   directory, layout, server.accounts, request.param == "sssvlv")
+    declined = _declined_sorts()
     yield one
     one.remove(one.domain)
-    if one.sorted_by_slapd:  # slapd sorted every window: it never declined
+    if one.sorted_by_slapd:  # slapd sorted every window: it never declined, not even busy
         assert directory._sorting_retry_at == 0.0
+        assert _declined_sorts() == declined
+
+
+def _declined_sorts():
+    return metrics.REGISTRY.get_sample_value("iredapi_ldap_ldap_operations_total",
+                                             {"operation": "search",
+                                              "outcome": "SORT_DECLINED"}) or 0
 
 
 def add_users(listing, locals_, domain=None):
