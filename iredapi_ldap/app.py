@@ -6,6 +6,7 @@ import falcon
 
 from . import directory as directory_module
 from .config import ensure_secret_key, load_settings
+from .cursors import CursorCodec
 from .http.admins import Admin, VerifyAdminPassword
 from .http.apidocs import DocsAsset, DocsPage, OpenApiDocument
 from .http.audit import Audit, RequestLog
@@ -67,7 +68,8 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
         prepare_embedded_databases(settings)
         policy = SqlPolicyStore.from_settings(settings)
     repo = Repository(directory, Layout.from_settings(settings))
-    sessions = SessionCodec(ensure_secret_key(settings), settings.session_timeout, clock=clock)
+    secret_key = ensure_secret_key(settings)
+    sessions = SessionCodec(secret_key, settings.session_timeout, clock=clock)
     records = LoginRecords(policy.databases)
     throttle = LoginThrottle(records, settings.login_max_failures,
                              settings.login_failure_window)
@@ -89,16 +91,16 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     app.add_route("/api/docs/{asset}", DocsAsset())
     completions = Completions(repo, policy, Journal(policy.databases),
                               landing=settings.ldap_timeout)
-    _add_account_routes(app, repo, policy, settings, completions)
+    _add_account_routes(app, repo, policy, settings, completions, CursorCodec(secret_key))
     _add_policy_routes(app, PolicyService(repo, policy, completions))
     return app
 
 
-def _add_account_routes(app, repo, policy, settings, completions):
+def _add_account_routes(app, repo, policy, settings, completions, cursors):
     limits = AdminLimits(repo)
     domains = DomainService(repo, policy, settings, limits, completions)
     domain = Domain(domains)
-    app.add_route("/api/domains", Domains(domains))
+    app.add_route("/api/domains", Domains(domains, cursors))
     app.add_route("/api/domain/{domain}", domain)
     app.add_route("/api/domain/{domain}/keep_mailbox_days/{days}", domain, suffix="keeping")
     app.add_route("/api/domain/admins/{domain}",
@@ -110,16 +112,18 @@ def _add_account_routes(app, repo, policy, settings, completions):
     user = User(users)
     app.add_route("/api/user/{mail}", user)
     app.add_route("/api/user/{mail}/keep_mailbox_days/{days}", user, suffix="keeping")
-    app.add_route("/api/users/{domain}", Users(users, UsersOfDomain(repo, settings)))
+    app.add_route("/api/users/{domain}", Users(users, UsersOfDomain(repo, settings), cursors))
     app.add_route("/api/user/{mail}/change_email/{new_mail}", ChangeEmail(users))
     app.add_route("/api/verify_password/user/{mail}", VerifyUserPassword(users))
     aliases = Aliases(repo, limits, completions)
     app.add_route("/api/alias/{mail}", Group(aliases))
-    app.add_route("/api/aliases/{domain}", Groups(aliases, ("email_only", "disabled_only")))
+    app.add_route("/api/aliases/{domain}", Groups(aliases, ("email_only", "disabled_only"),
+                                                  cursors, "aliases"))
     app.add_route("/api/alias/{mail}/change_email/{new_mail}", AliasChangeEmail(aliases))
     lists = MailingLists(repo, limits, completions)
     app.add_route("/api/maillist/{mail}", Group(lists, LIST_DELETE_FLAGS))
-    app.add_route("/api/maillists/{domain}", Groups(lists, ("email_only",)))
+    app.add_route("/api/maillists/{domain}", Groups(lists, ("email_only",), cursors,
+                                                    "maillists"))
     app.add_route("/api/ldif/{kind}/{name}", LdifExport(ExportService(repo)))
 
 

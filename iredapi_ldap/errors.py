@@ -25,6 +25,7 @@ class Code(Enum):
     MISSING_PARAMETER = 400, "a required parameter is missing"
     UNKNOWN_PARAMETER = 400, "a parameter this URL does not take"
     CONFLICTING_PARAMETERS = 400, "two parameters that exclude each other"
+    INVALID_CURSOR = 400, "a listing cursor that is tampered, foreign or of another listing"
     INVALID_MAIL = 400, "not a valid e-mail address"
     INVALID_DOMAIN_NAME = 400, "not a valid domain name"
     INVALID_SENDER = 400, "not an IP address, network, domain or e-mail address"

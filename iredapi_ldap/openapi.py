@@ -19,7 +19,9 @@ from . import __version__
 from .addresses import DOMAIN_PATTERN, MAIL_PATTERN, MAX_DOMAIN_LENGTH, MAX_MAIL_LENGTH
 from .errors import Code
 from .http.groups import LIST_DELETE_FLAGS
+from .http.paging import MAX_LIMIT as MAX_PAGE
 from .http.policies import SENDERS, SPF_DOMAINS
+from .http.users import WITH_USAGE
 from .model import fields, render
 from .model.kinds import ADMIN, ALIAS, BY_API_NAME, DOMAIN, LIST, USER
 from .model.params import Kind, Param, Who
@@ -64,6 +66,7 @@ class Op:
     public: bool = False
     data: Schema | None = None
     raw: tuple[str, ...] = ()  # media types of a reply that is not the envelope
+    paged: bool = False  # takes `limit` and `cursor`; a paged reply has `_cursor`
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ _ANY_VALUE: Schema = {"oneOf": [_SCALAR, {"type": "array", "items": _SCALAR},
 def attribute_schema(attribute: str) -> Schema:
     """How render_entry shows an attribute: an integer or a string, one value or a list."""
     key = attribute.lower()
-    one: Schema = {"type": "integer"} if key in render.INTEGERS else {"type": "string"}
+    one: Schema = {"type": "integer"} if key in render.NUMBERS else {"type": "string"}
     return one if key in render.SINGLE_VALUED else {"type": "array", "items": one}
 
 
@@ -259,8 +262,33 @@ _PASSWORD = named("password", description="the password to check", required=True
 
 # The settings that hide attributes of a kind's GET replies (config.py).
 _HIDDEN_BY = {"user": "API_HIDDEN_USER_PROFILES", "admin": "API_HIDDEN_ADMIN_PROFILES"}
+_LOGIN_TIME: Schema = {"type": ["integer", "null"], "description": "epoch seconds"}
+_USAGE: dict[str, Schema] = {
+    "used_quota": {"type": "object", "required": ["size", "messages"], "properties": {
+        "size": {"type": "integer", "minimum": 0, "description": "bytes"},
+        "messages": {"type": "integer", "minimum": 0}},
+        "description": "what Dovecot recorded in iRedAdmin's `used_quota` (zeros before)"},
+    "last_login": {"oneOf": [{"type": "null"}, {
+        "type": "object", "properties": {p: _LOGIN_TIME for p in ("imap", "pop3", "lda")}}],
+        "description": "the last login by protocol, from iRedAdmin's `last_login` (null: "
+                       "none recorded)"}}
+
+
+def listing_fields(*flags: str) -> Fields:
+    """A listing's yes/no flags, and `limit` and `cursor` of its pages."""
+    def rows() -> list[Field]:
+        return [*named(*flags, schema=YES_NO)(),
+                Field("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                      "answer at most this many entries, in name order, with `_cursor` "
+                      "(the next page's cursor, null on the last page) beside `_data`"),
+                Field("cursor", {"type": "string", "minLength": 1},
+                      "the `_cursor` of the previous page: go on after it (with its `limit` "
+                      "unless `limit` is given)")]
+    return rows
+
+
 _EXTRAS: dict[str, dict[str, Schema]] = {
-    "domain": {"catchall": _STRINGS}, "user": {"managed_domains": _STRINGS},
+    "domain": {"catchall": _STRINGS}, "user": {"managed_domains": _STRINGS, **_USAGE},
     "admin": {"managed_domains": _STRINGS}, "alias": {"members": _STRINGS},
     "list": {"members": _STRINGS}}
 
@@ -298,8 +326,8 @@ def _endpoints() -> tuple[Endpoint, ...]:
                raw=("text/javascript", "text/css")),),
             {"asset": {"type": "string", "enum": list(DOCS_ASSETS)}}),
         Endpoint("/api/domains", "domains", (
-            Op("GET", "List the domains", named("name_only", "disabled_only", schema=YES_NO),
-               data=listing_schema(DOMAIN)),)),
+            Op("GET", "List the domains", listing_fields("name_only", "disabled_only"),
+               data=listing_schema(DOMAIN), paged=True),)),
         Endpoint("/api/domain/{domain}", "domains", (
             Op("GET", "Get a domain", data=entry_schema(DOMAIN, _EXTRAS["domain"])),
             Op("POST", "Create a domain", kind_fields(DOMAIN, creating=True)),
@@ -323,8 +351,8 @@ def _endpoints() -> tuple[Endpoint, ...]:
             Op("DELETE", "Delete a mail user, keeping the mailbox for some days"),),
             {"mail": _MAIL, "days": _DAYS}),
         Endpoint("/api/users/{domain}", "users", (
-            Op("GET", "List a domain's mail users", named(*_LISTING, schema=YES_NO),
-               data=listing_schema(USER, hidden_by=_HIDDEN_BY["user"])),
+            Op("GET", "List a domain's mail users", listing_fields(*_LISTING, WITH_USAGE),
+               data=listing_schema(USER, _USAGE, hidden_by=_HIDDEN_BY["user"]), paged=True),
             Op("PUT", "Update every mail user of a domain",
                kind_fields(USER, creating=False, only=BULK_PARAMS), data=_BULK)),
             {"domain": _DOMAIN}),
@@ -335,15 +363,17 @@ def _endpoints() -> tuple[Endpoint, ...]:
         Endpoint("/api/alias/{mail}", "aliases", _account(ALIAS, "mail alias"),
                  {"mail": _MAIL}),
         Endpoint("/api/aliases/{domain}", "aliases", (
-            Op("GET", "List a domain's aliases", named(*_LISTING, schema=YES_NO),
-               data=listing_schema(ALIAS)),), {"domain": _DOMAIN}),
+            Op("GET", "List a domain's aliases", listing_fields(*_LISTING),
+               data=listing_schema(ALIAS, _EXTRAS["alias"]), paged=True),),
+            {"domain": _DOMAIN}),
         Endpoint("/api/alias/{mail}/change_email/{new_mail}", "aliases", (
             Op("POST", "Change an alias's address"),), {"mail": _MAIL, "new_mail": _MAIL}),
         Endpoint("/api/maillist/{mail}", "mailing lists",
                  (*_account(LIST, "mailing list")[:3], group_delete), {"mail": _MAIL}),
         Endpoint("/api/maillists/{domain}", "mailing lists", (
-            Op("GET", "List a domain's mailing lists", named("email_only", schema=YES_NO),
-               data=listing_schema(LIST)),), {"domain": _DOMAIN}),
+            Op("GET", "List a domain's mailing lists", listing_fields("email_only"),
+               data=listing_schema(LIST, _EXTRAS["list"]), paged=True),),
+            {"domain": _DOMAIN}),
         Endpoint("/api/ldif/{kind}/{name}", "export", (
             Op("GET", "An account (and what belongs to it) as LDIF, in `_data`",
                data={"type": "string"}),),
@@ -404,9 +434,12 @@ def statuses() -> dict[int, list[Code]]:
 
 
 def _envelope(success: bool | None, codes: Iterable[Code] | None = None,
-              data: Schema | None = None) -> Schema:
+              data: Schema | None = None, paged: bool = False) -> Schema:
     properties: Schema = {"_success": {"type": "boolean"} if success is None
                           else {"const": success}}
+    if paged:
+        properties["_cursor"] = {"type": ["string", "null"], "description": (
+            "with `limit`: the cursor of the next page, null on the last page")}
     if codes is not None:
         properties["_msg"] = {"type": "string", "pattern": _codes_pattern(codes)}
         properties["_detail"] = {"type": "string"}
@@ -424,7 +457,7 @@ def _responses(op: Op) -> dict[str, Any]:
             for media in op.raw}}
     else:
         # API_ALWAYS_HTTP_200 answers failures with 200 too: the envelope says.
-        success = _envelope(True, data={} if op.data is None else op.data)
+        success = _envelope(True, data={} if op.data is None else op.data, paged=op.paged)
         failure = {"$ref": "#/components/schemas/Failure"}
         ok = {"description": "success (or, with API_ALWAYS_HTTP_200, any failure)",
               "content": {"application/json": {"schema": {"oneOf": [success, failure]}}}}

@@ -6,6 +6,10 @@ Built on python-ldap's `slapdtest`. Two things differ from its defaults and matt
 - slapd gets iRedMail's size limit and map size (slapdtest's 10 MiB map fills after a few
   hundred indexed users) and its access rules: `cn=vmailadmin` writes, `cn=vmail` reads,
   anonymous may only authenticate. The API binds as `cn=vmailadmin`, never as the rootdn.
+
+With `sssvlv` set, slapd also loads the `sssvlv` overlay (server-side sorting and virtual
+list views), which Debian's slapd ships and iRedMail does not load: for the tests and
+benchmarks of sorted listing pages.
 """
 
 import os
@@ -92,6 +96,12 @@ olcAccess: {3}to dn.subtree="%(suffix)s"
   by * none
 """
 
+SSSVLV_CONFIG = """dn: olcOverlay=sssvlv,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcSssVlvConfig
+olcOverlay: sssvlv
+"""
+
 
 @dataclass(frozen=True)
 class SeedAccounts:
@@ -134,6 +144,7 @@ class IRedMailSlapd(SlapdObject):
     slapd_loglevel = "none"
     module_path = "/usr/lib/ldap"
     nosync = True  # throwaway data: durability buys nothing and costs every write
+    sssvlv = False  # load the sssvlv overlay (not loaded by iRedMail)
     TMPDIR = tempfile.gettempdir()  # slapdtest would use the current directory
 
     def __init__(self):
@@ -162,7 +173,8 @@ class IRedMailSlapd(SlapdObject):
             super().stop()
 
     def gen_config(self):
-        return GLOBAL_CONFIG % self._config_values()
+        modules = "olcModuleLoad: sssvlv\n" if self.sssvlv else ""
+        return GLOBAL_CONFIG % self._config_values() + modules
 
     def _config_values(self):
         return {
@@ -186,6 +198,8 @@ class IRedMailSlapd(SlapdObject):
         for path in schemas:
             self.slapadd(None, ["-n0", "-l", path])
         self.slapadd(DATABASE_CONFIG % self._config_values(), ["-n0"])
+        if self.sssvlv:
+            self.slapadd(SSSVLV_CONFIG, ["-n0"])
 
     def seed(self, first_domain="example.com", admin_local="postmaster"):
         """Load `fixtures/base.ldif`: the tree the iRedMail installer creates.

@@ -9,7 +9,7 @@ when first asked for (`ADAPTERS`, `Ldap3Directory`, `PythonLdapDirectory`, `from
 import functools
 from typing import TYPE_CHECKING, Any
 
-from .base import Change, Directory, Entry, Op, Scope
+from .base import Change, Directory, Entry, Op, Scope, Window, WindowResult
 from .escaping import escape_dn_value, escape_filter_value, still_holding
 
 if TYPE_CHECKING:
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     ADAPTERS: dict[str, type[ThreadBoundDirectory]]
 
-__all__ = ["Change", "Directory", "Entry", "Op", "Scope", "Ldap3Directory",
+__all__ = ["Change", "Directory", "Entry", "Op", "Scope", "Window", "WindowResult",
+           "Ldap3Directory",
            "PythonLdapDirectory", "ADAPTERS", "escape_dn_value", "escape_filter_value",
            "from_settings", "still_holding"]
 

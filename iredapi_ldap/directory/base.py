@@ -60,6 +60,28 @@ class Entry:
         return any(str(v).lower() == wanted for v in self.get(name))
 
 
+@dataclass(frozen=True)
+class Window:
+    """Where a sorted window of a search's results starts and how long it is: the `count`
+    entries whose `key` values come first after `after` (all of them when None), the values
+    compared without regard to case (`key` holds one value per entry and tells them apart, as
+    `mail` and `domainName` do in iRedMail's containers)."""
+
+    key: str
+    after: Optional[str]
+    count: int
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """The entries of a `Window`, in key order; whether more follow them; and the key the
+    next window starts after (the last entry's, in lower case; None for an empty window)."""
+
+    entries: list["Entry"]
+    more: bool
+    last: Optional[str] = None
+
+
 class Directory(Protocol):
     """Operations on the directory. Each may raise `errors.DirectoryUnavailable`."""
 
@@ -70,6 +92,16 @@ class Directory(Protocol):
                attributes: Optional[Sequence[str]] = None,
                page_size: int = 500) -> Iterator[Entry]:
         """Entries below `base` matching `search_filter`, streamed page by page.
+
+        Raises `errors.EntryNotFound` when `base` does not exist.
+        """
+
+    def search_window(self, base: str, search_filter: str, scope: Scope, window: Window,
+                      attributes: Optional[Sequence[str]] = None) -> WindowResult:
+        """The entries of `window` among those `search` would find, in key order; entries
+        without the key are left out. Sorted by slapd where it can (RFC 2891 and the VLV
+        control, the `sssvlv` overlay), else by reading every entry's key: either way the
+        API holds no more than the window.
 
         Raises `errors.EntryNotFound` when `base` does not exist.
         """

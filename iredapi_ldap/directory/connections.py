@@ -10,19 +10,25 @@ import functools
 import logging
 import select
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .. import errors, metrics
-from .base import Entry, Scope
+from . import windows
+from .base import Entry, Scope, Window, WindowResult
 from .names import dn_depth, parent_dn
 
 log = logging.getLogger(__name__)
 
 Connection = Any  # the client library's connection object
 T = TypeVar("T")
+
+# After slapd declined to sort for good (no sssvlv, no ordering rule), windows are read
+# without its sorting for this long before it is asked again (the overlay may be loaded).
+SORTING_RETRY_SECONDS = 300.0
 
 
 def server_address(uri: str) -> str:
@@ -56,6 +62,7 @@ class ThreadBoundDirectory:
         self._connect_timeout = connect_timeout
         self._timeout = timeout
         self._local = threading.local()
+        self._sorting_retry_at = 0.0  # time.monotonic() from which slapd may sort again
 
     def _connection(self) -> Connection:
         conn = getattr(self._local, "conn", None)
@@ -165,6 +172,53 @@ class ThreadBoundDirectory:
                attributes: Optional[Sequence[str]] = None,
                page_size: int = 500) -> Iterator[Entry]:
         raise NotImplementedError
+
+    def _controlled_search(self, conn: Connection, base: str, search_filter: str,
+                           scope: Scope, attributes: Optional[Sequence[str]],
+                           controls: Sequence[windows.Control]) -> list[Entry]:
+        """One search with these (critical) request controls, all its entries at once.
+        Raises `windows.SortDeclined` for a result code in `windows.SORT_DECLINED`."""
+        raise NotImplementedError
+
+    def search_window(self, base: str, search_filter: str, scope: Scope, window: Window,
+                      attributes: Optional[Sequence[str]] = None) -> WindowResult:
+        if time.monotonic() >= self._sorting_retry_at:
+            try:
+                return windows.cut(self._sorted_search(base, search_filter, scope, window,
+                                                       attributes), window)
+            except windows.SortDeclined as declined:
+                if declined.code != windows.BUSY:
+                    log.info("slapd does not sort (%s): windows are read without it for "
+                             "%d s", declined, SORTING_RETRY_SECONDS)
+                    self._sorting_retry_at = time.monotonic() + SORTING_RETRY_SECONDS
+        return windows.scan(self.search, base, search_filter, scope, window, attributes)
+
+    def _sorted_search(self, base: str, search_filter: str, scope: Scope, window: Window,
+                       attributes: Optional[Sequence[str]]) -> list[Entry]:
+        """slapd's view of `window` (sssvlv), on a connection of its own that is closed
+        right after: sssvlv keeps every view's sort until its connection closes (five per
+        connection, by default, and a few for the whole server), so views left on the kept
+        connection would soon make slapd refuse every sort (busy)."""
+        controls = windows.window_controls(window)
+        wanted = windows.fetch_attributes(attributes, window.key)
+        declined = None
+        with metrics.ldap_operation("search") as observation:
+            try:
+                conn = self._open(self._bind_dn, self._bind_password)
+            except BindRefused:
+                raise errors.DirectoryUnavailable(
+                    detail="the directory refused the API's own bind") from None
+            try:
+                with self._translated():
+                    return self._controlled_search(conn, base, search_filter, scope, wanted,
+                                                   controls)
+            except windows.SortDeclined as exc:
+                observation.outcome = "SORT_DECLINED"  # not a failure: read without it
+                declined = exc
+            finally:
+                with contextlib.suppress(Exception):
+                    self._unbind(conn)
+        raise declined
 
     def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)

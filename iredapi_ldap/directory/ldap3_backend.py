@@ -17,6 +17,7 @@ from .. import errors
 from .base import Change, Entry, Op, Scope
 from .connections import BindRefused, Connection, ThreadBoundDirectory, server_address
 from .results import error_for
+from .windows import SORT_DECLINED, Control, SortDeclined
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,18 @@ class Ldap3Directory(ThreadBoundDirectory):
                 if item.get("type") == "searchResEntry":
                     yield _entry(item)
                 item = next(results, None)
+
+    def _controlled_search(self, conn: Connection, base: str, search_filter: str,
+                           scope: Scope, attributes: Optional[Sequence[str]],
+                           controls: Sequence[Control]) -> list[Entry]:
+        try:
+            conn.search(base, search_filter, _SCOPES[scope], attributes=_attrs(attributes),
+                        controls=list(controls))
+        except lx.LDAPOperationResult as exc:
+            if exc.result in SORT_DECLINED:
+                raise SortDeclined(exc.result) from None
+            raise
+        return [_entry(r) for r in conn.response if r.get("type") == "searchResEntry"]
 
     def add(self, dn: str, attributes: Mapping[str, Sequence[Any]]) -> None:
         values = {name: list(vals) for name, vals in attributes.items() if vals not in ((), [])}

@@ -13,12 +13,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional
 
 import ldap
-from ldap.controls import AssertionControl, SimplePagedResultsControl
+from ldap.controls import AssertionControl, LDAPControl, SimplePagedResultsControl
 
 from .. import errors
 from .base import Change, Entry, Op, Scope
 from .connections import BindRefused, Connection, ThreadBoundDirectory, server_address
 from .results import error_for
+from .windows import SORT_DECLINED, Control, SortDeclined
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,21 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         cookie = next((c.cookie for c in controls
                        if c.controlType == SimplePagedResultsControl.controlType), b"")
         return [_entry(dn, attrs) for dn, attrs in data if dn is not None], cookie
+
+    def _controlled_search(self, conn: Connection, base: str, search_filter: str,
+                           scope: Scope, attributes: Optional[Sequence[str]],
+                           controls: Sequence[Control]) -> list[Entry]:
+        server_controls = [LDAPControl(oid, critical, encodedControlValue=value)
+                           for oid, critical, value in controls]
+        try:
+            found = conn.search_ext_s(base, _SCOPES[scope], search_filter, _attrs(attributes),
+                                      serverctrls=server_controls, timeout=self._timeout)
+        except ldap.LDAPError as exc:
+            code = _info(exc).get("result")
+            if code in SORT_DECLINED:
+                raise SortDeclined(code) from None
+            raise
+        return [_entry(dn, attrs) for dn, attrs in found if dn is not None]
 
     def add(self, dn: str, attributes: Mapping[str, Sequence[Any]]) -> None:
         modlist = [(name, [_encoded(v) for v in values])

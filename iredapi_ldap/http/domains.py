@@ -2,21 +2,33 @@
 DELETE /api/domain/<domain>/keep_mailbox_days/<number>, GET|PUT /api/domain/admins/<domain>."""
 
 from ..model.render import render_entry
+from . import paging
 from .envelope import ok
 from .params import flag, read_params
 from .streaming import stream_list
 
+LISTING = "domains"
+
 
 class Domains:
-    def __init__(self, domains):
+    def __init__(self, domains, cursors):
         self._domains = domains
+        self._cursors = cursors
 
     def on_get(self, req, resp):
-        params = read_params(req).only("name_only", "disabled_only")
+        params = read_params(req).only("name_only", "disabled_only", *paging.PARAMS)
         names_only = flag(params, "name_only")
-        entries = self._domains.list(req.context.caller, names_only=names_only,
-                                     disabled_only=flag(params, "disabled_only"))
-        stream_list(resp, (_item(e, names_only) for e in entries))
+        disabled_only = flag(params, "disabled_only")
+        page = paging.read_paging(params, self._cursors, LISTING, "")
+        if page is None:
+            entries = self._domains.list(req.context.caller, names_only=names_only,
+                                         disabled_only=disabled_only)
+            stream_list(resp, (_item(e, names_only) for e in entries))
+            return
+        result = self._domains.page(req.context.caller, page.after, page.limit,
+                                    disabled_only=disabled_only, names_only=names_only)
+        paging.reply_page(resp, (_item(e, names_only) for e in result.entries), result, page,
+                          self._cursors, LISTING, "")
 
 
 def _item(entry, names_only):

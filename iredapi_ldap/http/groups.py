@@ -1,7 +1,7 @@
 """/api/alias/<mail>, /api/aliases/<domain>, /api/alias/<mail>/change_email/<new>,
 /api/maillist/<mail>, /api/maillists/<domain>."""
 
-from ..model.render import render_entry
+from . import paging
 from .envelope import ok
 from .params import flag, read_params
 from .streaming import stream_list
@@ -37,19 +37,34 @@ class Group:
 
 
 class Groups:
-    """The aliases or mailing lists of a domain."""
+    """The aliases or mailing lists of a domain; `listing` names them in cursors."""
 
-    def __init__(self, groups, flags):
+    def __init__(self, groups, flags, cursors, listing):
         self._groups = groups
         self._flags = flags
+        self._cursors = cursors
+        self._listing = listing
 
     def on_get(self, req, resp, domain):
-        params = read_params(req).only(*self._flags)
+        params = read_params(req).only(*self._flags, *paging.PARAMS)
         email_only = flag(params, "email_only")
-        entries = self._groups.list(req.context.caller, domain, email_only=email_only,
-                                    disabled_only=flag(params, "disabled_only"))
-        stream_list(resp, (str(e.first("mail", "")).lower() if email_only
-                           else render_entry(e) for e in entries))
+        disabled_only = flag(params, "disabled_only")
+        scope = domain.lower()
+        page = paging.read_paging(params, self._cursors, self._listing, scope)
+        if page is None:
+            entries = self._groups.list(req.context.caller, domain, email_only=email_only,
+                                        disabled_only=disabled_only)
+            stream_list(resp, self._items(entries, email_only))
+            return
+        result = self._groups.page(req.context.caller, domain, page.after, page.limit,
+                                   email_only=email_only, disabled_only=disabled_only)
+        paging.reply_page(resp, self._items(result.entries, email_only), result, page,
+                          self._cursors, self._listing, scope)
+
+    def _items(self, entries, email_only):
+        if email_only:
+            return (str(e.first("mail", "")).lower() for e in entries)
+        return self._groups.profiles(entries)  # with `members`, as a GET shows them
 
 
 class AliasChangeEmail:

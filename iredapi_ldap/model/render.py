@@ -41,6 +41,12 @@ INTEGERS = frozenset(name.lower() for name in (
     "domainCurrentListNumber", "domainDefaultUserQuota", "mailUID", "mailGID", "mailQuota",
     "mailQuotaMessageLimit", "maxMessageSize", "shadowLastChange", "uidNumber", "gidNumber",
 ))
+# Attributes whose values are numbers although their schema stores text: iRedMail's
+# `domainCurrentQuotaSize` is an IA5 string (not INTEGER like the other domainCurrent*
+# counters) that only ever holds a number of bytes.
+NUMBERS_IN_TEXT = frozenset({"domaincurrentquotasize"})
+# What a reply shows as numbers.
+NUMBERS = INTEGERS | NUMBERS_IN_TEXT
 HIDDEN = frozenset({"userpassword"})
 # accountSetting keys stored as one value per item (facts file, section 3.1).
 LIST_SETTINGS = frozenset(name.lower() for name in (
@@ -61,7 +67,7 @@ def render_entry(entry: Entry, hidden: Collection[str] = HIDDEN) -> dict[str, ob
         if key == "accountsetting":
             out[name] = parse_account_settings(values)
             continue
-        values = [_number(v) if key in INTEGERS else v for v in values]
+        values = [_number(v) if key in NUMBERS else v for v in values]
         out[name] = values[0] if key in SINGLE_VALUED and len(values) == 1 else values
     return out
 

@@ -6,10 +6,23 @@ Rows are plain dicts of column values; accounts are policy keys (`user@domain`, 
 """
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Optional, Protocol, runtime_checkable
 
 Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MailboxUsage:
+    """What Dovecot recorded of a mailbox in iRedAdmin's database: the size and message
+    count its quota counts (`used_quota`; 0 and 0 until Dovecot records them) and, by
+    protocol (`imap`, `pop3`, `lda`), the time of its last login in epoch seconds
+    (`last_login`; None without a row, a protocol None when never used)."""
+
+    bytes: int = 0
+    messages: int = 0
+    last_login: Optional[dict[str, Optional[int]]] = None
 
 
 @runtime_checkable
@@ -86,3 +99,8 @@ class PolicyStore(Protocol):
 
     def deleted_mailboxes(self) -> list[Row]:
         """Every deleted_mailboxes row, oldest first."""
+
+    # -- what Dovecot records of mailboxes (iRedAdmin's used_quota and last_login)
+    def mailbox_usage(self, addresses: Sequence[str]) -> dict[str, MailboxUsage]:
+        """{address: MailboxUsage} of those of `addresses` (lower case) that Dovecot
+        recorded; one query, however many addresses."""

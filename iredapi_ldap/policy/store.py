@@ -17,8 +17,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine import Row as SqlRow
 
-from . import accounts
-from .base import Row
+from . import accounts, usage
+from .base import MailboxUsage, Row
 from .engine import Databases, IntegrityRace, inserted_id, make_engine
 from .tables import (
     DATABASES,
@@ -219,6 +219,11 @@ class SqlPolicyStore:
                 deleted_mailboxes.c.delete_date <= today)).order_by(deleted_mailboxes.c.id))
             return [dict(row._mapping) for row in rows]
         return self._read("iredadmin", read)
+
+    # -- what Dovecot records of mailboxes -------------------------------------------------
+
+    def mailbox_usage(self, addresses: Sequence[str]) -> dict[str, MailboxUsage]:
+        return usage.mailbox_usage(self.databases, addresses)
 
     def forget_deleted_mailbox(self, row_id: int) -> None:
         self._write("iredadmin", lambda conn: conn.execute(

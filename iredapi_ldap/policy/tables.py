@@ -227,5 +227,27 @@ tracking = Table(
     Column("time", TIMESTAMP, nullable=False, server_default=func.current_timestamp()),
 )
 
+# What Dovecot records of each mailbox, in iRedAdmin's database on an OpenLDAP server
+# (iRedMail samples/dovecot/sql/used_quota.mysql and last_login.mysql, created by the
+# installer's dovecot_initialize_db_for_ldap): the quota_clone plugin keeps `used_quota`, the
+# last_login plugin the time (epoch seconds) of each protocol's last login. The API only
+# reads them; they are defined here so that the embedded databases have them too.
+used_quota = Table(
+    "used_quota", iredadmin,
+    Column("username", String(255), primary_key=True),
+    Column("bytes", BigInteger, nullable=False, server_default="0"),
+    Column("messages", BigInteger, nullable=False, server_default="0"),
+    Column("domain", String(255), nullable=False, server_default=""),
+    Index("used_quota_domain", "domain"),
+)
+
+last_login = Table(
+    "last_login", iredadmin,
+    Column("username", String(255), primary_key=True, server_default=""),
+    Column("domain", String(255), nullable=False, server_default=""),
+    *(Column(protocol, Integer) for protocol in ("imap", "pop3", "lda")),
+    *(Index(f"last_login_{name}", name) for name in ("domain", "imap", "pop3", "lda")),
+)
+
 # Database name (as in the *_DB_URL settings) -> its tables.
 DATABASES = {"amavisd": amavisd, "iredapd": iredapd, "iredadmin": iredadmin}

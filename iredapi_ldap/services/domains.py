@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..directory import Entry, Scope, escape_filter_value
+from ..directory import Entry, Scope, WindowResult, escape_filter_value
 from ..errors import (
     BadRequest,
     Code,
@@ -25,7 +26,7 @@ from ..model.parsing import parse_domain, purge_date, rdn_fits
 from ..model.profiles import DOMAIN_PROFILES, DOMAIN_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
 from ..model.rules import AliasDomains
-from . import counters, domainwide
+from . import counters, domainwide, listing
 from .access import (
     disabled_profiles,
     is_hosted,
@@ -59,6 +60,16 @@ class _Context:
         self.refuse_taken = refuse_taken
 
 
+def _listing_filter(caller: Caller, disabled_only: bool) -> str:
+    """The domains a listing shows: those the caller manages (disabled ones only)."""
+    parts = [DOMAIN.search_filter]
+    if not caller.is_global_admin:
+        parts.append(f"(domainAdmin={escape_filter_value(caller.mail)})")
+    if disabled_only:
+        parts.append("(accountStatus=disabled)")
+    return f"(&{''.join(parts)})"
+
+
 class DomainService:
     def __init__(self, repo: Repository, store: PolicyStore, settings: Settings,
                  limits: AdminLimits, completions: Completions) -> None:
@@ -74,16 +85,21 @@ class DomainService:
     def list(self, caller: Caller, disabled_only: bool = False,
              names_only: bool = False) -> Iterator[Entry]:
         """The domains the caller manages, streamed from a paged one-level search."""
-        parts = [DOMAIN.search_filter]
-        if not caller.is_global_admin:
-            parts.append(f"(domainAdmin={escape_filter_value(caller.mail)})")
-        if disabled_only:
-            parts.append("(accountStatus=disabled)")
         attributes = ["domainName"] if names_only else None
-        return (without_disabled(caller, DOMAIN_PROFILES,
-                                 disabled_profiles(entry, DOMAIN_SETTING), entry)
-                for entry in self._repo.directory.search(
-                    self._repo.basedn, f"(&{''.join(parts)})", Scope.ONE, attributes))
+        return (self._shown(caller, entry) for entry in self._repo.directory.search(
+            self._repo.basedn, _listing_filter(caller, disabled_only), Scope.ONE, attributes))
+
+    def page(self, caller: Caller, after: str | None, limit: int, disabled_only: bool = False,
+             names_only: bool = False) -> WindowResult:
+        """The `limit` domains the caller manages whose names come first after `after`."""
+        return listing.page(self._repo, DOMAIN, self._repo.basedn,
+                            _listing_filter(caller, disabled_only), after, limit, names_only,
+                            functools.partial(self._shown, caller))
+
+    @staticmethod
+    def _shown(caller: Caller, entry: Entry) -> Entry:
+        return without_disabled(caller, DOMAIN_PROFILES,
+                                disabled_profiles(entry, DOMAIN_SETTING), entry)
 
     def get(self, caller: Caller, domain: str) -> dict[str, object]:
         """The domain's profile: its attributes, `catchall` and its usage counters."""

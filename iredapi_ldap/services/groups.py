@@ -15,12 +15,11 @@ from __future__ import annotations
 import builtins
 import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..addresses import domain_of
-from ..directory import Change, Directory, Entry, Op, Scope, escape_filter_value
+from ..directory import Change, Directory, Entry, Op, Scope, WindowResult
 from ..errors import (
     ApiError,
     BadRequest,
@@ -32,12 +31,12 @@ from ..errors import (
     NotFound,
 )
 from ..model.draft import EntryDraft
-from ..model.kinds import ADDRESSED, ALIAS, EXTERNALS, LIST, MEMBERS
+from ..model.kinds import ALIAS, EXTERNALS, LIST, MEMBERS
 from ..model.params import Kind
 from ..model.parsing import parse_domain, parse_user_mail
 from ..model.render import render_entry
 from ..model.sets import SetChange
-from . import references
+from . import list_members, listing, references
 from .access import (
     hosting_domain,
     read_account,
@@ -72,6 +71,9 @@ class _Groups:
     if TYPE_CHECKING:  # each kind's own (Aliases, MailingLists); declared for mypy only
         def members(self, mail: str, entry: Entry) -> builtins.list[str]: ...
 
+        def members_of(self, entries: Sequence[Entry]) -> dict[str, builtins.list[str]]:
+            """{address: members} of each of `entries`, as `members` gives them."""
+
         def _holders(self, mail: str, entry: Entry,
                      addresses: Sequence[str] | None = None) -> dict[str, builtins.list[str]]:
             ...
@@ -100,13 +102,33 @@ class _Groups:
 
     def list(self, caller: Caller, domain: str, email_only: bool = False,
              disabled_only: bool = False) -> Iterator[Entry]:
+        base, search = self._listing(caller, domain, disabled_only)
+        return self._repo.directory.search(base, search, Scope.ONE,
+                                           ["mail"] if email_only else None)
+
+    def page(self, caller: Caller, domain: str, after: str | None, limit: int,
+             email_only: bool = False, disabled_only: bool = False) -> WindowResult:
+        """The `limit` entries of the domain whose addresses come first after `after`."""
+        base, search = self._listing(caller, domain, disabled_only)
+        return listing.page(self._repo, self.kind, base, search, after, limit, email_only)
+
+    def _listing(self, caller: Caller, domain: str, disabled_only: bool) -> tuple[str, str]:
         domain = parse_domain(domain)
         require_domain(self._repo, caller, domain)
         search = self.kind.search_filter
         if disabled_only:
             search = f"(&{search}(accountStatus=disabled))"
-        return self._repo.directory.search(self._repo.container_dn(domain, self.kind),
-                                           search, Scope.ONE, ["mail"] if email_only else None)
+        return self._repo.container_dn(domain, self.kind), search
+
+    def profiles(self, entries: Iterable[Entry]) -> Iterator[dict[str, object]]:
+        """`entries` as their GET shows them, `members` included: the members of a batch
+        of entries are read at once (`members_of`), not entry by entry."""
+        for batch in listing.batched(entries):
+            found = self.members_of(batch)
+            for entry in batch:
+                data = render_entry(entry)
+                data["members"] = found.get(str(entry.first("mail", "")).lower(), [])
+                yield data
 
     # -- writing ------------------------------------------------------------------------
 
@@ -219,6 +241,10 @@ class Aliases(_Groups):
     def members(self, mail: str, entry: Entry) -> list[str]:
         return [m.lower() for m in entry.get("mailForwardingAddress")]
 
+    def members_of(self, entries: Sequence[Entry]) -> dict[str, list[str]]:
+        """Its members are values of its own entry: no search."""
+        return {str(e.first("mail", "")).lower(): self.members("", e) for e in entries}
+
     def _holders(self, mail: str, entry: Entry,
                  addresses: Sequence[str] | None = None) -> dict[str, list[str]]:
         """{member: [the alias's DN]}: its members are values of its own entry, read
@@ -273,46 +299,15 @@ class MailingLists(_Groups):
         return self._repo.dn(EXTERNALS, mail)
 
     def members(self, mail: str, entry: Entry | None = None) -> list[str]:
-        return sorted(member for member, dns in self._holders(mail).items() for _ in dns)
+        return list_members.members(self._repo, mail)
+
+    def members_of(self, entries: Sequence[Entry]) -> dict[str, list[str]]:
+        return list_members.members_of_lists(
+            self._repo, [str(e.first("mail", "")).lower() for e in entries])
 
     def _holders(self, mail: str, entry: Entry | None = None,
                  addresses: Sequence[str] | None = None) -> dict[str, list[str]]:
-        """{member: DNs of the entries that make it one} for every member of the list, or
-        for those among `addresses`: an internal member's own entry (members are named by
-        its `mail`), the list's external entry for an outside one. Among `addresses`, the
-        cost does not grow with the list."""
-        if addresses is not None and not addresses:
-            return {}
-        named = "" if addresses is None else "(|" + "".join(
-            f"(mail={escape_filter_value(a)})" for a in addresses) + ")"
-        held: defaultdict[str, list[str]] = defaultdict(list)
-        for found in self._repo.directory.search(
-                self._repo.basedn,
-                f"(&(memberOfGroup={escape_filter_value(mail)}){ADDRESSED}{named})",
-                Scope.SUB, ["mail"]):
-            held[str(found.first("mail")).lower()].append(found.dn)
-        for member in self._external_members(mail, addresses):
-            held[member].append(self._externals_dn(mail))
-        return held
-
-    def _external_members(self, mail: str,
-                          addresses: Sequence[str] | None = None) -> list[str]:
-        """The list's external members, or those among `addresses` (one test each, not a
-        read of them all)."""
-        dn = self._externals_dn(mail)
-        if addresses is None:
-            entry = self._repo.directory.get(dn, ["mail"])
-            return [m.lower() for m in entry.get("mail")] if entry else []
-        found: list[str] = []
-        for address in addresses:
-            try:
-                match = self._repo.directory.search(dn, f"(mail={escape_filter_value(address)})",
-                                                    Scope.BASE, ["1.1"])
-                if next(iter(match), None) is not None:
-                    found.append(address)
-            except EntryNotFound:  # no external entry: no external member
-                break
-        return found
+        return list_members.holders(self._repo, mail, addresses)
 
     def _add(self, mail: str, draft: EntryDraft, wanted: Sequence[str], domain_entry: Entry,
              reserve: Callable[[], None], scope: Sequence[str] | None = None) -> None:

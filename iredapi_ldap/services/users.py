@@ -5,12 +5,12 @@ from __future__ import annotations
 import builtins
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .. import passwords
 from ..addresses import domain_of
-from ..directory import Change, Entry, Op, Scope, still_holding
+from ..directory import Change, Entry, Op, Scope, WindowResult, still_holding
 from ..errors import (
     BadRequest,
     Code,
@@ -28,7 +28,7 @@ from ..model.parsing import parse_domain, parse_user_mail, purge_date, stored_in
 from ..model.profiles import USER_PROFILES, USER_SETTING, hide_disabled, refuse_disabled
 from ..model.render import render_entry
 from ..model.user_rules import UserContext
-from . import references
+from . import listing, references
 from .access import (
     accounts_beyond,
     disabled_profiles,
@@ -49,6 +49,7 @@ from .mailboxes import MailboxPaths
 from .moves import Mover
 from .repository import Repository
 from .reservations import Reservations
+from .usage import usage_fields
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -109,23 +110,47 @@ class UserService:
                 mine = set(managed_domains(self._repo, caller))
                 administered = [name for name in administered if name in mine]
             data["managed_domains"] = administered
+        data.update(usage_fields(self._store.mailbox_usage([mail]).get(mail)))
         return data
 
     def list(self, caller: Caller, domain: str, disabled_only: bool = False,
              email_only: bool = False) -> Iterator[Entry]:
         """The domain's users (as a normal admin may see them, without the attributes
         API_HIDDEN_USER_PROFILES hides), streamed."""
+        base, search, shown = self._listing(caller, domain, disabled_only, email_only)
+        return (shown(entry) for entry in self._repo.directory.search(
+            base, search, Scope.ONE, ["mail"] if email_only else None))
+
+    def page(self, caller: Caller, domain: str, after: str | None, limit: int,
+             disabled_only: bool = False, email_only: bool = False) -> WindowResult:
+        """The `limit` users of the domain whose addresses come first after `after`."""
+        base, search, shown = self._listing(caller, domain, disabled_only, email_only)
+        return listing.page(self._repo, USER, base, search, after, limit, email_only, shown)
+
+    def _listing(self, caller: Caller, domain: str, disabled_only: bool, email_only: bool
+                 ) -> tuple[str, str, Callable[[Entry], Entry]]:
+        """(search base, filter, what the caller may see of an entry) of a listing."""
         domain = parse_domain(domain)
         domain_entry = require_domain(self._repo, caller, domain, ["accountSetting"])
         search = f"(&{USERS}(accountStatus=disabled))" if disabled_only else USERS
         disabled = disabled_profiles(domain_entry, USER_SETTING)
         beyond = accounts_beyond(self._repo, caller, domain) \
             if self._hidden.shows_password and not email_only else {}
-        return (without_disabled(caller, USER_PROFILES, disabled, self._hidden.apply(
-                    entry, str(entry.first("mail", "")).lower() in beyond))
-                for entry in self._repo.directory.search(
-                    self._repo.container_dn(domain, USER), search, Scope.ONE,
-                    ["mail"] if email_only else None))
+
+        def shown(entry: Entry) -> Entry:
+            return without_disabled(caller, USER_PROFILES, disabled, self._hidden.apply(
+                entry, str(entry.first("mail", "")).lower() in beyond))
+        return self._repo.container_dn(domain, USER), search, shown
+
+    def with_usage(self, profiles: Iterable[dict[str, object]],
+                   batch_size: int = listing.BATCH) -> Iterator[dict[str, object]]:
+        """`profiles` (rendered users) with what Dovecot recorded of their mailboxes
+        (`used_quota`, `last_login`): one query per `batch_size` of them."""
+        for batch in listing.batched(profiles, batch_size):
+            found = self._store.mailbox_usage([str(p.get("mail", "")).lower() for p in batch])
+            for profile in batch:
+                profile.update(usage_fields(found.get(str(profile.get("mail", "")).lower())))
+                yield profile
 
     # -- creating -----------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ def _pure_modules():
     model = [f"iredapi_ldap.model.{info.name}"
              for info in pkgutil.iter_modules(iredapi_ldap.model.__path__)]
     return ["iredapi_ldap.model", *model, "iredapi_ldap.layout",
-            "iredapi_ldap.directory.base", "iredapi_ldap.directory.escaping"]
+            "iredapi_ldap.directory.base", "iredapi_ldap.directory.escaping",
+            "iredapi_ldap.directory.windows"]
 
 
 def test_every_model_module_is_listed():
