@@ -92,7 +92,7 @@ class SqlPolicyStore:
         still need it (they hang on users.id); whether there were any."""
         def write(conn: Connection) -> bool:
             gone = conn.execute(delete(policy).where(policy.c.policy_name == account)).rowcount
-            user_id = conn.execute(select(users.c.id).where(users.c.email == account)).scalar()
+            user_id = wblists.lock_user(conn, account)
             if user_id is not None:
                 conn.execute(update(users).where(users.c.id == user_id).values(policy_id=0))
                 gone += wblists.drop_idle_user(conn, user_id)
@@ -299,11 +299,15 @@ def _move_iredapd(conn: Connection, old: str, new: str) -> None:
 
 
 def _forget_amavisd(conn: Connection, addresses: Sequence[str]) -> None:
-    ids = select(users.c.id).where(users.c.email.in_(addresses)).scalar_subquery()
-    # wblist.rid and outbound_wblist.sid name the local account (users.id).
-    conn.execute(delete(wblist).where(wblist.c.rid.in_(ids)))
-    conn.execute(delete(outbound_wblist).where(outbound_wblist.c.sid.in_(ids)))
-    conn.execute(delete(users).where(users.c.email.in_(addresses)))
+    # wblist.rid and outbound_wblist.sid name the local account (users.id). The rows are
+    # locked first, as list writes lock them (policy/wblists.py), so that no list row is
+    # added to a users row going away.
+    ids = list(conn.execute(select(users.c.id).where(users.c.email.in_(addresses))
+                            .with_for_update()).scalars())
+    if ids:
+        conn.execute(delete(wblist).where(wblist.c.rid.in_(ids)))
+        conn.execute(delete(outbound_wblist).where(outbound_wblist.c.sid.in_(ids)))
+        conn.execute(delete(users).where(users.c.id.in_(ids)))
     conn.execute(delete(policy).where(policy.c.policy_name.in_(addresses)))
 
 

@@ -10,7 +10,8 @@ other (the newer call wins, as in iRedAdmin). New rows get Amavisd's priorities
 (`accounts.amavisd_priority`); a `users` row made for lists alone links no policy
 (policy_id 0, as iRedAdmin makes it), and goes again once it holds neither lists nor a
 policy. `mailaddr` rows stay: other accounts may list the same address (iRedAdmin's cron job
-removes the unused ones).
+removes the unused ones). Nothing but the users row ties list rows to their account (no
+foreign keys), so every write that changes or removes it locks it first (`lock_user`).
 """
 
 from collections.abc import Iterator, Sequence
@@ -102,7 +103,13 @@ def drop_idle_user(conn: Connection, user_id: int) -> int:
 
 
 def _user_id(conn: Connection, account: str, create: bool) -> Optional[int]:
-    found = conn.execute(select(users.c.id).where(users.c.email == account)).scalar()
+    """The account's users.id, locked until the transaction ends (or None, or a new row).
+
+    The lock orders this transaction after, or before, any other that changes or removes
+    the row (lists, spam policy, a delete or rename of the account): without it, a write
+    could add list rows to a row another one was removing, and leave them pointing at
+    nothing (the tables have no foreign keys)."""
+    found = lock_user(conn, account)
     if found is not None or not create:
         return found
     row = {"email": account, "policy_id": 0, "priority": accounts.amavisd_priority(account)}
@@ -111,6 +118,13 @@ def _user_id(conn: Connection, account: str, create: bool) -> Optional[int]:
             return int(inserted_id(conn.execute(insert(users).values(**row))))
     except sa_exc.IntegrityError:
         raise IntegrityRace() from None
+
+
+def lock_user(conn: Connection, account: str) -> Optional[int]:
+    """The account's users.id, its row locked until the transaction ends; None when it has
+    none. (SQLite has no row locks: its writers take turns on the whole database.)"""
+    return conn.execute(select(users.c.id).where(users.c.email == account)
+                        .with_for_update()).scalar()
 
 
 def _mailaddr_ids(conn: Connection, addresses: Sequence[str]) -> dict[str, int]:

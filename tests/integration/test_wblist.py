@@ -395,3 +395,59 @@ def test_parameters(policy_client, admin, user):
     got = policy_client.simulate_get("/iredadmin" + url, cookies=admin).json["_data"]
     assert got == ["@.example.net", "x@example.org"]
     assert reply(policy_client.simulate_get(url)) == (401, False, "LOGIN_REQUIRED")
+
+
+# -- racing writes -----------------------------------------------------------------------------
+
+
+class _Race:
+    """3 threads add to an account's inbound whitelist while 2 clear it or delete the
+    account. `failures`: what failed other than with CONCURRENT_UPDATE (an answer a racing
+    request may get)."""
+
+    def __init__(self, store, account, rounds=30):
+        self.store, self.account, self.rounds = store, account, rounds
+        self.failures = []
+
+    def run(self):
+        import threading
+        threads = [threading.Thread(target=self._add, args=(i,)) for i in range(3)]
+        threads += [threading.Thread(target=self._remove) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return self.failures
+
+    def _try(self, work, *args):
+        from iredapi_ldap.errors import ConcurrentUpdate
+        try:
+            work(*args)
+        except ConcurrentUpdate:
+            pass
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            self.failures.append(repr(exc))
+
+    def _add(self, i):
+        for n in range(self.rounds):
+            self._try(self.store.add_to_wblist, self.account, "inbound", "W",
+                      [f"s{i}-{n}@example.org"])
+
+    def _remove(self):
+        for n in range(self.rounds):
+            if n % 2:
+                self._try(self.store.remove_from_wblist, self.account, "inbound", "W")
+            else:
+                self._try(self.store.forget_accounts, [self.account])
+
+
+def test_racing_writes_leave_no_list_row_without_its_account(store, policy_urls):
+    """Lists added while other requests clear them or delete the account: every list row
+    still belongs to a users row (no foreign keys hold them together; the users row's lock
+    does). A racing request may be told to try again, nothing worse."""
+    account = "race@example.com"
+    assert _Race(store, account).run() == []
+    assert count(policy_urls["amavisd"],
+                 "SELECT COUNT(*) FROM wblist WHERE rid NOT IN (SELECT id FROM users)") == 0
+    store.add_to_wblist(account, "inbound", "W", ["last@example.org"])
+    assert "last@example.org" in store.wblist(account, "inbound", "W")
