@@ -24,6 +24,7 @@ from .http.policies import (
     GreylistingWhitelists,
     SpamPolicy,
     Throttle,
+    Wblist,
     WhitelistSpfDomains,
 )
 from .http.users import ChangeEmail, User, Users, VerifyUserPassword
@@ -132,6 +133,7 @@ def _add_policy_routes(app, policies):
     app.add_route("/api/spampolicy/global", spam)
     app.add_route("/api/spampolicy/domain/{name}", spam)
     app.add_route("/api/spampolicy/user/{name}", spam)
+    app.add_route("/api/wblist/{direction}/{listing}/{target}", Wblist(policies))
     app.add_route("/api/throttle/{target}/{kind}", Throttle(policies))
     app.add_route("/api/greylisting/all", GreylistingAll(policies))
     app.add_route("/api/greylisting/whitelist_spf_domains", WhitelistSpfDomains(policies))

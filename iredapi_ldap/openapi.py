@@ -2,8 +2,8 @@
 
 The document is built from the tables that drive the code, so it cannot drift from it: a
 create's or an update's body is the kind's parameter rows (model/kinds.py: names, legacy
-names, codec, who may give them), the spam-policy, throttle, greylisting and set parameters
-come from the constants their resources read, and the replies' `_msg` codes are the
+names, codec, who may give them), the spam-policy, white/blacklist, throttle, greylisting and
+set parameters come from the constants their resources read, and the replies' `_msg` codes are the
 `errors.Code` catalogue. `ENDPOINTS` lists every route with its methods; a unit test checks
 it against the routes `app.create_app` registers, both ways.
 """
@@ -27,6 +27,7 @@ from .model.kinds import ADMIN, ALIAS, BY_API_NAME, DOMAIN, LIST, USER
 from .model.params import Kind, Param, Who
 from .model.sets import SetParam
 from .model.spampolicy import SPAM_POLICY, Score
+from .model.wblist import ADDRESSES, DIRECTIONS, LISTS
 from .services.domain_admins import ADMINS
 from .services.policies import MAX_LIMIT, MAX_PERIOD, THROTTLE_KINDS, THROTTLE_LIMITS
 from .services.user_bulk import BULK_PARAMS
@@ -239,6 +240,9 @@ _DOMAIN: Schema = {"type": "string", "pattern": f"^{DOMAIN_PATTERN}$",
 _TARGET: Schema = {"type": "string", "maxLength": MAX_MAIL_LENGTH,
                    "pattern": f"^(?:global|@?{DOMAIN_PATTERN}|{MAIL_PATTERN})$",
                    "description": "`global`, a domain, `@domain` or a user's address"}
+_WBLIST_TARGET: Schema = {"type": "string", "maxLength": MAX_MAIL_LENGTH,
+                          "pattern": f"^(?:global|{DOMAIN_PATTERN}|{MAIL_PATTERN})$",
+                          "description": "`global`, a domain or a user's address"}
 _DAYS: Schema = {"type": "string", "pattern": "^[0-9]+$",
                  "description": "days to keep the mailboxes before they are purged"}
 _HEALTH: Schema = {"type": "object", "description": "`status` for everyone; each LDAP URI "
@@ -256,6 +260,9 @@ _GREYLISTING_ROWS: Schema = {"type": "array", "items": {
     "type": "object", "required": ["account", "sender", "status", "comment"], "properties": {
         "account": {"type": "string"}, "sender": {"type": "string"},
         "status": {"enum": ["enable", "disable"]}, "comment": {"type": ["string", "null"]}}}}
+_DISCARDED: Schema = {"type": "object", "required": ["discarded"], "properties": {
+    "discarded": {**_STRINGS, "description": "the items of `addresses` that are none of the "
+                  "forms a list takes, as given (nothing was done with them)"}}}
 _LISTING = ("email_only", "disabled_only")
 _PASSWORD = named("password", description="the password to check", required=True)
 
@@ -299,6 +306,17 @@ def _account(kind: Kind, noun: str) -> tuple[Op, ...]:
             Op("POST", f"Create a {noun}", kind_fields(kind, creating=True)),
             Op("PUT", f"Update a {noun}", kind_fields(kind, creating=False)),
             Op("DELETE", f"Delete a {noun}"))
+
+
+def _wblist_ops() -> tuple[Op, ...]:
+    forms = ("an IP address, an IPv4 or IPv6 network, `user@domain`, `@domain`, "
+             "`@.domain` or `@.`; comma-separated")
+    return (Op("GET", "The addresses on a white- or blacklist", data=_STRINGS),
+            Op("POST", "Add addresses (taken off the other list of the direction)",
+               named(ADDRESSES, description=forms, required=True), data=_DISCARDED),
+            Op("PUT", "Remove the addresses given",
+               named(ADDRESSES, description=forms, required=True), data=_DISCARDED),
+            Op("DELETE", "Remove every address of the list"))
 
 
 def _endpoints() -> tuple[Endpoint, ...]:
@@ -382,6 +400,10 @@ def _endpoints() -> tuple[Endpoint, ...]:
         Endpoint("/api/spampolicy/global", "spam policy", spam),
         Endpoint("/api/spampolicy/domain/{name}", "spam policy", spam, {"name": _DOMAIN}),
         Endpoint("/api/spampolicy/user/{name}", "spam policy", spam, {"name": _MAIL}),
+        Endpoint("/api/wblist/{direction}/{listing}/{target}", "white/blacklists",
+                 _wblist_ops(), {"direction": {"type": "string", "enum": list(DIRECTIONS)},
+                                 "listing": {"type": "string", "enum": list(LISTS)},
+                                 "target": _WBLIST_TARGET}),
         Endpoint("/api/throttle/{target}/{kind}", "throttling", (
             Op("GET", "Get a throttle setting", data=_THROTTLE),
             Op("POST", "Set a throttle setting", throttle_fields),

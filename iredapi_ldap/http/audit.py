@@ -81,11 +81,13 @@ class RequestLog:
 @dataclasses.dataclass(frozen=True)
 class _Route:
     """How a route's writes read in the admin log: the noun of what it changes, the URL
-    parameter naming it, and whether it is an account (else a policy setting)."""
+    parameter naming it, whether it is an account (else a policy setting), and the URL
+    parameters that qualify the noun (`inbound throttle`)."""
 
     noun: str
     target: str
     account: bool = True
+    qualifiers: tuple[str, ...] = ()
 
 
 # Route templates after the API's prefix (`/api`), and how their writes are logged. Login,
@@ -105,7 +107,10 @@ ROUTES = {
     "spampolicy/global": _Route("spam policy", "", account=False),
     "spampolicy/domain/{name}": _Route("spam policy", "name", account=False),
     "spampolicy/user/{name}": _Route("spam policy", "name", account=False),
-    "throttle/{target}/{kind}": _Route("throttle", "target", account=False),
+    "throttle/{target}/{kind}": _Route("throttle", "target", account=False,
+                                       qualifiers=("kind",)),
+    "wblist/{direction}/{listing}/{target}": _Route("", "target", account=False,
+                                                    qualifiers=("direction", "listing")),
     "greylisting/whitelist_spf_domains": _Route("greylisting SPF domains", "",
                                                 account=False),
     "greylisting/{target}": _Route("greylisting", "target", account=False),
@@ -167,9 +172,8 @@ def describe(method: str, template: Optional[str], url_params: Mapping[str, Any]
     if route.noun == "admin":
         domain = ""  # a standalone admin's address is in no hosted domain
     event, verb = _event(method, route, params)
-    noun = route.noun
-    if "kind" in url_params:
-        noun = f"{url_params['kind']} {noun}"
+    noun = " ".join([*(str(url_params.get(name, "")) for name in route.qualifiers),
+                     route.noun]).strip()
     what = target.lower() or "global"
     if "new_mail" in url_params:
         event, verb = "update", "Change email of"

@@ -1,4 +1,4 @@
-"""Spam policy, throttling and greylisting endpoints.
+"""Spam policy, white/blacklist, throttling and greylisting endpoints.
 
 Targets come from the URL: `global`, a domain, or a user's address (PolicyService resolves
 them and checks the caller's scope).
@@ -8,6 +8,7 @@ from ..errors import NotFound
 from ..model.fields import Verbatim
 from ..model.sets import SetParam
 from ..model.spampolicy import SPAM_POLICY
+from ..model.wblist import ADDRESSES, DIRECTIONS, LISTS
 from ..services.policies import THROTTLE_KINDS, THROTTLE_LIMITS
 from .envelope import ok
 from .params import read_params, require_one_of
@@ -59,6 +60,50 @@ def _kind(kind):
     if kind not in THROTTLE_KINDS:
         raise NotFound(detail="the last part of a throttle URL is inbound or outbound")
     return kind
+
+
+class Wblist:
+    """/api/wblist/{direction}/{listing}/{target}: direction inbound or outbound, listing
+    whitelist or blacklist, target global, a domain or an address. GET lists the addresses,
+    POST adds `addresses`, PUT removes `addresses`, DELETE removes them all."""
+
+    def __init__(self, policies):
+        self._policies = policies
+
+    def on_get(self, req, resp, direction, listing, target):
+        read_params(req).only()
+        _wblist(direction, listing)
+        ok(resp, self._policies.get_wblist(req.context.caller, target, direction, listing))
+
+    def on_post(self, req, resp, direction, listing, target):
+        addresses = _addresses(req)
+        _wblist(direction, listing)
+        ok(resp, self._policies.add_to_wblist(req.context.caller, target, direction, listing,
+                                              addresses))
+
+    def on_put(self, req, resp, direction, listing, target):
+        addresses = _addresses(req)
+        _wblist(direction, listing)
+        ok(resp, self._policies.remove_from_wblist(req.context.caller, target, direction,
+                                                   listing, addresses))
+
+    def on_delete(self, req, resp, direction, listing, target):
+        read_params(req).only()
+        _wblist(direction, listing)
+        self._policies.remove_from_wblist(req.context.caller, target, direction, listing, None)
+        ok(resp)
+
+
+def _wblist(direction, listing):
+    if direction not in DIRECTIONS or listing not in LISTS:
+        raise NotFound(detail="a white/blacklist URL is /api/wblist/{inbound|outbound}/"
+                              "{whitelist|blacklist}/{global|<domain>|<mail>}")
+
+
+def _addresses(req):
+    params = read_params(req).only(ADDRESSES)
+    require_one_of(params, ADDRESSES)
+    return params[ADDRESSES]
 
 
 class GreylistingAll:

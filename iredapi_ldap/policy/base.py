@@ -27,7 +27,7 @@ class MailboxUsage:
 
 @runtime_checkable
 class PolicyStore(Protocol):
-    """Spam policy, throttling, greylisting and deleted-mailbox records."""
+    """Spam policy, white/blacklists, throttling, greylisting and deleted-mailbox records."""
 
     # -- Amavisd spam policy
     def get_spam_policy(self, account: str) -> Optional[Row]:
@@ -38,6 +38,18 @@ class PolicyStore(Protocol):
 
     def delete_spam_policy(self, account: str) -> bool:
         """Remove the account's policy; whether there was one."""
+
+    # -- Amavisd white/blacklists (`direction`: 'inbound' or 'outbound'; `wb`: 'W' or 'B')
+    def wblist(self, account: str, direction: str, wb: str) -> list[str]:
+        """The addresses on the account's list, sorted."""
+
+    def add_to_wblist(self, account: str, direction: str, wb: str,
+                      addresses: Sequence[str]) -> None:
+        """Put `addresses` on the account's list, and off the other list of the direction."""
+
+    def remove_from_wblist(self, account: str, direction: str, wb: str,
+                           addresses: Optional[Sequence[str]] = None) -> None:
+        """Take `addresses` (None: all of them) off the account's list."""
 
     # -- iRedAPD throttling (`kind`: 'inbound' or 'outbound')
     def get_throttle(self, account: str, kind: str) -> Optional[Row]:

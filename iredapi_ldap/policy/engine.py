@@ -149,6 +149,21 @@ class _Transient(Exception):
 
 
 def _is_transient(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised while handling, is a deadlock or lock wait
+    the server gave up on. (MariaDB rolls the whole transaction back on a deadlock, its
+    savepoints with it: a deadlock inside `begin_nested()` surfaces as the failed
+    `ROLLBACK TO SAVEPOINT` that followed, error 1305, with the deadlock as its context.)"""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _is_transient_one(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_transient_one(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None)
     if orig is None:
         return False

@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine import Row as SqlRow
 
-from . import accounts, usage
+from . import accounts, usage, wblists
 from .base import MailboxUsage, Row
 from .engine import Databases, IntegrityRace, inserted_id, make_engine
 from .tables import (
@@ -84,16 +84,39 @@ class SqlPolicyStore:
         def write(conn: Connection) -> None:
             policy_id = _upsert(conn, policy, {"policy_name": account}, columns)
             _upsert(conn, users, {"email": account},
-                    {"policy_id": policy_id, "priority": accounts.priority(account)})
+                    {"policy_id": policy_id, "priority": accounts.amavisd_priority(account)})
         self._write("amavisd", write)
 
     def delete_spam_policy(self, account: str) -> bool:
-        """Remove the account's users and policy rows; whether there were any."""
+        """Remove the account's policy row, and its users row unless its white/blacklists
+        still need it (they hang on users.id); whether there were any."""
         def write(conn: Connection) -> bool:
-            gone = conn.execute(delete(users).where(users.c.email == account)).rowcount
-            gone += conn.execute(delete(policy).where(policy.c.policy_name == account)).rowcount
+            gone = conn.execute(delete(policy).where(policy.c.policy_name == account)).rowcount
+            user_id = wblists.lock_user(conn, account)
+            if user_id is not None:
+                conn.execute(update(users).where(users.c.id == user_id).values(policy_id=0))
+                gone += wblists.drop_idle_user(conn, user_id)
             return gone > 0
         return self._write("amavisd", write)
+
+    # -- Amavisd white/blacklists (`direction`: inbound or outbound; `wb`: W or B) ------
+
+    def wblist(self, account: str, direction: str, wb: str) -> list[str]:
+        """The addresses on the account's list, sorted."""
+        return self._read("amavisd", lambda conn: wblists.listed(conn, account, direction, wb))
+
+    def add_to_wblist(self, account: str, direction: str, wb: str,
+                      addresses: Sequence[str]) -> None:
+        """Put `addresses` (valid, lower-cased) on the account's list, and off the other
+        list of the same direction."""
+        self._write("amavisd", lambda conn: wblists.add(conn, account, direction, wb,
+                                                          addresses))
+
+    def remove_from_wblist(self, account: str, direction: str, wb: str,
+                           addresses: Optional[Sequence[str]] = None) -> None:
+        """Take `addresses` (None: all of them) off the account's list."""
+        self._write("amavisd", lambda conn: wblists.remove(conn, account, direction, wb,
+                                                             addresses))
 
     # -- iRedAPD throttling -------------------------------------------------------------
 
@@ -182,8 +205,9 @@ class SqlPolicyStore:
 
     def forget_accounts(self, addresses: Iterable[str]) -> None:
         """Remove every policy row of these accounts (`user@domain`, or `@domain` for a
-        domain): spam policy, throttles and their counters, greylisting and its whitelists,
-        so that an account created later under one of the addresses inherits none of it."""
+        domain): spam policy, white/blacklists, throttles and their counters, greylisting
+        and its whitelists, so that an account created later under one of the addresses
+        inherits none of it."""
         keys = sorted({str(a).lower() for a in addresses})
         for start in range(0, len(keys), _BATCH):
             batch = keys[start:start + _BATCH]
@@ -191,7 +215,8 @@ class SqlPolicyStore:
             self._write("iredapd", functools.partial(_forget_iredapd, addresses=batch))
 
     def rename_account(self, old: str, new: str) -> None:
-        """Move every policy row of `old` to `new` (a renamed account keeps its settings);
+        """Move every policy row of `old` to `new` (a renamed account keeps its settings;
+        its white/blacklists hang on its users row, which keeps its id);
         rows an account deleted before left under `new` are dropped first. Each database
         moves in one transaction, and one with nothing left under `old` has moved already:
         a move an outage cut short (one database moved, the other not) is finished by
@@ -279,11 +304,15 @@ def _move_iredapd(conn: Connection, old: str, new: str) -> None:
 
 
 def _forget_amavisd(conn: Connection, addresses: Sequence[str]) -> None:
-    ids = select(users.c.id).where(users.c.email.in_(addresses)).scalar_subquery()
-    # wblist.rid and outbound_wblist.sid name the local account (users.id).
-    conn.execute(delete(wblist).where(wblist.c.rid.in_(ids)))
-    conn.execute(delete(outbound_wblist).where(outbound_wblist.c.sid.in_(ids)))
-    conn.execute(delete(users).where(users.c.email.in_(addresses)))
+    # wblist.rid and outbound_wblist.sid name the local account (users.id). The rows are
+    # locked first, as list writes lock them (policy/wblists.py), so that no list row is
+    # added to a users row going away.
+    ids = list(conn.execute(select(users.c.id).where(users.c.email.in_(addresses))
+                            .with_for_update()).scalars())
+    if ids:
+        conn.execute(delete(wblist).where(wblist.c.rid.in_(ids)))
+        conn.execute(delete(outbound_wblist).where(outbound_wblist.c.sid.in_(ids)))
+        conn.execute(delete(users).where(users.c.id.in_(ids)))
     conn.execute(delete(policy).where(policy.c.policy_name.in_(addresses)))
 
 

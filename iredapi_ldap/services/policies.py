@@ -1,4 +1,5 @@
-"""Spam policy, throttling and greylisting: who may change what, and valid values.
+"""Spam policy, white/blacklists, throttling and greylisting: who may change what, and
+valid values.
 
 A target is `global`, a domain or a user's address; its policy key is `@.`, `@domain` or the
 address. Global targets are for global admins; a normal admin reaches its own domains and
@@ -16,6 +17,7 @@ from ..errors import BadRequest, Code, ConcurrentUpdate, NotFound
 from ..model.kinds import USER
 from ..model.profiles import DOMAIN_SETTING, USER_SETTING, refuse_disabled_endpoint
 from ..model.spampolicy import decode_spam_policy, encode_spam_policy
+from ..model.wblist import LISTS, parse_addresses
 from ..numbers import whole_in_range
 from ..policy import accounts
 from .access import (
@@ -115,6 +117,37 @@ class PolicyService:
 
     def delete_spam_policy(self, caller: Caller, target: str) -> None:
         self._store.delete_spam_policy(self.account_key(caller, target, "spampolicy"))
+
+    # -- white/blacklists (`direction`: inbound/outbound, `listing`: whitelist/blacklist) -
+
+    def get_wblist(self, caller: Caller, target: str, direction: str,
+                   listing: str) -> list[str]:
+        key = self.account_key(caller, target, "wblist")
+        return self._store.wblist(key, direction, LISTS[listing])
+
+    def add_to_wblist(self, caller: Caller, target: str, direction: str, listing: str,
+                      addresses: str) -> dict[str, list[str]]:
+        """Put the valid ones of `addresses` (comma-separated) on the list, taking them off
+        the other list of `direction`; {'discarded': the invalid ones}."""
+        kept, discarded = parse_addresses(addresses)
+        key = self.account_key(caller, target, "wblist")
+        if kept:
+            self._store.add_to_wblist(key, direction, LISTS[listing], kept)
+            self._still_there(key)
+        return {"discarded": discarded}
+
+    def remove_from_wblist(self, caller: Caller, target: str, direction: str, listing: str,
+                           addresses: str | None) -> dict[str, list[str]] | None:
+        """Take the valid ones of `addresses` (None: every address) off the list;
+        {'discarded': the invalid ones} when addresses are given."""
+        key = self.account_key(caller, target, "wblist")
+        if addresses is None:
+            self._store.remove_from_wblist(key, direction, LISTS[listing])
+            return None
+        kept, discarded = parse_addresses(addresses)
+        if kept:
+            self._store.remove_from_wblist(key, direction, LISTS[listing], kept)
+        return {"discarded": discarded}
 
     # -- throttling ---------------------------------------------------------------------
 
