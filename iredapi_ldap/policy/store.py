@@ -206,13 +206,15 @@ class SqlPolicyStore:
     def forget_accounts(self, addresses: Iterable[str]) -> None:
         """Remove every policy row of these accounts (`user@domain`, or `@domain` for a
         domain): spam policy, white/blacklists, throttles and their counters, greylisting
-        and its whitelists, so that an account created later under one of the addresses
-        inherits none of it."""
+        and its whitelists, and what Dovecot recorded of its mailbox (used quota, last
+        logins), so that an account created later under one of the addresses inherits none
+        of it."""
         keys = sorted({str(a).lower() for a in addresses})
         for start in range(0, len(keys), _BATCH):
             batch = keys[start:start + _BATCH]
             self._write("amavisd", functools.partial(_forget_amavisd, addresses=batch))
             self._write("iredapd", functools.partial(_forget_iredapd, addresses=batch))
+            self._write("iredadmin", functools.partial(usage.forget, addresses=batch))
 
     def rename_account(self, old: str, new: str) -> None:
         """Move every policy row of `old` to `new` (a renamed account keeps its settings;
@@ -225,6 +227,7 @@ class SqlPolicyStore:
         old, new = old.lower(), new.lower()
         self._write("amavisd", lambda conn: _move_amavisd(conn, old, new))
         self._write("iredapd", lambda conn: _move_iredapd(conn, old, new))
+        self._write("iredadmin", lambda conn: usage.move(conn, old, new))
 
     # -- iRedAdmin deleted mailboxes ----------------------------------------------------
 

@@ -230,8 +230,9 @@ tracking = Table(
 # What Dovecot records of each mailbox, in iRedAdmin's database on an OpenLDAP server
 # (iRedMail samples/dovecot/sql/used_quota.mysql and last_login.mysql, created by the
 # installer's dovecot_initialize_db_for_ldap): the quota_clone plugin keeps `used_quota`, the
-# last_login plugin the time (epoch seconds) of each protocol's last login. The API only
-# reads them; they are defined here so that the embedded databases have them too.
+# last_login plugin the time (epoch seconds) of each protocol's last login. The API reads
+# them, and drops or moves an account's rows with the account (policy/usage.py); they are
+# defined here so that the embedded databases have them too.
 used_quota = Table(
     "used_quota", iredadmin,
     Column("username", String(255), primary_key=True),

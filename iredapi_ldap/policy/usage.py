@@ -4,7 +4,18 @@ user."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, CompoundSelect, Integer, cast, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Integer,
+    cast,
+    delete,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from .base import MailboxUsage
@@ -47,3 +58,27 @@ def mailbox_usage(databases: Databases, addresses: Sequence[str]) -> dict[str, M
         return {name: MailboxUsage(*sizes.get(name, (0, 0)), logins.get(name))
                 for name in sizes.keys() | logins.keys()}
     return databases.read("iredadmin", read)
+
+
+def forget(conn: Connection, addresses: Sequence[str]) -> None:
+    """Drop what Dovecot recorded of these accounts (`user@domain`, or `@domain` for every
+    mailbox of a domain), as iRedAdmin drops `used_quota` rows with the account: a mailbox
+    created later under the address starts with nothing of the old one's."""
+    users = [a for a in addresses if not a.startswith("@")]
+    domains = [a for a in addresses if a.startswith("@")]
+    for table in (used_quota, last_login):
+        # By the address's end too: `domain` is filled by a trigger iRedMail installs on
+        # MariaDB, not by Dovecot itself.
+        conn.execute(delete(table).where(or_(
+            table.c.username.in_(users), table.c.domain.in_([d[1:] for d in domains]),
+            *(table.c.username.endswith(d, autoescape=True) for d in domains))))
+
+
+def move(conn: Connection, old: str, new: str) -> None:
+    """Record a renamed mailbox's usage and logins under its new address (rows a mailbox
+    deleted earlier left there dropped first); Dovecot goes on updating them there."""
+    for table in (used_quota, last_login):
+        if conn.execute(select(table.c.username).where(table.c.username == old)).first():
+            conn.execute(delete(table).where(table.c.username == new))
+            conn.execute(update(table).where(table.c.username == old).values(
+                username=new, domain=new.rsplit("@", 1)[1]))

@@ -7,7 +7,7 @@ users, not one per user."""
 import contextlib
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from iredapi_ldap.policy.tables import last_login, used_quota
 
@@ -127,3 +127,34 @@ def test_a_large_listing_costs_one_query_a_batch(policy_client, store, admin, sl
                                           cookies=admin).json
     assert len(seen) == 2 and len(first["_data"]) == 1000 and len(rest["_data"]) == 1
     assert rest["_cursor"] is None
+
+
+def _usage_rows(store):
+    with store.databases.engines["iredadmin"].begin() as conn:
+        return sorted(str(row.username) for table in (used_quota, last_login)
+                      for row in conn.execute(select(table.c.username)))
+
+
+def test_usage_goes_with_the_account_on_delete_and_rename(policy_client, store, admin,
+                                                          directory, layout, domain):
+    """A deleted mailbox's rows go (as iRedAdmin drops used_quota's), so that a user made
+    later under the address starts with none; a renamed one's move to its new address;
+    a deleted domain's go with it."""
+    gone, renamed, kept = (f"{name}@{domain}" for name in ("gone", "renamed", "kept"))
+    for mail in (gone, renamed, kept):
+        helpers.add_mail_user(directory, layout, mail)
+    stale = f"new@{domain}"  # left by a mailbox deleted outside the API
+    record(store, quotas=[(gone, 10, 1), (renamed, 20, 2), (kept, 30, 3), (stale, 40, 4)],
+           logins=[(gone, {"imap": 1}), (renamed, {"pop3": 2})])
+    assert reply(policy_client.simulate_delete(f"/api/user/{gone}", cookies=admin))[0] == 200
+    assert _usage_rows(store) == sorted([renamed, renamed, kept, stale])
+    moved = policy_client.simulate_post(f"/api/user/{renamed}/change_email/{stale}",
+                                        cookies=admin)
+    assert reply(moved)[0] == 200
+    assert _usage_rows(store) == sorted([stale, stale, kept])
+    profile = policy_client.simulate_get(f"/api/user/{stale}", cookies=admin).json["_data"]
+    assert profile["used_quota"] == {"size": 20, "messages": 2}
+    assert profile["last_login"] == {"imap": None, "pop3": 2, "lda": None}
+    assert reply(policy_client.simulate_delete(f"/api/domain/{domain}", cookies=admin))[0] \
+        == 200
+    assert _usage_rows(store) == []
