@@ -10,7 +10,7 @@ import tempfile
 
 import yaml
 
-from . import __version__, backup_cli, console, health_cli
+from . import __version__, backup_cli, console, health_cli, repl_cli
 from .config import Settings, ensure_secret_key, load_settings
 from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket, metrics_directory
 
@@ -58,6 +58,7 @@ def _maintenance_commands(commands):
 
     backup_cli.add_commands(commands)
     health_cli.add_commands(commands)
+    repl_cli.add_commands(commands)
 
     db = commands.add_parser("db", help="the SQL databases of Amavisd, iRedAPD and iRedAdmin",
                              description="Manage the SQL databases of Amavisd, iRedAPD and "
