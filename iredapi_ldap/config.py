@@ -49,6 +49,7 @@ class Settings:
     ldap_bind_dn: str = "cn=vmailadmin,dc=example,dc=com"
     ldap_bind_password: typing.Optional[str] = None
     ldap_connect_timeout: int = 5
+    ldap_bind_timeout: int = 3
     ldap_timeout: int = 60
     ldap_client: str = "python-ldap"
     health_timeout: int = 3
@@ -259,7 +260,7 @@ def _check_hidden_profiles(settings):
 
 
 def _check_numbers(settings):
-    positive = ("session_timeout", "ldap_connect_timeout", "ldap_timeout",
+    positive = ("session_timeout", "ldap_connect_timeout", "ldap_bind_timeout", "ldap_timeout",
                 "health_timeout", "login_max_failures", "login_failure_window")
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -2,6 +2,12 @@
 entry's entryCSN names the provider that accepted the write."""
 
 import secrets
+import socket
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from iredapi_ldap.layout import Layout
 
@@ -92,3 +98,140 @@ def test_repl_verify_needs_two_servers(providers, tmp_path, ldap_client):
     assert run.returncode == 2
     assert run.stderr.strip() == ("iredapi-ldap: configuration error: LDAP_URI lists one "
                                   "server: there is nothing to compare it with")
+
+
+# -- one write leader ------------------------------------------------------------------------
+
+LIMIT = 10
+
+
+@pytest.fixture
+def hosts(providers, base_settings, adapter, make_client):
+    """Two apps standing for two API hosts, each with LDAP_URI listing both providers in the
+    same order (each its own directory adapter, so its own choice of leader), and a session
+    of the seeded global admin valid on both (they share SECRET_KEY)."""
+    acc = providers.accounts
+    apps = [make_client(directory=adapter(providers.uris, acc.vmailadmin_dn,
+                                          acc.vmailadmin_password, connect_timeout=2,
+                                          timeout=10, bind_timeout=2),
+                        ldap_uri=providers.uris, ldap_basedn=acc.domains_dn,
+                        ldap_admin_basedn=acc.admins_dn)
+            for _ in range(2)]
+    cookies = helpers.session_cookie(helpers.login(apps[0], acc.admin_mail, acc.admin_password))
+    return apps, cookies
+
+
+@pytest.fixture
+def limited_domain(providers):
+    layout = topology_layout(providers)
+    leader = providers.directory(providers.providers[0])
+    name = f"r-{secrets.token_hex(4)}.test"
+    helpers.add_domain(leader, layout, name, accountSetting=[
+        "minPasswordLength:8", "defaultQuota:1024", f"numberOfUsers:{LIMIT}"])
+    yield name
+    leader.delete(layout.domain_dn(name), subtree=True)
+
+
+def create_user(app, cookies, mail):
+    return helpers.form(app, "POST", f"/api/user/{mail}",
+                        {"password": "Repl-Passw0rd!", "name": "r"}, cookies=cookies)
+
+
+def test_both_hosts_write_through_the_first_provider(providers, hosts, limited_domain):
+    apps, cookies = hosts
+    layout = topology_layout(providers)
+    first = providers.providers[0]
+    mails = [f"w{i}@{limited_domain}" for i in range(4)]
+    for i, mail in enumerate(mails):
+        assert helpers.reply(create_user(apps[i % 2], cookies, mail)) == (200, True, None)
+        assert writer_of(providers.entry_csn(first, layout.user_dn(mail))) == first.server_id
+    counter_csn = providers.entry_csn(first, layout.domain_dn(limited_domain))
+    assert writer_of(counter_csn) == first.server_id  # the counter too
+
+
+def test_racing_creates_on_two_hosts_hold_the_domain_limit(providers, hosts, limited_domain):
+    apps, cookies = hosts
+    layout = topology_layout(providers)
+    mails = [f"race{i}@{limited_domain}" for i in range(2 * LIMIT)]
+    with ThreadPoolExecutor(max_workers=len(mails)) as pool:
+        results = list(pool.map(lambda i: helpers.reply(create_user(apps[i % 2], cookies,
+                                                                    mails[i])),
+                                range(len(mails))))
+    assert Counter(results)[(200, True, None)] == LIMIT, Counter(results)
+    domain_dn = layout.domain_dn(limited_domain)
+    csn = providers.entry_csn(providers.providers[0], domain_dn)
+    for provider in providers.providers:
+        providers.wait_for(provider, domain_dn, csn)
+        directory = providers.directory(provider)
+        users = list(directory.search(layout.container_dn(limited_domain, "Users"),
+                                      "(objectClass=mailUser)", attributes=["1.1"]))
+        assert len(users) == LIMIT, provider.ldap_uri
+        assert directory.get(domain_dn).first("domainCurrentUserNumber") == str(LIMIT)
+
+
+def test_a_create_on_one_host_is_read_at_once_on_the_other(providers, hosts):
+    apps, cookies = hosts
+    layout = topology_layout(providers)
+    leader = providers.directory(providers.providers[0])
+    name = f"r-{secrets.token_hex(4)}.test"
+    helpers.add_domain(leader, layout, name)
+    misses = 0
+    try:
+        for round_ in range(50):
+            mail = f"seen{round_}@{name}"
+            writer, reader = apps[round_ % 2], apps[1 - round_ % 2]
+            assert helpers.reply(create_user(writer, cookies, mail)) == (200, True, None)
+            found = reader.simulate_get(f"/api/user/{mail}", cookies=cookies)
+            misses += found.status_code != 200
+    finally:
+        leader.delete(layout.domain_dn(name), subtree=True)
+    assert misses == 0
+
+
+def test_when_one_thread_finds_the_leader_down_every_thread_leaves_it(providers, adapter):
+    """Two threads hold connections to the first provider; it goes down and one thread
+    moves to the second. When the first is back, the other thread (whose connection died
+    with it) writes to the second too, not to the first it would reconnect to on its own."""
+    first, second = providers.providers
+    acc = providers.accounts
+    layout = topology_layout(providers)
+    directory = adapter(providers.uris, acc.vmailadmin_dn, acc.vmailadmin_password,
+                        connect_timeout=2, timeout=10, bind_timeout=2)
+    name = f"r-{secrets.token_hex(4)}.test"
+    with ThreadPoolExecutor(max_workers=1) as other_thread:  # one thread, kept throughout
+        assert directory.get(acc.domains_dn) is not None
+        assert other_thread.submit(directory.get, acc.domains_dn).result() is not None
+        assert directory.leader == first.ldap_uri
+        first.terminate()
+        first.wait()
+        try:
+            assert directory.get(acc.domains_dn) is not None  # this thread fails over
+            assert directory.leader == second.ldap_uri
+        finally:
+            first.resume()
+        other_thread.submit(helpers.add_domain, directory, layout, name).result()
+    try:
+        csn = providers.entry_csn(second, layout.domain_dn(name))
+        assert writer_of(csn) == second.server_id
+        providers.wait_for(first, layout.domain_dn(name), csn, timeout=10)  # A caught up
+    finally:
+        directory.delete(layout.domain_dn(name), subtree=True)
+
+
+def test_a_server_that_never_answers_is_left_after_the_bind_timeout(providers, adapter):
+    """A server that accepts connections but never answers (hung, SIGSTOPped) costs the
+    bind timeout, not LDAP_TIMEOUT."""
+    first = providers.providers[0]
+    acc = providers.accounts
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)  # the kernel accepts connections; nothing ever answers
+        hung_uri = f"ldap://127.0.0.1:{hung.getsockname()[1]}"
+        directory = adapter((hung_uri, first.ldap_uri), acc.vmailadmin_dn,
+                            acc.vmailadmin_password, connect_timeout=2, timeout=30,
+                            bind_timeout=1)
+        start = time.monotonic()
+        assert directory.get(acc.domains_dn) is not None
+        elapsed = time.monotonic() - start
+    assert directory.leader == first.ldap_uri
+    assert 1 <= elapsed < 5
