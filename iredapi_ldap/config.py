@@ -289,6 +289,30 @@ _CHECKS = (_check_ldap_uris, _check_clients, _check_hidden_profiles, _check_numb
            _check_choices)
 
 
+POLICY_DATABASES = ("amavisd", "iredapd", "iredadmin")
+
+
+def several_hosts_warnings(settings):
+    """What is wrong for several API hosts when LDAP_URI lists several servers (replicating
+    providers, each host writing through the first that answers): a SECRET_KEY generated on
+    this host (the others do not accept its sessions) and policy databases in SQLite files
+    (the hosts would each keep their own). One sentence each; none for one server."""
+    if len(settings.ldap_uri) < 2:
+        return []
+    found = []
+    if not settings.secret_key:
+        found.append(f"LDAP_URI lists {len(settings.ldap_uri)} servers but SECRET_KEY is not "
+                     f"set: the key generated in DATA_DIR is this host's own, and other hosts "
+                     f"will not accept its sessions; give every host the same SECRET_KEY")
+    local = [f"{name.upper()}_DB_URL" for name in POLICY_DATABASES
+             if settings.sql_url(name).startswith("sqlite")]
+    if local:
+        found.append(f"LDAP_URI lists {len(settings.ldap_uri)} servers but {', '.join(local)} "
+                     f"{'is a SQLite file' if len(local) == 1 else 'are SQLite files'} of this "
+                     f"host: several hosts need shared MariaDB or PostgreSQL databases")
+    return found
+
+
 def ensure_secret_key(settings):
     """SECRET_KEY, or the one kept in DATA_DIR/secret_key, generated there once (mode 0600).
 

@@ -128,10 +128,12 @@ class ThreadBoundDirectory:
         """The server of LDAP_URI this worker reads and writes through."""
         return self._leader.current
 
-    def probe(self, uri: str, timeout: float) -> None:
+    def probe(self, uri: str, timeout: float, base: Optional[str] = None) -> list[str]:
         """Bind as the API's own account to `uri` alone, on a new connection of its own that
-        is closed again, connecting and waiting for the answer at most `timeout` seconds
-        each (not LDAP_CONNECT_TIMEOUT and LDAP_TIMEOUT: a health check must answer soon).
+        is closed again, connecting and waiting for each answer at most `timeout` seconds
+        (not LDAP_CONNECT_TIMEOUT and LDAP_TIMEOUT: a health check must answer soon). With
+        `base`, returns the `contextCSN` values of the database that holds `base` (one per
+        server ID that wrote to it: how far the server has got); else [].
 
         Raises:
             errors.DirectoryUnavailable: the server cannot be reached, did not answer in
@@ -146,8 +148,23 @@ class ThreadBoundDirectory:
         except self._unreachable as exc:
             log.debug("health probe of %s: %s", server_address(uri), type(exc).__name__)
             raise errors.DirectoryUnavailable(detail="unreachable") from None
-        with contextlib.suppress(Exception):
-            prober._unbind(conn)
+        prober._local.conn, prober._local.uri = conn, uri
+        try:
+            return prober._context_csns(base) if base is not None else []
+        finally:
+            prober._drop_connection()
+
+    def _context_csns(self, base: str) -> list[str]:
+        """The contextCSN values of the naming context that holds `base` ([] when the
+        server names none, or keeps no contextCSN: no syncprov)."""
+        root = self.get("", ["namingContexts"])
+        lowered = base.lower()
+        holding = [context for context in (root.get("namingContexts") if root else [])
+                   if lowered == context.lower() or lowered.endswith("," + context.lower())]
+        if not holding:
+            return []
+        entry = self.get(max(holding, key=len), ["contextCSN"])
+        return sorted(entry.get("contextCSN")) if entry else []
 
     def _alive(self, conn: Connection) -> bool:
         """Whether a kept connection may still be used (the library may know it closed)."""
@@ -193,6 +210,9 @@ class ThreadBoundDirectory:
         raise NotImplementedError
 
     def _translated(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def get(self, dn: str, attributes: Optional[Sequence[str]] = None) -> Optional[Entry]:
         raise NotImplementedError
 
     def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,

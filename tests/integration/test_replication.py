@@ -1,9 +1,11 @@
 """The two-provider test topology replicates both ways, promptly, and the server ID in an
 entry's entryCSN names the provider that accepted the write."""
 
+import hashlib
 import secrets
 import socket
 import time
+import types
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +13,7 @@ import pytest
 
 from iredapi_ldap.layout import Layout
 
-from .. import helpers
+from .. import helpers, servers
 from ..replication import REPLICATION_BOUND_SECONDS, writer_of
 
 
@@ -235,3 +237,93 @@ def test_a_server_that_never_answers_is_left_after_the_bind_timeout(providers, a
         elapsed = time.monotonic() - start
     assert directory.leader == first.ldap_uri
     assert 1 <= elapsed < 5
+
+
+# -- health ----------------------------------------------------------------------------------
+
+def health_data(app, cookies):
+    result = app.simulate_get("/api/health", cookies=cookies)
+    return result.status_code, result.json.get("_data")
+
+
+def converged(providers):
+    """Wait until every provider holds the first one's contextCSNs."""
+    directories = [providers.directory(p) for p in providers.providers]
+    deadline = time.monotonic() + REPLICATION_BOUND_SECONDS
+    while True:
+        csns = [sorted(d.get(providers.accounts.suffix, ["contextCSN"]).get("contextCSN"))
+                for d in directories]
+        if all(c == csns[0] for c in csns):
+            return csns[0]
+        assert time.monotonic() < deadline, csns
+        time.sleep(0.01)
+
+
+def public(provider):
+    return provider.ldap_uri.rstrip("/")
+
+
+def test_health_names_the_leader_each_contextcsn_and_lag(providers, hosts, base_settings):
+    apps, cookies = hosts
+    first, second = providers.providers
+    csns = converged(providers)
+    status, data = health_data(apps[0], cookies)
+    assert status == 200
+    assert data["leader"] == public(first)
+    servers = {item["uri"]: item for item in data["ldap"]}
+    assert servers[public(first)] | {"latency_ms": 0} == {
+        "uri": public(first), "up": True, "latency_ms": 0, "leader": True,
+        "context_csn": csns, "lag_ms": 0.0}
+    assert servers[public(second)]["leader"] is False
+    assert servers[public(second)]["context_csn"] == csns
+    assert servers[public(second)]["lag_ms"] == 0.0
+    assert {writer_of(csn) for csn in csns} >= {first.server_id}
+    key = base_settings.secret_key or (
+        open(f"{base_settings.data_dir}/secret_key").read().strip())
+    assert data["key_id"] == hashlib.sha256(key.encode()).hexdigest()[:8]
+    assert key not in str(data)
+
+
+def test_health_shows_a_provider_down_and_hosts_that_disagree_on_the_key(
+        providers, hosts, make_client, adapter):
+    apps, cookies = hosts
+    first, second = providers.providers
+    second.terminate()
+    second.wait()
+    try:
+        status, data = health_data(apps[1], cookies)
+    finally:
+        second.resume()
+    assert status == 503  # every server of LDAP_URI counts (unchanged)
+    servers = {item["uri"]: item for item in data["ldap"]}
+    assert data["leader"] == public(first)
+    assert servers[public(second)]["up"] is False
+    assert servers[public(second)]["lag_ms"] is None
+    assert servers[public(first)]["lag_ms"] == 0.0
+    acc = providers.accounts
+    other = make_client(directory=adapter(providers.uris, acc.vmailadmin_dn,
+                                          acc.vmailadmin_password),
+                        ldap_uri=providers.uris, ldap_basedn=acc.domains_dn,
+                        ldap_admin_basedn=acc.admins_dn, secret_key="another-key-" + "x" * 32)
+    other_cookies = helpers.session_cookie(helpers.login(other, acc.admin_mail,
+                                                         acc.admin_password))
+    time.sleep(1.1)  # past the reuse of the first app's last report
+    assert health_data(other, other_cookies)[1]["key_id"] != health_data(apps[0],
+                                                                         cookies)[1]["key_id"]
+
+
+def test_serve_over_several_providers_warns_of_a_generated_key_and_sqlite(providers, tmp_path,
+                                                                          ldap_client):
+    """A real `serve` with both providers in LDAP_URI, no SECRET_KEY and SQLite policy
+    databases: it says at start what several hosts would need, and runs."""
+    shim = types.SimpleNamespace(ldap_uri=providers.uris[0], accounts=providers.accounts)
+    with servers.serving(shim, tmp_path, workers=2, LDAP_URI=list(providers.uris),
+                         LDAP_CLIENT=ldap_client) as base:
+        cookie = servers.login(base, providers.accounts.admin_mail,
+                               providers.accounts.admin_password)
+        status, body = servers.call(base, "GET", "/api/health", cookie=cookie)
+    assert status == 200 and body["_data"]["leader"] == public(providers.providers[0])
+    log = (tmp_path / "serve.log").read_text()
+    assert "iredapi-ldap: warning: LDAP_URI lists 2 servers but SECRET_KEY is not set" in log
+    assert ("iredapi-ldap: warning: LDAP_URI lists 2 servers but AMAVISD_DB_URL, "
+            "IREDAPD_DB_URL, IREDADMIN_DB_URL are SQLite files") in log
