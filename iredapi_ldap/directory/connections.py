@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import errors, metrics
 from . import windows
 from .base import Entry, Scope, Window, WindowResult
-from .leader import Leader
+from .leader import Leader, holds_everything
 from .names import dn_depth, parent_dn
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ class ThreadBoundDirectory:
 
     def __init__(self, uris: Sequence[str], bind_dn: str, bind_password: Optional[str],
                  connect_timeout: float = 5, timeout: float = 60,
-                 bind_timeout: Optional[float] = None) -> None:
+                 bind_timeout: Optional[float] = None,
+                 failback_interval: float = 30.0) -> None:
         self._uris = tuple(uris)
         self._bind_dn = bind_dn
         self._bind_password = bind_password
@@ -67,11 +68,12 @@ class ThreadBoundDirectory:
         # A server that accepts connections but never answers is left after the connect and
         # bind timeouts, not after LDAP_TIMEOUT (which a long search may need).
         self._bind_timeout = timeout if bind_timeout is None else bind_timeout
-        self._leader = Leader(self._uris)
+        self._leader = Leader(self._uris, failback_interval)
         self._local = threading.local()
         self._sorting_retry_at = 0.0  # time.monotonic() from which slapd may sort again
 
     def _connection(self) -> Connection:
+        self._start_failback_check()
         conn = getattr(self._local, "conn", None)
         if conn is not None and (getattr(self._local, "uri", None) != self._leader.current
                                  or not self._usable(conn)):
@@ -128,6 +130,35 @@ class ThreadBoundDirectory:
         """The server of LDAP_URI this worker reads and writes through."""
         return self._leader.current
 
+    def _start_failback_check(self) -> None:
+        """When the worker is not on the first server and a check is due, check in the
+        background (a request never waits for it) whether it may move back."""
+        due = self._leader.failback_candidates()
+        if due is not None:
+            threading.Thread(target=self._check_failback, args=due, daemon=True,
+                             name="directory fail-back").start()
+
+    def _check_failback(self, current: str, earlier: Sequence[str]) -> None:
+        chosen = None
+        try:
+            held = self._read_context_csns(current)
+            for uri in earlier:
+                try:
+                    if holds_everything(self._read_context_csns(uri), held):
+                        chosen = uri
+                        break
+                except errors.ApiError:
+                    continue  # still down: the next, or the next check
+        except Exception as exc:  # noqa: BLE001 - the current one unreadable: stay for now
+            log.debug("fail-back check: %s unreadable: %s", current, type(exc).__name__)
+        finally:
+            self._leader.failback_checked(current, chosen)
+
+    def _read_context_csns(self, uri: str) -> list[str]:
+        """The contextCSN values of every naming context of `uri`, on a connection of its
+        own (bounded by LDAP_BIND_TIMEOUT)."""
+        return self.probe(uri, self._bind_timeout, base="")
+
     def probe(self, uri: str, timeout: float, base: Optional[str] = None) -> list[str]:
         """Bind as the API's own account to `uri` alone, on a new connection of its own that
         is closed again, connecting and waiting for each answer at most `timeout` seconds
@@ -155,16 +186,20 @@ class ThreadBoundDirectory:
             prober._drop_connection()
 
     def _context_csns(self, base: str) -> list[str]:
-        """The contextCSN values of the naming context that holds `base` ([] when the
-        server names none, or keeps no contextCSN: no syncprov)."""
+        """The contextCSN values of the naming context that holds `base` (of every naming
+        context when `base` is ""); [] when the server names none, or keeps no contextCSN
+        (no syncprov)."""
         root = self.get("", ["namingContexts"])
-        lowered = base.lower()
-        holding = [context for context in (root.get("namingContexts") if root else [])
-                   if lowered == context.lower() or lowered.endswith("," + context.lower())]
-        if not holding:
-            return []
-        entry = self.get(max(holding, key=len), ["contextCSN"])
-        return sorted(entry.get("contextCSN")) if entry else []
+        contexts = root.get("namingContexts") if root else []
+        if base:
+            lowered = base.lower()
+            contexts = [max((c for c in contexts if lowered == c.lower()
+                             or lowered.endswith("," + c.lower())), key=len, default="")]
+        found: list[str] = []
+        for context in filter(None, contexts):
+            entry = self.get(context, ["contextCSN"])
+            found += entry.get("contextCSN") if entry else []
+        return sorted(found)
 
     def _alive(self, conn: Connection) -> bool:
         """Whether a kept connection may still be used (the library may know it closed)."""

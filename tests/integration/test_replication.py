@@ -327,3 +327,37 @@ def test_serve_over_several_providers_warns_of_a_generated_key_and_sqlite(provid
     assert "iredapi-ldap: warning: LDAP_URI lists 2 servers but SECRET_KEY is not set" in log
     assert ("iredapi-ldap: warning: LDAP_URI lists 2 servers but AMAVISD_DB_URL, "
             "IREDAPD_DB_URL, IREDADMIN_DB_URL are SQLite files") in log
+
+
+def test_a_worker_fails_back_once_the_first_provider_has_caught_up(providers, adapter):
+    """Failover to the second provider, writes there, the first comes back: within the
+    fail-back interval (after it holds those writes) new writes land on the first again."""
+    first, second = providers.providers
+    acc = providers.accounts
+    layout = topology_layout(providers)
+    directory = adapter(providers.uris, acc.vmailadmin_dn, acc.vmailadmin_password,
+                        connect_timeout=2, timeout=10, bind_timeout=2, failback_interval=0.5)
+    names = [f"r-{secrets.token_hex(4)}.test" for _ in range(2)]
+    assert directory.get(acc.domains_dn) is not None
+    first.terminate()
+    first.wait()
+    try:
+        helpers.add_domain(directory, layout, names[0])  # on the second
+        assert directory.leader == second.ldap_uri
+    finally:
+        first.resume()
+    back = time.monotonic()
+    while directory.leader != first.ldap_uri:
+        directory.get(acc.domains_dn)  # requests start the checks
+        assert time.monotonic() - back < 10, "no fail-back within 10 s"
+        time.sleep(0.05)
+    print(f"\nfail-back: first write on the first provider again {time.monotonic() - back:.2f} s "
+          f"after it came back (interval 0.5 s)")
+    try:
+        assert providers.entry_csn(first, layout.domain_dn(names[0])) is not None  # caught up
+        helpers.add_domain(directory, layout, names[1])
+        assert writer_of(providers.entry_csn(first, layout.domain_dn(names[1]))) == \
+            first.server_id
+    finally:
+        for name in names:
+            directory.delete(layout.domain_dn(name), subtree=True)

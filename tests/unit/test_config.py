@@ -72,6 +72,7 @@ def test_config_file_from_env_and_list_from_comma_string(tmp_path):
     ("SESSION_TIMEOUT: true\n", "SESSION_TIMEOUT: expected an integer"),
     ("SESSION_TIMEOUT: 0\n", "SESSION_TIMEOUT: must be greater than 0"),
     ("LDAP_BIND_TIMEOUT: 0\n", "LDAP_BIND_TIMEOUT: must be greater than 0"),
+    ("LDAP_FAILBACK_INTERVAL: 0\n", "LDAP_FAILBACK_INTERVAL: must be greater than 0"),
     ("ENABLE_RESTFUL_API: maybe\n", "ENABLE_RESTFUL_API: expected true or false"),
     ("LDAP_URI: http://example.com\n", "LDAP_URI: 'http://example.com' is not an ldap://"),
     ("LDAP_URI: 'ldap://host:99999'\n", "LDAP_URI: malformed URI"),

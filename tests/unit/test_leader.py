@@ -36,3 +36,44 @@ def test_a_single_server_stays():
     leader = Leader((A,))
     leader.found_down(A)
     assert leader.current == A
+
+
+def csn(when, sid):
+    return f"20261129{when}.000000Z#000000#{sid}#000000"
+
+
+def test_a_server_holds_everything_when_it_is_as_new_for_every_server_id():
+    from iredapi_ldap.directory.leader import holds_everything
+    current = [csn("105317", "001"), csn("105320", "002")]
+    assert holds_everything(current, current)
+    assert holds_everything([csn("105318", "001"), csn("105320", "002")], current)
+    assert not holds_everything([csn("105317", "001"), csn("105319", "002")], current)
+    assert not holds_everything([csn("105317", "001")], current)  # nothing yet from 002
+    assert holds_everything([csn("105317", "001")], [])  # no syncprov: nothing to wait for
+
+
+def test_fail_back_is_checked_by_one_caller_at_the_interval_and_moves_back():
+    now = [0.0]
+    leader = Leader((A, B, C), failback_interval=10, clock=lambda: now[0])
+    assert leader.failback_candidates() is None  # on the first server: nothing to check
+    leader.found_down(A)
+    assert leader.failback_candidates() is None  # not due yet
+    now[0] = 10
+    assert leader.failback_candidates() == (B, (A,))
+    assert leader.failback_candidates() is None  # one check at a time
+    leader.failback_checked(B, None)  # A not caught up: stay, check again later
+    assert leader.current == B and leader.failback_candidates() is None
+    now[0] = 20
+    assert leader.failback_candidates() == (B, (A,))
+    leader.failback_checked(B, A)
+    assert leader.current == A
+
+
+def test_a_fail_back_decided_after_the_worker_moved_on_is_dropped():
+    now = [10.0]
+    leader = Leader((A, B, C), failback_interval=0, clock=lambda: now[0])
+    leader.found_down(A)
+    assert leader.failback_candidates() == (B, (A,))
+    leader.found_down(B)  # meanwhile B went down too: the worker is on C
+    leader.failback_checked(B, A)
+    assert leader.current == C
