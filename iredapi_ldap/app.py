@@ -47,7 +47,7 @@ from .services.policies import PolicyService
 from .services.repository import Repository
 from .services.user_bulk import UsersOfDomain
 from .services.users import UserService
-from .sessions import SessionCodec
+from .sessions import SessionCodec, key_id
 from .throttle import LoginThrottle
 
 
@@ -85,8 +85,10 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     app.add_route("/api/login", Login(auth, settings.session_timeout))
     app.add_route("/api/logout", Logout(auth))
     timeout = settings.health_timeout
-    health = HealthCheck(lambda: backends(directory, policy.databases, timeout), timeout)
-    app.add_route("/api/health", Health(health, auth))
+    health = HealthCheck(lambda: backends(directory, policy.databases, timeout,
+                                          settings.ldap_basedn), timeout)
+    app.add_route("/api/health", Health(health, auth, lambda: directory.leader,
+                                        key_id(secret_key)))
     app.add_route("/api/openapi.json", OpenApiDocument())
     app.add_route("/api/docs", DocsPage())
     app.add_route("/api/docs/{asset}", DocsAsset())

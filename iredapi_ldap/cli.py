@@ -10,8 +10,8 @@ import tempfile
 
 import yaml
 
-from . import __version__, backup_cli, console, health_cli
-from .config import Settings, ensure_secret_key, load_settings
+from . import __version__, backup_cli, console, health_cli, repl_cli
+from .config import Settings, ensure_secret_key, load_settings, several_hosts_warnings
 from .server import DEFAULT_BIND, DEFAULT_TIMEOUT, ApiServer, control_socket, metrics_directory
 
 
@@ -58,6 +58,7 @@ def _maintenance_commands(commands):
 
     backup_cli.add_commands(commands)
     health_cli.add_commands(commands)
+    repl_cli.add_commands(commands)
 
     db = commands.add_parser("db", help="the SQL databases of Amavisd, iRedAPD and iRedAdmin",
                              description="Manage the SQL databases of Amavisd, iRedAPD and "
@@ -103,6 +104,8 @@ def run_serve(args):
     if args.config:
         os.environ["IREDAPI_CONFIG"] = os.path.abspath(args.config)
     settings = load_settings()
+    for warning in several_hosts_warnings(settings):
+        print(f"{console.PROG}: warning: {warning}", file=sys.stderr, flush=True)
     metrics_directory(settings.data_dir)  # before anything is counted
     ensure_secret_key(settings)  # once, before the workers fork, so they share it
     from .policy.store import prepare_embedded_databases

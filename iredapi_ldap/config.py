@@ -49,6 +49,8 @@ class Settings:
     ldap_bind_dn: str = "cn=vmailadmin,dc=example,dc=com"
     ldap_bind_password: typing.Optional[str] = None
     ldap_connect_timeout: int = 5
+    ldap_bind_timeout: int = 3
+    ldap_failback_interval: int = 30
     ldap_timeout: int = 60
     ldap_client: str = "python-ldap"
     health_timeout: int = 3
@@ -259,7 +261,8 @@ def _check_hidden_profiles(settings):
 
 
 def _check_numbers(settings):
-    positive = ("session_timeout", "ldap_connect_timeout", "ldap_timeout",
+    positive = ("session_timeout", "ldap_connect_timeout", "ldap_bind_timeout", "ldap_timeout",
+                "ldap_failback_interval",
                 "health_timeout", "login_max_failures", "login_failure_window")
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -286,6 +289,30 @@ def _check_choices(settings):
 
 _CHECKS = (_check_ldap_uris, _check_clients, _check_hidden_profiles, _check_numbers,
            _check_choices)
+
+
+POLICY_DATABASES = ("amavisd", "iredapd", "iredadmin")
+
+
+def several_hosts_warnings(settings):
+    """What is wrong for several API hosts when LDAP_URI lists several servers (replicating
+    providers, each host writing through the first that answers): a SECRET_KEY generated on
+    this host (the others do not accept its sessions) and policy databases in SQLite files
+    (the hosts would each keep their own). One sentence each; none for one server."""
+    if len(settings.ldap_uri) < 2:
+        return []
+    found = []
+    if not settings.secret_key:
+        found.append(f"LDAP_URI lists {len(settings.ldap_uri)} servers but SECRET_KEY is not "
+                     f"set: the key generated in DATA_DIR is this host's own, and other hosts "
+                     f"will not accept its sessions; give every host the same SECRET_KEY")
+    local = [f"{name.upper()}_DB_URL" for name in POLICY_DATABASES
+             if settings.sql_url(name).startswith("sqlite")]
+    if local:
+        found.append(f"LDAP_URI lists {len(settings.ldap_uri)} servers but {', '.join(local)} "
+                     f"{'is a SQLite file' if len(local) == 1 else 'are SQLite files'} of this "
+                     f"host: several hosts need shared MariaDB or PostgreSQL databases")
+    return found
 
 
 def ensure_secret_key(settings):

@@ -245,8 +245,10 @@ _WBLIST_TARGET: Schema = {"type": "string", "maxLength": MAX_MAIL_LENGTH,
                           "description": "`global`, a domain or a user's address"}
 _DAYS: Schema = {"type": "string", "pattern": "^[0-9]+$",
                  "description": "days to keep the mailboxes before they are purged"}
-_HEALTH: Schema = {"type": "object", "description": "`status` for everyone; each LDAP URI "
-                   "and database, with its latency, for a global admin"}
+_HEALTH: Schema = {"type": "object", "description": "`status` for everyone; for a global "
+                   "admin each LDAP URI (with its contextCSN and lag behind the leader) and "
+                   "database, with its latency, the leader this worker writes through and "
+                   "`key_id`, a fingerprint of SECRET_KEY"}
 _STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
 _BULK: Schema = {"type": "object", "required": ["changed", "failed"], "properties": {
     "changed": {"type": "integer", "minimum": 0, "description": "entries changed"},

@@ -20,6 +20,12 @@ from .errors import Unauthenticated
 COOKIE_NAME = "iRedAdmin-Pro-LDAP"
 
 
+def key_id(secret_key: str) -> str:
+    """A short fingerprint of SECRET_KEY (the first 8 hex digits of its SHA-256), never the
+    key: hosts whose fingerprints differ do not accept each other's sessions."""
+    return hashlib.sha256(secret_key.encode()).hexdigest()[:8]
+
+
 @dataclass(frozen=True)
 class SessionClaims:
     dn: str

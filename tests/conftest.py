@@ -26,6 +26,17 @@ def slapd():
 
 
 @pytest.fixture(scope="session")
+def providers():
+    """Two throwaway providers replicating each other (multi-provider, syncprov and
+    syncrepl), the first seeded: a `tests.replication.Topology`."""
+    from iredapi_ldap.devslapd.replication import replicating_providers
+
+    from .replication import Topology
+    with replicating_providers(2) as (servers, accounts):
+        yield Topology(servers, accounts)
+
+
+@pytest.fixture(scope="session")
 def accounts(slapd):
     return slapd.accounts
 

@@ -48,4 +48,6 @@ def from_settings(settings: "Settings") -> "ThreadBoundDirectory":
     """The directory adapter configured by `settings` (no connection is opened yet)."""
     return _adapters()[settings.ldap_client](
         settings.ldap_uri, settings.ldap_bind_dn, settings.ldap_bind_password,
-        connect_timeout=settings.ldap_connect_timeout, timeout=settings.ldap_timeout)
+        connect_timeout=settings.ldap_connect_timeout, timeout=settings.ldap_timeout,
+        bind_timeout=settings.ldap_bind_timeout,
+        failback_interval=settings.ldap_failback_interval)

@@ -1,5 +1,6 @@
-"""What both adapters share: one bound connection per worker thread, failover over LDAP_URI,
-the retry rule for reads, password checks, renames and subtree deletes.
+"""What both adapters share: one bound connection per worker thread, all of them to one server
+of LDAP_URI (the leader, `leader.py`) with failover to the next, the retry rule for reads,
+password checks, renames and subtree deletes.
 
 An adapter subclasses `ThreadBoundDirectory` and supplies how to bind, unbind and translate its
 library's exceptions; everything else about connections is decided here, once.
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import errors, metrics
 from . import windows
 from .base import Entry, Scope, Window, WindowResult
+from .leader import Leader, holds_everything
 from .names import dn_depth, parent_dn
 
 log = logging.getLogger(__name__)
@@ -55,45 +57,67 @@ class ThreadBoundDirectory:
     _unreachable: tuple[type[BaseException], ...] = (OSError,)
 
     def __init__(self, uris: Sequence[str], bind_dn: str, bind_password: Optional[str],
-                 connect_timeout: float = 5, timeout: float = 60) -> None:
+                 connect_timeout: float = 5, timeout: float = 60,
+                 bind_timeout: Optional[float] = None,
+                 failback_interval: float = 30.0) -> None:
         self._uris = tuple(uris)
         self._bind_dn = bind_dn
         self._bind_password = bind_password
         self._connect_timeout = connect_timeout
         self._timeout = timeout
+        # A server that accepts connections but never answers is left after the connect and
+        # bind timeouts, not after LDAP_TIMEOUT (which a long search may need).
+        self._bind_timeout = timeout if bind_timeout is None else bind_timeout
+        self._leader = Leader(self._uris, failback_interval)
         self._local = threading.local()
         self._sorting_retry_at = 0.0  # time.monotonic() from which slapd may sort again
 
     def _connection(self) -> Connection:
+        self._start_failback_check()
         conn = getattr(self._local, "conn", None)
-        if conn is not None and not self._usable(conn):
-            self._drop_connection()
+        if conn is not None and (getattr(self._local, "uri", None) != self._leader.current
+                                 or not self._usable(conn)):
+            self._drop_connection()  # another thread moved the worker on, or it is closed
             conn = None
         if conn is None:
             try:
-                conn = self._open(self._bind_dn, self._bind_password)
+                uri, conn = self._open_at_leader(self._bind_dn, self._bind_password)
             except BindRefused:
                 log.error("slapd refused the bind as %s: check LDAP_BIND_DN and "
                           "LDAP_BIND_PASSWORD", self._bind_dn)
                 raise errors.DirectoryUnavailable(
                     detail="the directory refused the API's own bind") from None
-            self._local.conn = conn
+            self._local.conn, self._local.uri = conn, uri
         return conn
 
     def _open(self, user: str, password: Optional[str]) -> Connection:
-        """A bound connection to the first server of LDAP_URI that answers (failover).
+        """A bound connection to the leader (see `_open_at_leader`)."""
+        return self._open_at_leader(user, password)[1]
+
+    def _open_at_leader(self, user: str, password: Optional[str]) -> tuple[str, Connection]:
+        """(URI, a bound connection) of the leader: the server of LDAP_URI every thread of
+        this worker uses. A server that cannot be reached is reported down, which moves
+        every thread to the next (failover); each server is tried at most once.
 
         Raises:
             BindRefused: the server refused the credentials.
             errors.DirectoryUnavailable: no server could be reached.
         """
-        for position, uri in enumerate(self._uris, 1):
+        tried: set[str] = set()
+        while (uri := self._leader.current) not in tried:
+            tried.add(uri)
             try:
-                return self._bind(uri, user, password)
+                conn = self._bind(uri, user, password)
             except self._unreachable as exc:
                 log.warning("cannot use directory server %s: %s", uri, self._describe(exc))
                 metrics.DIRECTORY_FAILOVERS.labels(
-                    "next_server" if position < len(self._uris) else "no_server_left").inc()
+                    "next_server" if len(tried) < len(self._uris) else "no_server_left").inc()
+                self._leader.found_down(uri)
+                continue
+            if self._leader.current == uri:
+                return uri, conn
+            with contextlib.suppress(Exception):  # another thread moved on meanwhile
+                self._unbind(conn)
         raise errors.DirectoryUnavailable(detail="the directory is unreachable")
 
     @property
@@ -101,17 +125,53 @@ class ThreadBoundDirectory:
         """The servers of LDAP_URI, in failover order."""
         return self._uris
 
-    def probe(self, uri: str, timeout: float) -> None:
+    @property
+    def leader(self) -> str:
+        """The server of LDAP_URI this worker reads and writes through."""
+        return self._leader.current
+
+    def _start_failback_check(self) -> None:
+        """When the worker is not on the first server and a check is due, check in the
+        background (a request never waits for it) whether it may move back."""
+        due = self._leader.failback_candidates()
+        if due is not None:
+            threading.Thread(target=self._check_failback, args=due, daemon=True,
+                             name="directory fail-back").start()
+
+    def _check_failback(self, current: str, earlier: Sequence[str]) -> None:
+        chosen = None
+        try:
+            held = self._read_context_csns(current)
+            for uri in earlier:
+                try:
+                    if holds_everything(self._read_context_csns(uri), held):
+                        chosen = uri
+                        break
+                except errors.ApiError:
+                    continue  # still down: the next, or the next check
+        except Exception as exc:  # noqa: BLE001 - the current one unreadable: stay for now
+            log.debug("fail-back check: %s unreadable: %s", current, type(exc).__name__)
+        finally:
+            self._leader.failback_checked(current, chosen)
+
+    def _read_context_csns(self, uri: str) -> list[str]:
+        """The contextCSN values of every naming context of `uri`, on a connection of its
+        own (bounded by LDAP_BIND_TIMEOUT)."""
+        return self.probe(uri, self._bind_timeout, base="")
+
+    def probe(self, uri: str, timeout: float, base: Optional[str] = None) -> list[str]:
         """Bind as the API's own account to `uri` alone, on a new connection of its own that
-        is closed again, connecting and waiting for the answer at most `timeout` seconds
-        each (not LDAP_CONNECT_TIMEOUT and LDAP_TIMEOUT: a health check must answer soon).
+        is closed again, connecting and waiting for each answer at most `timeout` seconds
+        (not LDAP_CONNECT_TIMEOUT and LDAP_TIMEOUT: a health check must answer soon). With
+        `base`, returns the `contextCSN` values of the database that holds `base` (one per
+        server ID that wrote to it: how far the server has got); else [].
 
         Raises:
             errors.DirectoryUnavailable: the server cannot be reached, did not answer in
                 time, or refused the bind (the detail says which, without server texts).
         """
         prober = type(self)((uri,), self._bind_dn, self._bind_password,
-                            connect_timeout=timeout, timeout=timeout)
+                            connect_timeout=timeout, timeout=timeout, bind_timeout=timeout)
         try:
             conn = prober._bind(uri, self._bind_dn, self._bind_password)
         except BindRefused:
@@ -119,8 +179,27 @@ class ThreadBoundDirectory:
         except self._unreachable as exc:
             log.debug("health probe of %s: %s", server_address(uri), type(exc).__name__)
             raise errors.DirectoryUnavailable(detail="unreachable") from None
-        with contextlib.suppress(Exception):
-            prober._unbind(conn)
+        prober._local.conn, prober._local.uri = conn, uri
+        try:
+            return prober._context_csns(base) if base is not None else []
+        finally:
+            prober._drop_connection()
+
+    def _context_csns(self, base: str) -> list[str]:
+        """The contextCSN values of the naming context that holds `base` (of every naming
+        context when `base` is ""); [] when the server names none, or keeps no contextCSN
+        (no syncprov)."""
+        root = self.get("", ["namingContexts"])
+        contexts = root.get("namingContexts") if root else []
+        if base:
+            lowered = base.lower()
+            contexts = [max((c for c in contexts if lowered == c.lower()
+                             or lowered.endswith("," + c.lower())), key=len, default="")]
+        found: list[str] = []
+        for context in filter(None, contexts):
+            entry = self.get(context, ["contextCSN"])
+            found += entry.get("contextCSN") if entry else []
+        return sorted(found)
 
     def _alive(self, conn: Connection) -> bool:
         """Whether a kept connection may still be used (the library may know it closed)."""
@@ -166,6 +245,9 @@ class ThreadBoundDirectory:
         raise NotImplementedError
 
     def _translated(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def get(self, dn: str, attributes: Optional[Sequence[str]] = None) -> Optional[Entry]:
         raise NotImplementedError
 
     def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,
@@ -222,7 +304,7 @@ class ThreadBoundDirectory:
 
     def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
-        self._local.conn = None
+        self._local.conn = self._local.uri = None
         if conn is not None:
             with contextlib.suppress(Exception):
                 self._unbind(conn)

@@ -45,13 +45,19 @@ class Ldap3Directory(ThreadBoundDirectory):
         server = ldap3.Server(server_address(uri), connect_timeout=self._connect_timeout,
                               get_info=ldap3.NONE)
         conn = ldap3.Connection(server, user=user, password=password, raise_exceptions=True,
-                                receive_timeout=self._timeout, return_empty_attributes=False,
-                                auto_referrals=False)
+                                receive_timeout=self._bind_timeout,
+                                return_empty_attributes=False, auto_referrals=False)
         try:
             conn.open()
             conn.bind()
         except lx.LDAPInvalidCredentialsResult:
             raise BindRefused() from None
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.unbind()  # close the socket now, not when collected
+            raise
+        conn.receive_timeout = self._timeout  # from now on, the wait for any answer
+        conn.socket.settimeout(self._timeout)
         return conn
 
     def _alive(self, conn: Connection) -> bool:

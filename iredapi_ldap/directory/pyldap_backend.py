@@ -44,7 +44,7 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         conn.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
         conn.set_option(ldap.OPT_REFERRALS, 0)
         conn.set_option(ldap.OPT_NETWORK_TIMEOUT, float(self._connect_timeout))
-        conn.timeout = self._timeout  # python-ldap's limit on waiting for each answer
+        conn.timeout = self._bind_timeout  # python-ldap's limit on waiting for each answer
         try:
             conn.simple_bind_s(user, password)
         except BaseException as exc:
@@ -53,6 +53,7 @@ class PythonLdapDirectory(ThreadBoundDirectory):
             if isinstance(exc, ldap.INVALID_CREDENTIALS):
                 raise BindRefused() from None
             raise
+        conn.timeout = self._timeout
         return conn
 
     def _unbind(self, conn: Connection) -> None:

@@ -14,6 +14,7 @@ it never holds a password, a user name or a server's error text.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import threading
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..directory.connections import server_address
@@ -36,7 +37,10 @@ class ProbedDirectory(Protocol):
     @property
     def uris(self) -> tuple[str, ...]: ...
 
-    def probe(self, uri: str, timeout: float) -> None: ...
+    @property
+    def leader(self) -> str: ...
+
+    def probe(self, uri: str, timeout: float, base: str | None = None) -> list[str]: ...
 
 
 class ProbedDatabases(Protocol):
@@ -52,12 +56,13 @@ class ProbedDatabases(Protocol):
 @dataclass(frozen=True)
 class Backend:
     """One thing to probe: `kind` is `ldap` or `database`, `labels` what a global admin
-    sees of it (no credentials), `probe()` raises when it is down."""
+    sees of it (no credentials), `probe()` raises when it is down, and may return a dict of
+    what it found (an LDAP server's `context_csn`)."""
 
     kind: str
     key: str
     labels: dict[str, str]
-    probe: Callable[[], None]
+    probe: Callable[[], Any]
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,11 @@ class Status:
     up: bool
     latency_ms: float
     problem: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         item: dict[str, Any] = {**self.backend.labels, "up": self.up,
-                                "latency_ms": round(self.latency_ms, 1)}
+                                "latency_ms": round(self.latency_ms, 1), **self.facts}
         if self.problem:
             item["error"] = self.problem
         return item
@@ -104,18 +110,71 @@ class Report:
 
 
 def backends(directory: ProbedDirectory, databases: ProbedDatabases,
-             timeout: float) -> list[Backend]:
+             timeout: float, base: str | None = None) -> list[Backend]:
     """Every server of LDAP_URI, then every policy database, as probes bounded by
-    `timeout` seconds."""
+    `timeout` seconds; with `base` (LDAP_BASEDN), the servers' probes also read the
+    `contextCSN` of the database that holds it."""
     found = []
     for uri in directory.uris:
         public = _public_uri(uri)
         found.append(Backend("ldap", f"ldap {public}", {"uri": public},
-                             functools.partial(directory.probe, uri, timeout)))
+                             functools.partial(_ldap_probe, directory, uri, timeout, base)))
     for name in databases.engines:
         found.append(Backend("database", f"database {name}", databases.describe(name),
                              functools.partial(databases.probe, name, timeout)))
     return found
+
+
+def _ldap_probe(directory: ProbedDirectory, uri: str, timeout: float,
+               base: str | None) -> dict[str, Any]:
+    if base is None:
+        directory.probe(uri, timeout)
+        return {}
+    return {"context_csn": directory.probe(uri, timeout, base)}
+
+
+def replication(report: Report, leader: str) -> dict[str, Any]:
+    """What a global admin sees of replication, added to `Report.details()`: the `leader`
+    (the server of LDAP_URI this worker reads and writes through) and, for each server,
+    whether it is the leader and `lag_ms`: how far its newest change from each server ID
+    trails the leader's (their `contextCSN`s), the largest of them; 0 when it holds all the
+    leader holds, None when that is unknown (it or the leader is down, or it holds nothing
+    yet from a server ID the leader has seen)."""
+    public = _public_uri(leader)
+    statuses = [s for s in report.statuses if s.backend.kind == "ldap"]
+    ahead = next((s for s in statuses if s.backend.labels["uri"] == public), None)
+    reference = _csn_times(ahead.facts.get("context_csn", [])) if ahead and ahead.up else None
+    servers = []
+    for status in statuses:
+        item = status.as_dict()
+        item["leader"] = status.backend.labels["uri"] == public
+        mine = _csn_times(status.facts.get("context_csn", [])) if status.up else None
+        item["lag_ms"] = _lag_ms(reference, mine)
+        servers.append(item)
+    return {"leader": public, "ldap": servers}
+
+
+def _csn_times(csns: Sequence[str]) -> dict[str, datetime.datetime]:
+    """{server ID: time} of contextCSN values (`20261129105317.109592Z#000000#001#000000`)."""
+    times = {}
+    for csn in csns:
+        stamp, _, rest = csn.partition("#")
+        parts = rest.split("#")
+        try:
+            when = datetime.datetime.strptime(stamp, "%Y%m%d%H%M%S.%fZ")
+        except ValueError:
+            continue
+        if len(parts) >= 2:
+            times[parts[1]] = when
+    return times
+
+
+def _lag_ms(reference: dict[str, datetime.datetime] | None,
+            mine: dict[str, datetime.datetime] | None) -> float | None:
+    if reference is None or mine is None or not reference.keys() <= mine.keys():
+        return None
+    behind = [(when - mine[sid]).total_seconds() for sid, when in reference.items()]
+    return round(max([0.0, *behind]) * 1000.0, 1)
 
 
 def _public_uri(uri: str) -> str:
@@ -175,8 +234,10 @@ class HealthCheck:
     def _probe(self, backend: Backend, future: Future[Status]) -> None:
         started = self._clock()
         problem = None
+        facts: dict[str, Any] = {}
         try:
-            backend.probe()
+            found = backend.probe()
+            facts = found if isinstance(found, dict) else {}
         except ApiError as exc:
             problem = exc.detail or exc.code
         except Exception as exc:  # any failure means down
@@ -185,7 +246,7 @@ class HealthCheck:
         took = self._clock() - started
         if problem and took >= self._timeout * 0.95:  # the driver's own timeout ran out
             problem = self._silence
-        future.set_result(Status(backend, problem is None, _ms(took), problem))
+        future.set_result(Status(backend, problem is None, _ms(took), problem, facts))
 
     @property
     def _silence(self) -> str:

@@ -161,7 +161,7 @@ def test_a_server_that_never_answers_is_down_in_bounded_time(base_settings, slap
     assert status == 503
     assert by_uri(body["_data"])[silent + "/"] == {
         "uri": silent, "up": False, "latency_ms": pytest.approx(TIMEOUT * 1000, rel=0.2),
-        "error": f"no answer within {TIMEOUT} s"}
+        "error": f"no answer within {TIMEOUT} s", "leader": False, "lag_ms": None}
 
 
 def sqlite_store(tmp_path, **others):

@@ -71,6 +71,8 @@ def test_config_file_from_env_and_list_from_comma_string(tmp_path):
     ("SESSION_TIMEOUT: soon\n", "SESSION_TIMEOUT: expected an integer"),
     ("SESSION_TIMEOUT: true\n", "SESSION_TIMEOUT: expected an integer"),
     ("SESSION_TIMEOUT: 0\n", "SESSION_TIMEOUT: must be greater than 0"),
+    ("LDAP_BIND_TIMEOUT: 0\n", "LDAP_BIND_TIMEOUT: must be greater than 0"),
+    ("LDAP_FAILBACK_INTERVAL: 0\n", "LDAP_FAILBACK_INTERVAL: must be greater than 0"),
     ("ENABLE_RESTFUL_API: maybe\n", "ENABLE_RESTFUL_API: expected true or false"),
     ("LDAP_URI: http://example.com\n", "LDAP_URI: 'http://example.com' is not an ldap://"),
     ("LDAP_URI: 'ldap://host:99999'\n", "LDAP_URI: malformed URI"),
@@ -138,3 +140,26 @@ def test_command_line_reports_config_error_in_one_line(tmp_path):
     assert run.stderr.strip().splitlines() == [
         "iredapi-ldap: configuration error: SESSION_TIMEOUT: expected an integer, got 'soon'"]
     assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_several_providers_warn_of_a_generated_key_and_sqlite_files():
+    from iredapi_ldap.config import several_hosts_warnings
+    two = ["ldap://a", "ldap://b"]
+    one = load_settings(environ={**REQUIRED})
+    assert several_hosts_warnings(one) == []
+    plain = load_settings(environ=REQUIRED, ldap_uri=tuple(two))
+    assert several_hosts_warnings(plain) == [
+        "LDAP_URI lists 2 servers but SECRET_KEY is not set: the key generated in DATA_DIR "
+        "is this host's own, and other hosts will not accept its sessions; give every host "
+        "the same SECRET_KEY",
+        "LDAP_URI lists 2 servers but AMAVISD_DB_URL, IREDAPD_DB_URL, IREDADMIN_DB_URL are "
+        "SQLite files of this host: several hosts need shared MariaDB or PostgreSQL "
+        "databases"]
+    shared = plain.replace(secret_key="k" * 32,
+                           amavisd_db_url="mysql+pymysql://u:p@db/amavisd",
+                           iredapd_db_url="postgresql+psycopg://u:p@db/iredapd",
+                           iredadmin_db_url="sqlite:////var/lib/x.sqlite")
+    assert several_hosts_warnings(shared) == [
+        "LDAP_URI lists 2 servers but IREDADMIN_DB_URL is a SQLite file of this host: "
+        "several hosts need shared MariaDB or PostgreSQL databases"]
+    assert several_hosts_warnings(shared.replace(iredadmin_db_url="mysql+pymysql://db/x")) == []

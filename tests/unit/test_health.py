@@ -167,3 +167,37 @@ def test_health_timeout_setting():
                          ldap_bind_password="x").health_timeout == 5
     with pytest.raises(ConfigError, match="^HEALTH_TIMEOUT: must be greater than 0"):
         load_settings(environ={"IREDAPI_HEALTH_TIMEOUT": "0"}, ldap_bind_password="x")
+
+
+def ldap_status(uri, up, csns):
+    from iredapi_ldap.services.health import Status
+    backend = Backend("ldap", f"ldap {uri}", {"uri": uri}, lambda: None)
+    return Status(backend, up, 1.0, None if up else "unreachable", {"context_csn": csns})
+
+
+def test_lag_is_how_far_each_server_id_trails_the_leader():
+    from iredapi_ldap.services.health import Report, replication
+    leader = ["20261129105317.500000Z#000000#001#000000",
+              "20261129105300.000000Z#000000#002#000000"]
+    behind = ["20261129105317.250000Z#000000#001#000000",
+              "20261129105300.000000Z#000000#002#000000"]
+    ahead = ["20261129105318.000000Z#000000#001#000000",
+             "20261129105300.000000Z#000000#002#000000"]
+    lacking = ["20261129105317.500000Z#000000#001#000000"]
+    report = Report((ldap_status("ldap://a", True, leader), ldap_status("ldap://b", True, behind),
+                     ldap_status("ldap://c", True, ahead), ldap_status("ldap://d", True, lacking),
+                     ldap_status("ldap://e", False, [])))
+    view = replication(report, "ldap://a/")
+    assert view["leader"] == "ldap://a"
+    assert [(s["uri"], s["leader"], s["lag_ms"]) for s in view["ldap"]] == [
+        ("ldap://a", True, 0.0), ("ldap://b", False, 250.0), ("ldap://c", False, 0.0),
+        ("ldap://d", False, None), ("ldap://e", False, None)]
+    down_leader = Report((ldap_status("ldap://a", False, []),
+                          ldap_status("ldap://b", True, behind)))
+    assert [s["lag_ms"] for s in replication(down_leader, "ldap://a")["ldap"]] == [None, None]
+
+
+def test_key_id_is_a_fingerprint_not_the_key():
+    from iredapi_ldap.sessions import key_id
+    assert key_id("k" * 32) == key_id("k" * 32) != key_id("k" * 31 + "j")
+    assert len(key_id("k" * 32)) == 8 and "k" not in key_id("k" * 32)

@@ -1,0 +1,95 @@
+"""Which server of LDAP_URI a worker reads and writes through: one choice for all its
+threads, and when it may move back to an earlier one.
+
+Replicating providers (multi-provider) must take writes on one provider only: two writes of
+the same entry on two providers are merged by "last writer wins" on whole entries, so limits
+and counters break (OpenLDAP's admin guide recommends one writable provider, "mirror mode").
+Every host lists the providers in the same order; each worker uses the first that answers,
+and all its threads follow as soon as one of them finds it down.
+
+Fail-back: while a worker is not on the first server, the servers before the current one
+are checked every `failback_interval` seconds, and the worker moves back to the first of
+them that holds everything the current one holds (its contextCSN, for every server ID the
+current one has seen): a provider that came back but has not yet caught up would otherwise
+take writes on entries it holds older versions of.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Optional
+
+log = logging.getLogger(__name__)
+
+
+class Leader:
+    """The provider in use, shared by the threads of one worker."""
+
+    def __init__(self, uris: Sequence[str], failback_interval: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._uris = tuple(uris)
+        self._index = 0
+        self._lock = threading.Lock()
+        self._interval = failback_interval
+        self._clock = clock
+        self._check_at = 0.0
+        self._checking = False
+
+    @property
+    def current(self) -> str:
+        """The URI every thread reads and writes through."""
+        return self._uris[self._index]
+
+    def found_down(self, uri: str) -> None:
+        """A thread could not use `uri` (connect or bind failed or timed out): when it is the
+        current one, every thread moves to the next server of LDAP_URI (after the last: the
+        first). A thread that reports a server the others have already left changes
+        nothing, so threads that find the same server down at once move only once."""
+        with self._lock:
+            if self._uris[self._index] != uri or len(self._uris) == 1:
+                return
+            self._index = (self._index + 1) % len(self._uris)
+            self._check_at = self._clock() + self._interval
+            log.warning("directory server %s is down: reads and writes go to %s now",
+                        uri, self._uris[self._index])
+
+    def failback_candidates(self) -> Optional[tuple[str, tuple[str, ...]]]:
+        """(the current server, the servers before it) when a fail-back check is due, for
+        the one caller that is to run it (it must call `failback_checked` after); else None."""
+        if self._index == 0:  # the usual case, without the lock
+            return None
+        with self._lock:
+            if self._index == 0 or self._checking or self._clock() < self._check_at:
+                return None
+            self._checking = True
+            return self._uris[self._index], self._uris[:self._index]
+
+    def failback_checked(self, current: str, chosen: Optional[str]) -> None:
+        """The check of `failback_candidates` is over: move back to `chosen` (None: stay),
+        unless the worker moved meanwhile."""
+        with self._lock:
+            self._checking = False
+            self._check_at = self._clock() + self._interval
+            if chosen is None or self._uris[self._index] != current:
+                return
+            self._index = self._uris.index(chosen)
+            log.warning("directory server %s holds all that %s holds: reads and writes go "
+                        "back to it", chosen, current)
+
+
+def holds_everything(candidate: Sequence[str], current: Sequence[str]) -> bool:
+    """Whether a server whose contextCSN values are `candidate` holds every change that one
+    with `current` holds: for each server ID in `current`, a CSN at least as new. (CSNs of
+    one format compare as strings: `20261129105317.109592Z#000000#001#000000`.)"""
+    newest = _by_server_id(candidate)
+    return all(newest.get(sid, "") >= csn for sid, csn in _by_server_id(current).items())
+
+
+def _by_server_id(csns: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for csn in csns:
+        parts = csn.split("#")
+        if len(parts) == 4:
+            found[parts[2]] = max(found.get(parts[2], ""), csn)
+    return found

@@ -1,0 +1,79 @@
+"""The shared choice of the server of LDAP_URI a worker uses (directory/leader.py)."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from iredapi_ldap.directory.leader import Leader
+
+A, B, C = "ldap://a", "ldap://b", "ldap://c"
+
+
+def test_the_first_server_leads_until_it_is_found_down_then_the_next_wrapping_round():
+    leader = Leader((A, B, C))
+    assert leader.current == A
+    leader.found_down(A)
+    assert leader.current == B
+    leader.found_down(B)
+    leader.found_down(C)
+    assert leader.current == A
+
+
+def test_a_server_already_left_changes_nothing():
+    leader = Leader((A, B, C))
+    leader.found_down(A)
+    leader.found_down(A)  # a second thread reports the same server: no second move
+    leader.found_down(C)  # not the current one
+    assert leader.current == B
+
+
+def test_threads_that_find_the_leader_down_at_once_move_it_once():
+    leader = Leader((A, B, C))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: leader.found_down(A), range(64)))
+    assert leader.current == B
+
+
+def test_a_single_server_stays():
+    leader = Leader((A,))
+    leader.found_down(A)
+    assert leader.current == A
+
+
+def csn(when, sid):
+    return f"20261129{when}.000000Z#000000#{sid}#000000"
+
+
+def test_a_server_holds_everything_when_it_is_as_new_for_every_server_id():
+    from iredapi_ldap.directory.leader import holds_everything
+    current = [csn("105317", "001"), csn("105320", "002")]
+    assert holds_everything(current, current)
+    assert holds_everything([csn("105318", "001"), csn("105320", "002")], current)
+    assert not holds_everything([csn("105317", "001"), csn("105319", "002")], current)
+    assert not holds_everything([csn("105317", "001")], current)  # nothing yet from 002
+    assert holds_everything([csn("105317", "001")], [])  # no syncprov: nothing to wait for
+
+
+def test_fail_back_is_checked_by_one_caller_at_the_interval_and_moves_back():
+    now = [0.0]
+    leader = Leader((A, B, C), failback_interval=10, clock=lambda: now[0])
+    assert leader.failback_candidates() is None  # on the first server: nothing to check
+    leader.found_down(A)
+    assert leader.failback_candidates() is None  # not due yet
+    now[0] = 10
+    assert leader.failback_candidates() == (B, (A,))
+    assert leader.failback_candidates() is None  # one check at a time
+    leader.failback_checked(B, None)  # A not caught up: stay, check again later
+    assert leader.current == B and leader.failback_candidates() is None
+    now[0] = 20
+    assert leader.failback_candidates() == (B, (A,))
+    leader.failback_checked(B, A)
+    assert leader.current == A
+
+
+def test_a_fail_back_decided_after_the_worker_moved_on_is_dropped():
+    now = [10.0]
+    leader = Leader((A, B, C), failback_interval=0, clock=lambda: now[0])
+    leader.found_down(A)
+    assert leader.failback_candidates() == (B, (A,))
+    leader.found_down(B)  # meanwhile B went down too: the worker is on C
+    leader.failback_checked(B, A)
+    assert leader.current == C
