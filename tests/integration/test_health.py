@@ -95,38 +95,32 @@ def test_gates_apply(make_client):
 
 def test_the_status_is_real_even_with_always_http_200(base_settings, slapd):
     closed = f"ldap://127.0.0.1:{helpers.free_port()}"
-    client = client_of(base_settings.replace(ldap_uri=(slapd.ldap_uri, closed),
-                                             api_always_http_200=True))
+    client = client_of(base_settings.replace(ldap_uri=(closed,), api_always_http_200=True))
     assert health(client) == (503, SHORT_DOWN)
     assert client.simulate_head("/api/health").status_code == 503
     assert client.simulate_get("/api/health", params={"x": "1"}).status_code == 200  # others
 
 
-def test_a_killed_replica_is_503_within_seconds(base_settings, slapd, replica, capsys):
+def test_a_killed_replica_is_shown_the_host_stays_healthy(base_settings, slapd, replica):
+    """The API goes on reading and writing through the server that answers: 200, and the
+    details show the replica down."""
     settings = base_settings.replace(ldap_uri=(slapd.ldap_uri, replica.ldap_uri),
                                      health_timeout=TIMEOUT)
     client = client_of(settings)
     acc = slapd.accounts
     cookies = session_cookie(login(client, acc.admin_mail, acc.admin_password))
-    assert health(client) == (200, {"_success": True})
     replica._proc.kill()
     replica.wait()
     try:
-        took = wait_for_status(client, 503)
-        with capsys.disabled():
-            print(f"\n  health: 503 {took:.2f} s after slapd was killed")
-        assert took < 4
-        status, body = health(client)
-        assert (status, body) == (503, SHORT_DOWN)
+        time.sleep(1.1)  # past the reuse of the last check
+        assert health(client) == (200, {"_success": True})
         status, body = health(client, cookies)
-        assert (status, body["_msg"]) == (503, "SERVICE_UNAVAILABLE")
+        assert status == 200
         ldap = by_uri(body["_data"])
         assert ldap[replica.ldap_uri]["up"] is False and ldap[replica.ldap_uri]["error"]
         assert ldap[slapd.ldap_uri]["up"] is True
-        assert all(d["up"] for d in body["_data"]["databases"])
     finally:
         replica.resume()
-    assert wait_for_status(client, 200) < 4
 
 
 def test_the_only_slapd_killed_is_503_and_no_session_can_be_checked(base_settings, replica):
@@ -151,14 +145,17 @@ def test_the_only_slapd_killed_is_503_and_no_session_can_be_checked(base_setting
 def test_a_server_that_never_answers_is_down_in_bounded_time(base_settings, slapd,
                                                              black_hole, admin_cookies):
     silent = f"ldap://127.0.0.1:{black_hole}"
-    client = client_of(base_settings.replace(ldap_uri=(slapd.ldap_uri, silent),
-                                             health_timeout=TIMEOUT))
+    client = client_of(base_settings.replace(ldap_uri=(silent,), health_timeout=TIMEOUT))
     started = time.monotonic()
     assert health(client) == (503, SHORT_DOWN)
     assert time.monotonic() - started < TIMEOUT + 1.5
-    time.sleep(1.1)  # past the reuse of the last report
+    # Beside a server that answers: shown down, in bounded time, the host healthy.
+    client = client_of(base_settings.replace(ldap_uri=(slapd.ldap_uri, silent),
+                                             health_timeout=TIMEOUT))
+    started = time.monotonic()
     status, body = health(client, admin_cookies)
-    assert status == 503
+    assert time.monotonic() - started < TIMEOUT + 1.5
+    assert status == 200
     assert by_uri(body["_data"])[silent + "/"] == {
         "uri": silent, "up": False, "latency_ms": pytest.approx(TIMEOUT * 1000, rel=0.2),
         "error": f"no answer within {TIMEOUT} s", "leader": False, "lag_ms": None}

@@ -42,6 +42,23 @@ def test_one_down_is_unhealthy_and_says_why():
     assert (down["up"], down["error"]) == (False, "unreachable")
 
 
+def server(uri, probe):
+    return Backend("ldap", f"ldap {uri}", {"uri": uri}, probe)
+
+
+def test_a_server_of_several_down_is_healthy_none_up_is_not():
+    """The API reads and writes through the first server that answers: one down of two is
+    shown, not a failure; every server down, or a database down, is."""
+    one_down = [server("ldap://a", refused), server("ldap://b", fine), backend("db", fine)]
+    report = HealthCheck(one_down, timeout=2).report()
+    assert report.healthy
+    assert [d["up"] for d in report.details()["ldap"]] == [False, True]
+    none_up = [server("ldap://a", refused), server("ldap://b", refused), backend("db", fine)]
+    assert not HealthCheck(none_up, timeout=2).report().healthy
+    db_down = [server("ldap://a", fine), backend("db", refused)]
+    assert not HealthCheck(db_down, timeout=2).report().healthy
+
+
 def test_an_unexpected_failure_is_down_without_its_text():
     def broken():
         raise RuntimeError("password=hunter2")
