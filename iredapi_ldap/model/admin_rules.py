@@ -10,6 +10,7 @@ from .. import passwords
 from ..errors import BadRequest, Code
 from .fields import YES_NO, Integer
 from .params import RuleContext
+from .parsing import stored_int
 from .password_policy import check_new_password
 
 if TYPE_CHECKING:
@@ -22,10 +23,34 @@ class AdminContext(RuleContext, Protocol):
     settings: Any
 
 QUOTA_UNITS = ("TB", "GB", "MB")
+_MEGABYTES = {"TB": 1024 * 1024, "GB": 1024, "MB": 1}
 # Settings that only mean something for a normal admin; a global admin has none.
 ADMIN_LIMIT_SETTINGS = ("create_new_domains", "create_max_domains", "create_max_quota",
                         "create_quota_unit", "create_max_users", "create_max_aliases",
                         "create_max_lists")
+_CREATION_LIMITS = ("create_max_domains", "create_max_users", "create_max_aliases",
+                    "create_max_lists")
+
+
+def may_create_more(account: Mapping[str, Any], caller: Mapping[str, Any]) -> bool:
+    """Whether the admin whose accountSetting is `account` may create domains beyond what
+    `caller`'s settings allow: it may create domains and the caller may not, or one of its
+    creation limits is looser (0 or absent: no limit). Taking such an account over would
+    lift the caller's own limits."""
+    def may_create(settings: Mapping[str, Any]) -> bool:
+        return str(settings.get("create_new_domains", "")).lower() == "yes"
+
+    def limits(settings: Mapping[str, Any]) -> list[int]:
+        unit = _MEGABYTES.get(str(settings.get("create_quota_unit", "MB")).upper(), 1)
+        return [stored_int(settings.get(name)) for name in _CREATION_LIMITS] + [
+            stored_int(settings.get("create_max_quota")) * unit]
+
+    if not may_create(account):
+        return False
+    if not may_create(caller):
+        return True
+    return any(mine > 0 and (theirs <= 0 or theirs > mine)
+               for theirs, mine in zip(limits(account), limits(caller), strict=True))
 
 
 class AdminPassword:

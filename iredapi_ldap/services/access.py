@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from ..directory import Entry, Scope, escape_filter_value
 from ..errors import Code, NotFound, PermissionDenied
+from ..model.admin_rules import may_create_more
+from ..model.draft import EntryDraft
 from ..model.kinds import DOMAIN, USER
 from ..model.profiles import Profile, hide_disabled
 
@@ -135,7 +137,17 @@ def privileges_beyond(repo: Repository, caller: Caller, entry: Entry) -> str | N
     administered = domains_administered_by(repo, mail)
     if administered and not set(administered) <= set(managed_domains(repo, caller)):
         return "administers a domain you do not manage"
+    theirs = _settings_of(repo, entry.dn)
+    # The caller's settings are read only for an account that may create domains at all.
+    if may_create_more(theirs, {}) and may_create_more(theirs, _settings_of(repo, caller.dn)):
+        return "may create more domains than you"
     return None
+
+
+def _settings_of(repo: Repository, dn: str) -> dict[str, object]:
+    """An entry's accountSetting, read afresh (the entry in hand may lack it)."""
+    entry = repo.directory.get(dn, ["accountSetting"])
+    return {} if entry is None else dict(EntryDraft.of(entry).settings())
 
 
 # Mail users that may hold privileges (indexed attributes: one cheap search per domain).

@@ -4,6 +4,7 @@ import pytest
 
 from iredapi_ldap.errors import BadRequest, PermissionDenied
 from iredapi_ldap.model import fields, kinds
+from iredapi_ldap.model.admin_rules import may_create_more
 from iredapi_ldap.model.draft import EntryDraft
 from iredapi_ldap.model.params import Kind, Param, Who, params_of
 
@@ -226,3 +227,26 @@ def test_item_codecs():
     with pytest.raises(BadRequest) as caught:
         fields.DomainName().encode("p", "example.com\n")
     assert caught.value.code == "INVALID_DOMAIN_NAME"
+
+
+@pytest.mark.parametrize("account,caller,beyond", [
+    ({}, {}, False),
+    ({"create_new_domains": "yes"}, {}, True),
+    ({"create_new_domains": "yes"}, {"create_new_domains": "yes"}, False),
+    ({"create_new_domains": "yes"}, {"create_new_domains": "yes", "create_max_domains": "2"},
+     True),                                                   # no limit against a limit
+    ({"create_new_domains": "yes", "create_max_domains": "3"},
+     {"create_new_domains": "yes", "create_max_domains": "2"}, True),
+    ({"create_new_domains": "yes", "create_max_domains": "2"},
+     {"create_new_domains": "yes", "create_max_domains": "2"}, False),
+    ({"create_new_domains": "yes", "create_max_domains": "1"},
+     {"create_new_domains": "yes"}, False),
+    ({"create_new_domains": "yes", "create_max_quota": "2", "create_quota_unit": "GB"},
+     {"create_new_domains": "yes", "create_max_quota": "1024", "create_quota_unit": "MB"},
+     True),
+    ({"create_new_domains": "yes", "create_max_quota": "1", "create_quota_unit": "GB"},
+     {"create_new_domains": "yes", "create_max_quota": "1024"}, False),
+    ({"create_new_domains": "no"}, {}, False),
+])
+def test_an_admin_that_may_create_more_domains_is_beyond_the_caller(account, caller, beyond):
+    assert may_create_more(account, caller) is beyond
