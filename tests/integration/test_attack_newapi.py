@@ -469,3 +469,33 @@ def test_backup_mx_stays_a_global_admins_setting(client, admin_cookies, director
             form(client, "PUT", f"/api/domain/{scene.a}", {"is_backupmx": "no"},
                  cookies=admin_cookies)
     assert directory.get(dn, ["mtaTransport", "domainBackupMX"]).attrs == before
+
+
+def test_normal_admin_never_gets_the_hash_of_an_admin_that_may_create_domains(
+        make_client, scene, creator):
+    """API_HIDDEN_USER_PROFILES=[]: the README promises a normal admin never the hash of an
+    account whose privileges exceed its own. creator@A may create domains; the normal admin
+    may not: cracking the hash (offline) would give it that privilege."""
+    client = make_client(api_hidden_user_profiles=())
+    cookies = session_cookie(login(client, scene.normal_admin))
+    result = client.simulate_get(f"/api/user/{creator}", cookies=cookies)
+    assert reply(result) == (200, True, None)
+    assert "userPassword" not in result.json["_data"]
+    status, body = get(client, f"/api/users/{scene.a}", cookies)
+    listed = {row["mail"]: row for row in body["_data"]}
+    assert "userPassword" not in listed[creator]
+
+
+def test_normal_admin_cannot_take_over_an_admin_that_may_create_domains(policy_client, store,
+                                                                        normal, scene,
+                                                                        creator):
+    """Nor may it set that account's password (and log in as it to create domains), nor
+    write its white/blacklists, as for any account whose privileges exceed its own."""
+    result = form(policy_client, "PUT", f"/api/user/{creator}",
+                  {"password": "Taken-0ver-pw!"}, cookies=normal)
+    assert reply(result) == (403, False, "PERMISSION_DENIED")
+    assert reply(login(policy_client, creator, "Taken-0ver-pw!"))[0] == 401
+    url = wblist_url("inbound", "whitelist", creator)
+    result = form(policy_client, "POST", url, {"addresses": "@."}, cookies=normal)
+    assert reply(result) == (403, False, "PERMISSION_DENIED")
+    assert store.wblist(creator, "inbound", "W") == []
