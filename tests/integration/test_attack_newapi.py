@@ -213,23 +213,26 @@ def test_hostile_addresses_are_discarded_never_a_500(policy_client, store, root,
     assert store.wblist(scene.plain, "inbound", "B") == [longest]
 
 
-@pytest.mark.parametrize("body", [
+HOSTILE_BODIES = [
     {"addresses": 5}, {"addresses": None}, {"addresses": {"a": "b"}},
     {"addresses": [["x@example.org"]]}, {"addresses": [None]}, {"addresses": [1, 2]},
     {"addresses": "x@example.org", "extra": 1}, [], "x@example.org",
-])
-def test_hostile_json_bodies_write_nothing(policy_client, store, root, scene, body):
+]
+
+
+def test_hostile_json_bodies_write_nothing(policy_client, store, root, scene):
     """Refused (400), or read as text and discarded (as numbers are); never a 500, and no
     list row."""
     url = wblist_url("inbound", "whitelist", scene.plain)
-    for method in ("POST", "PUT"):
-        result = policy_client.simulate_request(
-            method, url, body=json.dumps(body), cookies=root,
-            headers={"Content-Type": "application/json"})
-        assert result.status_code in (200, 400), result.json
-        assert result.status_code == 400 or not result.json["_data"]["discarded"] or \
-            set(result.json["_data"]["discarded"]) <= {"1", "2", "5"}
-    assert not any(every_wblist(store, [scene.plain]).values())
+    for body in HOSTILE_BODIES:
+        for method in ("POST", "PUT"):
+            result = policy_client.simulate_request(
+                method, url, body=json.dumps(body), cookies=root,
+                headers={"Content-Type": "application/json"})
+            assert result.status_code in (200, 400), (body, result.json)
+            assert result.status_code == 400 or not result.json["_data"]["discarded"] or \
+                set(result.json["_data"]["discarded"]) <= {"1", "2", "5"}
+        assert not any(every_wblist(store, [scene.plain]).values()), body
 
 
 def test_many_addresses_at_once(policy_client, store, root, scene):
@@ -292,26 +295,30 @@ def test_cursors_do_not_cross_listings_or_domains(policy_client, root, normal, s
     assert status == 200 and all(r["mail"].endswith("@" + scene.a) for r in body["_data"])
 
 
-@pytest.mark.parametrize("cursor", [
+HOSTILE_CURSORS = [
     "", " ", "null", "[]", "x" * 20000, "ü" * 100, "\x00", "a.b", "..", "%",
     "WzEsInVzZXJzIiwiIiwiIiwxXQ",              # an unsigned [1,"users","","",1]
     "WzEsInVzZXJzIiwiIiwiIiwxXQ.AAAAAAAAAAAAAAAAAAAAAAAAAAA",
-])
-def test_hostile_cursors_are_invalid_cursor(client, scene, cursor):
-    normal = session_cookie(login(client, scene.normal_admin))
-    status, body = get(client, f"/api/users/{scene.a}", normal, cursor=cursor)
-    assert status in (400, 414) and "_data" not in body, body
-    if status == 400:
-        assert body["_msg"] == "INVALID_CURSOR"
+]
+HOSTILE_LIMITS = ["0", "-1", "1001", "+5", " 5", "5 ", "1e3", "0x10", "٣", "５", "1_0", "",
+                  "9" * 40, "5.0", "true"]
 
 
-@pytest.mark.parametrize("limit", ["0", "-1", "1001", "+5", " 5", "5 ", "1e3", "0x10", "٣",
-                                   "５", "1_0", "", "9" * 40, "5.0", "true"])
-def test_hostile_limits_are_refused(client, scene, limit):
+def test_hostile_cursors_are_invalid_cursor(client, scene):
     normal = session_cookie(login(client, scene.normal_admin))
-    for path in (f"/api/users/{scene.a}", "/api/domains", f"/api/aliases/{scene.a}"):
-        status, body = get(client, path, normal, limit=limit)
-        assert (status, body["_msg"]) == (400, "INVALID_PARAMETER"), (path, limit, body)
+    for cursor in HOSTILE_CURSORS:
+        status, body = get(client, f"/api/users/{scene.a}", normal, cursor=cursor)
+        assert status in (400, 414) and "_data" not in body, (cursor[:40], body)
+        if status == 400:
+            assert body["_msg"] == "INVALID_CURSOR", (cursor[:40], body)
+
+
+def test_hostile_limits_are_refused(client, scene):
+    normal = session_cookie(login(client, scene.normal_admin))
+    for limit in HOSTILE_LIMITS:
+        for path in (f"/api/users/{scene.a}", "/api/domains", f"/api/aliases/{scene.a}"):
+            status, body = get(client, path, normal, limit=limit)
+            assert (status, body["_msg"]) == (400, "INVALID_PARAMETER"), (path, limit, body)
 
 
 # -- usage and hidden profiles -----------------------------------------------------------------
@@ -369,15 +376,20 @@ def test_paged_and_usage_listings_hide_hashes_beyond_a_normal_admin(make_client,
 # -- throttles with only `period`, employee_id -------------------------------------------------
 
 
-@pytest.mark.parametrize("period", ["0", "-1", "4294967296", "+5", "٣", "５", "1_0", "1e3",
-                                    "", " ", "5.5", "9" * 30])
-def test_hostile_periods_write_nothing(policy_client, store, root, scene, period):
-    for target in ("global", scene.a, scene.plain):
-        result = form(policy_client, "POST", f"/api/throttle/{target}/inbound",
-                      {"period": period}, cookies=root)
-        assert result.status_code == 400 and result.json["_success"] is False, result.json
-        assert store.get_throttle({"global": "@."}.get(target, target if "@" in target
-                                                       else "@" + target), "inbound") is None
+HOSTILE_PERIODS = ["0", "-1", "4294967296", "+5", "٣", "５", "1_0", "1e3", "", " ", "5.5",
+                   "9" * 30]
+
+
+def test_hostile_periods_write_nothing(policy_client, store, root, scene):
+    for period in HOSTILE_PERIODS:
+        for target in ("global", scene.a, scene.plain):
+            result = form(policy_client, "POST", f"/api/throttle/{target}/inbound",
+                          {"period": period}, cookies=root)
+            assert result.status_code == 400 and result.json["_success"] is False, \
+                (period, result.json)
+            assert store.get_throttle({"global": "@."}.get(target, target if "@" in target
+                                                           else "@" + target),
+                                      "inbound") is None
 
 
 def test_normal_admin_throttle_with_only_period_stays_in_its_domain(policy_client, store,
