@@ -16,8 +16,9 @@ def add_commands(commands: Any) -> None:
         "healthcheck", help="probe the directory and the policy databases",
         description="Bind to every server of LDAP_URI as the API's account and run SELECT 1 "
                     "in every policy database, each within HEALTH_TIMEOUT seconds; print one "
-                    "line per backend. Exit status 0 when all answer, 1 when one does not, "
-                    "2 for a configuration mistake.")
+                    "line per backend. Exit status 0 when a server and every database answer "
+                    "(a replica down is shown, not a failure), 1 when not, 2 for a "
+                    "configuration mistake.")
     check.add_argument("--config", metavar="FILE",
                        help="YAML settings file (default: env IREDAPI_CONFIG)")
     check.set_defaults(run=run_healthcheck)

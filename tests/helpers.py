@@ -109,9 +109,11 @@ def free_port():
 
 
 @contextlib.contextmanager
-def running_slapd():
-    """A started, seeded throwaway slapd (`.accounts` holds the seeded credentials)."""
+def running_slapd(sssvlv=False):
+    """A started, seeded throwaway slapd (`.accounts` holds the seeded credentials); with
+    `sssvlv`, the server-side sorting overlay loaded."""
     server = IRedMailSlapd()
+    server.sssvlv = sssvlv
     server.start()
     try:
         server.accounts = server.seed()

@@ -67,23 +67,30 @@ def test_schemathesis_read_only_operations(live, accounts):
     bounded by examples per operation and a time budget."""
     base, tmp = live
     cookie = servers.login(base, accounts.admin_mail, accounts.admin_password)
-    report = tmp / "schemathesis.ndjson"
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "schemathesis"), "run", f"{base}/api/openapi.json",
-         "--url", base, "-H", f"Cookie: {COOKIE_NAME}={cookie}",
-         "--include-method", "GET", "--include-method", "HEAD",
-         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
-                     "response_schema_conformance",
-         "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--seed", "1",
-         "--max-time", "60", "--workers", "2", "--no-shrink", "--request-timeout", "20",
-         "--report", "ndjson", "--report-ndjson-path", str(report)],
-        capture_output=True, text=True, timeout=240)
-    print(result.stdout[-3000:])
-    _passed(result, report)
-    statuses = _statuses(report)
+    statuses = _schemathesis(f"{base}/api/openapi.json", base, cookie,
+                             tmp / "schemathesis.ndjson", ("GET", "HEAD"), seconds=60)
     print(f"responses by status: {dict(sorted(statuses.items()))}")
     assert not any(status >= 500 for status in statuses)
     assert sum(statuses.values()) > 500, statuses  # it ran
+
+
+def _schemathesis(location, base, cookie, report, methods, seconds, options=()):
+    """Run schemathesis on the document at `location` against `base` with the session
+    `cookie`, for the given methods and at most `seconds`; the responses by status, once
+    every check held (`_passed`)."""
+    includes = [arg for method in methods for arg in ("--include-method", method)]
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "schemathesis"), "run", location,
+         "--url", base, "-H", f"Cookie: {COOKIE_NAME}={cookie}", *includes, *options,
+         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
+                     "response_schema_conformance",
+         "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--seed", "1",
+         "--max-time", str(seconds), "--workers", "2", "--no-shrink",
+         "--request-timeout", "20", "--report", "ndjson", "--report-ndjson-path", str(report)],
+        capture_output=True, text=True, timeout=seconds * 3 + 60)
+    print(result.stdout[-3000:])
+    _passed(result, report)
+    return _statuses(report)
 
 
 def _passed(result, report):
@@ -193,21 +200,10 @@ def test_schemathesis_writes(private_live):
         assert status == 200, (path, body)
     doc = tmp / "openapi.json"
     doc.write_text(json.dumps(_with_examples(_document(base))))
-    report = tmp / "schemathesis-writes.ndjson"
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "schemathesis"), "run", str(doc),
-         "--url", base, "-H", f"Cookie: {COOKIE_NAME}={cookie}",
-         "--include-method", "POST", "--include-method", "PUT", "--include-method", "DELETE",
-         "--exclude-path", "/api/login", "--exclude-path", "/api/logout",
-         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
-                     "response_schema_conformance",
-         "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--seed", "1",
-         "--max-time", "90", "--workers", "2", "--no-shrink", "--request-timeout", "20",
-         "--report", "ndjson", "--report-ndjson-path", str(report)],
-        capture_output=True, text=True, timeout=300)
-    print(result.stdout[-3000:])
-    _passed(result, report)
-    statuses = _statuses(report)
+    statuses = _schemathesis(str(doc), base, cookie, tmp / "schemathesis-writes.ndjson",
+                             ("POST", "PUT", "DELETE"), seconds=90,
+                             options=("--exclude-path", "/api/login",
+                                      "--exclude-path", "/api/logout"))
     print(f"write responses by status: {dict(sorted(statuses.items()))}")
     assert not any(status >= 500 for status in statuses)
     assert statuses.get(200, 0) > 50, statuses     # it reached real accounts, not only 4xx

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 import pytest
 
 from iredapi_ldap import metrics
-from iredapi_ldap.devslapd import IRedMailSlapd
 from iredapi_ldap.directory import Scope, Window, from_settings
 from iredapi_ldap.http.paging import MAX_LIMIT
 
@@ -21,14 +20,8 @@ pytestmark = pytest.mark.slapd
 @pytest.fixture(scope="module")
 def sorting_slapd():
     """A slapd of this module's own with the sssvlv overlay loaded."""
-    server = IRedMailSlapd()
-    server.sssvlv = True
-    server.start()
-    try:
-        server.accounts = server.seed()
+    with helpers.running_slapd(sssvlv=True) as server:
         yield server
-    finally:
-        server.stop()
 
 
 class Listing:
