@@ -51,3 +51,13 @@ class Topology:
 def writer_of(csn):
     """The server ID of the provider that accepted the write stamped `csn`."""
     return server_id_of_csn(csn)
+
+
+def signal_provider(provider, signum):
+    """Send `signum` to the provider's slapd (SIGKILL: a crash, SIGSTOP: hung, SIGCONT);
+    after SIGKILL, waits for it to end (`resume()` starts it again on its data)."""
+    import os
+    import signal
+    os.kill(provider._proc.pid, signum)  # slapdtest keeps the process to itself
+    if signum == signal.SIGKILL:
+        provider.wait()
