@@ -9,7 +9,7 @@ APT_PACKAGES := slapd ldap-utils libldap2-dev libsasl2-dev python3-venv python3-
 TEST_APT_PACKAGES := mariadb-server postgresql nginx-light python3-ldap systemd openssl \
 	chromium
 
-.PHONY: install serve test lint bench package system-packages test-system-packages
+.PHONY: install serve test lint bench bench-replication package system-packages test-system-packages
 
 install: system-packages $(VENV)/.installed
 
@@ -49,3 +49,6 @@ package: install
 
 bench: install
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+bench-replication: install
+	$(VENV)/bin/python -m bench.replication $(BENCH_ARGS)

@@ -34,6 +34,7 @@ from .policy.audit import AuditLog
 from .policy.journal import Journal
 from .policy.logins import LoginRecords
 from .policy.store import SqlPolicyStore, prepare_embedded_databases
+from .services import counters
 from .services.admins import AdminService
 from .services.auth import AuthService
 from .services.completions import Completions
@@ -88,7 +89,9 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     health = HealthCheck(lambda: backends(directory, policy.databases, timeout,
                                           settings.ldap_basedn), timeout)
     app.add_route("/api/health", Health(health, auth, lambda: directory.leader,
-                                        key_id(secret_key)))
+                                        key_id(secret_key), lambda: directory.writes_held()))
+    if hasattr(directory, "repair_after_failover"):  # the adapters; not the tests' fakes
+        directory.repair_after_failover(lambda: counters.repair_after_failover(repo))
     app.add_route("/api/openapi.json", OpenApiDocument())
     app.add_route("/api/docs", DocsPage())
     app.add_route("/api/docs/{asset}", DocsAsset())

@@ -70,6 +70,7 @@ class Code(Enum):
     SERVICE_UNAVAILABLE = 503, "a backend cannot be reached"
     DIRECTORY_UNAVAILABLE = 503, "slapd cannot be reached; retry once it is back"
     DATABASE_UNAVAILABLE = 503, "a policy database cannot be reached; likewise"
+    WRITES_HELD = 503, "after a failover, creates wait for the new leader; see Retry-After"
 
     def __init__(self, status: int, meaning: str) -> None:
         self.status = status
@@ -144,6 +145,17 @@ class ServiceUnavailable(ApiError):
 
 class DirectoryUnavailable(ServiceUnavailable):
     default = Code.DIRECTORY_UNAVAILABLE
+
+
+class WritesHeld(ServiceUnavailable):
+    """A write that reserves against a limit, refused while the directory's new leader
+    catches up after a failover; `retry_after`: seconds, for the Retry-After header."""
+
+    default = Code.WRITES_HELD
+
+    def __init__(self, retry_after: int = 1, detail: str | None = None) -> None:
+        super().__init__(detail=detail)
+        self.retry_after = retry_after
 
 
 class EntryNotFound(NotFound):

@@ -247,7 +247,8 @@ _DAYS: Schema = {"type": "string", "pattern": "^[0-9]+$",
                  "description": "days to keep the mailboxes before they are purged"}
 _HEALTH: Schema = {"type": "object", "description": "`status` for everyone; for a global "
                    "admin each LDAP URI (with its contextCSN and lag behind the leader) and "
-                   "database, with its latency, the leader this worker writes through and "
+                   "database, with its latency, the leader this worker writes through, "
+                   "`writes_held` (after a failover, creates wait for the new leader) and "
                    "`key_id`, a fingerprint of SECRET_KEY"}
 _STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
 _BULK: Schema = {"type": "object", "required": ["changed", "failed"], "properties": {

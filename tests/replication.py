@@ -51,3 +51,23 @@ class Topology:
 def writer_of(csn):
     """The server ID of the provider that accepted the write stamped `csn`."""
     return server_id_of_csn(csn)
+
+
+def signal_provider(provider, signum):
+    """Send `signum` to the provider's slapd (SIGKILL: a crash, SIGSTOP: hung, SIGCONT);
+    after SIGKILL, waits for it to end (`resume()` starts it again on its data), after
+    SIGSTOP until it is stopped."""
+    import os
+    import signal
+    pid = provider._proc.pid  # slapdtest keeps the process to itself
+    os.kill(pid, signum)
+    if signum == signal.SIGKILL:
+        provider.wait()
+    while signum == signal.SIGSTOP and _state(pid) != "T":
+        time.sleep(0.001)  # stopped once the kernel says so, not when the signal is sent
+
+
+def _state(pid):
+    """A process's state letter in /proc (`T`: stopped)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()[0]

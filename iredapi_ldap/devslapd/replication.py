@@ -38,7 +38,7 @@ SYNCPROV_CONFIG = """dn: olcOverlay=syncprov,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcSyncProvConfig
 olcOverlay: syncprov
-olcSpCheckpoint: 100 10
+olcSpCheckpoint: 1 1
 olcSpSessionlog: 1000
 """
 

@@ -123,5 +123,11 @@ class Directory(Protocol):
     def rename(self, dn: str, new_rdn: str, new_superior: Optional[str] = None) -> str:
         """Modify DN; returns the new DN."""
 
+    def writes_held(self) -> Optional[float]:
+        """None when writes that reserve against a limit may go on; after a failover to
+        another server, until it has caught up and the counters are repaired, the seconds
+        since the failover."""
+        ...
+
     def check_password(self, dn: str, password: str) -> bool:
         """Whether slapd accepts a simple bind as `dn` with `password`."""

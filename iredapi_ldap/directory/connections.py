@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import errors, metrics
 from . import windows
 from .base import Entry, Scope, Window, WindowResult
-from .leader import Leader, holds_everything
+from .leader import Leader, WriteHold, holds_everything
 from .names import dn_depth, parent_dn
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class ThreadBoundDirectory:
         # bind timeouts, not after LDAP_TIMEOUT (which a long search may need).
         self._bind_timeout = timeout if bind_timeout is None else bind_timeout
         self._leader = Leader(self._uris, failback_interval)
+        self._repair: Callable[[], None] = lambda: None
         self._local = threading.local()
         self._sorting_retry_at = 0.0  # time.monotonic() from which slapd may sort again
 
@@ -130,6 +131,47 @@ class ThreadBoundDirectory:
         """The server of LDAP_URI this worker reads and writes through."""
         return self._leader.current
 
+    def repair_after_failover(self, repair: Callable[[], None]) -> None:
+        """Run `repair()` (check and repair the counters) once the new leader of a failover
+        has caught up, before writes that reserve against a limit go on."""
+        self._repair = repair
+
+    def writes_held(self) -> Optional[float]:
+        """None when writes that reserve against a limit may go on; after a failover, until
+        the new leader holds all the old one was last seen to hold (its contextCSN) and
+        the counters are repaired, the seconds since the failover (a check whether that
+        time has come runs in the background). When they may go on, the leader's
+        contextCSN is read now and then (in the background), to know what a failover is
+        to wait for."""
+        hold = self._leader.hold
+        if hold is None:
+            uri = self._leader.note_due()
+            if uri is not None and len(self._uris) > 1:
+                threading.Thread(target=self._note_context_csns, args=(uri,), daemon=True,
+                                 name="directory contextCSN").start()
+            return None
+        due = self._leader.catch_up_due()
+        if due is not None:
+            threading.Thread(target=self._check_caught_up, args=(due,), daemon=True,
+                             name="directory catch-up").start()
+        return time.monotonic() - hold.since
+
+    def _note_context_csns(self, uri: str) -> None:
+        with contextlib.suppress(errors.ApiError):  # down: a failover will tell
+            self._read_context_csns(uri)
+
+    def _check_caught_up(self, hold: WriteHold) -> None:
+        caught_up = False
+        try:
+            uri = self._leader.current
+            if holds_everything(self._read_context_csns(uri), hold.awaited):
+                self._repair()
+                caught_up = True
+        except Exception as exc:  # noqa: BLE001 - not yet: the next check tries again
+            log.warning("after the failover to %s: %s", hold.new, exc)
+        finally:
+            self._leader.catch_up_checked(hold, caught_up)
+
     def _start_failback_check(self) -> None:
         """When the worker is not on the first server and a check is due, check in the
         background (a request never waits for it) whether it may move back."""
@@ -157,7 +199,9 @@ class ThreadBoundDirectory:
     def _read_context_csns(self, uri: str) -> list[str]:
         """The contextCSN values of every naming context of `uri`, on a connection of its
         own (bounded by LDAP_BIND_TIMEOUT)."""
-        return self.probe(uri, self._bind_timeout, base="")
+        csns = self.probe(uri, self._bind_timeout, base="")
+        self._leader.noted(uri, csns)
+        return csns
 
     def probe(self, uri: str, timeout: float, base: Optional[str] = None) -> list[str]:
         """Bind as the API's own account to `uri` alone, on a new connection of its own that

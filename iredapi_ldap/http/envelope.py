@@ -66,6 +66,9 @@ class ErrorRenderer:
     def api_error(self, req, resp, exc, params):
         if exc.status >= 500:
             log.warning("%s %s: %s", req.method, req.path, exc)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            resp.set_header("Retry-After", str(retry_after))
         self._render(resp, exc.status, exc.code, exc.detail)
 
     def http_error(self, req, resp, exc, params):

@@ -20,11 +20,13 @@ from .params import read_params
 class Health:
     auth_required = False  # a session only adds details; see _global_admin()
 
-    def __init__(self, check, auth, leader, key_id):
+    def __init__(self, check, auth, leader, key_id, writes_held=lambda: None):
         self._check = check
         self._auth = auth
         self._leader = leader  # () -> the server of LDAP_URI this worker uses
         self._key_id = key_id
+        # () -> None, or the seconds since a failover whose new leader is catching up
+        self._writes_held = writes_held
 
     def on_get(self, req, resp):
         read_params(req).only()
@@ -34,6 +36,7 @@ class Health:
             body["_msg"] = Code.SERVICE_UNAVAILABLE.name
         if self._global_admin(req, report):
             body["_data"] = {**report.details(), **replication(report, self._leader()),
+                             "writes_held": self._writes_held() is not None,
                              "key_id": self._key_id}
         resp.status = 200 if report.healthy else Code.SERVICE_UNAVAILABLE.status
         resp.set_header("Cache-Control", "no-store")

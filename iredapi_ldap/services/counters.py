@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..directory import Change, Entry, Op, Scope, escape_filter_value
 from ..errors import Code, ConcurrentUpdate, NotFound
-from ..model.kinds import CONTAINERS, COUNTED, USER
+from ..model.kinds import CONTAINERS, COUNTED, DOMAIN, USER
 from ..model.parsing import stored_int
 from ..numbers import parse_whole
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .repository import Repository
 
 USERS = USER.search_filter
+DOMAINS = DOMAIN.search_filter
 QUOTA = "domainCurrentQuotaSize"
 # Each counted kind by its counter (domainCurrentUserNumber: USER, ...).
 COUNTERS = {kind.counter: kind for kind in COUNTED.values() if kind.counter}
@@ -124,6 +125,17 @@ def recount(repo: Repository, domain: str, attempts: int = 5, lower: bool = True
         except ConcurrentUpdate:
             continue
     raise ConcurrentUpdate(detail="the domain is too busy; try again")
+
+
+def repair_after_failover(repo: Repository) -> None:
+    """Recount every domain's counters and raise those found too low (a reservation made
+    on the old leader whose change the new one overwrote); never lowered, since requests
+    run meanwhile (`recount`). The directory runs this once its new leader has caught up
+    after a failover, before writes that reserve against a limit go on."""
+    for entry in repo.directory.search(repo.basedn, DOMAINS, Scope.ONE, ["domainName"]):
+        domain = str(entry.first("domainName", "")).lower()
+        if domain:
+            recount(repo, domain, lower=False)
 
 
 def missing_containers(repo: Repository, domains: Iterable[str],

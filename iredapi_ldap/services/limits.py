@@ -23,7 +23,7 @@ from ..model.parsing import stored_int
 from . import counters
 from .access import domains_administered_by
 from .repository import Repository
-from .reservations import PATIENCE
+from .reservations import PATIENCE, require_reserving_writes
 
 if TYPE_CHECKING:
     from ..directory import Entry
@@ -70,6 +70,7 @@ class AdminLimits:
         if limit <= 0:
             create()
             return
+        require_reserving_writes(self._repo)
 
         def over(extra: int) -> bool:
             managed = domains_administered_by(self._repo, caller.mail)

@@ -24,7 +24,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from ..directory import Change, Op
-from ..errors import Code, ConcurrentUpdate, DirectoryUnavailable, LimitExceeded, NotFound
+from ..errors import (
+    Code,
+    ConcurrentUpdate,
+    DirectoryUnavailable,
+    LimitExceeded,
+    NotFound,
+    WritesHeld,
+)
 from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
 from . import counters
@@ -92,6 +99,8 @@ class Reservations:
                 entry: Entry | None = None) -> None:
         if not count and not quota:
             return
+        if check:
+            require_reserving_writes(self._repo)
         counter = cast(str, COUNTED[kind].counter)  # every counted kind has one
         dn = self._repo.domain_dn(domain)
         deadline, attempt = self._clock() + PATIENCE, 0
@@ -118,6 +127,15 @@ class Reservations:
                         from None
                 # Random, growing pauses spread the racing writers apart.
                 self._sleep(random.uniform(0, min(MAX_PAUSE, 0.001 * 2 ** min(attempt, 6))))
+
+
+def require_reserving_writes(repo: Repository) -> None:
+    """WRITES_HELD (503, Retry-After) while the directory's new leader catches up after a
+    failover: a limit checked against counters it has not yet brought up to date could let
+    too many through. Reads and writes that reserve nothing go on."""
+    if repo.directory.writes_held() is not None:
+        raise WritesHeld(retry_after=1, detail="the directory failed over to another server "
+                         "that is catching up; creates and quota raises wait for it")
 
 
 def _check(limits: DomainLimits, kind: str, held: int, count: int, used: int,

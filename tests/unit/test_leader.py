@@ -2,7 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
-from iredapi_ldap.directory.leader import Leader
+from iredapi_ldap.directory.leader import CATCH_UP_RETRY, NOTE_INTERVAL, Leader
 
 A, B, C = "ldap://a", "ldap://b", "ldap://c"
 
@@ -77,3 +77,52 @@ def test_a_fail_back_decided_after_the_worker_moved_on_is_dropped():
     leader.found_down(B)  # meanwhile B went down too: the worker is on C
     leader.failback_checked(B, A)
     assert leader.current == C
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_failover_holds_reserving_writes_until_the_new_leader_has_caught_up():
+    clock = Clock()
+    leader = Leader((A, B), clock=clock)
+    assert leader.hold is None and leader.catch_up_due() is None
+    leader.noted(A, ["20261129105317.000001Z#000000#001#000000"])
+    leader.found_down(A)
+    hold = leader.hold
+    assert (hold.old, hold.new, hold.awaited, hold.since) == (
+        A, B, ("20261129105317.000001Z#000000#001#000000",), 100.0)
+    assert leader.catch_up_due() is hold
+    assert leader.catch_up_due() is None  # one check at a time
+    leader.catch_up_checked(hold, caught_up=False)
+    assert leader.catch_up_due() is None  # not before CATCH_UP_RETRY
+    clock.now += CATCH_UP_RETRY
+    assert leader.catch_up_due() is hold
+    leader.catch_up_checked(hold, caught_up=True)
+    assert leader.hold is None
+
+
+def test_a_second_failover_before_the_catch_up_keeps_awaiting_the_first():
+    leader = Leader((A, B, C))
+    leader.noted(A, ["20261129105317.000001Z#000000#001#000000"])
+    leader.found_down(A)
+    first = leader.catch_up_due()
+    leader.noted(B, ["20261129105317.000002Z#000000#002#000000"])
+    leader.found_down(B)
+    leader.catch_up_checked(first, caught_up=True)  # a check of the first hold: too late
+    assert leader.hold is not None and leader.hold.new == C
+    assert leader.hold.awaited == ("20261129105317.000001Z#000000#001#000000",
+                                   "20261129105317.000002Z#000000#002#000000")
+
+
+def test_the_leaders_contextcsn_is_read_at_most_every_note_interval():
+    clock = Clock()
+    leader = Leader((A, B), clock=clock)
+    assert leader.note_due() == A
+    assert leader.note_due() is None
+    clock.now += NOTE_INTERVAL
+    assert leader.note_due() == A

@@ -3,7 +3,7 @@
 import pytest
 
 from iredapi_ldap.directory import Entry
-from iredapi_ldap.errors import ConcurrentUpdate, LimitExceeded
+from iredapi_ldap.errors import ConcurrentUpdate, LimitExceeded, WritesHeld
 from iredapi_ldap.layout import Layout
 from iredapi_ldap.services.repository import Repository
 from iredapi_ldap.services.reservations import PATIENCE, Reservations
@@ -28,6 +28,11 @@ class RacingDirectory:
     def get(self, dn, attributes=None):
         self.reads += 1
         return self.entry
+
+    held = None  # seconds since a failover whose new leader catches up (writes_held)
+
+    def writes_held(self):
+        return self.held
 
     def modify(self, dn, changes, assertion=None):
         self.modifies += 1
@@ -80,3 +85,20 @@ def test_an_entry_just_read_spares_the_first_read_but_not_the_retries():
     reservations(directory, sleep=time.sleep, clock=time.clock).reserve(
         "a.test", entry=directory.entry)
     assert (directory.reads, directory.modifies) == (2, 3)  # each retry reads afresh
+
+
+def test_after_a_failover_a_reservation_is_held_and_a_release_is_not():
+    directory = RacingDirectory(losses=0)
+    directory.held = 0.5
+    with pytest.raises(WritesHeld) as held:
+        reservations(directory).reserve("a.test")
+    assert (held.value.code, held.value.status, held.value.retry_after) == \
+        ("WRITES_HELD", 503, 1)
+    assert directory.modifies == 0
+    with pytest.raises(WritesHeld):
+        reservations(directory).move_quota("a.test", 1024)  # a quota raise reserves too
+    reservations(directory).release("a.test")  # gives back: goes on
+    assert directory.modifies == 1
+    directory.held = None
+    reservations(directory).reserve("a.test")
+    assert directory.modifies == 2
