@@ -32,22 +32,24 @@ _CREATION_LIMITS = ("create_max_domains", "create_max_users", "create_max_aliase
                     "create_max_lists")
 
 
+def may_create_domains(settings: Mapping[str, Any]) -> bool:
+    """Whether a normal admin with this accountSetting may create domains."""
+    return str(settings.get("create_new_domains", "")).lower() == "yes"
+
+
 def may_create_more(account: Mapping[str, Any], caller: Mapping[str, Any]) -> bool:
     """Whether the admin whose accountSetting is `account` may create domains beyond what
     `caller`'s settings allow: it may create domains and the caller may not, or one of its
     creation limits is looser (0 or absent: no limit). Taking such an account over would
     lift the caller's own limits."""
-    def may_create(settings: Mapping[str, Any]) -> bool:
-        return str(settings.get("create_new_domains", "")).lower() == "yes"
-
     def limits(settings: Mapping[str, Any]) -> list[int]:
         unit = _MEGABYTES.get(str(settings.get("create_quota_unit", "MB")).upper(), 1)
         return [stored_int(settings.get(name)) for name in _CREATION_LIMITS] + [
             stored_int(settings.get("create_max_quota")) * unit]
 
-    if not may_create(account):
+    if not may_create_domains(account):
         return False
-    if not may_create(caller):
+    if not may_create_domains(caller):
         return True
     return any(mine > 0 and (theirs <= 0 or theirs > mine)
                for theirs, mine in zip(limits(account), limits(caller), strict=True))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..directory import Entry, Scope, escape_filter_value
 from ..errors import Code, NotFound, PermissionDenied
-from ..model.admin_rules import may_create_more
+from ..model.admin_rules import may_create_domains, may_create_more
 from ..model.draft import EntryDraft
 from ..model.kinds import DOMAIN, USER
 from ..model.profiles import Profile, hide_disabled
@@ -139,7 +139,7 @@ def privileges_beyond(repo: Repository, caller: Caller, entry: Entry) -> str | N
         return "administers a domain you do not manage"
     theirs = _settings_of(repo, entry.dn)
     # The caller's settings are read only for an account that may create domains at all.
-    if may_create_more(theirs, {}) and may_create_more(theirs, _settings_of(repo, caller.dn)):
+    if may_create_domains(theirs) and may_create_more(theirs, _settings_of(repo, caller.dn)):
         return "may create more domains than you"
     return None
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
 
 from ..errors import ConcurrentUpdate, LimitExceeded, PermissionDenied
+from ..model.admin_rules import may_create_domains
 from ..model.draft import EntryDraft
 from ..model.kinds import COUNTED
 from ..model.parsing import stored_int
@@ -51,7 +52,7 @@ class AdminLimits:
         if caller.is_global_admin:
             return {}
         settings = self._settings(caller)
-        if str(settings.get("create_new_domains", "")).lower() != "yes":
+        if not may_create_domains(settings):
             raise PermissionDenied(detail="this admin may not create domains")
         return settings
 
