@@ -114,6 +114,13 @@ class Directory(Protocol):
         """Apply `changes` atomically. With `assertion` (an LDAP filter, RFC 4528), only if
         the entry matches it; otherwise `errors.ConcurrentUpdate`."""
 
+    def modify_read(self, dn: str, changes: Sequence[Change], attributes: Sequence[str],
+                    assertion: Optional[str] = None) -> Entry:
+        """`modify`, returning the entry's `attributes` as the same operation left them
+        (RFC 4527 post-read): values no concurrent write can have changed in between, e.g.
+        the count an increment (`Op.INCREMENT`, RFC 4525) produced."""
+        ...
+
     def delete(self, dn: str, subtree: bool = False, assertion: Optional[str] = None) -> int:
         """Remove an entry, or with `subtree` the entry and everything below it; returns
         how many entries were removed. With `assertion` (one entry), only if the entry

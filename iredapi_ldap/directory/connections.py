@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .. import errors, metrics
 from . import windows
-from .base import Entry, Scope, Window, WindowResult
+from .base import Change, Entry, Scope, Window, WindowResult
 from .leader import Leader, WriteHold, holds_everything
 from .names import dn_depth, parent_dn
 
@@ -135,6 +135,21 @@ class ThreadBoundDirectory:
         """Run `repair()` (check and repair the counters) once the new leader of a failover
         has caught up, before writes that reserve against a limit go on."""
         self._repair = repair
+
+    def modify_read(self, dn: str, changes: Sequence[Change], attributes: Sequence[str],
+                    assertion: Optional[str] = None) -> Entry:
+        """`Directory.modify_read`. The entry's new entryCSN is noted as a write the
+        leader took: a failover holds reserving writes until the next leader has it."""
+        entry = self._run(lambda conn: self._modify_read_on(
+            conn, dn, changes, [*attributes, "entryCSN"], assertion), kind="modify")
+        uri, csn = getattr(self._local, "uri", None), entry.first("entryCSN")
+        if uri and csn:
+            self._leader.wrote(uri, str(csn))
+        return entry
+
+    def _modify_read_on(self, conn: Connection, dn: str, changes: Sequence[Change],
+                        attributes: Sequence[str], assertion: Optional[str]) -> Entry:
+        raise NotImplementedError
 
     def writes_held(self) -> Optional[float]:
         """None when writes that reserve against a limit may go on; after a failover, until

@@ -11,6 +11,7 @@ from typing import Any, Optional
 import ldap3
 from ldap3.core import exceptions as lx
 from ldap3.operation.search import compile_filter, parse_filter
+from ldap3.protocol.rfc4527 import post_read_control
 from ldap3.utils.asn1 import encode as ber_encode
 
 from .. import errors
@@ -22,6 +23,7 @@ from .windows import SORT_DECLINED, Control, SortDeclined
 log = logging.getLogger(__name__)
 
 ASSERTION_CONTROL = "1.3.6.1.1.12"  # RFC 4528
+POST_READ_CONTROL = "1.3.6.1.1.13.2"  # RFC 4527
 
 _SCOPES = {Scope.BASE: ldap3.BASE, Scope.ONE: ldap3.LEVEL, Scope.SUB: ldap3.SUBTREE}
 _OPS = {Op.ADD: ldap3.MODIFY_ADD, Op.DELETE: ldap3.MODIFY_DELETE,
@@ -156,13 +158,38 @@ class Ldap3Directory(ThreadBoundDirectory):
                assertion: Optional[str] = None) -> None:
         if not changes:
             return
-        payload: dict[str, list[tuple[Any, list[Any]]]] = {}
-        for change in changes:
-            payload.setdefault(change.attribute, []).append(
-                (_OPS[change.op], list(change.values)))
         controls = [_assertion_control(assertion)] if assertion else None
-        self._run(lambda conn: conn.modify(dn, payload, controls=controls), kind="modify")
+        self._run(lambda conn: conn.modify(dn, _payload(changes), controls=controls),
+                  kind="modify")
 
+    def _modify_read_on(self, conn: Connection, dn: str, changes: Sequence[Change],
+                        attributes: Sequence[str], assertion: Optional[str]) -> Entry:
+        controls = [post_read_control(list(attributes), criticality=True)]
+        if assertion:
+            controls.append(_assertion_control(assertion))
+        conn.modify(dn, _payload(changes), controls=controls)
+        read = (conn.result.get("controls") or {}).get(POST_READ_CONTROL)
+        if not read:
+            raise errors.DirectoryError(detail="the directory sent no post-read entry")
+        return Entry(dn, {name: [_decoded(v) for v in values]
+                          for name, values in read["value"]["result"].items()})
+
+
+
+def _payload(changes: Sequence[Change]) -> dict[str, list[tuple[Any, list[Any]]]]:
+    payload: dict[str, list[tuple[Any, list[Any]]]] = {}
+    for change in changes:
+        payload.setdefault(change.attribute, []).append((_OPS[change.op], list(change.values)))
+    return payload
+
+
+def _decoded(value: object) -> object:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    return value
 
 
 def _attrs(attributes: Optional[Sequence[str]]) -> list[str]:

@@ -132,7 +132,13 @@ class Leader:
     def noted(self, uri: str, csns: Sequence[str]) -> None:
         """`uri` holds the contextCSN `csns` (read by a probe, a fail-back check, health)."""
         with self._lock:
-            self._seen[uri] = tuple(csns)
+            self._seen[uri] = newest(*self._seen.get(uri, ()), *csns)
+
+    def wrote(self, uri: str, csn: str) -> None:
+        """`uri` took a write stamped `csn` (a reservation's entryCSN, read back by the
+        write itself): a failover from it waits for it too, not only for the contextCSN
+        read last (up to NOTE_INTERVAL older)."""
+        self.noted(uri, (csn,))
 
     def catch_up_due(self) -> Optional[WriteHold]:
         """The hold, for the one caller that is to check now whether it may end (it must
@@ -164,6 +170,11 @@ def holds_everything(candidate: Sequence[str], current: Sequence[str]) -> bool:
     one format compare as strings: `20261129105317.109592Z#000000#001#000000`.)"""
     newest = _by_server_id(candidate)
     return all(newest.get(sid, "") >= csn for sid, csn in _by_server_id(current).items())
+
+
+def newest(*csns: str) -> tuple[str, ...]:
+    """The newest of `csns` for each server ID, sorted."""
+    return tuple(sorted(_by_server_id(csns).values()))
 
 
 def _by_server_id(csns: Sequence[str]) -> dict[str, str]:

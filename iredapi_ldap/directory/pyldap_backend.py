@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import ldap
 from ldap.controls import AssertionControl, LDAPControl, SimplePagedResultsControl
+from ldap.controls.readentry import PostReadControl
 
 from .. import errors
 from .base import Change, Entry, Op, Scope
@@ -157,12 +158,26 @@ class PythonLdapDirectory(ThreadBoundDirectory):
                assertion: Optional[str] = None) -> None:
         if not changes:
             return
-        modlist = [(_OPS[change.op], change.attribute,
-                    [_encoded(v) for v in change.values] or None) for change in changes]
         controls = [AssertionControl(True, assertion)] if assertion else None
-        self._run(lambda conn: conn.modify_ext_s(dn, modlist, serverctrls=controls),
+        self._run(lambda conn: conn.modify_ext_s(dn, _modlist(changes), serverctrls=controls),
                   kind="modify")
 
+    def _modify_read_on(self, conn: Connection, dn: str, changes: Sequence[Change],
+                        attributes: Sequence[str], assertion: Optional[str]) -> Entry:
+        controls: list[LDAPControl] = [PostReadControl(True, list(attributes))]
+        if assertion:
+            controls.append(AssertionControl(True, assertion))
+        reply = conn.modify_ext_s(dn, _modlist(changes), serverctrls=controls)
+        for control in reply[3] or ():
+            if isinstance(control, PostReadControl):
+                return _entry(control.dn or dn, control.entry)
+        raise errors.DirectoryError(detail="the directory sent no post-read entry")
+
+
+
+def _modlist(changes: Sequence[Change]) -> list[tuple[int, str, Optional[list[bytes]]]]:
+    return [(_OPS[change.op], change.attribute, [_encoded(v) for v in change.values] or None)
+            for change in changes]
 
 
 def _attrs(attributes: Optional[Sequence[str]]) -> Optional[list[str]]:

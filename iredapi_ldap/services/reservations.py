@@ -1,11 +1,14 @@
 """Reserving room in a domain's limits, exactly, under concurrency.
 
-The domain entry's counters are the lock. A reservation is one modify that sets the kind's
-counter (`domainCurrentUserNumber`, `...AliasNumber`, `...ListNumber`) and
-`domainCurrentQuotaSize` (a string) to their new values, under an assertion (RFC 4528) that
-both still hold the values the limits were checked against. A concurrent writer makes the
-modify fail as a whole; we read again and re-check, so N parallel creates against a limit of
-K leave exactly K accounts.
+The domain entry's counters are the lock. A reservation is one modify that increments the
+kind's counter (`domainCurrentUserNumber`, `...AliasNumber`, `...ListNumber`; RFC 4525) and
+reads back the value it made (RFC 4527 post-read): a create whose increment went past the
+limit gives it back and is refused, so N parallel creates against a limit of K leave exactly
+K accounts, without any of them having to try again. `domainCurrentQuotaSize` is stored as
+text in iRedMail's schema, which has no increment: a reservation with quota also replaces
+it, in the same modify, under an assertion (RFC 4528) that it still holds the value the
+limit was checked against; a concurrent quota change makes the modify fail as a whole, and
+it is tried again with the new value.
 
 The reservation and the entry it counts are two writes: slapd 2.5 (Debian 12) has LDAP
 transactions (RFC 5805), but measured here it cannot commit a delete or a move in one and
@@ -18,6 +21,7 @@ limit never lets one too many through) until `doctor --fix` recounts them.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +38,7 @@ from ..errors import (
 )
 from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
+from ..model.parsing import stored_int
 from . import counters
 from .repository import Repository
 
@@ -107,26 +112,62 @@ class Reservations:
         while True:
             attempt += 1
             if entry is None or attempt > 1:
-                entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
-                if entry is None and not check:
-                    return  # nothing to give back to a domain that is gone
+                entry = self._domain_entry(dn, domain, check)
                 if entry is None:
-                    raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}")
+                    return  # nothing to give back to a domain that is gone
             current = counters.ensure_counters(self._repo, domain, entry)
-            held, used = current[counter], current["domainCurrentQuotaSize"]
-            if check:
-                _check(DomainLimits.of(entry), kind, held, count, used, quota)
+            held, used = current[counter], current[counters.QUOTA]
+            limits = DomainLimits.of(entry)
+            if check:  # refused at once, without a write, when it is full already
+                _check(limits, kind, held, count, used, quota)
             try:
-                self._repo.directory.modify(
-                    dn, _changes(counter, held, count, used, quota),
-                    assertion=f"(&({counter}={held})(domainCurrentQuotaSize={used}))")
-                return
-            except ConcurrentUpdate:
+                after = self._write(dn, counter, count, used, quota)
+            except ConcurrentUpdate:  # the quota sum moved on meanwhile
                 if self._clock() >= deadline:
                     raise ConcurrentUpdate(detail="the domain is too busy; try again") \
                         from None
-                # Random, growing pauses spread the racing writers apart.
-                self._sleep(random.uniform(0, min(MAX_PAUSE, 0.001 * 2 ** min(attempt, 6))))
+                if attempt > 2:  # random, growing pauses spread persistent racers apart
+                    self._sleep(random.uniform(0, min(MAX_PAUSE, 0.001 * 2 ** min(attempt, 6))))
+                continue
+            self._settle(dn, domain, kind, counter, count, quota, after, limits if check else None)
+            return
+
+    def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
+        entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
+        if entry is None and check:
+            raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}")
+        return entry
+
+    def _write(self, dn: str, counter: str, count: int, used: int, quota: int) -> Entry:
+        """One modify: the account counter goes up (or down) by `count` with an increment
+        (RFC 4525), which no concurrent create can make fail; the quota sum, stored as text
+        (no increment possible), is replaced only while it still holds `used`. Returns the
+        counter as this very write left it (RFC 4527 post-read)."""
+        changes = []
+        if count:
+            changes.append(Change(counter, Op.INCREMENT, (str(count),)))
+        if quota:
+            changes.append(Change(counters.QUOTA, Op.REPLACE, (str(max(used + quota, 0)),)))
+        return self._repo.directory.modify_read(
+            dn, changes, [counter],
+            assertion=f"({counters.QUOTA}={used})" if quota else None)
+
+    def _settle(self, dn: str, domain: str, kind: str, counter: str, count: int, quota: int,
+                after: Entry, limits: DomainLimits | None) -> None:
+        """After `_write`: a create whose increment took the counter past the limit (racing
+        creates took the room first) gives it back and is refused; a release that took it
+        below zero (counted after the entry had gone) puts it back to zero."""
+        value = stored_int(after.first(counter))
+        if limits is not None and count > 0:
+            try:
+                _check(limits, kind, value - count, count, 0, 0)
+            except LimitExceeded:
+                self.release(domain, kind, count, quota)
+                raise
+        if value < 0:
+            with contextlib.suppress(ConcurrentUpdate):  # moved on: its writer settles it
+                self._repo.directory.modify(dn, [Change(counter, Op.REPLACE, ("0",))],
+                                            assertion=f"({counter}={value})")
 
 
 def require_reserving_writes(repo: Repository) -> None:
@@ -147,15 +188,3 @@ def _check(limits: DomainLimits, kind: str, held: int, count: int, used: int,
         raise LimitExceeded(detail=f"this domain may have at most {limit} {name}")
     if quota > 0 and limits.domain_quota and used + quota > limits.domain_quota:
         raise LimitExceeded(detail="the domain's quota would be exceeded")
-
-
-def _changes(counter: str, held: int, count: int, used: int, quota: int) -> list[Change]:
-    """New counter values, never below zero (counters computed for a domain that had
-    none, after an entry went, already lack it)."""
-    changes = []
-    if count:
-        changes.append(Change(counter, Op.REPLACE, (str(max(held + count, 0)),)))
-    if quota:
-        changes.append(Change("domainCurrentQuotaSize", Op.REPLACE,
-                              (str(max(used + quota, 0)),)))
-    return changes

@@ -28,6 +28,31 @@ def test_counter_increment_with_assertion(directory, layout, domain):
     assert directory.get(dn, ["domainCurrentUserNumber"]).first("domainCurrentUserNumber") == "6"
 
 
+def test_increment_returns_the_value_it_made(directory, layout, domain):
+    """RFC 4525 increment with RFC 4527 post-read: the count this very modify produced,
+    and, with an assertion that fails, nothing changed."""
+    dn = layout.domain_dn(domain)
+    directory.modify(dn, [Change("domainCurrentUserNumber", Op.REPLACE, ("7",)),
+                          helpers.replace("domainCurrentQuotaSize", "100")])
+    after = directory.modify_read(
+        dn, [Change("domainCurrentUserNumber", Op.INCREMENT, ("3",))],
+        ["domainCurrentUserNumber", "domainCurrentQuotaSize", "entryCSN"])
+    assert after.first("domainCurrentUserNumber") == "10"
+    assert after.first("domainCurrentQuotaSize") == "100"
+    assert after.first("entryCSN")  # which write, on which server (issue 18's hold)
+    after = directory.modify_read(
+        dn, [Change("domainCurrentUserNumber", Op.INCREMENT, ("-4",)),
+             helpers.replace("domainCurrentQuotaSize", "50")],
+        ["domainCurrentUserNumber"], assertion="(domainCurrentQuotaSize=100)")
+    assert after.first("domainCurrentUserNumber") == "6"
+    with pytest.raises(errors.ConcurrentUpdate):
+        directory.modify_read(dn, [Change("domainCurrentUserNumber", Op.INCREMENT, ("1",))],
+                              ["domainCurrentUserNumber"], assertion="(domainCurrentQuotaSize=100)")
+    entry = directory.get(dn, ["domainCurrentUserNumber", "domainCurrentQuotaSize"])
+    assert (entry.first("domainCurrentUserNumber"), entry.first("domainCurrentQuotaSize")) \
+        == ("6", "50")
+
+
 def test_delete_then_add_value_fails_when_value_moved(directory, layout, domain):
     dn = layout.domain_dn(domain)
     directory.modify(dn, [helpers.replace("domainCurrentQuotaSize", "100")])

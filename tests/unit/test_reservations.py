@@ -1,8 +1,10 @@
-"""The retry policy of domain reservations, with a directory that keeps losing races."""
+"""Domain reservations with a directory that keeps losing races: the retry policy of the
+quota sum (text, replaced under an assertion), and the increment of account counters that
+never retries but gives back what racers took past the limit."""
 
 import pytest
 
-from iredapi_ldap.directory import Entry
+from iredapi_ldap.directory import Entry, Op
 from iredapi_ldap.errors import ConcurrentUpdate, LimitExceeded, WritesHeld
 from iredapi_ldap.layout import Layout
 from iredapi_ldap.services.repository import Repository
@@ -16,10 +18,12 @@ def reservations(directory, **kwargs):
 
 
 class RacingDirectory:
-    """Every modify loses `losses` races (as if another writer got there first), then wins."""
+    """Every modify of the quota sum loses `losses` races (as if another writer got there
+    first), then wins; `racers` creates increment the user counter before each of ours."""
 
-    def __init__(self, losses, users=1, limit=5):
-        self.losses, self.modifies, self.reads = losses, 0, 0
+    def __init__(self, losses, users=1, limit=5, racers=0):
+        self.losses, self.modifies, self.reads, self.racers = losses, 0, 0, racers
+        self.increments = []
         self.entry = Entry("domainName=a.test,o=domains,dc=x", {
             "accountSetting": [f"numberOfUsers:{limit}"],
             "domainCurrentUserNumber": [str(users)], "domainCurrentAliasNumber": ["0"],
@@ -34,11 +38,19 @@ class RacingDirectory:
     def writes_held(self):
         return self.held
 
-    def modify(self, dn, changes, assertion=None):
+    def modify_read(self, dn, changes, attributes, assertion=None):
         self.modifies += 1
-        assert assertion == "(&(domainCurrentUserNumber=1)(domainCurrentQuotaSize=0))"
-        if self.modifies <= self.losses:
+        quota = [c for c in changes if c.attribute == "domainCurrentQuotaSize"]
+        assert assertion == ("(domainCurrentQuotaSize=0)" if quota else None)
+        if quota and self.modifies <= self.losses:
             raise ConcurrentUpdate()
+        users = int(self.entry.first("domainCurrentUserNumber")) + self.racers
+        for change in changes:
+            if change.attribute == "domainCurrentUserNumber":
+                assert change.op is Op.INCREMENT
+                self.increments.append(int(change.values[0]))
+                users += int(change.values[0])
+        return Entry(dn, {"domainCurrentUserNumber": [str(users)]})
 
 
 class FakeTime:
@@ -56,7 +68,7 @@ class FakeTime:
 def test_keeps_trying_through_many_lost_races():
     time = FakeTime()
     directory = RacingDirectory(losses=200)
-    reservations(directory, sleep=time.sleep, clock=time.clock).reserve("a.test")
+    reservations(directory, sleep=time.sleep, clock=time.clock).reserve("a.test", quota=1)
     assert directory.modifies == 201
     assert max(time.pauses) <= 0.05
 
@@ -65,7 +77,7 @@ def test_gives_up_only_after_its_patience():
     time = FakeTime()
     directory = RacingDirectory(losses=10**9)
     with pytest.raises(ConcurrentUpdate):
-        reservations(directory, sleep=time.sleep, clock=time.clock).reserve("a.test")
+        reservations(directory, sleep=time.sleep, clock=time.clock).reserve("a.test", quota=1)
     assert time.now >= PATIENCE
 
 
@@ -83,8 +95,9 @@ def test_an_entry_just_read_spares_the_first_read_but_not_the_retries():
     time = FakeTime()
     directory = RacingDirectory(losses=2)
     reservations(directory, sleep=time.sleep, clock=time.clock).reserve(
-        "a.test", entry=directory.entry)
+        "a.test", quota=1, entry=directory.entry)
     assert (directory.reads, directory.modifies) == (2, 3)  # each retry reads afresh
+    assert time.pauses == []  # the first two retries go at once
 
 
 def test_after_a_failover_a_reservation_is_held_and_a_release_is_not():
@@ -102,3 +115,17 @@ def test_after_a_failover_a_reservation_is_held_and_a_release_is_not():
     directory.held = None
     reservations(directory).reserve("a.test")
     assert directory.modifies == 2
+
+
+def test_an_account_without_quota_never_retries_however_many_race():
+    directory = RacingDirectory(losses=10**9, users=1, limit=50, racers=30)
+    reservations(directory).reserve("a.test", entry=directory.entry)
+    assert (directory.reads, directory.modifies, directory.increments) == (0, 1, [1])
+
+
+def test_an_increment_that_racers_took_past_the_limit_is_given_back():
+    """Our increment made 6 of 5 (four racers went first): given back, refused."""
+    directory = RacingDirectory(losses=0, users=1, limit=5, racers=4)
+    with pytest.raises(LimitExceeded):
+        reservations(directory).reserve("a.test", entry=directory.entry)
+    assert directory.increments == [1, -1]

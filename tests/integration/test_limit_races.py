@@ -1,0 +1,51 @@
+"""20 creates racing for 5 places in a domain's own limits: exactly 5 win, the other 15 are
+refused with EXCEEDED_LIMIT, and the counter equals what exists (RFC 4525 increments read
+back with RFC 4527; the quota sum under an assertion). The admins' own limits race in
+test_races.py, through gunicorn."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from iredapi_ldap.directory import Scope
+
+from ..helpers import form, login, reply, session_cookie
+
+RACERS, LIMIT, MB = 20, 5, 1024 * 1024
+
+
+@pytest.mark.parametrize("kind, path, setting, counter, container, data", [
+    ("user", "user", {"numberOfUsers": str(LIMIT), "defaultQuota": "0"},
+     "domainCurrentUserNumber", "Users",
+     {"password": "Passw0rd-Racing!"}),  # no quota: the counter's increment only
+    ("user", "user", {"numberOfUsers": str(LIMIT)}, "domainCurrentUserNumber", "Users",
+     {"password": "Passw0rd-Racing!"}),  # the domain's default quota: the sum moves too
+    ("user", "user", {"quota": str(LIMIT * 10)}, "domainCurrentUserNumber", "Users",
+     {"password": "Passw0rd-Racing!", "quota": "10"}),  # the domain's quota is the limit
+    ("alias", "alias", {"numberOfAliases": str(LIMIT)}, "domainCurrentAliasNumber",
+     "Aliases", {}),
+    ("list", "maillist", {"numberOfLists": str(LIMIT)}, "domainCurrentListNumber", "Groups",
+     {}),
+])
+def test_racing_creates_fill_a_domain_limit_exactly(make_client, accounts, domain, directory,
+                                                    layout, kind, path, setting, counter,
+                                                    container, data):
+    client = make_client()
+    cookies = session_cookie(login(client, accounts.admin_mail, accounts.admin_password))
+    assert reply(form(client, "PUT", f"/api/domain/{domain}", setting, cookies=cookies))[1]
+
+    def one(i):
+        own = make_client()  # its own app, like a worker
+        return reply(form(own, "POST", f"/api/{path}/race{i:02d}@{domain}", data,
+                          cookies=cookies))
+    with ThreadPoolExecutor(max_workers=RACERS) as pool:
+        results = list(pool.map(one, range(RACERS)))
+    assert results.count((200, True, None)) == LIMIT, results
+    assert results.count((422, False, "EXCEEDED_LIMIT")) == RACERS - LIMIT, results
+    made = list(directory.search(layout.container_dn(domain, container), "(mail=*)",
+                                 Scope.ONE, ["mailQuota"]))
+    entry = directory.get(layout.domain_dn(domain), [counter, "domainCurrentQuotaSize"])
+    assert len(made) == LIMIT
+    assert int(entry.first(counter)) == LIMIT
+    quota = sum(int(e.first("mailQuota", 0)) for e in made)
+    assert int(entry.first("domainCurrentQuotaSize", 0)) == quota
