@@ -51,6 +51,7 @@ class Settings:
     ldap_connect_timeout: int = 5
     ldap_bind_timeout: int = 3
     ldap_failback_interval: int = 30
+    ldap_failover_hold: int = 30
     ldap_timeout: int = 60
     ldap_client: str = "python-ldap"
     health_timeout: int = 3
@@ -262,7 +263,7 @@ def _check_hidden_profiles(settings):
 
 def _check_numbers(settings):
     positive = ("session_timeout", "ldap_connect_timeout", "ldap_bind_timeout", "ldap_timeout",
-                "ldap_failback_interval",
+                "ldap_failback_interval", "ldap_failover_hold",
                 "health_timeout", "login_max_failures", "login_failure_window")
     for name in positive:
         if getattr(settings, name) <= 0:

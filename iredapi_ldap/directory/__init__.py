@@ -50,4 +50,5 @@ def from_settings(settings: "Settings") -> "ThreadBoundDirectory":
         settings.ldap_uri, settings.ldap_bind_dn, settings.ldap_bind_password,
         connect_timeout=settings.ldap_connect_timeout, timeout=settings.ldap_timeout,
         bind_timeout=settings.ldap_bind_timeout,
-        failback_interval=settings.ldap_failback_interval)
+        failback_interval=settings.ldap_failback_interval,
+        failover_hold=settings.ldap_failover_hold)

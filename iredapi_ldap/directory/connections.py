@@ -59,7 +59,7 @@ class ThreadBoundDirectory:
     def __init__(self, uris: Sequence[str], bind_dn: str, bind_password: Optional[str],
                  connect_timeout: float = 5, timeout: float = 60,
                  bind_timeout: Optional[float] = None,
-                 failback_interval: float = 30.0) -> None:
+                 failback_interval: float = 30.0, failover_hold: float = 30.0) -> None:
         self._uris = tuple(uris)
         self._bind_dn = bind_dn
         self._bind_password = bind_password
@@ -69,6 +69,7 @@ class ThreadBoundDirectory:
         # bind timeouts, not after LDAP_TIMEOUT (which a long search may need).
         self._bind_timeout = timeout if bind_timeout is None else bind_timeout
         self._leader = Leader(self._uris, failback_interval)
+        self._failover_hold = failover_hold
         self._repair: Callable[[], None] = lambda: None
         self._local = threading.local()
         self._sorting_retry_at = 0.0  # time.monotonic() from which slapd may sort again
@@ -176,10 +177,21 @@ class ThreadBoundDirectory:
             self._read_context_csns(uri)
 
     def _check_caught_up(self, hold: WriteHold) -> None:
+        """Whether the hold may end: once the old leader is back, when the new one holds
+        all the old one holds (its writes that were acknowledged but never sent before it
+        went down included, by whichever host they were made); while it stays down, when
+        the new leader holds all the old one was last seen to hold, but only after
+        LDAP_FAILOVER_HOLD seconds (the old leader's last writes may then be missing)."""
         caught_up = False
         try:
+            awaited = list(hold.awaited)
+            try:
+                awaited += self._read_context_csns(hold.old)
+            except errors.ApiError:
+                if time.monotonic() - hold.since < self._failover_hold:
+                    return  # it may yet come back with writes the new leader lacks
             uri = self._leader.current
-            if holds_everything(self._read_context_csns(uri), hold.awaited):
+            if holds_everything(self._read_context_csns(uri), awaited):
                 self._repair()
                 caught_up = True
         except Exception as exc:  # noqa: BLE001 - not yet: the next check tries again

@@ -114,6 +114,64 @@ def test_creates_wait_after_a_failover_until_the_new_leader_holds_the_old_ones_w
         providers.directory(first).delete(domain_dn, subtree=True)
 
 
+def test_creates_wait_for_the_old_leader_when_another_host_wrote_last(
+        providers, adapter, make_client):
+    """Another host's creates on the first provider never reached the second before the
+    first was killed, and this host saw none of them (nor a contextCSN after them): its
+    creates on the second are held all the same while the first stays down, for
+    LDAP_FAILOVER_HOLD seconds, and go on after it (the documented trade-off)."""
+    first, second = providers.providers
+    acc = providers.accounts
+    layout = topology_layout(providers)
+
+    def host(hold):
+        directory = adapter(providers.uris, acc.vmailadmin_dn, acc.vmailadmin_password,
+                            connect_timeout=2, timeout=10, bind_timeout=1,
+                            failback_interval=3600, failover_hold=hold)
+        return directory, make_client(directory=directory, ldap_uri=providers.uris,
+                                      ldap_basedn=acc.domains_dn,
+                                      ldap_admin_basedn=acc.admins_dn)
+    _, writer = host(30)
+    observer_directory, observer = host(2.5)
+    cookies = helpers.session_cookie(helpers.login(writer, acc.admin_mail, acc.admin_password))
+    name = f"f-{secrets.token_hex(4)}.test"
+    domain_dn = layout.domain_dn(name)
+    helpers.add_domain(providers.directory(first), layout, name, accountSetting=[
+        "minPasswordLength:8", "defaultQuota:1024", f"numberOfUsers:{LIMIT}"])
+    providers.wait_for(second, domain_dn)
+    assert observer_directory.writes_held() is None  # reads the first's contextCSN now
+    time.sleep(0.3)
+    second.terminate()
+    second.wait()
+    try:
+        for i in range(4):
+            assert helpers.reply(create_user(writer, cookies, f"a{i}@{name}"))[0] == 200
+        signal_provider(first, signal.SIGKILL)
+    finally:
+        second.resume()
+    try:
+        assert helpers.reply(observer.simulate_get(f"/api/domain/{name}",
+                                                   cookies=cookies))[0] == 200
+        assert observer_directory.leader == second.ldap_uri
+        killed = time.monotonic()
+        for _ in range(10):
+            assert helpers.reply(create_user(observer, cookies, f"b0@{name}"))[2] == \
+                "WRITES_HELD"
+            time.sleep(0.1)
+        while helpers.reply(result := create_user(observer, cookies, f"b0@{name}"))[2] == \
+                "WRITES_HELD":
+            assert time.monotonic() - killed < 8, "still held long after LDAP_FAILOVER_HOLD"
+            time.sleep(0.05)
+        assert helpers.reply(result) == (200, True, None)
+        waited = time.monotonic() - killed
+        print(f"\ncreates held {waited:.2f} s with the old leader down (hold 2.5 s)")
+        assert waited >= 2.0
+    finally:
+        first.resume()
+        wait_converged(providers, domain_dn)
+        providers.directory(first).delete(domain_dn, subtree=True)
+
+
 # -- the leader killed under load -------------------------------------------------------------
 
 LOAD_LIMIT = 40
