@@ -68,7 +68,10 @@ class ThreadBoundDirectory:
         # A server that accepts connections but never answers is left after the connect and
         # bind timeouts, not after LDAP_TIMEOUT (which a long search may need).
         self._bind_timeout = timeout if bind_timeout is None else bind_timeout
-        self._leader = Leader(self._uris, failback_interval)
+        # After a fail-back, reserving writes wait one interval and the time a check may
+        # take (two probes) for the other hosts to move too.
+        self._leader = Leader(self._uris, failback_interval,
+                              failback_settle=2 * self._bind_timeout + 0.5)
         self._failover_hold = failover_hold
         self._repair: Callable[[], None] = lambda: None
         self._local = threading.local()
@@ -177,13 +180,16 @@ class ThreadBoundDirectory:
             self._read_context_csns(uri)
 
     def _check_caught_up(self, hold: WriteHold) -> None:
-        """Whether the hold may end: once the old leader is back, when the new one holds
+        """Whether the hold may end (after a fail-back: not before every host had the time
+        to move back as well): once the old leader is back, when the new one holds
         all the old one holds (its writes that were acknowledged but never sent before it
         went down included, by whichever host they were made); while it stays down, when
         the new leader holds all the old one was last seen to hold, but only after
         LDAP_FAILOVER_HOLD seconds (the old leader's last writes may then be missing)."""
         caught_up = False
         try:
+            if time.monotonic() < hold.not_before:
+                return
             awaited = list(hold.awaited)
             try:
                 awaited += self._read_context_csns(hold.old)

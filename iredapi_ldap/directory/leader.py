@@ -44,17 +44,20 @@ class WriteHold:
     new: str
     awaited: tuple[str, ...]
     since: float
+    not_before: float = 0.0  # a fail-back: until every host has had its check, see below
 
 
 class Leader:
     """The provider in use, shared by the threads of one worker."""
 
     def __init__(self, uris: Sequence[str], failback_interval: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 failback_settle: float = 0.0) -> None:
         self._uris = tuple(uris)
         self._index = 0
         self._lock = threading.Lock()
         self._interval = failback_interval
+        self._settle = failback_settle
         self._clock = clock
         self._check_at = 0.0
         self._checking = False
@@ -106,6 +109,12 @@ class Leader:
             if chosen is None or self._uris[self._index] != current:
                 return
             self._index = self._uris.index(chosen)
+            # Other hosts (and workers) are still on `current` until their own check, up to
+            # an interval later: reserving writes on two providers at once would merge by
+            # "last writer wins" and lose counts. They wait until all have moved.
+            now = self._clock()
+            self._hold = WriteHold(current, chosen, self._seen.get(current, ()), now,
+                                   not_before=now + self._interval + self._settle)
             log.warning("directory server %s holds all that %s holds: reads and writes go "
                         "back to it", chosen, current)
 

@@ -288,20 +288,27 @@ def test_the_leader_killed_under_load(providers, adapter, make_client):
             providers.wait_for(second, layout.user_dn(mail), timeout=5)
         after = [users_and_counter(providers, p, name) for p in providers.providers]
         assert after == [(LOAD_LIMIT, LOAD_LIMIT)] * 2
-        assert len(acknowledged) == LOAD_LIMIT
+        # A create in flight at the kill may have been added before its answer was lost
+        # (503): it exists, unacknowledged. Every other user was acknowledged.
+        lost_answers = sum(1 for r in load.replies if r[2] == "create" and r[4] == 503
+                           and r[5] == "DIRECTORY_UNAVAILABLE")
+        assert LOAD_LIMIT - lost_answers <= len(acknowledged) <= LOAD_LIMIT
         repo = Repository(providers.directory(second), layout)
         assert counters.doctor(repo, [name]) == []
 
         on_second = {mail for mail in acknowledged if writer_of(providers.entry_csn(
             second, layout.user_dn(mail))) == second.server_id}
-        first_write = min(r[1] for r in load.replies if r[3] in on_second and r[4] == 200)
+        # The first create acknowledged after the kill: on the second (its add, when its
+        # reservation was made before the kill), or on the first once it is back.
+        first_write = min(r[1] for r in load.replies
+                          if r[2] == "create" and r[4] == 200 and r[0] >= killed)
         switch = [r for r in load.replies if r[1] >= killed and r[0] < first_write]
         by_status = Counter((r[2], r[4], r[5]) for r in switch)
         failed = [r for r in load.replies if r[4] != 200
                   and r[5] not in ("WRITES_HELD", "EXCEEDED_LIMIT")]
         print(f"\nkilled with {in_flight} requests in flight; replies from the kill to the "
               f"first acknowledged create after it: {dict(by_status)}; first create "
-              f"on the second acknowledged {first_write - killed:.2f} s after the kill (the "
+              f"acknowledged {first_write - killed:.2f} s after the kill (the "
               f"first provider was back after {resumed - killed:.2f} s); creates on the "
               f"second {len(on_second)}; both hosts back on it "
               f"{failed_back:.2f} s after it came back (interval 1 s); users/counter on the "
