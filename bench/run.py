@@ -100,13 +100,18 @@ def rates(operations, seconds, at_least=5, rounds=ROUNDS):
 
 
 def write_config(slapd, accounts, workdir, client):
-    """The API's settings file for this slapd and LDAP_CLIENT `client`."""
+    """The API's settings file for this slapd and LDAP_CLIENT `client`. Each client's server
+    has a DATA_DIR of its own: a server empties its metrics directory when it starts (which
+    hid most of the first server's counts from its /metrics) and listens on a control socket
+    there."""
     config = workdir / f"settings-{client}.yaml"
+    data_dir = workdir / f"data-{client}"
+    data_dir.mkdir(exist_ok=True)
     config.write_text(
         f"ENABLE_RESTFUL_API: true\nLDAP_URI: '{slapd.ldap_uri}'\n"
         f"LDAP_BASEDN: '{accounts.domains_dn}'\nLDAP_ADMIN_BASEDN: '{accounts.admins_dn}'\n"
         f"LDAP_BIND_DN: '{accounts.vmailadmin_dn}'\n"
-        f"LDAP_BIND_PASSWORD: '{accounts.vmailadmin_password}'\nDATA_DIR: '{workdir}'\n"
+        f"LDAP_BIND_PASSWORD: '{accounts.vmailadmin_password}'\nDATA_DIR: '{data_dir}'\n"
         f"LDAP_CLIENT: '{client}'\n")
     return config
 
