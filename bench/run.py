@@ -6,7 +6,7 @@ once with each LDAP_CLIENT (the targets apply to the default). Every figure is a
 difference measured in this run against the same slapd. Writes bench/RESULTS.md and exits 1
 when a target is missed.
 
-    python -m bench.run [--quick]
+    python -m bench.run [--quick] [--only creates]
 """
 
 import argparse
@@ -33,10 +33,11 @@ from .raw import RawLdap3, RawPythonLdap
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
+# "creates": seconds per side and concurrency level of the concurrent creates (creates.py)
 FULL = {"sizes": (100, 10_000, 100_000), "main": 10_000, "pairs": 200, "seconds": 3.0,
-        "concurrency": 30.0}
+        "concurrency": 30.0, "creates": 10.0}
 QUICK = {"sizes": (100, 1_000, 5_000), "main": 1_000, "pairs": 40, "seconds": 1.0,
-         "concurrency": 8.0}
+         "concurrency": 8.0, "creates": 3.0}
 ROUNDS = 6  # turns taken by the API and the raw clients in each throughput measurement
 CLIENTS = ("python-ldap", "ldap3")  # LDAP_CLIENT values; the API is measured with each
 DEFAULT_CLIENT = Settings.ldap_client
@@ -99,13 +100,18 @@ def rates(operations, seconds, at_least=5, rounds=ROUNDS):
 
 
 def write_config(slapd, accounts, workdir, client):
-    """The API's settings file for this slapd and LDAP_CLIENT `client`."""
+    """The API's settings file for this slapd and LDAP_CLIENT `client`. Each client's server
+    has a DATA_DIR of its own: a server empties its metrics directory when it starts (which
+    hid most of the first server's counts from its /metrics) and listens on a control socket
+    there."""
     config = workdir / f"settings-{client}.yaml"
+    data_dir = workdir / f"data-{client}"
+    data_dir.mkdir(exist_ok=True)
     config.write_text(
         f"ENABLE_RESTFUL_API: true\nLDAP_URI: '{slapd.ldap_uri}'\n"
         f"LDAP_BASEDN: '{accounts.domains_dn}'\nLDAP_ADMIN_BASEDN: '{accounts.admins_dn}'\n"
         f"LDAP_BIND_DN: '{accounts.vmailadmin_dn}'\n"
-        f"LDAP_BIND_PASSWORD: '{accounts.vmailadmin_password}'\nDATA_DIR: '{workdir}'\n"
+        f"LDAP_BIND_PASSWORD: '{accounts.vmailadmin_password}'\nDATA_DIR: '{data_dir}'\n"
         f"LDAP_CLIENT: '{client}'\n")
     return config
 
@@ -343,6 +349,19 @@ class CountingDirectory:
 def ops_per_request(config, accounts, domain):
     """LDAP operations the API issues for each benchmarked request (a paged search counts
     once), measured in-process with the real directory."""
+    login = {"username": accounts.admin_mail, "password": accounts.admin_password}
+    return count_operations(config, accounts, [
+        ("POST", "/api/login", login), ("GET", f"/api/user/u000002@{domain}", None),
+        ("POST", f"/api/user/ops1@{domain}", {"password": PASSWORD}),
+        ("PUT", f"/api/user/u000002@{domain}", {"name": "ops"}),
+        ("GET", f"/api/users/{domain}", None),
+        ("GET", f"/api/ldif/domain/{domain}", None),
+        ("PUT", f"/api/users/{domain}", {"language": "it_IT"})])
+
+
+def count_operations(config, accounts, requests):
+    """The LDAP operations of each of `requests` ((method, path, data)), sent in-process as
+    the global admin with the real directory, each after a warm-up of the session cache."""
     from falcon import testing
 
     from iredapi_ldap import directory as directory_module
@@ -354,12 +373,6 @@ def ops_per_request(config, accounts, domain):
     login = {"username": accounts.admin_mail, "password": accounts.admin_password}
     cookie = client.simulate_post("/api/login", json=login).cookies["iRedAdmin-Pro-LDAP"]
     cookies = {"iRedAdmin-Pro-LDAP": cookie.value}
-    requests = [("POST", "/api/login", login), ("GET", f"/api/user/u000002@{domain}", None),
-                ("POST", f"/api/user/ops1@{domain}", {"password": PASSWORD}),
-                ("PUT", f"/api/user/u000002@{domain}", {"name": "ops"}),
-                ("GET", f"/api/users/{domain}", None),
-                ("GET", f"/api/ldif/domain/{domain}", None),
-                ("PUT", f"/api/users/{domain}", {"language": "it_IT"})]
     counts = []
     for method, path, data in requests:
         client.simulate_get("/api/domains", cookies=cookies)  # warm the session cache
@@ -369,7 +382,9 @@ def ops_per_request(config, accounts, domain):
     return counts
 
 
-def report(rows, counts, floor, latency, memory, load, quick, command):
+def report(rows, counts, floor, latency, memory, load, creates, quick, command):
+    """RESULTS.md's text and the targets missed; `creates`: the concurrent creates'
+    section (creates.table: its lines and its targets missed)."""
     other = next(client for client in CLIENTS if client != DEFAULT_CLIENT)
     lines = ["# Benchmark results\n",
              f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
@@ -435,6 +450,9 @@ def report(rows, counts, floor, latency, memory, load, quick, command):
     lines += [f"- {error}" for error in errors[:5]]
     if errors:
         missed.append(f"{len(errors)} errors under concurrency")
+    creates_lines, creates_missed = creates
+    lines += ["", *creates_lines]
+    missed += creates_missed
     lines += ["", "## Targets missed" if missed else "## All targets met", ""]
     lines += [f"- {item}" for item in missed]
     return "\n".join(lines) + "\n", missed
@@ -461,8 +479,15 @@ def save_metrics(api, workdir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
+    parser.add_argument("--only", choices=("creates",),
+                        help="run only this phase against its own slapd and API and print "
+                             "its table (bench/RESULTS.md is left as it is): creates, the "
+                             "concurrent creates in one domain (bench/creates.py)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    from . import creates  # here: creates.py builds on this module's helpers
+    if args.only == "creates":
+        return creates.run_alone(plan)
     domains = {size: f"c{size}.bench" for size in plan["sizes"]}
     slapd, accounts, layout = production_slapd(domains, ldap_salted_sha512.hash(PASSWORD))
     workdir = Path(tempfile.mkdtemp(prefix="iredapi-bench-"))
@@ -496,6 +521,8 @@ def main(argv=None):
         latency = create_latency(api, raws[1], raws[0], layout, domains, plan["pairs"])
         print("export memory ...", file=sys.stderr)
         memory = export_memory(config, {s: domains[s] for s in plan["sizes"][1:]}, accounts)
+        creates_section = creates.measure(api, config, slapd, accounts, layout,
+                                          plan["creates"], single_ops=counts[2])  # the create row
         print("concurrency ...", file=sys.stderr)
         load = concurrency(api.port, api.cookie, main_domain, plan["concurrency"])
         save_metrics(api, workdir)
@@ -504,7 +531,8 @@ def main(argv=None):
             server.terminate()
             server.wait(timeout=60)
         slapd.stop()
-    text, missed = report(rows, counts, floor, latency, memory, load, args.quick,
+    text, missed = report(rows, counts, floor, latency, memory, load, creates_section,
+                          args.quick,
                           "make bench" if not args.quick else "python -m bench.run --quick")
     RESULTS.write_text(text)
     print(text)

@@ -1,0 +1,307 @@
+"""Concurrent creates in one domain: 1, 5 and 16 clients creating users through the API
+beside as many raw python-ldap connections adding the same entries, in one run.
+
+The API runs under gunicorn (4 workers, LDAP_CLIENT python-ldap) as `make bench` starts it;
+every client is a thread with its own HTTP connection (all logged in with one cookie) or its
+own python-ldap connection (bound as the API's service account). Each concurrency level
+gets two fresh domains, one the API fills and one the raw adds fill, so both sides start
+from the same empty domain and grow alike; the raw adds write the very entry the API writes
+(a user created through the API, read back, `like()`). The API and the raw clients take
+turns in ROUNDS short runs per level, so drifts of the machine fall on both. After each
+level the API domain's `domainCurrentUserNumber` is compared with the users a one-level
+search finds in it.
+
+    python -m bench.creates [--quick]       (as `python -m bench.run --only creates`)
+
+`make bench` runs this phase too and writes its table into bench/RESULTS.md.
+"""
+
+import argparse
+import itertools
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from passlib.hash import ldap_salted_sha512
+
+from .create_user import PASSWORD, like, production_slapd
+from .raw import RawLdap3, RawPythonLdap
+from .run import (
+    DEFAULT_CLIENT,
+    FULL,
+    QUICK,
+    ROUNDS,
+    Api,
+    _ms,
+    _p95,
+    api_shaped_user,
+    count_operations,
+    start_api,
+)
+
+LEVELS = (1, 5, 16)  # concurrent clients
+# API / raw throughput at least (1 client; more), API p95 at most this many raw p95s.
+TARGETS = {"single": 0.8, "concurrent": 0.9, "p95": 2.0}
+OPERATIONS_METRIC = "iredapi_ldap_ldap_operations_total"
+
+
+@dataclass
+class Side:
+    """One side's creates at one level, summed over its rounds."""
+
+    created: int = 0
+    elapsed: float = 0.0
+    latencies: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    @property
+    def rate(self):
+        return self.created / self.elapsed if self.elapsed else 0.0
+
+    def add(self, created, elapsed, latencies, errors):
+        self.created += created
+        self.elapsed += elapsed
+        self.latencies += latencies
+        self.errors += errors
+
+
+@dataclass
+class Level:
+    """The figures of one concurrency level."""
+
+    clients: int
+    api: Side
+    raw: Side
+    counter: int        # the API domain's domainCurrentUserNumber afterwards
+    users: int          # the users a one-level search finds in the API domain
+    operations: dict    # {(operation, outcome): count} the API's workers issued meanwhile
+
+
+def run_clients(operations, seconds):
+    """Each of `operations` (a callable without arguments) in its own thread, over and
+    over for `seconds` from a common start. Returns (operations that succeeded, seconds
+    from the start until the last thread ended, their latencies, the errors)."""
+    latencies, errors, lock = [], [], threading.Lock()
+    start_line = threading.Barrier(len(operations) + 1)
+    deadline = [0.0]
+
+    def client(operation):
+        mine, failed = [], []
+        start_line.wait()
+        while time.perf_counter() < deadline[0]:
+            started = time.perf_counter()
+            try:
+                operation()
+                mine.append(time.perf_counter() - started)
+            except Exception as exc:  # every failure counts, whatever it is
+                failed.append(str(exc)[:200])
+        with lock:
+            latencies.extend(mine)
+            errors.extend(failed)
+
+    threads = [threading.Thread(target=client, args=(op,)) for op in operations]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    deadline[0] = started + seconds
+    start_line.wait()
+    for thread in threads:
+        thread.join()
+    return len(latencies), time.perf_counter() - started, latencies, errors
+
+
+class Phase:
+    """The concurrent-creates phase against one slapd and one API under gunicorn."""
+
+    def __init__(self, port, cookie, uri, accounts, layout):
+        self.port, self.cookie, self.uri = port, cookie, uri
+        self.accounts, self.layout = accounts, layout
+        self.admin = Api(port)
+        self.admin.cookie = cookie
+        self.reader = RawLdap3(uri, accounts.vmailadmin_dn, accounts.vmailadmin_password)
+
+    def measure(self, seconds, levels=LEVELS, rounds=ROUNDS):
+        """A Level for each number of clients in `levels`, `seconds` per side."""
+        return [self._level(clients, seconds, rounds) for clients in levels]
+
+    def _level(self, clients, seconds, rounds):
+        print(f"concurrent creates, {clients} clients ...", file=sys.stderr)
+        api_domain, raw_domain = f"api{clients}.creates.bench", f"raw{clients}.creates.bench"
+        for domain in (api_domain, raw_domain):
+            self.admin.call("POST", f"/api/domain/{domain}", {})
+        template = api_shaped_user(self.admin, self.reader, self.layout, raw_domain, "template")
+        api_ops = [self._api_create(n, api_domain) for n in range(clients)]
+        raw_ops = [self._raw_add(n, raw_domain, template) for n in range(clients)]
+        api, raw = Side(), Side()
+        before = self.operations()
+        for _ in range(rounds):
+            api.add(*run_clients(api_ops, seconds / rounds))
+            raw.add(*run_clients(raw_ops, seconds / rounds))
+        after = self.operations()
+        operations = {key: after[key] - before.get(key, 0) for key in after
+                      if after[key] != before.get(key, 0)}
+        return Level(clients, api, raw, self.counter(api_domain), self.users(api_domain),
+                     operations)
+
+    def _api_create(self, n, domain):
+        api = Api(self.port)
+        api.cookie = self.cookie
+        numbers = itertools.count()
+        return lambda: api.call("POST", f"/api/user/c{n}x{next(numbers)}@{domain}",
+                                {"password": PASSWORD})
+
+    def _raw_add(self, n, domain, template):
+        raw = RawPythonLdap(self.uri, self.accounts.vmailadmin_dn,
+                            self.accounts.vmailadmin_password)
+        numbers = itertools.count()
+
+        def add():
+            mail = f"c{n}x{next(numbers)}@{domain}"
+            raw.add(self.layout.user_dn(mail), like(template, mail))
+        return add
+
+    def counter(self, domain):
+        attributes = self.reader.read(self.layout.domain_dn(domain))["attributes"]
+        value = attributes["domainCurrentUserNumber"]
+        return int(value[0] if isinstance(value, list) else value)
+
+    def users(self, domain):
+        """The users in the domain, counted with a (paged) one-level search."""
+        return self.reader.page_through(self.layout.container_dn(domain, "Users"),
+                                        "(objectClass=mailUser)")
+
+    def operations(self):
+        """{(operation, outcome): count} of the API's LDAP operations (all its workers)."""
+        counts = {}
+        for line in self.admin.call("GET", "/metrics", accept="text/plain").decode() \
+                .splitlines():
+            if line.startswith(OPERATIONS_METRIC + "{"):
+                labels, value = line[len(OPERATIONS_METRIC) + 1:].rsplit("} ", 1)
+                pairs = dict(pair.split("=", 1) for pair in labels.split(","))
+                key = (pairs["operation"].strip('"'), pairs["outcome"].strip('"'))
+                counts[key] = counts.get(key, 0) + float(value)
+        return counts
+
+
+def ops_per_create(config, accounts, domain):
+    """The LDAP operations of one create, alone, in-process (as in the throughput table)."""
+    return count_operations(config, accounts, [
+        ("POST", f"/api/user/ops-create@{domain}", {"password": PASSWORD})])[0]
+
+
+def table(levels, single_ops):
+    """The report's section: (lines of Markdown, targets missed)."""
+    lines = ["## Concurrent creates in one domain", "",
+             f"API: gunicorn, 4 workers, LDAP_CLIENT {DEFAULT_CLIENT}, one HTTP connection "
+             "per client thread; raw: one python-ldap connection per client thread adding "
+             "the entry the API writes. Fresh domains per level; the two sides take turns.",
+             "", "| clients | API creates/s | raw adds/s | API / raw | API p50 | API p95 "
+             "| raw p50 | raw p95 | API p95 / raw p95 | errors | domainCurrentUserNumber "
+             "| users (one-level search) | LDAP operations per API create |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    missed = []
+    for level in levels:
+        row, level_missed = _row(level)
+        lines.append(row)
+        missed += level_missed
+    lines += ["", f"LDAP operations per create: {single_ops} for one create alone "
+                  "(in-process, as in the throughput table); the last column divides the "
+                  "operations the API's workers reported in /metrics during a level by the "
+                  "creates it answered (a reservation that lost a race is read and tried "
+                  "again).", ""]
+    lines += [f"- {_clients(level.clients)}: " + ", ".join(
+        f"{operation} {outcome} {count:.0f}"
+        for (operation, outcome), count in sorted(level.operations.items()))
+        for level in levels]
+    for level in levels:
+        lines += [f"- {_clients(level.clients)}, error: {error}"
+                  for error in (level.api.errors + level.raw.errors)[:3]]
+    return lines, missed
+
+
+def _row(level):
+    api, raw = level.api, level.raw
+    ratio = api.rate / raw.rate if raw.rate else 0.0
+    p95_ratio = _p95(api.latencies) / _p95(raw.latencies) if raw.latencies else float("nan")
+    target = TARGETS["single"] if level.clients == 1 else TARGETS["concurrent"]
+    who, missed = f"creates by {_clients(level.clients)}", []
+    if ratio < target:
+        missed.append(f"{who}: {ratio:.2f} of raw, target {target}")
+    if level.clients > 1 and not p95_ratio <= TARGETS["p95"]:
+        missed.append(f"{who}: p95 {p95_ratio:.2f} x raw, target at most {TARGETS['p95']}")
+    if level.counter != level.users:
+        missed.append(f"{who}: domainCurrentUserNumber {level.counter}, {level.users} users")
+    errors = len(api.errors) + len(raw.errors)
+    if errors:
+        missed.append(f"{who}: {errors} errors")
+    total = sum(level.operations.values())
+    row = (f"| {level.clients} | {api.rate:.1f} | {raw.rate:.1f} | {ratio:.2f}"
+           f"{'' if ratio >= target else f' (target {target})'} "
+           f"| {_ms(_median(api.latencies))} | {_ms(_p95(api.latencies))} "
+           f"| {_ms(_median(raw.latencies))} | {_ms(_p95(raw.latencies))} | {p95_ratio:.2f}"
+           f"{'' if level.clients == 1 or p95_ratio <= TARGETS['p95'] else ' (target 2)'} "
+           f"| {errors} | {level.counter} | {level.users}"
+           f"{'' if level.counter == level.users else ' (counter differs)'} "
+           f"| {total / api.created if api.created else float('nan'):.2f} |")
+    return row, missed
+
+
+def _clients(count):
+    return f"{count} client" + ("s" if count > 1 else "")
+
+
+def _median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def main(argv=None):
+    """`python -m bench.creates [--quick]`: this phase alone; prints its table (RESULTS.md
+    is left to `make bench`) and exits 1 when a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK['creates']:g} s per measurement instead of "
+                             f"{FULL['creates']:g} s")
+    args = parser.parse_args(argv)
+    return run_alone(QUICK if args.quick else FULL)
+
+
+def run_alone(plan):
+    """This phase alone against its own slapd and API: prints the table, returns 1 when a
+    target is missed."""
+    slapd, accounts, layout = production_slapd({}, ldap_salted_sha512.hash(PASSWORD))
+    workdir = Path(tempfile.mkdtemp(prefix="iredapi-bench-creates-"))
+    server = None
+    try:
+        server, config, port = start_api(slapd, accounts, workdir, DEFAULT_CLIENT)
+        api = Api(port)
+        api.call("POST", "/api/login", {"username": accounts.admin_mail,
+                                        "password": accounts.admin_password})
+        lines, missed = measure(api, config, slapd, accounts, layout, plan["creates"])
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
+        slapd.stop()
+    print("\n".join(lines + ["", "## Targets missed" if missed else "## All targets met", ""]
+                    + [f"- {item}" for item in missed]))
+    return 1 if missed else 0
+
+
+def measure(api, config, slapd, accounts, layout, seconds, single_ops=None):
+    """The phase against a running API (`api`, logged in; `config`, its settings file):
+    (the report's lines, the targets missed). `single_ops`: the LDAP operations of one
+    create already counted (the throughput table's); counted here in a fresh domain when
+    not given."""
+    phase = Phase(api.port, api.cookie, slapd.ldap_uri, accounts, layout)
+    if single_ops is None:
+        phase.admin.call("POST", "/api/domain/ops.creates.bench", {})
+        single_ops = ops_per_create(config, accounts, "ops.creates.bench")
+    return table(phase.measure(seconds), single_ops)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
