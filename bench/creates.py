@@ -9,7 +9,9 @@ from the same empty domain and grow alike; the raw adds write the very entry the
 (a user created through the API, read back, `like()`). The API and the raw clients take
 turns in ROUNDS short runs per level, so drifts of the machine fall on both. After each
 level the API domain's `domainCurrentUserNumber` is compared with the users a one-level
-search finds in it.
+search finds in it, and its `domainCurrentQuotaSize` with their quota (the domains have a
+default quota of 1024 MB, so every create moves the quota sum too; a counter shown as -1
+means the quota sum was wrong).
 
     python -m bench.creates [--quick]       (as `python -m bench.run --only creates`)
 
@@ -132,7 +134,9 @@ class Phase:
         print(f"concurrent creates, {clients} clients ...", file=sys.stderr)
         api_domain, raw_domain = f"api{clients}.creates.bench", f"raw{clients}.creates.bench"
         for domain in (api_domain, raw_domain):
-            self.admin.call("POST", f"/api/domain/{domain}", {})
+            # A default quota, as iRedMail's domains have: each create also moves the
+            # quota sum (text, replaced under an assertion), not only the user counter.
+            self.admin.call("POST", f"/api/domain/{domain}", {"defaultQuota": "1024"})
         template = api_shaped_user(self.admin, self.reader, self.layout, raw_domain, "template")
         api_ops = [self._api_create(n, api_domain) for n in range(clients)]
         raw_ops = [self._raw_add(n, raw_domain, template) for n in range(clients)]
@@ -165,9 +169,15 @@ class Phase:
         return add
 
     def counter(self, domain):
+        """domainCurrentUserNumber, or -1 when domainCurrentQuotaSize is not that many
+        default quotas (1024 MB each): the quota sum must stay exact too."""
         attributes = self.reader.read(self.layout.domain_dn(domain))["attributes"]
-        value = attributes["domainCurrentUserNumber"]
-        return int(value[0] if isinstance(value, list) else value)
+
+        def value(name):
+            found = attributes[name]
+            return int(found[0] if isinstance(found, list) else found)
+        users = value("domainCurrentUserNumber")
+        return users if value("domainCurrentQuotaSize") == users * 1024 ** 3 else -1
 
     def users(self, domain):
         """The users in the domain, counted with a (paged) one-level search."""
