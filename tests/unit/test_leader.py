@@ -126,3 +126,33 @@ def test_the_leaders_contextcsn_is_read_at_most_every_note_interval():
     assert leader.note_due() is None
     clock.now += NOTE_INTERVAL
     assert leader.note_due() == A
+
+
+def test_a_fail_back_holds_reserving_writes_until_every_host_had_its_check():
+    """The other hosts stay on the server left until their own check, up to an interval
+    later (plus the time a check takes): reserving writes wait that long after moving
+    back, and for the server moved to to hold all that the one left held."""
+    now = [0.0]
+    leader = Leader((A, B), failback_interval=10, clock=lambda: now[0], failback_settle=2.5)
+    leader.found_down(A)
+    leader.catch_up_checked(leader.catch_up_due(), caught_up=True)
+    assert leader.hold is None
+    leader.noted(B, [csn("105320", "002")])
+    now[0] = 11.0
+    assert leader.failback_candidates() == (B, (A,))
+    leader.failback_checked(B, A)
+    hold = leader.hold
+    assert (leader.current, hold.old, hold.new) == (A, B, A)
+    assert hold.awaited == (csn("105320", "002"),)
+    assert hold.not_before == 11.0 + 10 + 2.5
+    leader.failback_checked(A, None)  # no move, no new hold
+    assert leader.hold is hold
+
+
+def test_what_a_server_was_seen_to_hold_only_grows_by_server_id():
+    leader = Leader((A, B))
+    leader.noted(A, [csn("105320", "001")])
+    leader.wrote(A, csn("105321", "001"))  # a reservation's own entryCSN
+    leader.noted(A, [csn("105320", "001"), csn("105300", "002")])  # a reading begun before
+    leader.found_down(A)
+    assert leader.hold.awaited == tuple(sorted((csn("105321", "001"), csn("105300", "002"))))
