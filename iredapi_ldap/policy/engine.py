@@ -178,6 +178,17 @@ def _describe(exc: BaseException) -> str:
     return str(orig if orig is not None else exc).splitlines()[0]
 
 
+LIKE_ESCAPE = "/"
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (escape character LIKE_ESCAPE) for the values that start with `text`:
+    what SQLAlchemy's `startswith(text, autoescape=True)` matches, as one bound value, so
+    that a statement built once serves every `text`."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    return escaped.replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_") + "%"
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key of the row a one-row INSERT made."""
     key = result.inserted_primary_key

@@ -14,6 +14,7 @@ the request or `iredapi-ldap doctor --fix` claims it and completes it
 """
 
 import datetime
+import functools
 import hashlib
 import json
 import time
@@ -22,10 +23,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from .engine import Databases
+from .engine import LIKE_ESCAPE, Databases, like_prefix
 from .tables import deleted_mailboxes, tracking
 
 PREFIX = "iredapi-ldap:intent:"
@@ -179,18 +180,16 @@ class Journal:
 
         def read(conn: Connection) -> list[tuple[int, str, str]]:
             found: dict[str, tuple[int, str]] = {}
-            for prefix in prefixes:
-                for row_id, key, value in conn.execute(
-                        select(tracking.c.id, tracking.c.k, tracking.c.v)
-                        .where(tracking.c.k.startswith(prefix, autoescape=True))):
-                    main = _link(value)
-                    if main is None:
-                        found[key] = (row_id, value)
-                    elif main not in found:  # about the subject too: the intent itself
-                        hit = conn.execute(select(tracking.c.id, tracking.c.v)
-                                           .where(tracking.c.k == main)).first()
-                        if hit is not None:
-                            found[main] = tuple(hit)
+            rows = conn.execute(_keys_starting(len(prefixes)),
+                                {f"p{i}": like_prefix(p) for i, p in enumerate(prefixes)})
+            for row_id, key, value in rows.all():
+                main = _link(value)
+                if main is None:
+                    found[key] = (row_id, value)
+                elif main not in found:  # about the subject too: the intent itself
+                    hit = conn.execute(_BY_KEY, {"k": main}).first()
+                    if hit is not None:
+                        found[main] = tuple(hit)
             return sorted(((row_id, key, value) for key, (row_id, value) in found.items()))
         intents = [_decode(key, value)
                    for _, key, value in self._databases.read("iredadmin", read)]
@@ -212,6 +211,17 @@ class Journal:
                 select(deleted_mailboxes.c.username)
                 .where(deleted_mailboxes.c.admin == intent.marker))]
         return self._databases.read("iredadmin", read)
+
+
+@functools.lru_cache(maxsize=8)
+def _keys_starting(count: int) -> Select[int, str, str]:
+    """The tracking rows whose keys start with one of `count` prefixes (bound as LIKE
+    patterns p0, p1, ...): built once per count, not per call."""
+    return select(tracking.c.id, tracking.c.k, tracking.c.v).where(
+        or_(*(tracking.c.k.like(bindparam(f"p{i}"), escape=LIKE_ESCAPE) for i in range(count))))
+
+
+_BY_KEY = select(tracking.c.id, tracking.c.v).where(tracking.c.k == bindparam("k"))
 
 
 def _forget(conn: Connection, intent: Intent) -> None:

@@ -12,14 +12,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from sqlalchemy import ColumnElement, MetaData, Table, and_, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    MetaData,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine import Row as SqlRow
 
 from . import accounts, usage, wblists
 from .base import MailboxUsage, Row
-from .engine import Databases, IntegrityRace, inserted_id, make_engine
+from .engine import LIKE_ESCAPE, Databases, IntegrityRace, inserted_id, like_prefix, make_engine
 from .tables import (
     DATABASES,
     deleted_mailboxes,
@@ -266,13 +276,9 @@ class SqlPolicyStore:
         while "/" in current.strip("/"):
             above += [current, current + "/"]
             current = current.rsplit("/", 1)[0]
-
-        def read(conn: Connection) -> Optional[Row]:
-            column = deleted_mailboxes.c.maildir
-            return _row_dict(conn.execute(select(deleted_mailboxes).where(
-                column.in_(above) | column.startswith(trimmed + "/", autoescape=True))
-                .limit(1)).first())
-        return self._read("iredadmin", read)
+        values = {"above": above, "inside": like_prefix(trimmed + "/")}
+        return self._read("iredadmin", lambda conn: _row_dict(
+            conn.execute(_KEPT_NEAR, values).first()))
 
     def deleted_mailboxes(self) -> list[Row]:
         def read(conn: Connection) -> list[Row]:
@@ -280,6 +286,11 @@ class SqlPolicyStore:
             return [dict(row._mapping) for row in rows]
         return self._read("iredadmin", read)
 
+
+# Built once: a statement built per call costs more Python than the query costs SQLite.
+_KEPT_NEAR = select(deleted_mailboxes).where(
+    deleted_mailboxes.c.maildir.in_(bindparam("above", expanding=True))
+    | deleted_mailboxes.c.maildir.like(bindparam("inside"), escape=LIKE_ESCAPE)).limit(1)
 
 # iRedAPD tables whose `account` column names the account a row belongs to.
 _IREDAPD_ACCOUNT_TABLES = (throttle_tracking, throttle, greylisting, greylisting_whitelists,

@@ -158,3 +158,43 @@ def test_a_deadlock_is_retried_not_an_outage(server_and_urls, in_savepoint):
     work.thread.join(30)
     engine.dispose()
     assert (other_result, len(attempts)) == (["committed"], 2)
+
+
+def test_kept_mailbox_near_finds_only_the_path_above_and_below(store):
+    """A kept mailbox at the path, in a folder above it or below it blocks it; a sibling
+    whose name merely starts alike does not, nor does one that LIKE's wildcards (`_`,
+    `%`) in the path would match."""
+    base = "/var/vmail/vmail1/x.test"
+    kept = {"exact": f"{base}/a/b/c/abc-1/", "above": f"{base}/q/", "below": f"{base}/z/y/in/",
+            "sibling": f"{base}/a/b/c/abc-10/", "wild": f"{base}/w/aXb/"}
+    store.record_deleted_mailboxes([
+        {"username": f"{name}@x.test", "domain": "x.test", "maildir": path,
+         "admin": "postmaster@x.test", "delete_date": None} for name, path in kept.items()])
+
+    def near(path):
+        row = store.kept_mailbox_near(path)
+        return row and row["username"]
+    assert near(f"{base}/a/b/c/abc-1") == "exact@x.test"
+    assert near(f"{base}/a/b/c/abc-1/") == "exact@x.test"
+    assert near(f"{base}/q/r/s/") == "above@x.test"
+    assert near(f"{base}/z/") == "below@x.test"
+    assert near(f"{base}/a/b/c/abc-") is None
+    assert near(f"{base}/a/b/c/abc-2/") is None
+    assert near(f"{base}/w/a_b/") is None and near(f"{base}/w/%/") is None
+    assert near(f"{base}/w/a_b/c/") is None
+
+
+def test_pending_intents_by_subject_and_by_linked_subject(store):
+    """`pending` finds an intent by its subject and by the subjects it is also about (a
+    rename's new address), once each, oldest first; nothing for another subject."""
+    from iredapi_ldap.policy.journal import Journal
+    journal = Journal(store.databases)
+    first = journal.begin("delete_user", "a@x.test", {"mail": "a@x.test"})
+    second = journal.begin("rename_user", "b@x.test", {"old": "b@x.test"}, also=["c@x.test"])
+    assert [i.key for i in journal.pending("a@x.test", "c@x.test")] == [first.key, second.key]
+    assert [i.key for i in journal.pending("C@x.test")] == [second.key]
+    assert [i.key for i in journal.pending("b@x.test", "c@x.test")] == [second.key]
+    assert [i.key for i in journal.pending()] == [first.key, second.key]
+    assert journal.pending("d@x.test", "@x.test") == []
+    journal.finish(second)
+    assert [i.key for i in journal.pending("a@x.test", "c@x.test")] == [first.key]
