@@ -198,3 +198,35 @@ def test_pending_intents_by_subject_and_by_linked_subject(store):
     assert journal.pending("d@x.test", "@x.test") == []
     journal.finish(second)
     assert [i.key for i in journal.pending("a@x.test", "c@x.test")] == [first.key]
+
+
+def test_a_lazy_write_does_not_wait_for_the_disk_and_others_still_do(policy_urls):
+    """`durable=False` (the admin log): SQLite commits it on a connection with
+    synchronous=NORMAL, PostgreSQL with synchronous_commit off for that transaction only;
+    every other write keeps syncing. What it wrote is seen at once by another engine."""
+    from sqlalchemy import text
+
+    from iredapi_ldap.policy.tables import tracking
+    kind = make_url(policy_urls["iredadmin"]).get_backend_name()
+    urls = dict(policy_urls)
+    if kind == "postgresql":  # the test server's own default is off: sessions that sync
+        urls["iredadmin"] = make_url(urls["iredadmin"]).update_query_dict(
+            {"options": "-c synchronous_commit=on"}).render_as_string(hide_password=False)
+    store = SqlPolicyStore(urls)
+    store.create_missing_tables()
+    setting = {"sqlite": "PRAGMA synchronous", "postgresql": "SHOW synchronous_commit",
+               "mysql": "SELECT 1"}[kind]
+
+    def write(conn):
+        conn.execute(tracking.insert().values(k=f"lazy-{kind}", v="x"))
+        return str(conn.execute(text(setting)).scalar())
+    lazy = store.databases.write("iredadmin", write, durable=False)
+    durable = store.databases.write("iredadmin", lambda conn: str(
+        conn.execute(text(setting)).scalar()))
+    assert (lazy, durable) == {"sqlite": ("1", "2"), "postgresql": ("off", "on"),
+                               "mysql": ("1", "1")}[kind]
+    engine = create_engine(policy_urls["iredadmin"])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT v FROM tracking WHERE k = :k"),
+                            {"k": f"lazy-{kind}"}).scalar() == "x"
+    engine.dispose()
