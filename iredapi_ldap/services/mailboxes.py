@@ -56,15 +56,36 @@ class MailboxPaths:
             raise BadRequest(detail=f"maildir is, holds or lies inside {holder.what}")
         return path
 
-    def _new(self, mail: str) -> str:
+    def first_new_home(self, mail: str) -> tuple[datetime.datetime, str]:
+        """(the time a new mailbox of `mail` is stamped with, the first path `new_home`
+        tries for it)."""
+        now = datetime.datetime.now()
+        return now, self._new_path(mail, now)
+
+    def holders_filter(self, path: str) -> str:
+        """The LDAP filter (below the domains' base) of the entries whose mailbox is
+        `path` or a folder above it."""
+        return "(|" + "".join(f"(homeDirectory={escape_filter_value(p)})"
+                              for p in enclosing_paths(path, self._base)) + ")"
+
+    def new_home(self, mail: str, now: datetime.datetime, unheld: str | None = None) -> str:
+        """`home` without `maildir`, stamped with `now`; `unheld`: the first path (see
+        `first_new_home`) when a search for `holders_filter(path)` has found nothing
+        already, so that only the kept mailboxes are left to look at for it."""
+        return self._new(mail, now, unheld)
+
+    def _new_path(self, mail: str, now: datetime.datetime, later: int = 0) -> str:
+        return fitting(maildir_path(self._base, mail, now + datetime.timedelta(seconds=later)))
+
+    def _new(self, mail: str, now: datetime.datetime | None = None,
+             unheld: str | None = None) -> str:
         """iRedAdmin's path, stamped with the time; a second later while that very path is
         taken (the address was deleted, its mailbox kept, and made again within the
         second)."""
-        now = datetime.datetime.now()
+        now = now or datetime.datetime.now()
         for later in range(NEW_HOME_ATTEMPTS):
-            path = fitting(maildir_path(self._base, mail,
-                                        now + datetime.timedelta(seconds=later)))
-            holder = self._holder(path)
+            path = self._new_path(mail, now, later)
+            holder = self._holder(path, searched=path == unheld)
             if holder is None:
                 return path
             if not holder.exact:  # no later second gets out of a folder above it
@@ -73,12 +94,13 @@ class MailboxPaths:
         raise ConcurrentUpdate(detail=f"no free mailbox path for {mail}; try again")
 
     def _holder(self, path: str, own_dn: str | None = None,
-                inside: bool = False) -> Holder | None:
-        """What has its mailbox at `path`, above it, or (`inside`) below it; or None."""
-        search = "(|" + "".join(f"(homeDirectory={escape_filter_value(p)})"
-                                for p in enclosing_paths(path, self._base)) + ")"
-        for entry in self._repo.directory.search(self._repo.basedn, search, Scope.SUB,
-                                                 ["homeDirectory"]):
+                inside: bool = False, searched: bool = False) -> Holder | None:
+        """What has its mailbox at `path`, above it, or (`inside`) below it; or None.
+        `searched`: the directory has been searched for `holders_filter(path)` already,
+        and found nothing."""
+        found = () if searched else self._repo.directory.search(
+            self._repo.basedn, self.holders_filter(path), Scope.SUB, ["homeDirectory"])
+        for entry in found:
             if own_dn is None or entry.dn.lower() != own_dn.lower():
                 return Holder("another account's mailbox",
                               _same(entry.first("homeDirectory", ""), path))
@@ -88,7 +110,6 @@ class MailboxPaths:
         if kept is not None:
             return Holder("the kept mailbox of a deleted account", _same(kept["maildir"], path))
         return None
-
 
     def _holds_a_mailbox(self, path: str, own_dn: str | None) -> bool:
         """Whether another account's mailbox lies below `path`. homeDirectory has no

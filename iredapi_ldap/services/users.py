@@ -162,9 +162,8 @@ class UserService:
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                             params, "user")
-        if references.taken(self._repo, mail):
-            raise Conflict(detail=f"{mail} is already used")
-        draft = self._new_user_draft(caller, mail, domain_entry, params)
+        home = self._free_address_and_home(mail, with_home="maildir" not in params)
+        draft = self._new_user_draft(mail, domain_entry, home)
         # 0 MB, or none given: the domain's default quota.
         USER.apply(draft, {"quota": "0", **params},
                    self._context(caller, mail, lambda: domain_entry, creating=True),
@@ -180,8 +179,29 @@ class UserService:
         except EntryExists:
             raise Conflict(detail=f"{mail} exists already") from None
 
-    def _new_user_draft(self, caller: Caller, mail: str, domain_entry: Entry,
-                        params: Mapping[str, str]) -> EntryDraft:
+    def _free_address_and_home(self, mail: str, with_home: bool) -> str | None:
+        """Refuse `mail` when an account has it (ALREADY_EXISTS); with `with_home`, the path
+        of its new mailbox (else the `maildir` row's rule sets it).
+
+        One directory search asks whether a user, alias or list has the address or a
+        mailbox lies at or above the first path tried: when nothing does (the usual case),
+        that answers both; else each is asked on its own. Either way the questions are
+        asked in the same order, with the answers of `references.taken` and
+        `MailboxPaths.home`.
+        """
+        if not with_home:
+            if references.taken(self._repo, mail):
+                raise Conflict(detail=f"{mail} is already used")
+            return None
+        now, first = self._mailboxes.first_new_home(mail)
+        search = f"(|{references.owner_filter(mail)}{self._mailboxes.holders_filter(first)})"
+        clear = next(iter(self._repo.directory.search(self._repo.basedn, search, Scope.SUB,
+                                                      ["1.1"])), None) is None
+        if references.taken(self._repo, mail, unowned=clear):
+            raise Conflict(detail=f"{mail} is already used")
+        return self._mailboxes.new_home(mail, now, unheld=first if clear else None)
+
+    def _new_user_draft(self, mail: str, domain_entry: Entry, home: str | None) -> EntryDraft:
         local, domain = mail.rsplit("@", 1)
         aliases = [a.lower() for a in domain_entry.get("domainAliasName")]
         draft = EntryDraft({
@@ -192,8 +212,8 @@ class UserService:
             "shadowLastChange": [str(int(time.time() // 86400))],
             "shadowAddress": [f"{local}@{alias}" for alias in aliases],
         })
-        if "maildir" not in params:  # else the maildir row's rule sets it
-            draft.set("homeDirectory", [self._mailboxes.home(caller, mail, None)])
+        if home is not None:
+            draft.set("homeDirectory", [home])
         language = domain_entry.first("preferredLanguage")
         if language:
             draft.set("preferredLanguage", [language])
