@@ -17,7 +17,6 @@ from sqlalchemy import (
     MetaData,
     Table,
     and_,
-    bindparam,
     delete,
     insert,
     select,
@@ -27,9 +26,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine import Row as SqlRow
 
-from . import accounts, usage, wblists
+from . import accounts, kept, usage, wblists
 from .base import MailboxUsage, Row
-from .engine import LIKE_ESCAPE, Databases, IntegrityRace, inserted_id, like_prefix, make_engine
+from .engine import Databases, IntegrityRace, inserted_id, make_engine
 from .tables import (
     DATABASES,
     deleted_mailboxes,
@@ -270,13 +269,8 @@ class SqlPolicyStore:
     def kept_mailbox_near(self, path: str) -> Optional[Row]:
         """A deleted_mailboxes row whose mailbox is `path`, lies above it or inside it
         (`path` with a trailing `/`), or None: a kept mailbox must not become a new
-        account's."""
-        trimmed = path.rstrip("/")
-        above, current = [], trimmed
-        while "/" in current.strip("/"):
-            above += [current, current + "/"]
-            current = current.rsplit("/", 1)[0]
-        values = {"above": above, "inside": like_prefix(trimmed + "/")}
+        account's (policy/kept.py)."""
+        values = kept.near_values(path)
         return self._read("iredadmin", lambda conn: _row_dict(
             conn.execute(_KEPT_NEAR, values).first()))
 
@@ -287,10 +281,7 @@ class SqlPolicyStore:
         return self._read("iredadmin", read)
 
 
-# Built once: a statement built per call costs more Python than the query costs SQLite.
-_KEPT_NEAR = select(deleted_mailboxes).where(
-    deleted_mailboxes.c.maildir.in_(bindparam("above", expanding=True))
-    | deleted_mailboxes.c.maildir.like(bindparam("inside"), escape=LIKE_ESCAPE)).limit(1)
+_KEPT_NEAR = select(deleted_mailboxes).where(kept.NEAR).limit(1)
 
 # iRedAPD tables whose `account` column names the account a row belongs to.
 _IREDAPD_ACCOUNT_TABLES = (throttle_tracking, throttle, greylisting, greylisting_whitelists,

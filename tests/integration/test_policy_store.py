@@ -200,6 +200,35 @@ def test_pending_intents_by_subject_and_by_linked_subject(store):
     assert [i.key for i in journal.pending("a@x.test", "c@x.test")] == [first.key]
 
 
+def test_pending_and_kept_in_one_read_answer_as_the_two_reads(store):
+    """`pending_and_kept` answers what `pending` and `kept_mailbox_near` answer: the
+    intents (by subject, and by a linked subject) and the kept mailbox near the path (a
+    pending delete's row counts: its mailbox is not free either)."""
+    from iredapi_ldap.policy.journal import Journal
+    journal = Journal(store.databases)
+    base = "/var/vmail/vmail1/x.test"
+    assert journal.pending_and_kept(["n@x.test", "@x.test"], f"{base}/n/") == ([], None)
+    deleting = journal.begin("delete_user", "a@x.test", {"mail": "a@x.test"},
+                             mailboxes=[{"username": "a@x.test", "domain": "x.test",
+                                         "maildir": f"{base}/a/"}])
+    renaming = journal.begin("rename_user", "b@x.test", {"old": "b@x.test"}, also=["c@x.test"])
+    store.record_deleted_mailboxes([{"username": "k@x.test", "domain": "x.test",
+                                     "maildir": f"{base}/k/", "admin": "postmaster@x.test",
+                                     "delete_date": None}])
+    for subjects, path in ((["a@x.test", "@x.test"], f"{base}/a/Maildir/"),
+                           (["c@x.test", "@x.test"], f"{base}/k/"),
+                           (["d@x.test", "@x.test"], f"{base}/"),
+                           (["d@x.test"], f"{base}/n/"),
+                           (["a@x.test", "c@x.test"], f"{base}/k_/")):
+        intents, kept = journal.pending_and_kept(subjects, path)
+        row = store.kept_mailbox_near(path)
+        assert [i.key for i in intents] == [i.key for i in journal.pending(*subjects)]
+        assert kept == (row and row["maildir"]), (subjects, path)
+    intents, kept = journal.pending_and_kept(["a@x.test", "c@x.test"], f"{base}/a/")
+    assert ([i.key for i in intents], kept) == ([deleting.key, renaming.key], f"{base}/a/")
+    assert journal.pending_and_kept(["d@x.test"], f"{base}/k/") == ([], f"{base}/k/")
+
+
 def test_a_lazy_write_does_not_wait_for_the_disk_and_others_still_do(policy_urls):
     """`durable=False` (the admin log): SQLite commits it on a connection with
     synchronous=NORMAL, PostgreSQL with synchronous_commit off for that transaction only;
