@@ -79,7 +79,7 @@ class MailboxPaths:
 
     def new_home(self, mail: str, now: datetime.datetime, known: Known | None = None) -> str:
         """`home` without `maildir`, stamped with `now`; `known`: what is known of the first
-        path (see `first_new_home`) already."""
+        path (`first_new_home(mail)` with this `now`) already."""
         return self._new(mail, now, known)
 
     def _new_path(self, mail: str, now: datetime.datetime, later: int = 0) -> str:
@@ -90,10 +90,11 @@ class MailboxPaths:
         """iRedAdmin's path, stamped with the time; a second later while that very path is
         taken (the address was deleted, its mailbox kept, and made again within the
         second)."""
-        now = now or datetime.datetime.now()
+        if now is None:
+            now = datetime.datetime.now()
         for later in range(NEW_HOME_ATTEMPTS):
             path = self._new_path(mail, now, later)
-            holder = self._holder(path, known=known if known and known.path == path else None)
+            holder = self._holder(path, known=known if later == 0 else None)
             if holder is None:
                 return path
             if not holder.exact:  # no later second gets out of a folder above it
