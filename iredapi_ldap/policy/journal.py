@@ -201,8 +201,8 @@ class Journal:
     def pending_and_kept(self, subjects: Sequence[str],
                          path: str) -> tuple[list[Intent], Optional[str]]:
         """(`pending(*subjects)`, the maildir of a deleted_mailboxes row near `path` as
-        `kept_mailbox_near` finds it, or None), in one statement: a new account asks both
-        (`subjects` must not be empty)."""
+        `kept_mailbox_near` finds it, or None), in one statement: a new account asks
+        both."""
         prefixes = _prefixes(subjects)
         values = {**_prefix_values(prefixes), **kept.near_values(path)}
 
