@@ -41,11 +41,15 @@ class AuditLog:
         self._databases = databases
 
     def record(self, entry: AuditEntry, now: float) -> None:
-        """Write one row, in a transaction of its own (`now`: epoch seconds). Raises what
-        `Databases.write` raises (DATABASE_UNAVAILABLE, ...)."""
+        """Write one row, in a transaction of its own (`now`: epoch seconds), whose commit
+        does not wait for the disk (`Databases.write`, durable=False): the row is seen at
+        once, and only a crash of the machine (or of PostgreSQL) right after may lose it,
+        as the admin log already gives way to the write it records when it cannot be
+        written. Raises what `Databases.write` raises (DATABASE_UNAVAILABLE, ...)."""
         values = {"admin": entry.admin[:255], "ip": entry.ip[:40],
                   "domain": entry.domain[:255], "username": entry.username[:255],
                   "event": entry.event[:20], "msg": API_PREFIX + entry.msg,
                   "timestamp": datetime.datetime.fromtimestamp(
                       now, datetime.timezone.utc).replace(tzinfo=None)}
-        self._databases.write("iredadmin", lambda conn: conn.execute(_RECORD, values))
+        self._databases.write("iredadmin", lambda conn: conn.execute(_RECORD, values),
+                              durable=False)

@@ -47,20 +47,35 @@ class Databases:
     def __init__(self, urls: Mapping[str, str],
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.engines = {name: make_engine(url) for name, url in urls.items()}
+        # SQLite syncs per connection: lazy commits get connections of their own.
+        self._lazy_engines = {name: make_engine(url, synced=False) for name, url in urls.items()
+                              if make_url(url).get_backend_name() == "sqlite"}
         self._sleep = sleep
 
-    def write(self, database: str, work: Callable[[Connection], T]) -> T:
+    def write(self, database: str, work: Callable[[Connection], T],
+              durable: bool = True) -> T:
         """Run `work(conn)` in a transaction and return its result. Once more if a
         concurrent insert won a race (IntegrityRace), and up to TRANSIENT_ATTEMPTS times
-        when the server broke a deadlock or a lock wait."""
-        with metrics.sql_operation(database, "write"):
-            return self._write(database, work)
+        when the server broke a deadlock or a lock wait.
 
-    def _write(self, database: str, work: Callable[[Connection], T]) -> T:
+        `durable=False` (what only a record may use whose loss breaks nothing, such as the
+        admin log): the commit does not wait for the disk. What it wrote is seen at once
+        and outlives our process; only the machine's (SQLite) or the database server's
+        (PostgreSQL: synchronous_commit off, at most 3 x wal_writer_delay) going down
+        right after it may lose it. MariaDB/MySQL sync as they are set up for (their
+        setting is the server's)."""
+        with metrics.sql_operation(database, "write"):
+            return self._write(database, work, durable)
+
+    def _write(self, database: str, work: Callable[[Connection], T], durable: bool) -> T:
+        engine = self.engines[database] if durable else \
+            self._lazy_engines.get(database, self.engines[database])
         races = transient = 0
         while True:
             try:
-                with self._translated(), self.engines[database].begin() as conn:
+                with self._translated(), engine.begin() as conn:
+                    if not durable and engine.dialect.name == "postgresql":
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                     return work(conn)
             except IntegrityRace:
                 races += 1
@@ -178,6 +193,17 @@ def _describe(exc: BaseException) -> str:
     return str(orig if orig is not None else exc).splitlines()[0]
 
 
+LIKE_ESCAPE = "/"
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (escape character LIKE_ESCAPE) for the values that start with `text`:
+    what SQLAlchemy's `startswith(text, autoescape=True)` matches, as one bound value, so
+    that a statement built once serves every `text`."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    return escaped.replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_") + "%"
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key of the row a one-row INSERT made."""
     key = result.inserted_primary_key
@@ -208,11 +234,13 @@ def _probe_args(url: URL, timeout: float) -> dict[str, Any]:
     return {}
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, synced: bool = True) -> Engine:
+    """The engine of a database URL. `synced=False` (SQLite only): its commits are not
+    synced to disk (synchronous=NORMAL); a later synced commit or checkpoint syncs them."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _write_ahead_log)
+        event.listen(engine, "connect", _write_ahead_log if synced else _unsynced)
         return engine
     # pre-ping replaces connections the server closed while it was down or idle.
     return create_engine(url, pool_pre_ping=True, pool_recycle=3600)
@@ -224,4 +252,14 @@ def _write_ahead_log(dbapi_connection: Any, _record: object) -> None:
     a killed process still loses no committed transaction."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _unsynced(dbapi_connection: Any, record: object) -> None:
+    """WAL, with commits left to the OS (synchronous=NORMAL): the database stays whole
+    after any crash, and a commit outlives a killed process; the machine's crash may
+    undo the last ones."""
+    _write_ahead_log(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

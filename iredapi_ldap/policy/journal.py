@@ -14,18 +14,37 @@ the request or `iredapi-ldap doctor --fix` claims it and completes it
 """
 
 import datetime
+import functools
 import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    false,
+    insert,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection
 
-from .engine import Databases
+from . import kept
+from .engine import LIKE_ESCAPE, Databases, like_prefix
 from .tables import deleted_mailboxes, tracking
 
 PREFIX = "iredapi-ldap:intent:"
@@ -174,28 +193,25 @@ class Journal:
 
     def pending(self, *subjects: str) -> list[Intent]:
         """The unfinished intents (about any of `subjects`, if given), oldest first."""
-        prefixes = [_key_prefix(s) for s in subjects] if subjects else [PREFIX]
-        wanted = {s.lower() for s in subjects}
+        prefixes = _prefixes(subjects)
+        rows = self._databases.read("iredadmin", lambda conn: _intent_rows(
+            conn, conn.execute(_keys_starting(len(prefixes)), _prefix_values(prefixes))))
+        return _intents(rows, subjects)
 
-        def read(conn: Connection) -> list[tuple[int, str, str]]:
-            found: dict[str, tuple[int, str]] = {}
-            for prefix in prefixes:
-                for row_id, key, value in conn.execute(
-                        select(tracking.c.id, tracking.c.k, tracking.c.v)
-                        .where(tracking.c.k.startswith(prefix, autoescape=True))):
-                    main = _link(value)
-                    if main is None:
-                        found[key] = (row_id, value)
-                    elif main not in found:  # about the subject too: the intent itself
-                        hit = conn.execute(select(tracking.c.id, tracking.c.v)
-                                           .where(tracking.c.k == main)).first()
-                        if hit is not None:
-                            found[main] = tuple(hit)
-            return sorted(((row_id, key, value) for key, (row_id, value) in found.items()))
-        intents = [_decode(key, value)
-                   for _, key, value in self._databases.read("iredadmin", read)]
-        return [i for i in intents if i is not None and (
-            not wanted or i.subject in wanted or wanted & set(i.data.get("also", [])))]
+    def pending_and_kept(self, subjects: Sequence[str],
+                         path: str) -> tuple[list[Intent], Optional[str]]:
+        """(`pending(*subjects)`, the maildir of a deleted_mailboxes row near `path` as
+        `kept_mailbox_near` finds it, or None), in one statement: a new account asks
+        both."""
+        prefixes = _prefixes(subjects)
+        values = {**_prefix_values(prefixes), **kept.near_values(path)}
+
+        def read(conn: Connection) -> tuple[list[tuple[int, str, str]], Optional[str]]:
+            rows = conn.execute(_keys_starting_and_kept(len(prefixes)), values).all()
+            near = next((name for is_kept, _, name, _ in rows if is_kept), None)
+            return _intent_rows(conn, (row[1:] for row in rows if not row[0])), near
+        rows, near = self._databases.read("iredadmin", read)
+        return _intents(rows, subjects), near
 
     def pending_mailboxes(self, intent: Intent) -> list[tuple[str, str]]:
         """(username, maildir) of the intent's pending deleted_mailboxes rows."""
@@ -212,6 +228,65 @@ class Journal:
                 select(deleted_mailboxes.c.username)
                 .where(deleted_mailboxes.c.admin == intent.marker))]
         return self._databases.read("iredadmin", read)
+
+
+def _prefixes(subjects: Sequence[str]) -> list[str]:
+    return [_key_prefix(s) for s in subjects] if subjects else [PREFIX]
+
+
+def _prefix_values(prefixes: Sequence[str]) -> dict[str, str]:
+    return {f"p{i}": like_prefix(prefix) for i, prefix in enumerate(prefixes)}
+
+
+def _keys_like(count: int) -> ColumnElement[bool]:
+    return or_(*(tracking.c.k.like(bindparam(f"p{i}"), escape=LIKE_ESCAPE)
+                 for i in range(count)))
+
+
+@functools.lru_cache(maxsize=8)
+def _keys_starting(count: int) -> Select[int, str, str]:
+    """The tracking rows whose keys start with one of `count` prefixes (bound as LIKE
+    patterns p0, p1, ...): built once per count, not per call."""
+    return select(tracking.c.id, tracking.c.k, tracking.c.v).where(_keys_like(count))
+
+
+@functools.lru_cache(maxsize=8)
+def _keys_starting_and_kept(count: int) -> CompoundSelect[bool, int, str, Optional[str]]:
+    """(False, id, k, v) of `_keys_starting(count)`'s rows, then (True, id, maildir, NULL)
+    of the deleted_mailboxes rows near a path (kept.NEAR's values bound)."""
+    return union_all(
+        select(false().label("is_kept"), tracking.c.id, tracking.c.k.label("name"),
+               tracking.c.v).where(_keys_like(count)),
+        select(true(), deleted_mailboxes.c.id, deleted_mailboxes.c.maildir,
+               cast(null(), Text)).where(kept.NEAR))
+
+
+def _intent_rows(conn: Connection,
+                 rows: Iterable[Sequence[Any]]) -> list[tuple[int, str, str]]:
+    """(id, key, value) of the intents among tracking `rows` (id, k, v), a link row
+    followed to the intent it stands for, oldest first."""
+    found: dict[str, tuple[int, str]] = {}
+    for row_id, key, value in list(rows):
+        main = _link(value)
+        if main is None:
+            found[key] = (row_id, value)
+        elif main not in found:  # about the subject too: the intent itself
+            hit = conn.execute(_BY_KEY, {"k": main}).first()
+            if hit is not None:
+                found[main] = tuple(hit)
+    return sorted(((row_id, key, value) for key, (row_id, value) in found.items()))
+
+
+def _intents(rows: Iterable[tuple[int, str, str]], subjects: Sequence[str]) -> list[Intent]:
+    """The intents of `rows` about `subjects` (all, if none): a key's hash prefix may be
+    another subject's too."""
+    wanted = {s.lower() for s in subjects}
+    intents = [_decode(key, value) for _, key, value in rows]
+    return [i for i in intents if i is not None and (
+        not wanted or i.subject in wanted or wanted & set(i.data.get("also", [])))]
+
+
+_BY_KEY = select(tracking.c.id, tracking.c.v).where(tracking.c.k == bindparam("k"))
 
 
 def _forget(conn: Connection, intent: Intent) -> None:

@@ -12,12 +12,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from sqlalchemy import ColumnElement, MetaData, Table, and_, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    MetaData,
+    Table,
+    and_,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine import Row as SqlRow
 
-from . import accounts, usage, wblists
+from . import accounts, kept, usage, wblists
 from .base import MailboxUsage, Row
 from .engine import Databases, IntegrityRace, inserted_id, make_engine
 from .tables import (
@@ -260,19 +269,10 @@ class SqlPolicyStore:
     def kept_mailbox_near(self, path: str) -> Optional[Row]:
         """A deleted_mailboxes row whose mailbox is `path`, lies above it or inside it
         (`path` with a trailing `/`), or None: a kept mailbox must not become a new
-        account's."""
-        trimmed = path.rstrip("/")
-        above, current = [], trimmed
-        while "/" in current.strip("/"):
-            above += [current, current + "/"]
-            current = current.rsplit("/", 1)[0]
-
-        def read(conn: Connection) -> Optional[Row]:
-            column = deleted_mailboxes.c.maildir
-            return _row_dict(conn.execute(select(deleted_mailboxes).where(
-                column.in_(above) | column.startswith(trimmed + "/", autoescape=True))
-                .limit(1)).first())
-        return self._read("iredadmin", read)
+        account's (policy/kept.py)."""
+        values = kept.near_values(path)
+        return self._read("iredadmin", lambda conn: _row_dict(
+            conn.execute(_KEPT_NEAR, values).first()))
 
     def deleted_mailboxes(self) -> list[Row]:
         def read(conn: Connection) -> list[Row]:
@@ -280,6 +280,8 @@ class SqlPolicyStore:
             return [dict(row._mapping) for row in rows]
         return self._read("iredadmin", read)
 
+
+_KEPT_NEAR = select(deleted_mailboxes).where(kept.NEAR).limit(1)
 
 # iRedAPD tables whose `account` column names the account a row belongs to.
 _IREDAPD_ACCOUNT_TABLES = (throttle_tracking, throttle, greylisting, greylisting_whitelists,

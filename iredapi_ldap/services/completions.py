@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -115,11 +115,18 @@ class Completions:
         """The unfinished writes about `subjects`."""
         return self._journal.pending(*subjects)
 
+    def pending_and_kept(self, subjects: Sequence[str],
+                         path: str) -> tuple[list[Intent], str | None]:
+        """(`pending(*subjects)`, the maildir of a kept mailbox at, above or inside `path`,
+        or None), read at once: what a new account asks (policy/journal.py)."""
+        return self._journal.pending_and_kept(subjects, path)
+
     def prepare(self, *subjects: str, done: Callable[[Intent], bool] | None = None,
-                racing: Iterable[str] = ()) -> bool:
+                racing: Iterable[str] = (), pending: list[Intent] | None = None) -> bool:
         """Before a write about `subjects` (addresses, `@domain`): settle their unfinished
-        writes. Returns whether one that `done(intent)` accepts was completed (a repeat of
-        a request that failed half-way, which this completes).
+        writes (`pending`: as `pending(*subjects)` has just read them, else read here).
+        Returns whether one that `done(intent)` accepts was completed (a repeat of a
+        request that failed half-way, which this completes).
 
         Another request's write in progress makes this one wait, unless it is about one of
         `racing`: the account a delete or a rename acts on, where the directory decides
@@ -131,7 +138,7 @@ class Completions:
         """
         satisfied = False
         racing = {subject.lower() for subject in racing}
-        for intent in self._journal.pending(*subjects):
+        for intent in self._journal.pending(*subjects) if pending is None else pending:
             if intent.state in (RUNNING, CLAIMED) and intent.age() < self._busy:
                 if intent.subject in racing:
                     continue

@@ -37,17 +37,23 @@ def owner_entry(repo: Repository, address: str,
                 attributes: Sequence[str] = ("1.1",)) -> Entry | None:
     """The entry (with `attributes`) of the user, alias or list that has `address`, or
     None; see `owner_of`."""
-    value = escape_filter_value(address)
-    found = repo.directory.search(
-        repo.basedn, f"(&{ADDRESSED}(|(mail={value})(shadowAddress={value})))",
-        Scope.SUB, list(attributes))
+    found = repo.directory.search(repo.basedn, owner_filter(address), Scope.SUB,
+                                  list(attributes))
     return next(iter(found), None)
 
 
-def taken(repo: Repository, address: str) -> bool:
+def owner_filter(address: str) -> str:
+    """The LDAP filter (below the domains' base) of the account that has `address`: see
+    `owner_of`."""
+    value = escape_filter_value(address)
+    return f"(&{ADDRESSED}(|(mail={value})(shadowAddress={value})))"
+
+
+def taken(repo: Repository, address: str, unowned: bool = False) -> bool:
     """Whether an account has `address`: a user, alias or list, or a standalone admin (a
-    mail account at an admin's address could log in in its place)."""
-    return (owner_of(repo, address) is not None
+    mail account at an admin's address could log in in its place). `unowned`: a search
+    for `owner_filter(address)` has found nothing already; only the admins are left."""
+    return ((not unowned and owner_of(repo, address) is not None)
             or repo.get(ADMIN, address, ["1.1"]) is not None)
 
 

@@ -45,7 +45,7 @@ from .access import (
 )
 from .counters import USERS
 from .hidden import HiddenAttributes
-from .mailboxes import MailboxPaths
+from .mailboxes import Known, MailboxPaths
 from .moves import Mover
 from .repository import Repository
 from .reservations import Reservations
@@ -54,6 +54,7 @@ from .usage import usage_fields
 if TYPE_CHECKING:
     from ..config import Settings
     from ..policy.base import PolicyStore
+    from ..policy.journal import Intent
     from .auth import Caller
     from .completions import Completions
     from .limits import AdminLimits
@@ -162,16 +163,15 @@ class UserService:
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),
                             params, "user")
-        if references.taken(self._repo, mail):
-            raise Conflict(detail=f"{mail} is already used")
-        draft = self._new_user_draft(caller, mail, domain_entry, params)
+        home, pending = self._free_address_and_home(mail, with_home="maildir" not in params)
+        draft = self._new_user_draft(mail, domain_entry, home)
         # 0 MB, or none given: the domain's default quota.
         USER.apply(draft, {"quota": "0", **params},
                    self._context(caller, mail, lambda: domain_entry, creating=True),
                    creating=True)
         quota = stored_int(draft.first("mailQuota"))
         # A deleted namesake's unfinished clean-up goes first: nothing of it may stick.
-        self._completions.prepare(mail, f"@{domain}")
+        self._completions.prepare(mail, f"@{domain}", pending=pending)
         try:
             self._reservations.add_counted(
                 self._repo.dn(USER, mail), draft.attributes(), domain, "user", quota,
@@ -180,8 +180,36 @@ class UserService:
         except EntryExists:
             raise Conflict(detail=f"{mail} exists already") from None
 
-    def _new_user_draft(self, caller: Caller, mail: str, domain_entry: Entry,
-                        params: Mapping[str, str]) -> EntryDraft:
+    def _free_address_and_home(self, mail: str, with_home: bool
+                               ) -> tuple[str | None, builtins.list[Intent] | None]:
+        """Refuse `mail` when an account has it (ALREADY_EXISTS); with `with_home`, the path
+        of its new mailbox (else the `maildir` row's rule sets it), and the unfinished
+        writes about it and its domain, when they were read together (else None).
+
+        One directory search asks whether a user, alias or list has the address or a
+        mailbox lies at or above the first path tried: when nothing does (the usual case),
+        that answers both, and one SQL statement reads the kept mailboxes near the path
+        with the unfinished writes; else each is asked on its own. Either way the
+        questions are asked in the same order, with the answers of `references.taken`,
+        `MailboxPaths.home` and `Completions.pending`.
+        """
+        if not with_home:
+            if references.taken(self._repo, mail):
+                raise Conflict(detail=f"{mail} is already used")
+            return None, None
+        now, first = self._mailboxes.first_new_home(mail)
+        search = f"(|{references.owner_filter(mail)}{self._mailboxes.holders_filter(first)})"
+        clear = next(iter(self._repo.directory.search(self._repo.basedn, search, Scope.SUB,
+                                                      ["1.1"])), None) is None
+        if references.taken(self._repo, mail, unowned=clear):
+            raise Conflict(detail=f"{mail} is already used")
+        if not clear:
+            return self._mailboxes.new_home(mail, now), None
+        pending, kept = self._completions.pending_and_kept([mail, f"@{domain_of(mail)}"],
+                                                           first)
+        return self._mailboxes.new_home(mail, now, Known(first, kept)), pending
+
+    def _new_user_draft(self, mail: str, domain_entry: Entry, home: str | None) -> EntryDraft:
         local, domain = mail.rsplit("@", 1)
         aliases = [a.lower() for a in domain_entry.get("domainAliasName")]
         draft = EntryDraft({
@@ -192,8 +220,8 @@ class UserService:
             "shadowLastChange": [str(int(time.time() // 86400))],
             "shadowAddress": [f"{local}@{alias}" for alias in aliases],
         })
-        if "maildir" not in params:  # else the maildir row's rule sets it
-            draft.set("homeDirectory", [self._mailboxes.home(caller, mail, None)])
+        if home is not None:
+            draft.set("homeDirectory", [home])
         language = domain_entry.first("preferredLanguage")
         if language:
             draft.set("preferredLanguage", [language])

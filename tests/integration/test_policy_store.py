@@ -158,3 +158,104 @@ def test_a_deadlock_is_retried_not_an_outage(server_and_urls, in_savepoint):
     work.thread.join(30)
     engine.dispose()
     assert (other_result, len(attempts)) == (["committed"], 2)
+
+
+def test_kept_mailbox_near_finds_only_the_path_above_and_below(store):
+    """A kept mailbox at the path, in a folder above it or below it blocks it; a sibling
+    whose name merely starts alike does not, nor does one that LIKE's wildcards (`_`,
+    `%`) in the path would match."""
+    base = "/var/vmail/vmail1/x.test"
+    kept = {"exact": f"{base}/a/b/c/abc-1/", "above": f"{base}/q/", "below": f"{base}/z/y/in/",
+            "sibling": f"{base}/a/b/c/abc-10/", "wild": f"{base}/w/aXb/"}
+    store.record_deleted_mailboxes([
+        {"username": f"{name}@x.test", "domain": "x.test", "maildir": path,
+         "admin": "postmaster@x.test", "delete_date": None} for name, path in kept.items()])
+
+    def near(path):
+        row = store.kept_mailbox_near(path)
+        return row and row["username"]
+    assert near(f"{base}/a/b/c/abc-1") == "exact@x.test"
+    assert near(f"{base}/a/b/c/abc-1/") == "exact@x.test"
+    assert near(f"{base}/q/r/s/") == "above@x.test"
+    assert near(f"{base}/z/") == "below@x.test"
+    assert near(f"{base}/a/b/c/abc-") is None
+    assert near(f"{base}/a/b/c/abc-2/") is None
+    assert near(f"{base}/w/a_b/") is None and near(f"{base}/w/%/") is None
+    assert near(f"{base}/w/a_b/c/") is None
+
+
+def test_pending_intents_by_subject_and_by_linked_subject(store):
+    """`pending` finds an intent by its subject and by the subjects it is also about (a
+    rename's new address), once each, oldest first; nothing for another subject."""
+    from iredapi_ldap.policy.journal import Journal
+    journal = Journal(store.databases)
+    first = journal.begin("delete_user", "a@x.test", {"mail": "a@x.test"})
+    second = journal.begin("rename_user", "b@x.test", {"old": "b@x.test"}, also=["c@x.test"])
+    assert [i.key for i in journal.pending("a@x.test", "c@x.test")] == [first.key, second.key]
+    assert [i.key for i in journal.pending("C@x.test")] == [second.key]
+    assert [i.key for i in journal.pending("b@x.test", "c@x.test")] == [second.key]
+    assert [i.key for i in journal.pending()] == [first.key, second.key]
+    assert journal.pending("d@x.test", "@x.test") == []
+    journal.finish(second)
+    assert [i.key for i in journal.pending("a@x.test", "c@x.test")] == [first.key]
+
+
+def test_pending_and_kept_in_one_read_answer_as_the_two_reads(store):
+    """`pending_and_kept` answers what `pending` and `kept_mailbox_near` answer: the
+    intents (by subject, and by a linked subject) and the kept mailbox near the path (a
+    pending delete's row counts: its mailbox is not free either)."""
+    from iredapi_ldap.policy.journal import Journal
+    journal = Journal(store.databases)
+    base = "/var/vmail/vmail1/x.test"
+    assert journal.pending_and_kept(["n@x.test", "@x.test"], f"{base}/n/") == ([], None)
+    deleting = journal.begin("delete_user", "a@x.test", {"mail": "a@x.test"},
+                             mailboxes=[{"username": "a@x.test", "domain": "x.test",
+                                         "maildir": f"{base}/a/"}])
+    renaming = journal.begin("rename_user", "b@x.test", {"old": "b@x.test"}, also=["c@x.test"])
+    store.record_deleted_mailboxes([{"username": "k@x.test", "domain": "x.test",
+                                     "maildir": f"{base}/k/", "admin": "postmaster@x.test",
+                                     "delete_date": None}])
+    for subjects, path in ((["a@x.test", "@x.test"], f"{base}/a/Maildir/"),
+                           (["c@x.test", "@x.test"], f"{base}/k/"),
+                           (["d@x.test", "@x.test"], f"{base}/"),
+                           (["d@x.test"], f"{base}/n/"),
+                           (["a@x.test", "c@x.test"], f"{base}/k_/")):
+        intents, kept = journal.pending_and_kept(subjects, path)
+        row = store.kept_mailbox_near(path)
+        assert [i.key for i in intents] == [i.key for i in journal.pending(*subjects)]
+        assert kept == (row and row["maildir"]), (subjects, path)
+    intents, kept = journal.pending_and_kept(["a@x.test", "c@x.test"], f"{base}/a/")
+    assert ([i.key for i in intents], kept) == ([deleting.key, renaming.key], f"{base}/a/")
+    assert journal.pending_and_kept(["d@x.test"], f"{base}/k/") == ([], f"{base}/k/")
+
+
+def test_a_lazy_write_does_not_wait_for_the_disk_and_others_still_do(policy_urls):
+    """`durable=False` (the admin log): SQLite commits it on a connection with
+    synchronous=NORMAL, PostgreSQL with synchronous_commit off for that transaction only;
+    every other write keeps syncing. What it wrote is seen at once by another engine."""
+    from sqlalchemy import text
+
+    from iredapi_ldap.policy.tables import tracking
+    kind = make_url(policy_urls["iredadmin"]).get_backend_name()
+    urls = dict(policy_urls)
+    if kind == "postgresql":  # the test server's own default is off: sessions that sync
+        urls["iredadmin"] = make_url(urls["iredadmin"]).update_query_dict(
+            {"options": "-c synchronous_commit=on"}).render_as_string(hide_password=False)
+    store = SqlPolicyStore(urls)
+    store.create_missing_tables()
+    setting = {"sqlite": "PRAGMA synchronous", "postgresql": "SHOW synchronous_commit",
+               "mysql": "SELECT 1"}[kind]
+
+    def write(conn):
+        conn.execute(tracking.insert().values(k=f"lazy-{kind}", v="x"))
+        return str(conn.execute(text(setting)).scalar())
+    lazy = store.databases.write("iredadmin", write, durable=False)
+    durable = store.databases.write("iredadmin", lambda conn: str(
+        conn.execute(text(setting)).scalar()))
+    assert (lazy, durable) == {"sqlite": ("1", "2"), "postgresql": ("off", "on"),
+                               "mysql": ("1", "1")}[kind]
+    engine = create_engine(policy_urls["iredadmin"])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT v FROM tracking WHERE k = :k"),
+                            {"k": f"lazy-{kind}"}).scalar() == "x"
+    engine.dispose()

@@ -197,6 +197,46 @@ def test_existing_addresses_refused(client, admin_cookies, domain):
         404, False, "NO_SUCH_DOMAIN")
 
 
+def test_an_address_or_mailbox_held_by_another_entry_is_refused(
+        client, admin_cookies, domain, directory, layout, accounts_made):
+    """Whatever holds the new address (an alias, a list, a standalone admin: the last
+    is no entry below the domains, found only by its own read) refuses the create, and
+    so does a mailbox in a folder above the new one; none of them leaves an entry."""
+    alias, listed, admin = (f"{name}@{domain}" for name in ("al", "li", "ad"))
+    assert reply(form(client, "POST", f"/api/alias/{alias}", {}, cookies=admin_cookies))[0] \
+        == 200
+    assert reply(form(client, "POST", f"/api/maillist/{listed}", {},
+                      cookies=admin_cookies))[0] == 200
+    accounts_made.append(helpers.add_admin(directory, layout, admin))
+    for mail in (alias, listed, admin):
+        assert reply(create(client, admin_cookies, mail)) == (409, False, "ALREADY_EXISTS")
+        assert directory.get(layout.user_dn(mail)) is None, mail
+    # A user whose (custom) mailbox is the folder every new mailbox of b... lies in.
+    helpers.add_mail_user(directory, layout, f"holder@{domain}",
+                          homeDirectory=[f"/var/vmail/vmail1/{domain}/b/o/"])
+    assert reply(create(client, admin_cookies, f"bob@{domain}")) == (
+        409, False, "ALREADY_EXISTS")
+    assert directory.get(layout.user_dn(f"bob@{domain}")) is None
+
+
+def test_a_new_mailbox_never_takes_the_path_of_a_live_one(client, admin_cookies, domain,
+                                                          directory, layout):
+    """A user that has the very path a new mailbox would get (a time-stamped path given
+    as its maildir) makes the new one take a later second."""
+    import datetime
+
+    from iredapi_ldap.model.maildir import maildir_path
+    mail = f"again@{domain}"
+    now = datetime.datetime.now()
+    taken = [maildir_path("/var/vmail/vmail1", mail, now + datetime.timedelta(seconds=later))
+             for later in range(3)]
+    for number, path in enumerate(taken):
+        helpers.add_mail_user(directory, layout, f"h{number}@{domain}", homeDirectory=[path])
+    assert reply(create(client, admin_cookies, mail)) == (200, True, None)
+    home = directory.get(layout.user_dn(mail), ["homeDirectory"]).first("homeDirectory")
+    assert home not in taken and home.rsplit("-", 1)[0] == taken[0].rsplit("-", 1)[0]
+
+
 def test_user_limits(client, admin_cookies, domain, directory, layout):
     path = f"/api/domain/{domain}"
     form(client, "PUT", path, {"numberOfUsers": "-1"}, cookies=admin_cookies)
