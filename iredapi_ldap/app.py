@@ -1,6 +1,7 @@
 """The Falcon application: routes, middleware and error handlers, wired in one place."""
 
 import time
+from pathlib import Path
 
 import falcon
 
@@ -39,6 +40,7 @@ from .services.admins import AdminService
 from .services.auth import AuthService
 from .services.completions import Completions
 from .services.domain_admins import DomainAdmins as DomainAdminService
+from .services.domain_locks import DomainLocks
 from .services.domains import DomainService
 from .services.exports import ExportService
 from .services.groups import Aliases, MailingLists
@@ -69,7 +71,8 @@ def create_app(settings, directory=None, policy=None, clock=time.time):
     if policy is None:
         prepare_embedded_databases(settings)
         policy = SqlPolicyStore.from_settings(settings)
-    repo = Repository(directory, Layout.from_settings(settings))
+    repo = Repository(directory, Layout.from_settings(settings),
+                      DomainLocks(Path(settings.data_dir) / "locks"))
     secret_key = ensure_secret_key(settings)
     sessions = SessionCodec(secret_key, settings.session_timeout, clock=clock)
     records = LoginRecords(policy.databases)

@@ -16,12 +16,15 @@ from ..layout import Layout
 if TYPE_CHECKING:
     from ..config import Settings
     from ..model.params import Kind
+    from .domain_locks import DomainLocks
 
 
 @dataclass(frozen=True)
 class Repository:
     directory: Directory
     layout: Layout
+    # Turns per domain among this host's workers (quota sums, services/reservations.py).
+    locks: DomainLocks | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Repository:

@@ -25,6 +25,7 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, cast
 
 from ..directory import Change, Op
@@ -107,30 +108,46 @@ class Reservations:
         if check:
             require_reserving_writes(self._repo)
         counter = cast(str, COUNTED[kind].counter)  # every counted kind has one
-        dn = self._repo.domain_dn(domain)
         deadline, attempt = self._clock() + PATIENCE, 0
         while True:
             attempt += 1
-            if entry is None or attempt > 1:
-                entry = self._domain_entry(dn, domain, check)
-                if entry is None:
-                    return  # nothing to give back to a domain that is gone
-            current = counters.ensure_counters(self._repo, domain, entry)
-            held, used = current[counter], current[counters.QUOTA]
-            limits = DomainLimits.of(entry)
-            if check:  # refused at once, without a write, when it is full already
-                _check(limits, kind, held, count, used, quota)
             try:
-                after = self._write(dn, counter, count, used, quota)
-            except ConcurrentUpdate:  # the quota sum moved on meanwhile
+                # The quota sum is replaced under an assertion on its value: this host's
+                # workers take turns, each reading it afresh in its turn.
+                with self._turn(domain, quota):
+                    done = self._try(domain, kind, counter, count, quota, check,
+                                     None if quota or attempt > 1 else entry)
+            except ConcurrentUpdate:  # another host moved the quota sum on meanwhile
                 if self._clock() >= deadline:
                     raise ConcurrentUpdate(detail="the domain is too busy; try again") \
                         from None
                 if attempt > 2:  # random, growing pauses spread persistent racers apart
                     self._sleep(random.uniform(0, min(MAX_PAUSE, 0.001 * 2 ** min(attempt, 6))))
                 continue
-            self._settle(dn, domain, kind, counter, count, quota, after, limits if check else None)
+            if done is not None:
+                self._settle(self._repo.domain_dn(domain), domain, kind, counter, count,
+                             quota, *done)
             return
+
+    def _turn(self, domain: str, quota: int) -> AbstractContextManager[object]:
+        locks = self._repo.locks
+        return locks.turn(domain) if quota and locks is not None else contextlib.nullcontext()
+
+    def _try(self, domain: str, kind: str, counter: str, count: int, quota: int,
+             check: bool, entry: Entry | None) -> tuple[Entry, DomainLimits | None] | None:
+        """One try: the counters checked and written; (the entry as the write left it, the
+        limits to settle against); None when there is no domain to give back to."""
+        dn = self._repo.domain_dn(domain)
+        if entry is None:
+            entry = self._domain_entry(dn, domain, check)
+            if entry is None:
+                return None  # nothing to give back to a domain that is gone
+        current = counters.ensure_counters(self._repo, domain, entry)
+        held, used = current[counter], current[counters.QUOTA]
+        limits = DomainLimits.of(entry)
+        if check:  # refused at once, without a write, when it is full already
+            _check(limits, kind, held, count, used, quota)
+        return self._write(dn, counter, count, used, quota), limits if check else None
 
     def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
         entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])

@@ -1,0 +1,66 @@
+"""Turns per domain among processes and threads (services/domain_locks.py)."""
+
+import multiprocessing
+import threading
+import time
+
+from iredapi_ldap.services import domain_locks
+from iredapi_ldap.services.domain_locks import DomainLocks
+
+
+def _hold(directory, domain, ready, release):
+    with DomainLocks(directory).turn(domain) as had:
+        assert had
+        ready.set()
+        release.wait(10)
+
+
+def test_another_process_waits_its_turn_and_goes_without_after_the_wait(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setattr(domain_locks, "WAIT", 0.3)
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold, args=(tmp_path, "a.test", ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        locks = DomainLocks(tmp_path)
+        started = time.monotonic()
+        with locks.turn("A.test") as had:  # the same domain, whatever its case
+            assert not had
+        assert time.monotonic() - started >= 0.3
+        with locks.turn("b.test") as had:  # another stripe: at once
+            assert had
+    finally:
+        release.set()
+        holder.join(10)
+    with DomainLocks(tmp_path).turn("a.test") as had:
+        assert had
+
+
+def test_threads_of_one_process_take_turns(tmp_path):
+    locks, inside, most = DomainLocks(tmp_path), [0], [0]
+    lock = threading.Lock()
+
+    def one():
+        with locks.turn("c.test") as had:
+            assert had
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.01)
+            with lock:
+                inside[0] -= 1
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
+
+
+def test_without_a_usable_directory_it_goes_without(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with DomainLocks(blocker / "locks").turn("d.test") as had:
+        assert not had
