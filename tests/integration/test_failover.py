@@ -50,6 +50,27 @@ def wait_converged(topology, dn, timeout=REPLICATION_BOUND_SECONDS * 5):
         time.sleep(0.02)
 
 
+def api_host(providers, adapter, make_client, **options):
+    """(directory, app) of one API host over both providers (short timeouts)."""
+    acc = providers.accounts
+    directory = adapter(providers.uris, acc.vmailadmin_dn, acc.vmailadmin_password,
+                        connect_timeout=2, timeout=10, bind_timeout=1, **options)
+    return directory, make_client(directory=directory, ldap_uri=providers.uris,
+                                  ldap_basedn=acc.domains_dn, ldap_admin_basedn=acc.admins_dn)
+
+
+def limited_domain(providers, layout, limit):
+    """A new domain with `limit` users at most, added on the first provider and waited
+    for on the second; returns (name, DN)."""
+    first, second = providers.providers
+    name = f"f-{secrets.token_hex(4)}.test"
+    domain_dn = layout.domain_dn(name)
+    helpers.add_domain(providers.directory(first), layout, name, accountSetting=[
+        "minPasswordLength:8", "defaultQuota:1024", f"numberOfUsers:{limit}"])
+    providers.wait_for(second, domain_dn)
+    return name, domain_dn
+
+
 def test_creates_wait_after_a_failover_until_the_new_leader_holds_the_old_ones_writes(
         providers, adapter, make_client):
     """The second provider is down while the first takes 4 creates, then the first is killed
@@ -59,16 +80,9 @@ def test_creates_wait_after_a_failover_until_the_new_leader_holds_the_old_ones_w
     first, second = providers.providers
     acc = providers.accounts
     layout = topology_layout(providers)
-    directory = adapter(providers.uris, acc.vmailadmin_dn, acc.vmailadmin_password,
-                        connect_timeout=2, timeout=10, bind_timeout=1, failback_interval=3600)
-    app = make_client(directory=directory, ldap_uri=providers.uris,
-                      ldap_basedn=acc.domains_dn, ldap_admin_basedn=acc.admins_dn)
+    directory, app = api_host(providers, adapter, make_client, failback_interval=3600)
     cookies = helpers.session_cookie(helpers.login(app, acc.admin_mail, acc.admin_password))
-    name = f"f-{secrets.token_hex(4)}.test"
-    domain_dn = layout.domain_dn(name)
-    helpers.add_domain(providers.directory(first), layout, name, accountSetting=[
-        "minPasswordLength:8", "defaultQuota:1024", f"numberOfUsers:{LIMIT}"])
-    providers.wait_for(second, domain_dn)
+    name, domain_dn = limited_domain(providers, layout, LIMIT)
     second.terminate()
     second.wait()
     try:
@@ -123,22 +137,12 @@ def test_creates_wait_for_the_old_leader_when_another_host_wrote_last(
     first, second = providers.providers
     acc = providers.accounts
     layout = topology_layout(providers)
-
-    def host(hold):
-        directory = adapter(providers.uris, acc.vmailadmin_dn, acc.vmailadmin_password,
-                            connect_timeout=2, timeout=10, bind_timeout=1,
-                            failback_interval=3600, failover_hold=hold)
-        return directory, make_client(directory=directory, ldap_uri=providers.uris,
-                                      ldap_basedn=acc.domains_dn,
-                                      ldap_admin_basedn=acc.admins_dn)
-    _, writer = host(30)
-    observer_directory, observer = host(2.5)
+    _, writer = api_host(providers, adapter, make_client, failback_interval=3600,
+                         failover_hold=30)
+    observer_directory, observer = api_host(providers, adapter, make_client,
+                                            failback_interval=3600, failover_hold=2.5)
     cookies = helpers.session_cookie(helpers.login(writer, acc.admin_mail, acc.admin_password))
-    name = f"f-{secrets.token_hex(4)}.test"
-    domain_dn = layout.domain_dn(name)
-    helpers.add_domain(providers.directory(first), layout, name, accountSetting=[
-        "minPasswordLength:8", "defaultQuota:1024", f"numberOfUsers:{LIMIT}"])
-    providers.wait_for(second, domain_dn)
+    name, domain_dn = limited_domain(providers, layout, LIMIT)
     assert observer_directory.writes_held() is None  # reads the first's contextCSN now
     time.sleep(0.3)
     second.terminate()
