@@ -50,7 +50,7 @@ class Settings:
     ldap_bind_password: typing.Optional[str] = None
     ldap_connect_timeout: int = 5
     ldap_bind_timeout: int = 3
-    ldap_failback_interval: int = 30
+    ldap_failback_interval: int = 10
     ldap_failover_hold: int = 30
     ldap_timeout: int = 60
     ldap_client: str = "python-ldap"

@@ -59,7 +59,7 @@ class ThreadBoundDirectory:
     def __init__(self, uris: Sequence[str], bind_dn: str, bind_password: Optional[str],
                  connect_timeout: float = 5, timeout: float = 60,
                  bind_timeout: Optional[float] = None,
-                 failback_interval: float = 30.0, failover_hold: float = 30.0) -> None:
+                 failback_interval: float = 10.0, failover_hold: float = 30.0) -> None:
         self._uris = tuple(uris)
         self._bind_dn = bind_dn
         self._bind_password = bind_password
@@ -73,6 +73,7 @@ class ThreadBoundDirectory:
         self._leader = Leader(self._uris, failback_interval,
                               failback_settle=2 * self._bind_timeout + 0.5)
         self._failover_hold = failover_hold
+        self._last_reading: Optional[list[str]] = None  # the new leader's, while held
         self._repair: Callable[[], None] = lambda: None
         self._local = threading.local()
         self._sorting_retry_at = 0.0  # time.monotonic() from which slapd may sort again
@@ -156,14 +157,17 @@ class ThreadBoundDirectory:
         raise NotImplementedError
 
     def writes_held(self) -> Optional[float]:
-        """None when writes that reserve against a limit may go on; after a failover, until
-        the new leader holds all the old one was last seen to hold (its contextCSN) and
-        the counters are repaired, the seconds since the failover (a check whether that
-        time has come runs in the background). When they may go on, the leader's
+        """None when writes that reserve against a limit may go on; else the seconds since
+        the failover or fail-back they wait for (leader.py: until the leaders agree and
+        the counters are repaired; checks run in the background), 0.0 while this worker's
+        own fail-back check is due or running. When they may go on, the leader's
         contextCSN is read now and then (in the background), to know what a failover is
         to wait for."""
         hold = self._leader.hold
         if hold is None:
+            if self._leader.failback_pending():
+                self._start_failback_check()
+                return 0.0
             uri = self._leader.note_due()
             if uri is not None and len(self._uris) > 1:
                 threading.Thread(target=self._note_context_csns, args=(uri,), daemon=True,
@@ -181,23 +185,30 @@ class ThreadBoundDirectory:
 
     def _check_caught_up(self, hold: WriteHold) -> None:
         """Whether the hold may end (after a fail-back: not before every host had the time
-        to move back as well): once the old leader is back, when the new one holds
-        all the old one holds (its writes that were acknowledged but never sent before it
-        went down included, by whichever host they were made); while it stays down, when
-        the new leader holds all the old one was last seen to hold, but only after
-        LDAP_FAILOVER_HOLD seconds (the old leader's last writes may then be missing)."""
+        to move back as well). The old leader answering again: after a failover, the
+        worker moves back to it once it holds all the new one holds (a fail-back, whose
+        hold follows); after a fail-back, the hold ends when the server moved to holds
+        all the one left holds. The old leader down: after LDAP_FAILOVER_HOLD seconds,
+        once the new leader holds all the old one was seen to hold or has applied all it
+        received (its contextCSN stood still since the last check); its last writes may
+        then be missing."""
         caught_up = False
         try:
-            if time.monotonic() < hold.not_before:
-                return
-            awaited = list(hold.awaited)
-            try:
-                awaited += self._read_context_csns(hold.old)
-            except errors.ApiError:
-                if time.monotonic() - hold.since < self._failover_hold:
-                    return  # it may yet come back with writes the new leader lacks
             uri = self._leader.current
-            if holds_everything(self._read_context_csns(uri), awaited):
+            try:
+                old = self._read_context_csns(hold.old)
+            except errors.ApiError:
+                old = None
+            if old is None and time.monotonic() - hold.since < self._failover_hold:
+                return  # it may yet come back with writes the new leader lacks
+            current = self._read_context_csns(uri)
+            if old is not None and self._uris.index(hold.old) < self._uris.index(uri):
+                if holds_everything(old, current):
+                    self._leader.moved_back(uri, hold.old)
+                return
+            stood_still, self._last_reading = current == self._last_reading, current
+            if holds_everything(current, [*hold.awaited, *(old or ())]) or \
+                    (old is None and stood_still):
                 self._repair()
                 caught_up = True
         except Exception as exc:  # noqa: BLE001 - not yet: the next check tries again

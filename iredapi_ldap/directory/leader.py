@@ -15,9 +15,16 @@ take writes on entries it holds older versions of.
 
 Writes held after a failover: the new leader may not yet have applied all the old one sent
 it, so a limit checked against its counters could let too many through (measured: counters
-lost 61-256 increments on failover under load). After a failover, `hold` says so until the
-new leader's contextCSN covers the old leader's last known one (`awaited`) and the counters
-were checked (`ThreadBoundDirectory.writes_held`).
+lost 61-256 increments on failover under load), and a crashed leader may have acknowledged
+writes (of any host) it never sent. After a failover, `hold` says so; the worker goes back
+to the old leader once it answers and the new one holds all it holds; if it stays down,
+the hold ends after LDAP_FAILOVER_HOLD seconds, once the new leader has applied all it
+received (`ThreadBoundDirectory._check_caught_up`). After a fail-back, the other workers and
+hosts are still on the server left until their own check: reserving writes wait one
+interval (and the time a check takes), and until the server moved to holds all the one left
+holds. While a worker's own fail-back check is overdue or running, its reserving writes wait
+for it too (`failback_pending`): an idle worker would otherwise write on the server the
+others have left.
 """
 
 import logging
@@ -50,7 +57,7 @@ class WriteHold:
 class Leader:
     """The provider in use, shared by the threads of one worker."""
 
-    def __init__(self, uris: Sequence[str], failback_interval: float = 30.0,
+    def __init__(self, uris: Sequence[str], failback_interval: float = 10.0,
                  clock: Callable[[], float] = time.monotonic,
                  failback_settle: float = 0.0) -> None:
         self._uris = tuple(uris)
@@ -61,7 +68,9 @@ class Leader:
         self._clock = clock
         self._check_at = 0.0
         self._checking = False
-        self._seen: dict[str, tuple[str, ...]] = {}  # URI -> its contextCSN, last read
+        # URI -> the newest CSN per server ID it was seen to hold (contextCSN readings and the
+        # entryCSN of reservations made on it)
+        self._seen: dict[str, tuple[str, ...]] = {}
         self._note_at = 0.0
         self._hold: Optional[WriteHold] = None
         self._catching_up = False
@@ -108,15 +117,34 @@ class Leader:
             self._check_at = self._clock() + self._interval
             if chosen is None or self._uris[self._index] != current:
                 return
-            self._index = self._uris.index(chosen)
-            # Other hosts (and workers) are still on `current` until their own check, up to
-            # an interval later: reserving writes on two providers at once would merge by
-            # "last writer wins" and lose counts. They wait until all have moved.
-            now = self._clock()
-            self._hold = WriteHold(current, chosen, self._seen.get(current, ()), now,
-                                   not_before=now + self._interval + self._settle)
-            log.warning("directory server %s holds all that %s holds: reads and writes go "
-                        "back to it", chosen, current)
+            self._move_back(current, chosen)
+
+    def moved_back(self, current: str, earlier: str) -> None:
+        """The server left in a failover (`earlier`) answers again and holds all `current`
+        holds: move back to it at once (the other workers that never left it may be
+        writing there), with the hold of a fail-back."""
+        with self._lock:
+            if self._uris[self._index] == current:
+                self._move_back(current, earlier)
+
+    def _move_back(self, current: str, chosen: str) -> None:
+        self._index = self._uris.index(chosen)
+        # Other hosts (and workers) are still on `current` until their own check, up to
+        # an interval later: reserving writes on two providers at once would merge by
+        # "last writer wins" and lose counts. They wait until all have moved.
+        now = self._clock()
+        self._hold = WriteHold(current, chosen, self._seen.get(current, ()), now,
+                               not_before=now + self._interval + self._settle)
+        log.warning("directory server %s holds all that %s holds: reads and writes go "
+                    "back to it", chosen, current)
+
+    def failback_pending(self) -> bool:
+        """Whether this worker is not on the first server and its fail-back check is due or
+        running: reserving writes wait for it (the other workers may have moved back)."""
+        if self._index == 0:
+            return False
+        with self._lock:
+            return self._index != 0 and (self._checking or self._clock() >= self._check_at)
 
 
     # -- writes held after a failover -------------------------------------------------------
@@ -139,7 +167,7 @@ class Leader:
             return self.current
 
     def noted(self, uri: str, csns: Sequence[str]) -> None:
-        """`uri` holds the contextCSN `csns` (read by a probe, a fail-back check, health)."""
+        """`uri` holds the contextCSN `csns` (read by `_read_context_csns`)."""
         with self._lock:
             self._seen[uri] = newest(*self._seen.get(uri, ()), *csns)
 
@@ -155,7 +183,8 @@ class Leader:
         if self._hold is None:
             return None
         with self._lock:
-            if self._hold is None or self._catching_up or self._clock() < self._catch_up_at:
+            if self._hold is None or self._catching_up or self._clock() < max(
+                    self._catch_up_at, self._hold.not_before):
                 return None
             self._catching_up = True
             return self._hold

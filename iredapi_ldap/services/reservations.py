@@ -136,17 +136,26 @@ class Reservations:
     def _try(self, domain: str, kind: str, counter: str, count: int, quota: int,
              check: bool, entry: Entry | None) -> tuple[Entry, DomainLimits | None] | None:
         """One try: the counters checked and written; (the entry as the write left it, the
-        limits to settle against); None when there is no domain to give back to."""
+        limits to settle against); None when there is nothing to write (a domain gone, or
+        counters just counted without what a release would take off)."""
         dn = self._repo.domain_dn(domain)
         if entry is None:
             entry = self._domain_entry(dn, domain, check)
             if entry is None:
                 return None  # nothing to give back to a domain that is gone
+        missing = {a for a in (counter, counters.QUOTA) if entry.first(a) is None}
         current = counters.ensure_counters(self._repo, domain, entry)
         held, used = current[counter], current[counters.QUOTA]
         limits = DomainLimits.of(entry)
         if check:  # refused at once, without a write, when it is full already
             _check(limits, kind, held, count, used, quota)
+        # A release after the entry went (delete, move, quota lowered) on counters just
+        # counted: the count already lacks it, and taking it off again would leave them
+        # too low, which could let a limit be passed.
+        count = 0 if count < 0 and counter in missing else count
+        quota = 0 if quota < 0 and counters.QUOTA in missing else quota
+        if not count and not quota:
+            return None
         return self._write(dn, counter, count, used, quota), limits if check else None
 
     def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
@@ -172,8 +181,9 @@ class Reservations:
     def _settle(self, dn: str, domain: str, kind: str, counter: str, count: int, quota: int,
                 after: Entry, limits: DomainLimits | None) -> None:
         """After `_write`: a create whose increment took the counter past the limit (racing
-        creates took the room first) gives it back and is refused; a release that took it
-        below zero (counted after the entry had gone) puts it back to zero."""
+        creates took the room first) gives it back and is refused; a counter found below
+        zero (drift) is counted from zero: a create's increment makes it its own count, a
+        release's is put back to zero."""
         value = stored_int(after.first(counter))
         if limits is not None and count > 0:
             try:
@@ -181,19 +191,23 @@ class Reservations:
             except LimitExceeded:
                 self.release(domain, kind, count, quota)
                 raise
-        if value < 0:
+        if count > 0 and value < count:  # it was below zero (drift): count from zero
+            self._repo.directory.modify(dn, [Change(counter, Op.INCREMENT,
+                                                    (str(count - value),))])
+        elif value < 0:
             with contextlib.suppress(ConcurrentUpdate):  # moved on: its writer settles it
                 self._repo.directory.modify(dn, [Change(counter, Op.REPLACE, ("0",))],
                                             assertion=f"({counter}={value})")
 
 
 def require_reserving_writes(repo: Repository) -> None:
-    """WRITES_HELD (503, Retry-After) while the directory's new leader catches up after a
-    failover: a limit checked against counters it has not yet brought up to date could let
-    too many through. Reads and writes that reserve nothing go on."""
+    """WRITES_HELD (503, Retry-After) while the directory's leader changes (a failover or a
+    fail-back, directory/leader.py): a limit checked against counters the new leader has
+    not yet brought up to date, or while another worker still writes on the old one, could
+    let too many through. Reads and writes that reserve nothing go on."""
     if repo.directory.writes_held() is not None:
-        raise WritesHeld(retry_after=1, detail="the directory failed over to another server "
-                         "that is catching up; creates and quota raises wait for it")
+        raise WritesHeld(retry_after=1, detail="the directory is changing servers; creates "
+                         "and quota raises wait until they agree")
 
 
 def _check(limits: DomainLimits, kind: str, held: int, count: int, used: int,

@@ -75,12 +75,14 @@ def test_creates_wait_after_a_failover_until_the_new_leader_holds_the_old_ones_w
         providers, adapter, make_client):
     """The second provider is down while the first takes 4 creates, then the first is killed
     and the second comes back without them. On it, creates answer WRITES_HELD (reads and
-    other writes go on) until the first is back and the second has received them; the
-    counters are checked, and the limit of 6 lets exactly 2 more in, not 6."""
+    other writes go on) until the first is back: the worker moves back to it (it holds all
+    the second holds), waits as after any fail-back for the other workers to follow (one
+    interval and the time a check takes), and the limit of 6 lets exactly 2 more in, not 6,
+    written on the first."""
     first, second = providers.providers
     acc = providers.accounts
     layout = topology_layout(providers)
-    directory, app = api_host(providers, adapter, make_client, failback_interval=3600)
+    directory, app = api_host(providers, adapter, make_client, failback_interval=1)
     cookies = helpers.session_cookie(helpers.login(app, acc.admin_mail, acc.admin_password))
     name, domain_dn = limited_domain(providers, layout, LIMIT)
     second.terminate()
@@ -118,8 +120,9 @@ def test_creates_wait_after_a_failover_until_the_new_leader_holds_the_old_ones_w
     assert app.simulate_get("/api/health", cookies=cookies).json["_data"]["writes_held"] is False
     results = [helpers.reply(create_user(app, cookies, f"b{i}@{name}"))[2] for i in range(1, 5)]
     assert results == [None, "EXCEEDED_LIMIT", "EXCEEDED_LIMIT", "EXCEEDED_LIMIT"]
-    assert writer_of(providers.entry_csn(second, layout.user_dn(f"b1@{name}"))) == \
-        second.server_id
+    assert directory.leader == first.ldap_uri
+    assert writer_of(providers.entry_csn(first, layout.user_dn(f"b1@{name}"))) == \
+        first.server_id
     try:
         wait_converged(providers, domain_dn)
         for provider in providers.providers:
@@ -137,8 +140,8 @@ def test_creates_wait_for_the_old_leader_when_another_host_wrote_last(
     first, second = providers.providers
     acc = providers.accounts
     layout = topology_layout(providers)
-    _, writer = api_host(providers, adapter, make_client, failback_interval=3600,
-                         failover_hold=30)
+    writer_directory, writer = api_host(providers, adapter, make_client,
+                                        failback_interval=3600, failover_hold=2.5)
     observer_directory, observer = api_host(providers, adapter, make_client,
                                             failback_interval=3600, failover_hold=2.5)
     cookies = helpers.session_cookie(helpers.login(writer, acc.admin_mail, acc.admin_password))
@@ -170,6 +173,13 @@ def test_creates_wait_for_the_old_leader_when_another_host_wrote_last(
         waited = time.monotonic() - killed
         print(f"\ncreates held {waited:.2f} s with the old leader down (hold 2.5 s)")
         assert waited >= 2.0
+        # The writer's own last reservation never reached the second: it goes on too.
+        while helpers.reply(result := create_user(writer, cookies, f"w0@{name}"))[2] in \
+                ("WRITES_HELD", "DIRECTORY_UNAVAILABLE"):
+            assert time.monotonic() - killed < 8, "the writer still held after the hold"
+            time.sleep(0.05)
+        assert helpers.reply(result) == (200, True, None)
+        assert writer_directory.leader == second.ldap_uri
     finally:
         first.resume()
         wait_converged(providers, domain_dn)

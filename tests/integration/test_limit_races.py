@@ -9,6 +9,7 @@ import pytest
 
 from iredapi_ldap.directory import Scope
 
+from .. import helpers
 from ..helpers import form, login, reply, session_cookie
 
 RACERS, LIMIT, MB = 20, 5, 1024 * 1024
@@ -49,3 +50,33 @@ def test_racing_creates_fill_a_domain_limit_exactly(make_client, accounts, domai
     assert int(entry.first(counter)) == LIMIT
     quota = sum(int(e.first("mailQuota", 0)) for e in made)
     assert int(entry.first("domainCurrentQuotaSize", 0)) == quota
+
+
+def test_a_delete_in_a_domain_without_counters_leaves_them_exact(client, admin_cookies,
+                                                                 domain, directory, layout):
+    """iRedMail's own domains have no counters until a write counts them. A delete removes
+    the user, then gives its place back: counted after the user went, the counters must
+    not lose it a second time (too low would let one too many in)."""
+    for i in range(3):
+        helpers.add_mail_user(directory, layout, f"u{i}@{domain}", mailQuota=[str(100 * MB)])
+    assert reply(form(client, "DELETE", f"/api/user/u0@{domain}", {},
+                      cookies=admin_cookies))[1]
+    entry = directory.get(layout.domain_dn(domain),
+                          ["domainCurrentUserNumber", "domainCurrentQuotaSize"])
+    assert (entry.first("domainCurrentUserNumber"), entry.first("domainCurrentQuotaSize")) \
+        == ("2", str(200 * MB))
+
+
+def test_a_counter_below_zero_counts_from_zero(client, admin_cookies, domain, directory,
+                                               layout):
+    directory.modify(layout.domain_dn(domain), [
+        helpers.replace("domainCurrentUserNumber", "-2"),
+        helpers.replace("domainCurrentAliasNumber", "0"),
+        helpers.replace("domainCurrentListNumber", "0"),
+        helpers.replace("domainCurrentQuotaSize", "0")])
+    assert reply(form(client, "POST", f"/api/alias/a@{domain}", {},
+                      cookies=admin_cookies))[1]
+    assert reply(form(client, "POST", f"/api/user/u@{domain}",
+                      {"password": "Passw0rd-Racing!"}, cookies=admin_cookies))[1]
+    entry = directory.get(layout.domain_dn(domain), ["domainCurrentUserNumber"])
+    assert entry.first("domainCurrentUserNumber") == "1"

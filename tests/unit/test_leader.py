@@ -156,3 +156,33 @@ def test_what_a_server_was_seen_to_hold_only_grows_by_server_id():
     leader.noted(A, [csn("105320", "001"), csn("105300", "002")])  # a reading begun before
     leader.found_down(A)
     assert leader.hold.awaited == tuple(sorted((csn("105321", "001"), csn("105300", "002"))))
+
+
+def test_reserving_writes_wait_while_the_own_fail_back_check_is_due_or_running():
+    """An idle worker still on the second server would otherwise write there after the
+    others moved back: while its check is due or running, its reserving writes wait."""
+    now = [0.0]
+    leader = Leader((A, B), failback_interval=10, clock=lambda: now[0])
+    assert not leader.failback_pending()  # on the first server
+    leader.found_down(A)
+    assert not leader.failback_pending()  # checked at the interval only
+    now[0] = 10.0
+    assert leader.failback_pending()
+    assert leader.failback_candidates() == (B, (A,))
+    assert leader.failback_pending()  # running
+    leader.failback_checked(B, None)  # A not back: stay
+    assert not leader.failback_pending()
+
+
+def test_the_old_leader_back_the_worker_moves_back_with_the_hold_of_a_fail_back():
+    now = [0.0]
+    leader = Leader((A, B), failback_interval=10, clock=lambda: now[0], failback_settle=1)
+    leader.found_down(A)
+    failover = leader.hold
+    now[0] = 3.0
+    leader.moved_back(B, A)
+    assert leader.current == A
+    assert leader.hold is not failover and leader.hold.not_before == 3.0 + 10 + 1
+    assert leader.catch_up_due() is None  # no check before then
+    leader.moved_back(B, A)  # already moved: nothing changes
+    assert leader.current == A
