@@ -42,10 +42,10 @@ def policy_urls(request, tmp_path):
         return
     server = request.getfixturevalue(request.param)
     if request.param == "mariadb":
-        databases = server.iredmail_databases("test", helpers.reference_dir() / "upstream-sql")
-    else:
-        databases = server.empty_databases("test")
-    with databases as urls:
+        yield server.pristine_iredmail_databases("test",
+                                                 helpers.reference_dir() / "upstream-sql")
+        return
+    with server.empty_databases("test") as urls:
         yield urls
 
 
