@@ -14,7 +14,6 @@ from .. import helpers
 from ..mariadb import MariaDB
 from ..postgresql import PostgreSQL
 
-
 # The LDAP client library each database is tested with. The two meet only in the services,
 # through the directory contract and the policy-store contract: which library talks to
 # slapd changes nothing of what reaches SQL, and which database holds the rows nothing of

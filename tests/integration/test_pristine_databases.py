@@ -56,8 +56,10 @@ def test_a_reset_puts_back_rows_and_counters(mariadb, fresh):
             "INSERT INTO mailaddr (priority, email) VALUES (7, 'x@example.org')",
             "DELETE FROM mailaddr")
     execute(urls["iredapd"], "DELETE FROM greylisting",
-            "INSERT INTO throttle (account, kind, priority, period) VALUES ('@.', 'inbound', 0, 60)")
-    execute(urls["iredadmin"], "INSERT INTO log (admin, ip, msg) VALUES ('a', '127.0.0.1', 'written')")
+            "INSERT INTO throttle (account, kind, priority, period) "
+            "VALUES ('@.', 'inbound', 0, 60)")
+    execute(urls["iredadmin"],
+            "INSERT INTO log (admin, ip, msg) VALUES ('a', '127.0.0.1', 'written')")
     assert {name: dump(url) for name, url in urls.items()} != fresh
     again = mariadb.pristine_iredmail_databases("reset", UPSTREAM)
     assert again == urls
