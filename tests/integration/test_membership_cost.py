@@ -11,7 +11,6 @@ which is stopped afterwards rather than emptied (deleting 20 000 entries took 20
 import collections
 import secrets
 
-import ldap
 import pytest
 from falcon import testing
 
@@ -21,6 +20,7 @@ from iredapi_ldap.directory import from_settings
 from iredapi_ldap.layout import Layout
 
 from .. import helpers
+from ..bulk import Pipelined
 from ..helpers import form, login, reply, session_cookie
 
 SIZES = (50, 10_000)
@@ -47,33 +47,6 @@ class Counting:
                 self.counts[name] += 1
             return method(*args, **kwargs)
         return counted
-
-
-class Pipelined:
-    """A connection of its own that sends many adds without waiting for each
-    answer: tens of thousands of entries in seconds."""
-
-    def __init__(self, slapd):
-        self._conn = ldap.initialize(slapd.ldap_uri)
-        self._conn.simple_bind_s(slapd.accounts.vmailadmin_dn,
-                                 slapd.accounts.vmailadmin_password)
-
-    def _run(self, requests):
-        pending = collections.deque()
-        for send in requests:
-            pending.append(send())
-            if len(pending) >= 200:
-                self._conn.result(pending.popleft())
-        while pending:
-            self._conn.result(pending.popleft())
-
-    def add(self, entries):
-        self._run(lambda dn=dn, attributes=attributes: self._conn.add_ext(
-            dn, [(name, [v.encode() for v in values]) for name, values in attributes.items()])
-            for dn, attributes in entries)
-
-    def close(self):
-        self._conn.unbind_s()
 
 
 def group_entry(layout, domain, kind, name, members=()):
