@@ -14,6 +14,30 @@ from .. import helpers
 from ..mariadb import MariaDB
 from ..postgresql import PostgreSQL
 
+# The LDAP client library each database is tested with. The two meet only in the services,
+# through the directory contract and the policy-store contract: which library talks to
+# slapd changes nothing of what reaches SQL, and which database holds the rows nothing of
+# what reaches slapd. So a test that runs on every database and every client runs each
+# database once and each client at least once, not every pair: half the runs, each
+# database and each client still under every such test.
+CLIENT_OF_DATABASE = {"sqlite": "ldap3", "mariadb": "python-ldap", "postgresql": "ldap3"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out the runs of a database with the other LDAP client (CLIENT_OF_DATABASE)."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        database = params.get("policy_urls")
+        if database in CLIENT_OF_DATABASE and "ldap_client" in params \
+                and params["ldap_client"] != CLIENT_OF_DATABASE[database]:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
 
 @pytest.fixture(scope="session")
 def mariadb(tmp_path_factory):
@@ -42,10 +66,10 @@ def policy_urls(request, tmp_path):
         return
     server = request.getfixturevalue(request.param)
     if request.param == "mariadb":
-        databases = server.iredmail_databases("test", helpers.reference_dir() / "upstream-sql")
-    else:
-        databases = server.empty_databases("test")
-    with databases as urls:
+        yield server.pristine_iredmail_databases("test",
+                                                 helpers.reference_dir() / "upstream-sql")
+        return
+    with server.empty_databases("test") as urls:
         yield urls
 
 

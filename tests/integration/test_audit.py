@@ -28,8 +28,7 @@ def policy_urls(request, tmp_path):
                for name in ("amavisd", "iredapd", "iredadmin")}
         return
     server = request.getfixturevalue("mariadb")
-    with server.iredmail_databases("test", helpers.reference_dir() / "upstream-sql") as urls:
-        yield urls
+    yield server.pristine_iredmail_databases("test", helpers.reference_dir() / "upstream-sql")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ request bodies, and GET /api/domains."""
 import pytest
 
 from .. import helpers
+from ..bulk import Pipelined
 from ..helpers import login, reply, session_cookie
 
 
@@ -94,19 +95,18 @@ def test_list_domains_bad_parameters(client, admin_cookies, params, code):
     assert reply(result) == (400, False, code)
 
 
-def test_list_domains_pages_through_many(client, admin_cookies, directory, layout):
+def test_list_domains_pages_through_many(client, admin_cookies, slapd, layout):
     names = [f"t-many-{i:04d}.test" for i in range(5000)]  # ten 500-entry pages
-    for name in names:
-        directory.add(layout.domain_dn(name), {"objectClass": ["mailDomain"],
-                                               "domainName": [name],
-                                               "accountStatus": ["active"]})
+    bulk = Pipelined(slapd)  # setup, not what is tested: fast, on a connection of its own
+    bulk.add((layout.domain_dn(name), {"objectClass": ["mailDomain"], "domainName": [name],
+                                       "accountStatus": ["active"]}) for name in names)
     try:
         listed = client.simulate_get("/api/domains", params={"name_only": "yes"},
                                      cookies=admin_cookies).json["_data"]
         assert set(names) <= set(listed) and len(listed) == len(set(listed))
     finally:
-        for name in names:
-            directory.delete(layout.domain_dn(name))
+        bulk.delete(layout.domain_dn(name) for name in names)
+        bulk.close()
 
 
 def test_admin_of_no_domain_lists_nothing(client, directory, layout):

@@ -26,9 +26,13 @@ def race(calls):
         return [outcome(result) for result in pool.map(lambda c: c(), calls)]
 
 
-@pytest.fixture
-def server(slapd, ldap_client, tmp_path):
-    with servers.serving(slapd, tmp_path, LDAP_CLIENT=ldap_client) as base:
+@pytest.fixture(scope="module")
+def server(slapd, ldap_client, tmp_path_factory):
+    """One server for the limit tests of each LDAP client: each races with an admin and
+    domains of its own, so a server that served others changes nothing (and starting and
+    stopping 4 workers costs about 4 s)."""
+    with servers.serving(slapd, tmp_path_factory.mktemp("races"),
+                         LDAP_CLIENT=ldap_client) as base:
         yield base
 
 
