@@ -12,7 +12,7 @@ import logging
 import select
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -452,3 +452,20 @@ class ThreadBoundDirectory:
             with contextlib.suppress(Exception):
                 self._unbind(conn)
             return True
+
+
+def entry_of_bytes(dn: str, attrs: Mapping[str, Sequence[str | bytes]]) -> Entry:
+    """An Entry of values as libldap and RFC 4527's read controls give them (bytes; ldap3's
+    controls decode some already): UTF-8 text decoded, anything else (e.g. a photo) kept as
+    bytes, as ldap3's searches return it."""
+    return Entry(dn, {name: [_text_or_bytes(v) for v in values]
+                      for name, values in attrs.items()})
+
+
+def _text_or_bytes(value: str | bytes) -> str | bytes:
+    if isinstance(value, str):
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value

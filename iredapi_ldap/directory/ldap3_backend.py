@@ -16,7 +16,13 @@ from ldap3.utils.asn1 import encode as ber_encode
 
 from .. import errors
 from .base import Change, Entry, Op, Scope
-from .connections import BindRefused, Connection, ThreadBoundDirectory, server_address
+from .connections import (
+    BindRefused,
+    Connection,
+    ThreadBoundDirectory,
+    entry_of_bytes,
+    server_address,
+)
 from .results import error_for
 from .windows import SORT_DECLINED, Control, SortDeclined
 
@@ -171,9 +177,7 @@ class Ldap3Directory(ThreadBoundDirectory):
         read = (conn.result.get("controls") or {}).get(POST_READ_CONTROL)
         if not read:
             raise errors.DirectoryError(detail="the directory sent no post-read entry")
-        return Entry(dn, {name: [_decoded(v) for v in values]
-                          for name, values in read["value"]["result"].items()})
-
+        return entry_of_bytes(dn, read["value"]["result"])
 
 
 def _payload(changes: Sequence[Change]) -> dict[str, list[tuple[Any, list[Any]]]]:
@@ -181,15 +185,6 @@ def _payload(changes: Sequence[Change]) -> dict[str, list[tuple[Any, list[Any]]]
     for change in changes:
         payload.setdefault(change.attribute, []).append((_OPS[change.op], list(change.values)))
     return payload
-
-
-def _decoded(value: object) -> object:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return value
-    return value
 
 
 def _attrs(attributes: Optional[Sequence[str]]) -> list[str]:

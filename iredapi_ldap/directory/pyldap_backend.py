@@ -18,7 +18,13 @@ from ldap.controls.readentry import PostReadControl
 
 from .. import errors
 from .base import Change, Entry, Op, Scope
-from .connections import BindRefused, Connection, ThreadBoundDirectory, server_address
+from .connections import (
+    BindRefused,
+    Connection,
+    ThreadBoundDirectory,
+    entry_of_bytes,
+    server_address,
+)
 from .results import error_for
 from .windows import SORT_DECLINED, Control, SortDeclined
 
@@ -105,7 +111,7 @@ class PythonLdapDirectory(ThreadBoundDirectory):
                                           _attrs(attributes), timeout=self._timeout)
             except ldap.NO_SUCH_OBJECT:
                 return None
-            return next((_entry(*item) for item in found if item[0] is not None), None)
+            return next((entry_of_bytes(*item) for item in found if item[0] is not None), None)
         return self._run(read, retry_read=True, kind="search")
 
     def search(self, base: str, search_filter: str, scope: Scope = Scope.SUB,
@@ -132,7 +138,7 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         _, data, _, controls = conn.result3(msgid, all=1, timeout=self._timeout)
         cookie = next((c.cookie for c in controls
                        if c.controlType == SimplePagedResultsControl.controlType), b"")
-        return [_entry(dn, attrs) for dn, attrs in data if dn is not None], cookie
+        return [entry_of_bytes(dn, attrs) for dn, attrs in data if dn is not None], cookie
 
     def _controlled_search(self, conn: Connection, base: str, search_filter: str,
                            scope: Scope, attributes: Optional[Sequence[str]],
@@ -147,7 +153,7 @@ class PythonLdapDirectory(ThreadBoundDirectory):
             if code in SORT_DECLINED:
                 raise SortDeclined(code) from None
             raise
-        return [_entry(dn, attrs) for dn, attrs in found if dn is not None]
+        return [entry_of_bytes(dn, attrs) for dn, attrs in found if dn is not None]
 
     def add(self, dn: str, attributes: Mapping[str, Sequence[Any]]) -> None:
         modlist = [(name, [_encoded(v) for v in values])
@@ -170,9 +176,8 @@ class PythonLdapDirectory(ThreadBoundDirectory):
         reply = conn.modify_ext_s(dn, _modlist(changes), serverctrls=controls)
         for control in reply[3] or ():
             if isinstance(control, PostReadControl):
-                return _entry(control.dn or dn, control.entry)
+                return entry_of_bytes(control.dn or dn, control.entry)
         raise errors.DirectoryError(detail="the directory sent no post-read entry")
-
 
 
 def _modlist(changes: Sequence[Change]) -> list[tuple[int, str, Optional[list[bytes]]]]:
@@ -182,17 +187,6 @@ def _modlist(changes: Sequence[Change]) -> list[tuple[int, str, Optional[list[by
 
 def _attrs(attributes: Optional[Sequence[str]]) -> Optional[list[str]]:
     return list(attributes) if attributes else None  # None: every user attribute
-
-
-def _entry(dn: str, attrs: dict[str, list[bytes]]) -> Entry:
-    return Entry(dn, {name: [_decoded(v) for v in values] for name, values in attrs.items()})
-
-
-def _decoded(value: bytes) -> str | bytes:
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value  # binary (e.g. a photo): bytes, as ldap3 returns it
 
 
 def _encoded(value: object) -> bytes:

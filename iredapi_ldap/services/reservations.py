@@ -125,8 +125,7 @@ class Reservations:
                     self._sleep(random.uniform(0, min(MAX_PAUSE, 0.001 * 2 ** min(attempt, 6))))
                 continue
             if done is not None:
-                self._settle(self._repo.domain_dn(domain), domain, kind, counter, count,
-                             quota, *done)
+                self._settle(domain, kind, counter, count, quota, *done)
             return
 
     def _turn(self, domain: str, quota: int) -> AbstractContextManager[object]:
@@ -178,13 +177,13 @@ class Reservations:
             dn, changes, [counter],
             assertion=f"({counters.QUOTA}={used})" if quota else None)
 
-    def _settle(self, dn: str, domain: str, kind: str, counter: str, count: int, quota: int,
+    def _settle(self, domain: str, kind: str, counter: str, count: int, quota: int,
                 after: Entry, limits: DomainLimits | None) -> None:
         """After `_write`: a create whose increment took the counter past the limit (racing
         creates took the room first) gives it back and is refused; a counter found below
         zero (drift) is counted from zero: a create's increment makes it its own count, a
         release's is put back to zero."""
-        value = stored_int(after.first(counter))
+        value, dn = stored_int(after.first(counter)), self._repo.domain_dn(domain)
         if limits is not None and count > 0:
             try:
                 _check(limits, kind, value - count, count, 0, 0)
