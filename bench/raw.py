@@ -4,6 +4,7 @@ for the same effect, with ldap3 (what the API uses) and with python-ldap (liblda
 import ldap
 import ldap3
 from ldap.controls import SimplePagedResultsControl
+from ldap.controls.readentry import PostReadControl
 from ldap.modlist import addModlist
 
 PAGE = 500
@@ -56,6 +57,14 @@ class RawPythonLdap:
 
     def modify(self, dn, attr, value):
         self.conn.modify_s(dn, [(ldap.MOD_REPLACE, attr, [value.encode()])])
+
+    def increment_read(self, dn, attr):
+        """`attr` one up (RFC 4525), read back by the same operation (RFC 4527): the
+        cheapest exact counter write; returns the new value."""
+        control = PostReadControl(criticality=True, attrList=[attr])
+        _, _, _, controls = self.conn.modify_ext_s(
+            dn, [(ldap.MOD_INCREMENT, attr, [b"1"])], serverctrls=[control])
+        return int(controls[0].entry[attr][0])
 
     def page_through(self, base, search_filter="(objectClass=*)"):
         control, count = SimplePagedResultsControl(True, size=PAGE, cookie=""), 0

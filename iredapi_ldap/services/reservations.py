@@ -26,9 +26,9 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-from ..directory import Change, Op
+from ..directory import Change, Entry, Op
 from ..errors import (
     Code,
     ConcurrentUpdate,
@@ -41,10 +41,8 @@ from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
 from ..model.parsing import stored_int
 from . import counters
+from .domain_locks import Turn
 from .repository import Repository
-
-if TYPE_CHECKING:
-    from ..directory import Entry
 
 PATIENCE = 10.0      # seconds a reservation keeps trying against concurrent writers
 MAX_PAUSE = 0.05     # longest pause between two tries
@@ -113,10 +111,12 @@ class Reservations:
             attempt += 1
             try:
                 # The quota sum is replaced under an assertion on its value: this host's
-                # workers take turns, each reading it afresh in its turn.
-                with self._turn(domain, quota):
+                # workers take turns, each asserting on the value the last one noted, or
+                # reading it afresh in its turn.
+                with self._turn(domain, quota) as turn:
                     done = self._try(domain, kind, counter, count, quota, check,
-                                     None if quota or attempt > 1 else entry)
+                                     _first_entry(entry, turn, quota) if attempt == 1
+                                     else None, turn)
             except ConcurrentUpdate:  # another host moved the quota sum on meanwhile
                 if self._clock() >= deadline:
                     raise ConcurrentUpdate(detail="the domain is too busy; try again") \
@@ -128,15 +128,17 @@ class Reservations:
                 self._settle(domain, kind, counter, count, quota, *done)
             return
 
-    def _turn(self, domain: str, quota: int) -> AbstractContextManager[object]:
+    def _turn(self, domain: str, quota: int) -> AbstractContextManager[Turn | None]:
         locks = self._repo.locks
         return locks.turn(domain) if quota and locks is not None else contextlib.nullcontext()
 
     def _try(self, domain: str, kind: str, counter: str, count: int, quota: int,
-             check: bool, entry: Entry | None) -> tuple[Entry, DomainLimits | None] | None:
+             check: bool, entry: Entry | None, turn: Turn | None
+             ) -> tuple[Entry, DomainLimits | None] | None:
         """One try: the counters checked and written; (the entry as the write left it, the
         limits to settle against); None when there is nothing to write (a domain gone, or
-        counters just counted without what a release would take off)."""
+        counters just counted without what a release would take off). The quota sum the
+        write left is noted in the `turn`."""
         dn = self._repo.domain_dn(domain)
         if entry is None:
             entry = self._domain_entry(dn, domain, check)
@@ -155,7 +157,15 @@ class Reservations:
         quota = 0 if quota < 0 and counters.QUOTA in missing else quota
         if not count and not quota:
             return None
-        return self._write(dn, counter, count, used, quota), limits if check else None
+        try:
+            after = self._write(dn, counter, count, used, quota)
+        except ConcurrentUpdate:
+            if turn is not None:
+                turn.note(None)  # the next holder reads it afresh
+            raise
+        if turn is not None:
+            turn.note(stored_int(after.first(counters.QUOTA)))
+        return after, limits if check else None
 
     def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
         entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
@@ -174,7 +184,7 @@ class Reservations:
         if quota:
             changes.append(Change(counters.QUOTA, Op.REPLACE, (str(max(used + quota, 0)),)))
         return self._repo.directory.modify_read(
-            dn, changes, [counter],
+            dn, changes, [counter, counters.QUOTA],
             assertion=f"({counters.QUOTA}={used})" if quota else None)
 
     def _settle(self, domain: str, kind: str, counter: str, count: int, quota: int,
@@ -218,3 +228,15 @@ def _check(limits: DomainLimits, kind: str, held: int, count: int, used: int,
         raise LimitExceeded(detail=f"this domain may have at most {limit} {name}")
     if quota > 0 and limits.domain_quota and used + quota > limits.domain_quota:
         raise LimitExceeded(detail="the domain's quota would be exceeded")
+
+
+def _first_entry(entry: Entry | None, turn: Turn | None, quota: int) -> Entry | None:
+    """The domain entry a first try starts from: the caller's (None: read it), read before
+    the turn. With quota, only when all counters were in it and the turn knows the quota
+    sum, which then replaces the one read (another worker may have moved it since)."""
+    if entry is None or not quota:
+        return entry
+    known = turn.known() if turn is not None else None
+    if known is None or any(entry.first(a) is None for a in counters.ATTRIBUTES):
+        return None
+    return Entry(entry.dn, {**entry.attrs, counters.QUOTA: [str(known)]})

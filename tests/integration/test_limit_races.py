@@ -11,6 +11,7 @@ from iredapi_ldap.directory import Scope
 
 from .. import helpers
 from ..helpers import form, login, reply, session_cookie
+from .test_membership_cost import Counting
 
 RACERS, LIMIT, MB = 20, 5, 1024 * 1024
 
@@ -80,3 +81,31 @@ def test_a_counter_below_zero_counts_from_zero(client, admin_cookies, domain, di
                       {"password": "Passw0rd-Racing!"}, cookies=admin_cookies))[1]
     entry = directory.get(layout.domain_dn(domain), ["domainCurrentUserNumber"])
     assert entry.first("domainCurrentUserNumber") == "1"
+
+
+def test_a_create_asserts_on_the_quota_sum_the_last_turn_noted(make_client, admin_cookies,
+                                                              domain, directory, layout):
+    """A reservation notes the quota sum it wrote in its domain's turn; the next create
+    asserts on that note instead of reading the domain again. A sum moved behind the note
+    (another host, `doctor --fix`) fails the assertion and is read afresh: still exact."""
+    counting = Counting(directory)
+    client, domain_dn = make_client(directory=counting), layout.domain_dn(domain)
+
+    def create(name):
+        counting.calls.clear()
+        assert reply(form(client, "POST", f"/api/user/{name}@{domain}",
+                          {"password": "Passw0rd-Racing!", "quota": "10"},
+                          cookies=admin_cookies)) == (200, True, None)
+        return [call for call in counting.calls if call == ("get", domain_dn)]
+
+    def quota_sum():
+        return int(directory.get(domain_dn, ["domainCurrentQuotaSize"])
+                   .first("domainCurrentQuotaSize"))
+    create("first")  # notes the sum
+    assert len(create("second")) == 1  # the caller's read only: the note stood for the second
+    assert quota_sum() == 20 * MB
+    directory.modify(domain_dn, [helpers.replace("domainCurrentQuotaSize", str(27 * MB))])
+    assert len(create("third")) == 2  # the note was stale: read again after the assertion
+    assert quota_sum() == 37 * MB
+    assert len(create("fourth")) == 1
+    assert quota_sum() == 47 * MB

@@ -64,3 +64,40 @@ def test_without_a_usable_directory_it_goes_without(tmp_path):
     blocker.write_text("")
     with DomainLocks(blocker / "locks").turn("d.test") as had:
         assert not had
+
+
+def test_a_turn_passes_on_the_quota_sum_its_holder_noted(tmp_path):
+    with DomainLocks(tmp_path).turn("E.test") as turn:
+        assert turn.known() is None  # nothing noted yet
+        turn.note(123)
+    with DomainLocks(tmp_path).turn("e.test") as turn:  # another process's, any case
+        assert turn.known() == 123
+        turn.note(None)
+    with DomainLocks(tmp_path).turn("e.test") as turn:
+        assert turn.known() is None  # forgotten
+
+
+def test_a_note_of_another_domain_on_the_stripe_or_torn_is_no_note(tmp_path):
+    locks = DomainLocks(tmp_path)
+    # A domain sharing e.test's stripe: its note says nothing about e.test.
+    stripe = domain_locks.zlib.crc32(b"e.test") % domain_locks.STRIPES
+    neighbour = next(name for name in (f"n{i}.test" for i in range(10_000))
+                     if domain_locks.zlib.crc32(name.encode()) % domain_locks.STRIPES == stripe)
+    with locks.turn(neighbour) as turn:
+        turn.note(5)
+    with locks.turn("e.test") as turn:
+        assert turn.known() is None
+        turn.note(123456)
+    # A worker killed between writing a shorter note and cutting the file leaves the end of
+    # the longer one behind it.
+    (tmp_path / f"domain-{stripe:02d}").write_bytes(b"e.test\n7\n56\n")
+    with locks.turn("e.test") as turn:
+        assert turn.known() is None
+
+
+def test_a_turn_not_had_knows_and_notes_nothing(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with DomainLocks(blocker / "locks").turn("f.test") as turn:
+        turn.note(9)
+        assert turn.known() is None
