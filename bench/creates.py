@@ -1,17 +1,21 @@
 """Concurrent creates in one domain: 1, 5 and 16 clients creating users through the API
-beside as many raw python-ldap connections adding the same entries, in one run.
+beside as many raw python-ldap connections adding the same entries, and as many adding them
+each after an increment of the domain's user counter, in one run.
 
 The API runs under gunicorn (4 workers, LDAP_CLIENT python-ldap) as `make bench` starts it;
 every client is a thread with its own HTTP connection (all logged in with one cookie) or its
 own python-ldap connection (bound as the API's service account). Each concurrency level
-gets two fresh domains, one the API fills and one the raw adds fill, so both sides start
-from the same empty domain and grow alike; the raw adds write the very entry the API writes
-(a user created through the API, read back, `like()`). The API and the raw clients take
-turns in ROUNDS short runs per level, so drifts of the machine fall on both. After each
-level the API domain's `domainCurrentUserNumber` is compared with the users a one-level
-search finds in it, and its `domainCurrentQuotaSize` with their quota (the domains have a
-default quota of 1024 MB, so every create moves the quota sum too; a counter shown as -1
-means the quota sum was wrong).
+gets three fresh domains, one per side, so all start from the same empty domain and grow
+alike; the raw adds write the very entry the API writes (a user created through the API,
+read back, `like()`). The "counted" side first increments the domain's user counter and
+reads it back in the same operation (RFC 4525, 4527): the cost of one synchronous counter
+write before each add, which any implementation that writes each create's count before
+its add pays. The sides take turns in ROUNDS short runs per level, in an order that
+rotates, so drifts of the machine fall on all. After each level the API domain's
+`domainCurrentUserNumber` is compared with the users a one-level search finds in it, and
+its `domainCurrentQuotaSize` with their quota (the domains have a default quota of 1024 MB,
+so every create moves the quota sum too; a counter shown as -1 means the quota sum was
+wrong).
 
     python -m bench.creates [--quick]       (as `python -m bench.run --only creates`)
 
@@ -146,10 +150,10 @@ class Phase:
                        for n in range(clients)]
         api, raw, counted = Side(), Side(), Side()
         before = self.operations()
-        for _ in range(rounds):
-            api.add(*run_clients(api_ops, seconds / rounds))
-            raw.add(*run_clients(raw_ops, seconds / rounds))
-            counted.add(*run_clients(counted_ops, seconds / rounds))
+        sides = [(api, api_ops), (raw, raw_ops), (counted, counted_ops)]
+        for turn in range(rounds):  # each side after each other in turn
+            for side, operations in sides[turn % 3:] + sides[:turn % 3]:
+                side.add(*run_clients(operations, seconds / rounds))
         after = self.operations()
         operations = {key: after[key] - before.get(key, 0) for key in after
                       if after[key] != before.get(key, 0)}
@@ -220,9 +224,11 @@ def table(levels, single_ops):
              "per client thread; raw: one python-ldap connection per client thread adding "
              "the entry the API writes; counted: the same raw adds, each after an increment "
              "of the domain's user counter read back in the same operation (RFC 4525 and "
-             "4527), the cheapest exact counter there is (it checks no limit and moves no "
-             "quota sum): no implementation that counts each create can pass its column "
-             "`counted / raw`. Fresh domains per level; the three sides take turns.",
+             "4527), the cost of one synchronous counter write before each add (no limit "
+             "checked, no quota sum moved): an implementation that writes each create's "
+             "count before its add does not pass `counted / raw` (only one that counts "
+             "several creates in one write could). Fresh domains per level; the three "
+             "sides take turns, in a rotating order.",
              "", "| clients | API creates/s | raw adds/s | API / raw | counted adds/s "
              "| counted / raw | API p50 | API p95 | raw p50 | raw p95 | API p95 / raw p95 "
              "| errors | domainCurrentUserNumber | users (one-level search) "

@@ -60,7 +60,7 @@ class RawPythonLdap:
 
     def increment_read(self, dn, attr):
         """`attr` one up (RFC 4525), read back by the same operation (RFC 4527): the
-        cheapest exact counter write; returns the new value."""
+        counter write that is exact without a retry; returns the new value."""
         control = PostReadControl(criticality=True, attrList=[attr])
         _, _, _, controls = self.conn.modify_ext_s(
             dn, [(ldap.MOD_INCREMENT, attr, [b"1"])], serverctrls=[control])

@@ -13,11 +13,12 @@ name's hash, so the files stay few), opened by each process after it forked (a d
 inherited from gunicorn's master would be one lock for all workers), plus a thread lock
 for the threads of one process.
 
-A turn also passes on the quota sum: its holder notes the value its write left in the lock
-file (`Turn.note`), and the next holder of the same domain's turn asserts on that value
-(`Turn.known`) instead of reading it from the directory first: one read fewer per create.
-A value another host (or `doctor --fix`) changed since makes the assertion fail, and the
-write is tried again after a read, so a stale note costs a try, never exactness.
+A turn also passes on the quota sum: its holder notes in the lock file the value its write
+left and the entryCSN the write gave the domain (`Turn.note`), and the next holder of the
+same domain's turn asserts on that value (`Turn.known`) instead of reading the domain again,
+when the note is at least as new as the domain entry its request read: one read fewer per
+create (services/reservations.py). Exactness rests on the assertion alone: a value another
+host changed since fails it, and the write is tried again after a read.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import threading
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 STRIPES = 64
@@ -39,44 +41,59 @@ LAST_POLL = 0.005    # doubling up to this
 
 
 NOTE_SIZE = 512   # bytes read back of a note (a domain name is at most 255)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class Note:
+    """The quota sum a reservation's write left, and the entryCSN that write gave the
+    domain entry (CSNs of one entry order its writes, compared as text)."""
+
+    quota: int
+    csn: str
 
 
 @dataclass
 class Turn:
     """A domain's turn on this host: `had` (False: WAIT passed, or no lock files), and the
-    quota sum the last holder noted for the domain."""
+    lock file, in which holders note the quota sum their writes left."""
 
     domain: str
     had: bool
-    _fd: int | None = None
+    _fd: int | None = field(default=None, repr=False)
 
     def __bool__(self) -> bool:
         return self.had
 
-    def known(self) -> int | None:
-        """The quota sum the last holder of this domain's turn noted, if it was this
-        domain's (the stripe is shared) and the note is whole; else None."""
+    def known(self) -> Note | None:
+        """What the last holder of this domain's turn noted, if it was this domain's (the
+        stripe is shared) and the note is whole; else None."""
         if not self.had or self._fd is None:
             return None
         try:
             parts = os.pread(self._fd, NOTE_SIZE, 0).decode().split("\n")
         except (OSError, UnicodeDecodeError):
             return None
-        # A whole note is "domain\nvalue\n"; anything else (a worker killed between
-        # writing a shorter note and cutting the file) is no note.
-        if len(parts) != 3 or parts[2] or parts[0] != self.domain.lower() \
-                or not parts[1].isdigit():
+        # A whole note is "domain\ncsn\nquota\n"; a cut one (a worker killed while it
+        # wrote) lacks the last newline and is no note.
+        if len(parts) != 4 or parts[3] or parts[0] != self.domain.lower() \
+                or not parts[1] or not parts[1].isascii() or not _DIGITS.fullmatch(parts[2]):
             return None
-        return int(parts[1])
+        return Note(int(parts[2]), parts[1])
 
-    def note(self, value: int | None) -> None:
-        """Note the quota sum the holder's write left (None: forget any note)."""
+    def note(self, note: Note | None) -> None:
+        """Note what the holder's write left (None: forget any note, as before a write
+        whose outcome is unknown)."""
         if not self.had or self._fd is None:
             return
-        data = b"" if value is None else f"{self.domain.lower()}\n{value}\n".encode()
-        with contextlib.suppress(OSError):  # no note is a read more, nothing worse
-            os.pwrite(self._fd, data, 0)
-            os.ftruncate(self._fd, len(data))
+        data = b"" if note is None else \
+            f"{self.domain.lower()}\n{note.csn}\n{note.quota}\n".encode()
+        try:  # emptied first: an interrupted note is empty or cut, never another's end
+            os.ftruncate(self._fd, 0)
+            if data and os.pwrite(self._fd, data, 0) != len(data):
+                os.ftruncate(self._fd, 0)
+        except OSError:
+            pass  # no note is a read more, nothing worse
 
 
 class DomainLocks:

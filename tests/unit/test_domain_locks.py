@@ -5,7 +5,7 @@ import threading
 import time
 
 from iredapi_ldap.services import domain_locks
-from iredapi_ldap.services.domain_locks import DomainLocks
+from iredapi_ldap.services.domain_locks import DomainLocks, Note
 
 
 def _hold(directory, domain, ready, release):
@@ -66,38 +66,67 @@ def test_without_a_usable_directory_it_goes_without(tmp_path):
         assert not had
 
 
-def test_a_turn_passes_on_the_quota_sum_its_holder_noted(tmp_path):
+def test_a_turn_passes_on_what_its_holder_noted(tmp_path):
     with DomainLocks(tmp_path).turn("E.test") as turn:
         assert turn.known() is None  # nothing noted yet
-        turn.note(123)
-    with DomainLocks(tmp_path).turn("e.test") as turn:  # another process's, any case
-        assert turn.known() == 123
+        turn.note(Note(123456, "20261129161500.000001Z#000000#000#000000"))
+    with DomainLocks(tmp_path).turn("e.test") as turn:  # another instance's, any case
+        assert turn.known() == Note(123456, "20261129161500.000001Z#000000#000#000000")
+        turn.note(Note(7, "20261129161500.000002Z#000000#000#000000"))  # shorter
+    with DomainLocks(tmp_path).turn("e.test") as turn:
+        assert turn.known() == Note(7, "20261129161500.000002Z#000000#000#000000")
         turn.note(None)
     with DomainLocks(tmp_path).turn("e.test") as turn:
         assert turn.known() is None  # forgotten
 
 
-def test_a_note_of_another_domain_on_the_stripe_or_torn_is_no_note(tmp_path):
-    locks = DomainLocks(tmp_path)
+def _stripe_of(domain):
+    return domain_locks.zlib.crc32(domain.encode()) % domain_locks.STRIPES
+
+
+def test_a_note_of_another_domain_on_the_stripe_or_cut_is_no_note(tmp_path):
+    locks, stripe = DomainLocks(tmp_path), _stripe_of("e.test")
     # A domain sharing e.test's stripe: its note says nothing about e.test.
-    stripe = domain_locks.zlib.crc32(b"e.test") % domain_locks.STRIPES
     neighbour = next(name for name in (f"n{i}.test" for i in range(10_000))
-                     if domain_locks.zlib.crc32(name.encode()) % domain_locks.STRIPES == stripe)
+                     if _stripe_of(name) == stripe)
     with locks.turn(neighbour) as turn:
-        turn.note(5)
+        turn.note(Note(5, "csn"))
     with locks.turn("e.test") as turn:
         assert turn.known() is None
-        turn.note(123456)
-    # A worker killed between writing a shorter note and cutting the file leaves the end of
-    # the longer one behind it.
-    (tmp_path / f"domain-{stripe:02d}").write_bytes(b"e.test\n7\n56\n")
+    note_file = tmp_path / f"domain-{stripe:02d}"
+    # A worker killed while it wrote leaves a cut note; digits only, as written.
+    for text in ("e.test\ncsn\n12", "e.test\ncsn\n", "e.test\n\n12\n", "e.test\ncsn\n1²\n",
+                 "e.test\ncsn\n12\n3\n"):
+        note_file.write_text(text)
+        with locks.turn("e.test") as turn:
+            assert turn.known() is None, text
+    note_file.write_text("e.test\ncsn\n12\n")
     with locks.turn("e.test") as turn:
-        assert turn.known() is None
+        assert turn.known() == Note(12, "csn")
 
 
-def test_a_turn_not_had_knows_and_notes_nothing(tmp_path):
+def test_a_turn_not_had_knows_and_notes_nothing(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with DomainLocks(blocker / "locks").turn("f.test") as turn:
-        turn.note(9)
+    with DomainLocks(blocker / "locks").turn("f.test") as turn:  # no lock files
+        turn.note(Note(9, "csn"))
         assert turn.known() is None
+    locks = DomainLocks(tmp_path)
+    with locks.turn("g.test") as turn:
+        turn.note(Note(9, "csn"))
+    monkeypatch.setattr(domain_locks, "WAIT", 0.2)
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold, args=(tmp_path, "g.test", ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with locks.turn("g.test") as turn:  # the wait passed: the file is another's now
+            assert not turn
+            assert turn.known() is None
+            turn.note(Note(1, "csn"))
+    finally:
+        release.set()
+        holder.join(10)
+    with locks.turn("g.test") as turn:
+        assert turn.known() == Note(9, "csn")
