@@ -40,7 +40,7 @@ FIRST_POLL = 0.0002  # seconds before the second try of a lock another process h
 LAST_POLL = 0.005    # doubling up to this
 
 
-NOTE_SIZE = 512   # bytes read back of a note (a domain name is at most 255)
+NOTE_SIZE = 512   # bytes of a note, padded (a domain name is at most 255)
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -71,11 +71,11 @@ class Turn:
         if not self.had or self._fd is None:
             return None
         try:
-            parts = os.pread(self._fd, NOTE_SIZE, 0).decode().split("\n")
+            parts = os.pread(self._fd, NOTE_SIZE, 0).decode().rstrip(" ").split("\n")
         except (OSError, UnicodeDecodeError):
             return None
-        # A whole note is "domain\ncsn\nquota\n"; a cut one (a worker killed while it
-        # wrote) lacks the last newline and is no note.
+        # A note is "domain\ncsn\nquota\n", padded with spaces to NOTE_SIZE bytes; a
+        # forgotten one is all spaces.
         if len(parts) != 4 or parts[3] or parts[0] != self.domain.lower() \
                 or not parts[1] or not parts[1].isascii() or not _DIGITS.fullmatch(parts[2]):
             return None
@@ -86,14 +86,14 @@ class Turn:
         whose outcome is unknown)."""
         if not self.had or self._fd is None:
             return
-        data = b"" if note is None else \
-            f"{self.domain.lower()}\n{note.csn}\n{note.quota}\n".encode()
-        try:  # emptied first: an interrupted note is empty or cut, never another's end
-            os.ftruncate(self._fd, 0)
-            if data and os.pwrite(self._fd, data, 0) != len(data):
-                os.ftruncate(self._fd, 0)
-        except OSError:
-            pass  # no note is a read more, nothing worse
+        text = "" if note is None else f"{self.domain.lower()}\n{note.csn}\n{note.quota}\n"
+        data = text.encode()
+        if len(data) > NOTE_SIZE:
+            data = b""
+        # Always the whole record, in place: one write that never changes the file's size
+        # (a truncate and a new block would join slapd's syncs on the same file system).
+        with contextlib.suppress(OSError):  # no note is a read more, nothing worse
+            os.pwrite(self._fd, data.ljust(NOTE_SIZE), 0)
 
 
 class DomainLocks:
