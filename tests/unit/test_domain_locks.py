@@ -1,5 +1,6 @@
 """Turns per domain among processes and threads (services/domain_locks.py)."""
 
+import contextlib
 import multiprocessing
 import threading
 import time
@@ -15,15 +16,25 @@ def _hold(directory, domain, ready, release):
         release.wait(10)
 
 
-def test_another_process_waits_its_turn_and_goes_without_after_the_wait(tmp_path,
-                                                                         monkeypatch):
-    monkeypatch.setattr(domain_locks, "WAIT", 0.3)
+@contextlib.contextmanager
+def held_by_another_process(directory, domain):
+    """While the block runs, another process holds the domain's turn."""
     ready, release = multiprocessing.Event(), multiprocessing.Event()
     holder = multiprocessing.get_context("fork").Process(
-        target=_hold, args=(tmp_path, "a.test", ready, release))
+        target=_hold, args=(directory, domain, ready, release))
     holder.start()
     try:
         assert ready.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_another_process_waits_its_turn_and_goes_without_after_the_wait(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setattr(domain_locks, "WAIT", 0.3)
+    with held_by_another_process(tmp_path, "a.test"):
         locks = DomainLocks(tmp_path)
         started = time.monotonic()
         with locks.turn("A.test") as had:  # the same domain, whatever its case
@@ -31,9 +42,6 @@ def test_another_process_waits_its_turn_and_goes_without_after_the_wait(tmp_path
         assert time.monotonic() - started >= 0.3
         with locks.turn("b.test") as had:  # another stripe: at once
             assert had
-    finally:
-        release.set()
-        holder.join(10)
     with DomainLocks(tmp_path).turn("a.test") as had:
         assert had
 
@@ -115,18 +123,10 @@ def test_a_turn_not_had_knows_and_notes_nothing(tmp_path, monkeypatch):
     with locks.turn("g.test") as turn:
         turn.note(Note(9, "csn"))
     monkeypatch.setattr(domain_locks, "WAIT", 0.2)
-    ready, release = multiprocessing.Event(), multiprocessing.Event()
-    holder = multiprocessing.get_context("fork").Process(
-        target=_hold, args=(tmp_path, "g.test", ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
+    with held_by_another_process(tmp_path, "g.test"):
         with locks.turn("g.test") as turn:  # the wait passed: the file is another's now
             assert not turn
             assert turn.known() is None
             turn.note(Note(1, "csn"))
-    finally:
-        release.set()
-        holder.join(10)
     with locks.turn("g.test") as turn:
         assert turn.known() == Note(9, "csn")
