@@ -12,13 +12,6 @@ A lock is `flock` on one of STRIPES files in DATA_DIR/locks (domains share a str
 name's hash, so the files stay few), opened by each process after it forked (a descriptor
 inherited from gunicorn's master would be one lock for all workers), plus a thread lock
 for the threads of one process.
-
-A turn also passes on the quota sum: its holder notes in the lock file the value its write
-left and the entryCSN the write gave the domain (`Turn.note`), and the next holder of the
-same domain's turn asserts on that value (`Turn.known`) instead of reading the domain again,
-when the note is at least as new as the domain entry its request read: one read fewer per
-create (services/reservations.py). Exactness rests on the assertion alone: a value another
-host changed since fails it, and the write is tried again after a read.
 """
 
 from __future__ import annotations
@@ -26,12 +19,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import re
 import threading
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 STRIPES = 64
@@ -44,62 +35,6 @@ FIRST_POLL = 0.0002
 LAST_POLL = 0.001
 
 
-NOTE_SIZE = 512   # bytes of a note, padded (a domain name is at most 255)
-_DIGITS = re.compile(r"[0-9]+")
-
-
-@dataclass(frozen=True)
-class Note:
-    """The quota sum a reservation's write left, and the entryCSN that write gave the
-    domain entry (CSNs of one entry order its writes, compared as text)."""
-
-    quota: int
-    csn: str
-
-
-@dataclass
-class Turn:
-    """A domain's turn on this host: `had` (False: WAIT passed, or no lock files), and the
-    lock file, in which holders note the quota sum their writes left."""
-
-    domain: str
-    had: bool
-    _fd: int | None = field(default=None, repr=False)
-
-    def __bool__(self) -> bool:
-        return self.had
-
-    def known(self) -> Note | None:
-        """What the last holder of this domain's turn noted, if it was this domain's (the
-        stripe is shared) and the note is whole; else None."""
-        if not self.had or self._fd is None:
-            return None
-        try:
-            parts = os.pread(self._fd, NOTE_SIZE, 0).decode().rstrip(" ").split("\n")
-        except (OSError, UnicodeDecodeError):
-            return None
-        # A note is "domain\ncsn\nquota\n", padded with spaces to NOTE_SIZE bytes; a
-        # forgotten one is all spaces.
-        if len(parts) != 4 or parts[3] or parts[0] != self.domain.lower() \
-                or not parts[1] or not parts[1].isascii() or not _DIGITS.fullmatch(parts[2]):
-            return None
-        return Note(int(parts[2]), parts[1])
-
-    def note(self, note: Note | None) -> None:
-        """Note what the holder's write left (None: forget any note, as before a write
-        whose outcome is unknown)."""
-        if not self.had or self._fd is None:
-            return
-        text = "" if note is None else f"{self.domain.lower()}\n{note.csn}\n{note.quota}\n"
-        data = text.encode()
-        if len(data) > NOTE_SIZE:
-            data = b""
-        # Always the whole record, in place: one write that never changes the file's size
-        # (a truncate and a new block would join slapd's syncs on the same file system).
-        with contextlib.suppress(OSError):  # no note is a read more, nothing worse
-            os.pwrite(self._fd, data.ljust(NOTE_SIZE), 0)
-
-
 class DomainLocks:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
@@ -109,19 +44,19 @@ class DomainLocks:
         self._opening = threading.Lock()
 
     @contextlib.contextmanager
-    def turn(self, domain: str) -> Iterator[Turn]:
-        """Hold the domain's lock on this host while the block runs; yields the `Turn`
-        (false when it was not had: WAIT passed, or the lock files cannot be used)."""
+    def turn(self, domain: str) -> Iterator[bool]:
+        """Hold the domain's lock on this host while the block runs; yields whether it
+        was had (False: WAIT passed, or the lock files cannot be used)."""
         stripe = zlib.crc32(domain.lower().encode()) % STRIPES
         deadline = time.monotonic() + WAIT
         if not self._threads[stripe].acquire(timeout=WAIT):
-            yield Turn(domain, False)
+            yield False
             return
         try:
             fd = self._file(stripe)
             had = fd is not None and _flock(fd, deadline)
             try:
-                yield Turn(domain, had, fd)
+                yield had
             finally:
                 if had and fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import random
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from ..directory import Change, Entry, Op
+from ..directory import Change, Op
 from ..errors import (
     Code,
     ConcurrentUpdate,
@@ -43,10 +42,11 @@ from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
 from ..model.parsing import stored_int
 from . import counters
-from .domain_locks import Note, Turn
 from .repository import Repository
 
-_CANONICAL = re.compile(r"0|[1-9][0-9]*")  # a quota sum as this module writes it
+if TYPE_CHECKING:
+    from ..directory import Entry
+
 PATIENCE = 10.0      # seconds a reservation keeps trying against concurrent writers
 MAX_PAUSE = 0.05     # longest pause between two tries
 
@@ -114,11 +114,10 @@ class Reservations:
             attempt += 1
             try:
                 # The quota sum is replaced under an assertion on its value: this host's
-                # workers take turns, each asserting on the value the last one noted (when
-                # no newer write was seen) or reading it afresh in its turn.
-                with self._turn(domain, quota) as turn:
-                    start = _first_entry(entry, turn, quota) if attempt == 1 else None
-                    done = self._try(domain, kind, counter, count, quota, check, start, turn)
+                # workers take turns, each reading it afresh in its turn.
+                with self._turn(domain, quota):
+                    done = self._try(domain, kind, counter, count, quota, check,
+                                     None if quota or attempt > 1 else entry)
             except ConcurrentUpdate:  # another host moved the quota sum on meanwhile
                 if self._clock() >= deadline:
                     raise ConcurrentUpdate(detail="the domain is too busy; try again") \
@@ -130,13 +129,12 @@ class Reservations:
                 self._settle(domain, kind, counter, count, quota, *done)
             return
 
-    def _turn(self, domain: str, quota: int) -> AbstractContextManager[Turn | None]:
+    def _turn(self, domain: str, quota: int) -> AbstractContextManager[object]:
         locks = self._repo.locks
         return locks.turn(domain) if quota and locks is not None else contextlib.nullcontext()
 
     def _try(self, domain: str, kind: str, counter: str, count: int, quota: int,
-             check: bool, entry: Entry | None, turn: Turn | None
-             ) -> tuple[Entry, DomainLimits | None] | None:
+             check: bool, entry: Entry | None) -> tuple[Entry, DomainLimits | None] | None:
         """One try: the counters checked and written; (the entry as the write left it, the
         limits to settle against); None when there is nothing to write (a domain gone, or
         counters just counted without what a release would take off)."""
@@ -158,25 +156,13 @@ class Reservations:
         quota = 0 if quota < 0 and counters.QUOTA in missing else quota
         if not count and not quota:
             return None
-        after = self._write_noted(dn, domain, counter, count, used, quota, check, turn)
-        return None if after is None else (after, limits if check else None)
-
-    def _write_noted(self, dn: str, domain: str, counter: str, count: int, used: int,
-                     quota: int, check: bool, turn: Turn | None) -> Entry | None:
-        """`_write`, and what it left noted in the `turn`; None when the domain went since
-        it was read (a create is refused with NO_SUCH_DOMAIN)."""
-        if turn is not None:
-            turn.note(None)  # whatever happens to this write, no older note outlives it
         try:
             after = self._write(dn, counter, count, used, quota)
-        except EntryNotFound:
+        except EntryNotFound:  # deleted since the caller read it
             if check:
                 raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}") from None
             return None  # nothing to give back to a domain that is gone
-        value, csn = after.first(counters.QUOTA), after.first("entryCSN")
-        if turn is not None and csn and _CANONICAL.fullmatch(str(value or "")):
-            turn.note(Note(int(value), str(csn)))
-        return after
+        return after, limits if check else None
 
     def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
         entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
@@ -188,15 +174,14 @@ class Reservations:
         """One modify: the account counter goes up (or down) by `count` with an increment
         (RFC 4525), which no concurrent create can make fail; the quota sum, stored as text
         (no increment possible), is replaced only while it still holds `used`. Returns the
-        counter and the quota sum as this very write left them (RFC 4527 post-read; the
-        directory adds the entryCSN)."""
+        counter as this very write left it (RFC 4527 post-read)."""
         changes = []
         if count:
             changes.append(Change(counter, Op.INCREMENT, (str(count),)))
         if quota:
             changes.append(Change(counters.QUOTA, Op.REPLACE, (str(max(used + quota, 0)),)))
         return self._repo.directory.modify_read(
-            dn, changes, [counter, counters.QUOTA],
+            dn, changes, [counter],
             assertion=f"({counters.QUOTA}={used})" if quota else None)
 
     def _settle(self, domain: str, kind: str, counter: str, count: int, quota: int,
@@ -240,18 +225,3 @@ def _check(limits: DomainLimits, kind: str, held: int, count: int, used: int,
         raise LimitExceeded(detail=f"this domain may have at most {limit} {name}")
     if quota > 0 and limits.domain_quota and used + quota > limits.domain_quota:
         raise LimitExceeded(detail="the domain's quota would be exceeded")
-
-
-def _first_entry(entry: Entry | None, turn: Turn | None, quota: int) -> Entry | None:
-    """The domain entry a first try starts from: the caller's, read before the turn (None:
-    read it in the turn). With quota, the caller's entry with the quota sum the turn's last
-    holder noted, when the note is at least as new as the entry (entryCSN): its value was
-    then the sum at some moment of this request, so a refusal on it is a fair one, and
-    likely still is the sum. Else None, as when a counter is missing (counted in the turn)."""
-    if entry is None or not quota:
-        return entry
-    note, csn = turn.known() if turn is not None else None, entry.first("entryCSN")
-    if note is None or not csn or note.csn < str(csn) \
-            or any(entry.first(a) is None for a in counters.ATTRIBUTES):
-        return None
-    return Entry(entry.dn, {**entry.attrs, counters.QUOTA: [str(note.quota)]})

@@ -158,8 +158,7 @@ class UserService:
     def create(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
-        # entryCSN: which is newer, this read or the quota sum noted in the domain's turn
-        domain_entry = require_domain(self._repo, caller, domain, ["*", "entryCSN"])
+        domain_entry = require_domain(self._repo, caller, domain, ["*"])
         params = USER.request(params, creating=True)
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),

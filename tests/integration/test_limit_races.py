@@ -11,7 +11,6 @@ from iredapi_ldap.directory import Scope
 
 from .. import helpers
 from ..helpers import form, login, reply, session_cookie
-from .test_membership_cost import Counting
 
 RACERS, LIMIT, MB = 20, 5, 1024 * 1024
 
@@ -81,39 +80,3 @@ def test_a_counter_below_zero_counts_from_zero(client, admin_cookies, domain, di
                       {"password": "Passw0rd-Racing!"}, cookies=admin_cookies))[1]
     entry = directory.get(layout.domain_dn(domain), ["domainCurrentUserNumber"])
     assert entry.first("domainCurrentUserNumber") == "1"
-
-
-def test_a_create_asserts_on_the_quota_sum_the_last_turn_noted(make_client, admin_cookies,
-                                                              domain, directory, layout):
-    """A reservation notes in its domain's turn the quota sum it wrote; the next create
-    asserts on that note instead of reading the domain again. A sum moved behind the note
-    (another host, `doctor --fix`) is newer than the note: it is read afresh, and neither a
-    higher nor a lower one is passed or wrongly refused."""
-    counting = Counting(directory)
-    client, domain_dn = make_client(directory=counting), layout.domain_dn(domain)
-    assert reply(form(client, "PUT", f"/api/domain/{domain}", {"quota": "50"},
-                      cookies=admin_cookies))[1]
-
-    def create(name, quota="10"):
-        counting.calls.clear()
-        assert reply(form(client, "POST", f"/api/user/{name}@{domain}",
-                          {"password": "Passw0rd-Racing!", "quota": quota},
-                          cookies=admin_cookies)) == (200, True, None)
-        return [call for call in counting.calls if call == ("get", domain_dn)]
-
-    def quota_sum(value=None):
-        if value is not None:
-            directory.modify(domain_dn, [helpers.replace("domainCurrentQuotaSize", str(value))])
-        return int(directory.get(domain_dn, ["domainCurrentQuotaSize"])
-                   .first("domainCurrentQuotaSize"))
-    create("first")  # notes the sum
-    assert len(create("second")) == 1  # the caller's read only: the note stood for the second
-    assert quota_sum() == 20 * MB
-    quota_sum(27 * MB)  # raised behind the note
-    assert len(create("third")) == 2  # newer than the note: read again in the turn
-    assert quota_sum() == 37 * MB
-    assert len(create("fourth")) == 1
-    assert quota_sum() == 47 * MB
-    quota_sum(7 * MB)  # lowered behind the note (47 MB): 40 MB more fit in the 50
-    create("fifth", quota="40")
-    assert quota_sum() == 47 * MB

@@ -29,14 +29,13 @@ MOST = 12  # LDAP operations a PUT that adds or removes one member may cost
 
 class Counting:
     """The real directory, counting the LDAP operations it is asked for (a modify with no
-    change sends nothing and is not counted); `calls` lists them as (operation, DN)."""
+    change sends nothing and is not counted)."""
 
     OPERATIONS = ("get", "search", "add", "modify", "delete", "rename")
 
     def __init__(self, directory):
         self._directory = directory
         self.counts = collections.Counter()
-        self.calls = []
 
     def __getattr__(self, name):
         method = getattr(self._directory, name)
@@ -46,7 +45,6 @@ class Counting:
         def counted(*args, **kwargs):
             if name != "modify" or (args[1] if len(args) > 1 else kwargs.get("changes")):
                 self.counts[name] += 1
-                self.calls.append((name, args[0] if args else kwargs.get("dn")))
             return method(*args, **kwargs)
         return counted
 

@@ -8,19 +8,16 @@ from iredapi_ldap.directory import Entry, Op
 from iredapi_ldap.errors import (
     Code,
     ConcurrentUpdate,
-    DirectoryUnavailable,
     EntryNotFound,
     LimitExceeded,
     NotFound,
     WritesHeld,
 )
 from iredapi_ldap.layout import Layout
-from iredapi_ldap.services.domain_locks import DomainLocks
 from iredapi_ldap.services.repository import Repository
 from iredapi_ldap.services.reservations import PATIENCE, Reservations
 
 LAYOUT = Layout("o=domains,dc=x", "o=domainAdmins,dc=x")
-MB = 1024 * 1024
 
 
 def reservations(directory, **kwargs):
@@ -142,94 +139,15 @@ def test_an_increment_that_racers_took_past_the_limit_is_given_back():
     assert directory.increments == [1, -1]
 
 
-class LedgerDirectory:
-    """One domain entry whose writes apply under their assertion and move its entryCSN,
-    as slapd's do; `unavailable`: the next write is lost in an outage."""
-
-    def __init__(self, quota_limit_mb):
-        self.reads, self.csn, self.unavailable = 0, 1, False
-        self.attrs = {"accountSetting": [f"domainQuota:{quota_limit_mb}"],
-                      "domainCurrentUserNumber": ["0"], "domainCurrentAliasNumber": ["0"],
-                      "domainCurrentListNumber": ["0"], "domainCurrentQuotaSize": ["0"]}
-
-    def entry(self):
-        """The entry as a read returns it (with entryCSN, as a caller asks for it)."""
-        return Entry("domainName=a.test,o=domains,dc=x",
-                     {**self.attrs, "entryCSN": [f"2026{self.csn:010d}.000000Z#000000#000#000000"]})
-
-    def get(self, dn, attributes=None):
-        self.reads += 1
-        return self.entry()
-
-    def writes_held(self):
-        return None
-
-    def set(self, attribute, value):  # another host's write
-        self.attrs[attribute] = [str(value)]
-        self.csn += 1
-
-    def modify_read(self, dn, changes, attributes, assertion=None):
-        if self.unavailable:
-            self.unavailable = False
-            raise DirectoryUnavailable()
-        if assertion and f"(domainCurrentQuotaSize={self.attrs['domainCurrentQuotaSize'][0]})" \
-                != assertion:
-            raise ConcurrentUpdate()
-        for change in changes:
-            old = int(self.attrs[change.attribute][0])
-            self.set(change.attribute, old + int(change.values[0]) if change.op is Op.INCREMENT
-                     else int(change.values[0]))
-        return self.entry()
-
-
-def ledger_reservations(tmp_path, quota_limit_mb=100):
-    directory = LedgerDirectory(quota_limit_mb)
-    return directory, Reservations(Repository(directory, LAYOUT,
-                                              locks=DomainLocks(tmp_path)))
-
-
-def test_a_note_as_new_as_the_callers_read_spares_the_read(tmp_path):
-    directory, reserving = ledger_reservations(tmp_path)
-    reserving.reserve("a.test", quota=10 * MB, entry=directory.entry())
-    assert directory.reads == 1  # no note yet: read in the turn
-    reserving.reserve("a.test", quota=10 * MB, entry=directory.entry())
-    assert directory.reads == 1
-    assert directory.attrs["domainCurrentQuotaSize"] == [str(20 * MB)]
-
-
-def test_a_note_older_than_the_callers_read_refuses_nothing(tmp_path):
-    """A sum lowered by another host (or doctor --fix) after this host noted it: the caller
-    read the newer entry, so the create is checked against the lower sum and fits."""
-    directory, reserving = ledger_reservations(tmp_path, quota_limit_mb=100)
-    for _ in range(9):
-        reserving.reserve("a.test", quota=10 * MB, entry=directory.entry())
-    directory.set("domainCurrentQuotaSize", 40 * MB)
-    reserving.reserve("a.test", quota=20 * MB, entry=directory.entry())
-    assert directory.attrs["domainCurrentQuotaSize"] == [str(60 * MB)]
-    with pytest.raises(LimitExceeded):  # and a full domain is still refused
-        reserving.reserve("a.test", quota=50 * MB, entry=directory.entry())
-
-
-def test_a_write_whose_outcome_is_unknown_leaves_no_note(tmp_path):
-    directory, reserving = ledger_reservations(tmp_path)
-    reserving.reserve("a.test", quota=10 * MB, entry=directory.entry())
-    directory.unavailable = True
-    with pytest.raises(DirectoryUnavailable):
-        reserving.release("a.test", quota=10 * MB)
-    with DomainLocks(tmp_path).turn("a.test") as turn:
-        assert turn.known() is None
-
-
-def test_a_domain_gone_since_the_callers_read(tmp_path):
-    """Deleted between the create's read and its write: NO_SUCH_DOMAIN, as when it was
-    gone before; a release has nothing to give back."""
-    directory, reserving = ledger_reservations(tmp_path)
-    entry = directory.entry()
+def test_a_domain_gone_since_the_callers_read():
+    """Deleted between the create's read and its write: NO_SUCH_DOMAIN, as when it was gone
+    before; a release has nothing to give back."""
+    directory = RacingDirectory(losses=0)
 
     def gone(*args, **kwargs):
         raise EntryNotFound()
     directory.modify_read = gone
     with pytest.raises(NotFound) as refused:
-        reserving.reserve("a.test", kind="alias", entry=entry)
+        reservations(directory).reserve("a.test", kind="alias", entry=directory.entry)
     assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
-    reserving.release("a.test", quota=10 * MB)
+    reservations(directory).release("a.test", quota=1)
