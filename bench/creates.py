@@ -82,7 +82,7 @@ class Level:
     clients: int
     api: Side
     raw: Side
-    counted: Side       # raw adds, each after an increment of the counter (the ceiling)
+    counted: Side       # raw adds, each after an increment of the counter
     counter: int        # the API domain's domainCurrentUserNumber afterwards
     users: int          # the users a one-level search finds in the API domain
     operations: dict    # {(operation, outcome): count} the API's workers issued meanwhile
@@ -151,7 +151,7 @@ class Phase:
         api, raw, counted = Side(), Side(), Side()
         before = self.operations()
         sides = [(api, api_ops), (raw, raw_ops), (counted, counted_ops)]
-        for turn in range(rounds):  # each side after each other in turn
+        for turn in range(rounds):  # each round starts with the next side
             for side, operations in sides[turn % 3:] + sides[:turn % 3]:
                 side.add(*run_clients(operations, seconds / rounds))
         after = self.operations()
@@ -170,7 +170,7 @@ class Phase:
     def _raw_add(self, n, domain, template, counted=False):
         """A raw client's add; `counted`: after the domain's user counter went up by one
         (an increment read back: no limit checked, no quota sum moved, nothing to lose a
-        race), the least any exact counter adds to a create."""
+        race): the cost of one synchronous counter write before the add."""
         raw = RawPythonLdap(self.uri, self.accounts.vmailadmin_dn,
                             self.accounts.vmailadmin_password)
         numbers, domain_dn = itertools.count(), self.layout.domain_dn(domain)
