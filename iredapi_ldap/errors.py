@@ -115,6 +115,11 @@ class NotFound(ApiError):
     default = Code.NOT_FOUND
 
 
+def no_such_domain(domain: str) -> NotFound:
+    """NO_SUCH_DOMAIN (404): `domain` does not exist (or went while the request ran)."""
+    return NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}")
+
+
 class MethodNotAllowed(ApiError):
     default = Code.METHOD_NOT_ALLOWED
 

@@ -6,7 +6,7 @@ from collections.abc import Container, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ..directory import Entry, Scope, escape_filter_value
-from ..errors import Code, NotFound, PermissionDenied
+from ..errors import Code, NotFound, PermissionDenied, no_such_domain
 from ..model.admin_rules import may_create_domains, may_create_more
 from ..model.draft import EntryDraft
 from ..model.kinds import DOMAIN, USER
@@ -64,7 +64,7 @@ def require_domain(repo: Repository, caller: Caller, domain: str,
     entry = repo.directory.get(repo.domain_dn(domain), wanted)
     if caller.is_global_admin:
         if entry is None:
-            raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}")
+            raise no_such_domain(domain)
         return entry
     if entry is None or not entry.has_value("domainAdmin", caller.mail):
         raise PermissionDenied(detail=f"you do not manage {domain}")

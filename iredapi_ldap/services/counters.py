@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..directory import Change, Entry, Op, Scope, escape_filter_value
-from ..errors import Code, ConcurrentUpdate, NotFound
+from ..errors import ConcurrentUpdate, no_such_domain
 from ..model.kinds import CONTAINERS, COUNTED, DOMAIN, USER
 from ..model.parsing import stored_int
 from ..numbers import parse_whole
@@ -65,7 +65,7 @@ def ensure_counters(repo: Repository, domain: str, entry: Entry) -> dict[str, in
         except ConcurrentUpdate:
             again = repo.directory.get(dn, list(ATTRIBUTES))  # another request stored them first
             if again is None:  # and the domain is gone since
-                raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}") from None
+                raise no_such_domain(domain) from None
             entry = again
             continue
         return {a: counted[a] if a in counted else stored_int(entry.first(a)) for a in ATTRIBUTES}

@@ -30,13 +30,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..directory import Change, Op
 from ..errors import (
-    Code,
     ConcurrentUpdate,
     DirectoryUnavailable,
     EntryNotFound,
     LimitExceeded,
-    NotFound,
     WritesHeld,
+    no_such_domain,
 )
 from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
@@ -160,14 +159,14 @@ class Reservations:
             after = self._write(dn, counter, count, used, quota)
         except EntryNotFound:  # deleted since the caller read it
             if check:
-                raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}") from None
+                raise no_such_domain(domain) from None
             return None  # nothing to give back to a domain that is gone
         return after, limits if check else None
 
     def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
         entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
         if entry is None and check:
-            raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain}")
+            raise no_such_domain(domain)
         return entry
 
     def _write(self, dn: str, counter: str, count: int, used: int, quota: int) -> Entry:

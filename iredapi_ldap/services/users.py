@@ -20,6 +20,7 @@ from ..errors import (
     EntryExists,
     EntryNotFound,
     NotFound,
+    no_such_domain,
 )
 from ..model.draft import EntryDraft
 from ..model.kinds import DEFAULT_USER_SERVICES, USER
@@ -301,7 +302,7 @@ class UserService:
         def load_domain() -> Entry:
             domain = self._repo.directory.get(self._repo.domain_dn(domain_of(mail)), ["*"])
             if domain is None:  # deleted since the user was read
-                raise NotFound(Code.NO_SUCH_DOMAIN, detail=f"no domain {domain_of(mail)}")
+                raise no_such_domain(domain_of(mail))
             return domain
         return entry, functools.cache(load_domain)
 
