@@ -175,7 +175,6 @@ class MariaDB(ChildServer):
                 "?charset=utf8mb4")
 
 
-
 # What a row reset cannot put back, per table: its columns, indexes, triggers, constraints,
 # engine and collation. Database names are left out, so a copy compares equal.
 _SCHEMA_QUERIES = (
@@ -217,16 +216,19 @@ def _checksums(cursor, database, tables):
     return {row[0].split(".", 1)[1]: row[1] for row in cursor.fetchall()}
 
 
+def _auto_increments(cursor, database):
+    """{table: its AUTO_INCREMENT counter (None without one)} of `database`'s tables."""
+    cursor.execute("SELECT table_name, auto_increment FROM information_schema.tables "
+                   "WHERE table_schema = %s AND table_type = 'BASE TABLE'", (database,))
+    return dict(cursor.fetchall())
+
+
 def _restore_rows(cursor, names, copies):
     """Give every table of `names` whose rows or AUTO_INCREMENT differ from its copy's the
     copy's rows, and lower its counter to what the copy's is."""
     for name, db in names.items():
-        cursor.execute("SELECT table_name, auto_increment FROM information_schema.tables "
-                       "WHERE table_schema = %s AND table_type = 'BASE TABLE'", (db,))
-        counters = dict(cursor.fetchall())
-        cursor.execute("SELECT table_name, auto_increment FROM information_schema.tables "
-                       "WHERE table_schema = %s AND table_type = 'BASE TABLE'", (copies[name],))
-        wanted_counters = dict(cursor.fetchall())
+        counters, wanted_counters = (_auto_increments(cursor, database)
+                                     for database in (db, copies[name]))
         sums, wanted_sums = (_checksums(cursor, database, counters)
                              for database in (db, copies[name]))
         changed = [table for table in sorted(counters)
