@@ -135,7 +135,7 @@ class _Groups:
     def create(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
-        domain_entry = require_domain(self._repo, caller, domain, ["*"])
+        domain_entry = require_domain(self._repo, caller, domain, ["*", "entryUUID"])
         params = self.kind.request(params, creating=True)
         if references.taken(self._repo, mail):
             raise Conflict(detail=f"{mail} is already used")

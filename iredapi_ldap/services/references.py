@@ -60,7 +60,7 @@ def taken(repo: Repository, address: str, unowned: bool = False) -> bool:
 def check_move(repo: Repository, caller: Caller, mail: str, new_mail: str) -> Entry:
     """Before renaming `mail` to `new_mail`: the caller must manage the new domain and nobody
     may use the address. Returns the new domain's entry."""
-    target = require_domain(repo, caller, domain_of(new_mail), ["*"])
+    target = require_domain(repo, caller, domain_of(new_mail), ["*", "entryUUID"])
     if new_mail == mail or taken(repo, new_mail):
         raise Conflict(detail=f"{new_mail} is already used")
     return target

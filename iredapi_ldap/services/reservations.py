@@ -8,7 +8,11 @@ K accounts, without any of them having to try again. `domainCurrentQuotaSize` is
 text in iRedMail's schema, which has no increment: a reservation with quota also replaces
 it, in the same modify, under an assertion (RFC 4528) that it still holds the value the
 limit was checked against; a concurrent quota change makes the modify fail as a whole, and
-it is tried again with the new value.
+it is tried again with the new value. The write reads back, with the counter, the limits and
+the entryUUID it found (RFC 4527): a create is settled against the limits as they were when
+it was counted, not as the request first read them, and in the very domain whose entry the
+request's access was decided on (a domain deleted and made again under the same name
+meanwhile is another one).
 
 The reservation and the entry it counts are two writes: slapd 2.5 (Debian 12) has LDAP
 transactions (RFC 5805), but measured here it cannot commit a delete or a move in one and
@@ -34,6 +38,7 @@ from ..errors import (
     DirectoryUnavailable,
     EntryNotFound,
     LimitExceeded,
+    NotFound,
     WritesHeld,
     no_such_domain,
 )
@@ -61,13 +66,16 @@ class Reservations:
                 entry: Entry | None = None) -> None:
         """Count `count` more accounts of `kind` (user, alias, list) and `quota` more bytes
         in the domain, within its limits. `entry`, the domain entry the caller has just read
-        (with accountSetting and the counters), spares the first try a read.
+        (with accountSetting and the counters), spares the first try a read; with its
+        entryUUID, the room is taken in that entry only (NO_SUCH_DOMAIN when the domain
+        was made again meanwhile).
 
         Raises:
             LimitExceeded: the domain is full (EXCEEDED_LIMIT), names which limit.
             ConcurrentUpdate: still losing races after PATIENCE seconds.
         """
-        self._change(domain, kind, count, quota, check=True, entry=entry)
+        self._change(domain, kind, count, quota, check=True, entry=entry,
+                     identity=entry.first("entryUUID") if entry is not None else None)
 
     def release(self, domain: str, kind: str = "user", count: int = 1, quota: int = 0) -> None:
         """Give back what `reserve` took (on delete, or when a create failed)."""
@@ -102,7 +110,7 @@ class Reservations:
             raise
 
     def _change(self, domain: str, kind: str, count: int, quota: int, check: bool,
-                entry: Entry | None = None) -> None:
+                entry: Entry | None = None, identity: str | None = None) -> None:
         if not count and not quota:
             return
         if check:
@@ -125,7 +133,7 @@ class Reservations:
                     self._sleep(random.uniform(0, min(MAX_PAUSE, 0.001 * 2 ** min(attempt, 6))))
                 continue
             if done is not None:
-                self._settle(domain, kind, counter, count, quota, *done)
+                self._settle(domain, kind, counter, count, quota, *done, check, identity)
             return
 
     def _turn(self, domain: str, quota: int) -> AbstractContextManager[object]:
@@ -133,9 +141,9 @@ class Reservations:
         return locks.turn(domain) if quota and locks is not None else contextlib.nullcontext()
 
     def _try(self, domain: str, kind: str, counter: str, count: int, quota: int,
-             check: bool, entry: Entry | None) -> tuple[Entry, DomainLimits | None] | None:
+             check: bool, entry: Entry | None) -> tuple[Entry, int] | None:
         """One try: the counters checked and written; (the entry as the write left it, the
-        limits to settle against); None when there is nothing to write (a domain gone, or
+        quota sum it replaced); None when there is nothing to write (a domain gone, or
         counters just counted without what a release would take off)."""
         dn = self._repo.domain_dn(domain)
         if entry is None:
@@ -145,9 +153,8 @@ class Reservations:
         missing = {a for a in (counter, counters.QUOTA) if entry.first(a) is None}
         current = counters.ensure_counters(self._repo, domain, entry)
         held, used = current[counter], current[counters.QUOTA]
-        limits = DomainLimits.of(entry)
         if check:  # refused at once, without a write, when it is full already
-            _check(limits, kind, held, count, used, quota)
+            _check(DomainLimits.of(entry), kind, held, count, used, quota)
         # A release after the entry went (delete, move, quota lowered) on counters just
         # counted: the count already lacks it, and taking it off again would leave them
         # too low, which could let a limit be passed.
@@ -161,7 +168,7 @@ class Reservations:
             if check:
                 raise no_such_domain(domain) from None
             return None  # nothing to give back to a domain that is gone
-        return after, limits if check else None
+        return after, used
 
     def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
         entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
@@ -173,27 +180,32 @@ class Reservations:
         """One modify: the account counter goes up (or down) by `count` with an increment
         (RFC 4525), which no concurrent create can make fail; the quota sum, stored as text
         (no increment possible), is replaced only while it still holds `used`. Returns the
-        counter as this very write left it (RFC 4527 post-read)."""
+        counter, the limits and the entryUUID as this very write left them (RFC 4527
+        post-read)."""
         changes = []
         if count:
             changes.append(Change(counter, Op.INCREMENT, (str(count),)))
         if quota:
             changes.append(Change(counters.QUOTA, Op.REPLACE, (str(max(used + quota, 0)),)))
         return self._repo.directory.modify_read(
-            dn, changes, [counter],
+            dn, changes, [counter, "accountSetting", "entryUUID"],
             assertion=f"({counters.QUOTA}={used})" if quota else None)
 
     def _settle(self, domain: str, kind: str, counter: str, count: int, quota: int,
-                after: Entry, limits: DomainLimits | None) -> None:
-        """After `_write`: a create whose increment took the counter past the limit (racing
-        creates took the room first) gives it back and is refused; a counter found below
-        zero (drift) is counted from zero: a create's increment makes it its own count, a
-        release's is put back to zero."""
+                after: Entry, used: int, check: bool, identity: str | None) -> None:
+        """After `_write` (`used`: the quota sum it replaced). With `check`, room taken in
+        another entry than `identity` (the domain was made again meanwhile) or past the
+        limits as the write found them (racing creates took it first, or a limit was
+        lowered) is given back and refused. A counter found below zero (drift) is counted
+        from zero: a create's increment makes it its own count, a release's is put back
+        to zero."""
         value, dn = stored_int(after.first(counter)), self._repo.domain_dn(domain)
-        if limits is not None and count > 0:
+        if check:
             try:
-                _check(limits, kind, value - count, count, 0, 0)
-            except LimitExceeded:
+                if identity is not None and after.first("entryUUID") != identity:
+                    raise no_such_domain(domain)
+                _check(DomainLimits.of(after), kind, value - count, count, used, quota)
+            except (LimitExceeded, NotFound):
                 self.release(domain, kind, count, quota)
                 raise
         if count > 0 and value < count:  # it was below zero (drift): count from zero

@@ -159,7 +159,7 @@ class UserService:
     def create(self, caller: Caller, mail: str, params: Mapping[str, str]) -> None:
         mail = parse_user_mail(mail, new=True)
         domain = domain_of(mail)
-        domain_entry = require_domain(self._repo, caller, domain, ["*"])
+        domain_entry = require_domain(self._repo, caller, domain, ["*", "entryUUID"])
         params = USER.request(params, creating=True)
         if not caller.is_global_admin:
             refuse_disabled(USER_PROFILES, disabled_profiles(domain_entry, USER_SETTING),

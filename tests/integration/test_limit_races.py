@@ -8,6 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from iredapi_ldap.directory import Scope
+from iredapi_ldap.errors import Code, LimitExceeded, NotFound
+from iredapi_ldap.services.repository import Repository
+from iredapi_ldap.services.reservations import Reservations
 
 from .. import helpers
 from ..helpers import form, login, reply, session_cookie
@@ -80,3 +83,41 @@ def test_a_counter_below_zero_counts_from_zero(client, admin_cookies, domain, di
                       {"password": "Passw0rd-Racing!"}, cookies=admin_cookies))[1]
     entry = directory.get(layout.domain_dn(domain), ["domainCurrentUserNumber"])
     assert entry.first("domainCurrentUserNumber") == "1"
+
+
+def _counters(directory, layout, domain):
+    entry = directory.get(layout.domain_dn(domain),
+                          ["domainCurrentUserNumber", "domainCurrentQuotaSize"])
+    return entry.first("domainCurrentUserNumber"), entry.first("domainCurrentQuotaSize")
+
+
+@pytest.mark.parametrize("quota", [0, MB])
+def test_a_create_meets_the_limits_its_write_found(directory, layout, domain, quota):
+    """A create checks the limits its own write read back (RFC 4527), not those its request
+    read first: another admin lowering them in between refuses it, and nothing stays
+    counted (the quota sum included)."""
+    dn = layout.domain_dn(domain)
+    directory.modify(dn, [helpers.replace("accountSetting", "numberOfUsers:5"),
+                          helpers.replace("domainCurrentUserNumber", "1"),
+                          helpers.replace("domainCurrentQuotaSize", "0")])
+    read = directory.get(dn, ["*", "entryUUID"])  # the request's read of its domain
+    directory.modify(dn, [helpers.replace("accountSetting", "numberOfUsers:1")])
+    with pytest.raises(LimitExceeded):
+        Reservations(Repository(directory, layout)).reserve(domain, quota=quota, entry=read)
+    assert _counters(directory, layout, domain) == ("1", "0")
+
+
+def test_a_create_counts_in_the_domain_its_access_was_decided_on(directory, layout, domain):
+    """Deleted and made again under the same name after the request read it: the new
+    domain is another entry (entryUUID), so the create is refused as if the domain had
+    gone, and nothing stays counted in the new one."""
+    dn = layout.domain_dn(domain)
+    read = directory.get(dn, ["*", "entryUUID"])
+    directory.delete(dn, subtree=True)
+    helpers.add_domain(directory, layout, domain)
+    directory.modify(dn, [helpers.replace("domainCurrentUserNumber", "0"),
+                          helpers.replace("domainCurrentQuotaSize", "0")])
+    with pytest.raises(NotFound) as refused:
+        Reservations(Repository(directory, layout)).reserve(domain, quota=MB, entry=read)
+    assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
+    assert _counters(directory, layout, domain) == ("0", "0")

@@ -32,9 +32,12 @@ class RacingDirectory:
         self.losses, self.modifies, self.reads, self.racers = losses, 0, 0, racers
         self.increments = []
         self.entry = Entry("domainName=a.test,o=domains,dc=x", {
-            "accountSetting": [f"numberOfUsers:{limit}"],
+            "accountSetting": [f"numberOfUsers:{limit}"], "entryUUID": ["uuid-1"],
             "domainCurrentUserNumber": [str(users)], "domainCurrentAliasNumber": ["0"],
             "domainCurrentListNumber": ["0"], "domainCurrentQuotaSize": ["0"]})
+        # What the domain entry holds when a write reaches it (another admin's change
+        # since the entry was read, when a test sets it): {attribute: values}.
+        self.meanwhile = {}
 
     def get(self, dn, attributes=None):
         self.reads += 1
@@ -57,7 +60,9 @@ class RacingDirectory:
                 assert change.op is Op.INCREMENT
                 self.increments.append(int(change.values[0]))
                 users += int(change.values[0])
-        return Entry(dn, {"domainCurrentUserNumber": [str(users)]})
+        found = {**self.entry.attrs, **self.meanwhile,
+                 "domainCurrentUserNumber": [str(users)]}
+        return Entry(dn, {name: found[name] for name in attributes if name in found})
 
 
 class FakeTime:
@@ -151,3 +156,34 @@ def test_a_domain_gone_since_the_callers_read():
         reservations(directory).reserve("a.test", kind="alias", entry=directory.entry)
     assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
     reservations(directory).release("a.test", quota=1)
+
+
+def test_a_limit_lowered_since_the_callers_read_refuses_the_create():
+    """The request read a limit of 5 with 1 user; before its increment, another admin set
+    the limit to 1: the write reads back the limit it met, and the room is given back."""
+    directory = RacingDirectory(losses=0, users=1, limit=5)
+    directory.meanwhile = {"accountSetting": ["numberOfUsers:1"]}
+    with pytest.raises(LimitExceeded) as refused:
+        reservations(directory).reserve("a.test", entry=directory.entry)
+    assert refused.value.detail == "this domain may have at most 1 users"
+    assert directory.increments == [1, -1]
+
+
+def test_a_domain_quota_lowered_before_the_quota_sum_moved_refuses_the_create():
+    directory = RacingDirectory(losses=0, users=1)
+    directory.entry.attrs["accountSetting"] = ["domainQuota:100"]
+    directory.meanwhile = {"accountSetting": ["domainQuota:1"]}
+    with pytest.raises(LimitExceeded):
+        reservations(directory).reserve("a.test", quota=2 * 1024 * 1024)
+    assert directory.increments == [1, -1]
+
+
+def test_a_domain_made_again_under_its_name_since_the_callers_read():
+    """The request's access was decided on another entry (entryUUID): NO_SUCH_DOMAIN, and
+    the room taken in the new one given back."""
+    directory = RacingDirectory(losses=0)
+    directory.meanwhile = {"entryUUID": ["uuid-2"]}
+    with pytest.raises(NotFound) as refused:
+        reservations(directory).reserve("a.test", entry=directory.entry)
+    assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
+    assert directory.increments == [1, -1]
