@@ -124,7 +124,7 @@ class Reservations:
                 # workers take turns, each reading it afresh in its turn.
                 with self._turn(domain, quota):
                     done = self._try(domain, kind, counter, count, quota, check,
-                                     None if quota or attempt > 1 else entry)
+                                     None if quota or attempt > 1 else entry, identity)
             except ConcurrentUpdate:  # another host moved the quota sum on meanwhile
                 if self._clock() >= deadline:
                     raise ConcurrentUpdate(detail="the domain is too busy; try again") \
@@ -141,15 +141,20 @@ class Reservations:
         return locks.turn(domain) if quota and locks is not None else contextlib.nullcontext()
 
     def _try(self, domain: str, kind: str, counter: str, count: int, quota: int,
-             check: bool, entry: Entry | None) -> tuple[Entry, int] | None:
+             check: bool, entry: Entry | None, identity: str | None = None
+             ) -> tuple[Entry, int] | None:
         """One try: the counters checked and written; (the entry as the write left it, the
         quota sum it replaced); None when there is nothing to write (a domain gone, or
-        counters just counted without what a release would take off)."""
+        counters just counted without what a release would take off). With `check`, a
+        domain entry read afresh that is not `identity` (made again since the caller read
+        it) is refused as gone: neither its counters nor its limits are the caller's."""
         dn = self._repo.domain_dn(domain)
         if entry is None:
             entry = self._domain_entry(dn, domain, check)
             if entry is None:
                 return None  # nothing to give back to a domain that is gone
+        if check and identity is not None and entry.first("entryUUID") != identity:
+            raise no_such_domain(domain)
         missing = {a for a in (counter, counters.QUOTA) if entry.first(a) is None}
         current = counters.ensure_counters(self._repo, domain, entry)
         held, used = current[counter], current[counters.QUOTA]
@@ -171,7 +176,8 @@ class Reservations:
         return after, used
 
     def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
-        entry = self._repo.directory.get(dn, ["accountSetting", *counters.ATTRIBUTES])
+        entry = self._repo.directory.get(dn, ["accountSetting", "entryUUID",
+                                             *counters.ATTRIBUTES])
         if entry is None and check:
             raise no_such_domain(domain)
         return entry

@@ -187,3 +187,17 @@ def test_a_domain_made_again_under_its_name_since_the_callers_read():
         reservations(directory).reserve("a.test", entry=directory.entry)
     assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
     assert directory.increments == [1, -1]
+
+
+def test_a_domain_made_again_is_refused_before_its_counters_are_touched():
+    """With quota the domain is read afresh in the create's turn: found with another
+    entryUUID, it is refused as gone before its limits are checked (their refusal would
+    tell the caller about a domain it was never given) or anything is written."""
+    directory = RacingDirectory(losses=0)
+    read = directory.entry
+    directory.entry = Entry(read.dn, {**read.attrs, "entryUUID": ["uuid-2"],
+                                      "accountSetting": ["numberOfUsers:1"]})
+    with pytest.raises(NotFound) as refused:
+        reservations(directory).reserve("a.test", quota=1, entry=read)
+    assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
+    assert (directory.reads, directory.modifies) == (1, 0)
