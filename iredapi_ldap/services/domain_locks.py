@@ -8,24 +8,26 @@ tries per create, each a failed write and a read again). With a lock per domain 
 turns instead. Exactness never rests on the lock (the assertion stays, and other hosts race
 as before), so a lock not had within WAIT seconds is done without.
 
-A lock is `flock` on one of STRIPES files in DATA_DIR/locks (domains share a stripe by their
-name's hash, so the files stay few), opened by each process after it forked (a descriptor
-inherited from gunicorn's master would be one lock for all workers), plus a thread lock
-for the threads of one process.
+A lock is `flock` on the domain's own file in DATA_DIR/locks (named by a hash of the domain's
+name), opened for the turn and closed after it (a descriptor inherited from gunicorn's
+master would be one lock for all workers), plus a thread lock for the threads of one
+process. No two domains share a lock: when they shared one of a few files by their name's
+hash, a normal admin allowed to create domains could pick names that share the file of
+another admin's domain and hold up its creates with its own. The files are empty and stay,
+one per domain this host ever created a user with quota in.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-STRIPES = 64
 WAIT = 2.0        # seconds a reservation waits for its turn before it goes without
 # Seconds before the second try of a lock another process holds, doubling up to LAST_POLL.
 # The turn is where a domain's creates queue on a host: a late try leaves it idle (with 5 ms
@@ -38,43 +40,36 @@ LAST_POLL = 0.001
 class DomainLocks:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
-        self._threads = [threading.Lock() for _ in range(STRIPES)]
-        self._files: dict[int, int] = {}
-        self._pid = -1
-        self._opening = threading.Lock()
+        self._threads: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     @contextlib.contextmanager
     def turn(self, domain: str) -> Iterator[bool]:
         """Hold the domain's lock on this host while the block runs; yields whether it
         was had (False: WAIT passed, or the lock files cannot be used)."""
-        stripe = zlib.crc32(domain.lower().encode()) % STRIPES
+        name = hashlib.sha256(domain.lower().encode()).hexdigest()[:32]
         deadline = time.monotonic() + WAIT
-        if not self._threads[stripe].acquire(timeout=WAIT):
+        with self._guard:
+            thread_lock = self._threads.setdefault(name, threading.Lock())
+        if not thread_lock.acquire(timeout=WAIT):
             yield False
             return
         try:
-            fd = self._file(stripe)
-            had = fd is not None and _flock(fd, deadline)
+            fd = self._open(name)
             try:
-                yield had
+                yield fd is not None and _flock(fd, deadline)
             finally:
-                if had and fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                if fd is not None:
+                    os.close(fd)  # the lock goes with the descriptor
         finally:
-            self._threads[stripe].release()
+            thread_lock.release()
 
-    def _file(self, stripe: int) -> int | None:
-        with self._opening:
-            if self._pid != os.getpid():  # forked: the parent's descriptors are shared
-                self._files, self._pid = {}, os.getpid()
-            if stripe not in self._files:
-                try:
-                    self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-                    self._files[stripe] = os.open(self._directory / f"domain-{stripe:02d}",
-                                                  os.O_RDWR | os.O_CREAT, 0o600)
-                except OSError:
-                    return None
-            return self._files[stripe]
+    def _open(self, name: str) -> int | None:
+        try:
+            self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return os.open(self._directory / f"domain-{name}", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None
 
 
 def _flock(fd: int, deadline: float) -> bool:

@@ -29,13 +29,33 @@ def test_another_process_waits_its_turn_and_goes_without_after_the_wait(tmp_path
         with locks.turn("A.test") as had:  # the same domain, whatever its case
             assert not had
         assert time.monotonic() - started >= 0.3
-        with locks.turn("b.test") as had:  # another stripe: at once
+        with locks.turn("b.test") as had:  # another domain: at once
             assert had
     finally:
         release.set()
         holder.join(10)
     with DomainLocks(tmp_path).turn("a.test") as had:
         assert had
+
+
+def test_no_other_domain_waits_for_a_domains_turn(tmp_path, monkeypatch):
+    """Domains do not share locks: 300 names (which 64 shared files would have put in
+    a.test's company several times) all get their turn at once while another process
+    holds a.test's. A normal admin naming its domains cannot hold up another's."""
+    monkeypatch.setattr(domain_locks, "WAIT", 0.3)
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold, args=(tmp_path, "a.test", ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        locks = DomainLocks(tmp_path)
+        for n in range(300):
+            with locks.turn(f"d{n}.test") as had:
+                assert had, f"d{n}.test waited for a.test"
+    finally:
+        release.set()
+        holder.join(10)
 
 
 def test_threads_of_one_process_take_turns(tmp_path):
