@@ -1,5 +1,6 @@
 """Turns per domain among processes and threads (services/domain_locks.py)."""
 
+import contextlib
 import multiprocessing
 import threading
 import time
@@ -15,15 +16,25 @@ def _hold(directory, domain, ready, release):
         release.wait(10)
 
 
-def test_another_process_waits_its_turn_and_goes_without_after_the_wait(tmp_path,
-                                                                         monkeypatch):
-    monkeypatch.setattr(domain_locks, "WAIT", 0.3)
+@contextlib.contextmanager
+def held_by_another_process(directory, domain):
+    """While the block runs, another process holds the domain's turn."""
     ready, release = multiprocessing.Event(), multiprocessing.Event()
     holder = multiprocessing.get_context("fork").Process(
-        target=_hold, args=(tmp_path, "a.test", ready, release))
+        target=_hold, args=(directory, domain, ready, release))
     holder.start()
     try:
         assert ready.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_another_process_waits_its_turn_and_goes_without_after_the_wait(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setattr(domain_locks, "WAIT", 0.3)
+    with held_by_another_process(tmp_path, "a.test"):
         locks = DomainLocks(tmp_path)
         started = time.monotonic()
         with locks.turn("A.test") as had:  # the same domain, whatever its case
@@ -31,9 +42,6 @@ def test_another_process_waits_its_turn_and_goes_without_after_the_wait(tmp_path
         assert time.monotonic() - started >= 0.3
         with locks.turn("b.test") as had:  # another domain: at once
             assert had
-    finally:
-        release.set()
-        holder.join(10)
     with DomainLocks(tmp_path).turn("a.test") as had:
         assert had
 
@@ -43,19 +51,11 @@ def test_no_other_domain_waits_for_a_domains_turn(tmp_path, monkeypatch):
     a.test's company several times) all get their turn at once while another process
     holds a.test's. A normal admin naming its domains cannot hold up another's."""
     monkeypatch.setattr(domain_locks, "WAIT", 0.3)
-    ready, release = multiprocessing.Event(), multiprocessing.Event()
-    holder = multiprocessing.get_context("fork").Process(
-        target=_hold, args=(tmp_path, "a.test", ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
+    with held_by_another_process(tmp_path, "a.test"):
         locks = DomainLocks(tmp_path)
         for n in range(300):
             with locks.turn(f"d{n}.test") as had:
                 assert had, f"d{n}.test waited for a.test"
-    finally:
-        release.set()
-        holder.join(10)
 
 
 def test_threads_of_one_process_take_turns(tmp_path):
