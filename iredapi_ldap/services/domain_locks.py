@@ -14,7 +14,8 @@ master would be one lock for all workers), plus a thread lock for the threads of
 process. No two domains share a lock: when they shared one of a few files by their name's
 hash, a normal admin allowed to create domains could pick names that share the file of
 another admin's domain and hold up its creates with its own. The files are empty and stay,
-one per domain this host ever created a user with quota in.
+one per domain whose quota sum this host has changed; removing them while the API runs
+would let two workers hold a domain's turn at once (still exact, only slower).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import hashlib
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +42,9 @@ LAST_POLL = 0.001
 class DomainLocks:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
-        self._threads: dict[str, threading.Lock] = {}
+        # The domains' thread locks, kept only while a thread holds or waits for one.
+        self._threads: weakref.WeakValueDictionary[str, _ThreadLock] = \
+            weakref.WeakValueDictionary()
         self._guard = threading.Lock()
 
     @contextlib.contextmanager
@@ -50,7 +54,9 @@ class DomainLocks:
         name = hashlib.sha256(domain.lower().encode()).hexdigest()[:32]
         deadline = time.monotonic() + WAIT
         with self._guard:
-            thread_lock = self._threads.setdefault(name, threading.Lock())
+            thread_lock = self._threads.get(name)
+            if thread_lock is None:
+                thread_lock = self._threads[name] = _ThreadLock()
         if not thread_lock.acquire(timeout=WAIT):
             yield False
             return
@@ -70,6 +76,21 @@ class DomainLocks:
             return os.open(self._directory / f"domain-{name}", os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:
             return None
+
+
+class _ThreadLock:
+    """A thread lock that a WeakValueDictionary can hold (threading.Lock cannot be)."""
+
+    __slots__ = ("_lock", "__weakref__")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float) -> bool:
+        return self._lock.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self._lock.release()
 
 
 def _flock(fd: int, deadline: float) -> bool:

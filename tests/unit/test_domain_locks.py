@@ -58,6 +58,29 @@ def test_no_other_domain_waits_for_a_domains_turn(tmp_path, monkeypatch):
                 assert had, f"d{n}.test waited for a.test"
 
 
+def test_no_other_domain_waits_for_a_turn_a_thread_holds(tmp_path, monkeypatch):
+    """The same within one process: its threads' locks are per domain too."""
+    monkeypatch.setattr(domain_locks, "WAIT", 0.3)
+    locks, ready, release = DomainLocks(tmp_path), threading.Event(), threading.Event()
+
+    def hold():
+        with locks.turn("a.test") as had:
+            assert had
+            ready.set()
+            release.wait(10)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert ready.wait(10)
+        for n in range(300):
+            with locks.turn(f"d{n}.test") as had:
+                assert had, f"d{n}.test waited for a.test"
+    finally:
+        release.set()
+        holder.join(10)
+    assert list(locks._threads) == []  # none kept once no thread holds or waits
+
+
 def test_threads_of_one_process_take_turns(tmp_path):
     locks, inside, most = DomainLocks(tmp_path), [0], [0]
     lock = threading.Lock()
