@@ -72,6 +72,7 @@ class Reservations:
 
         Raises:
             LimitExceeded: the domain is full (EXCEEDED_LIMIT), names which limit.
+            NotFound: NO_SUCH_DOMAIN, the domain is gone or was made again meanwhile.
             ConcurrentUpdate: still losing races after PATIENCE seconds.
         """
         self._change(domain, kind, count, quota, check=True, entry=entry,
