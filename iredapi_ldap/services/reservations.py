@@ -169,7 +169,7 @@ class Reservations:
         if not count and not quota:
             return None
         try:
-            after = self._write(dn, counter, count, used, quota)
+            after = self._write(dn, counter, count, used, quota, check)
         except EntryNotFound:  # deleted since the caller read it
             if check:
                 raise no_such_domain(domain) from None
@@ -183,19 +183,21 @@ class Reservations:
             raise no_such_domain(domain)
         return entry
 
-    def _write(self, dn: str, counter: str, count: int, used: int, quota: int) -> Entry:
+    def _write(self, dn: str, counter: str, count: int, used: int, quota: int,
+               check: bool) -> Entry:
         """One modify: the account counter goes up (or down) by `count` with an increment
         (RFC 4525), which no concurrent create can make fail; the quota sum, stored as text
         (no increment possible), is replaced only while it still holds `used`. Returns the
-        counter, the limits and the entryUUID as this very write left them (RFC 4527
-        post-read)."""
+        counter as this very write left it (RFC 4527 post-read), with `check` also the
+        limits and the entryUUID `_settle` checks (a release checks nothing: decoding them
+        costs about 0.4 ms)."""
         changes = []
         if count:
             changes.append(Change(counter, Op.INCREMENT, (str(count),)))
         if quota:
             changes.append(Change(counters.QUOTA, Op.REPLACE, (str(max(used + quota, 0)),)))
         return self._repo.directory.modify_read(
-            dn, changes, [counter, "accountSetting", "entryUUID"],
+            dn, changes, [counter, "accountSetting", "entryUUID"] if check else [counter],
             assertion=f"({counters.QUOTA}={used})" if quota else None)
 
     def _settle(self, domain: str, kind: str, counter: str, count: int, quota: int,
