@@ -144,9 +144,9 @@ class Phase:
             # quota sum (text, replaced under an assertion), not only the user counter.
             self.admin.call("POST", f"/api/domain/{domain}", {"defaultQuota": "1024"})
         template = api_shaped_user(self.admin, self.reader, self.layout, raw_domain, "template")
-        api_ops = [self._api_create(n, api_domain) for n in range(clients)]
-        raw_ops = [self._raw_add(n, raw_domain, template) for n in range(clients)]
-        counted_ops = [self._raw_add(n, counted_domain, template, counted=True)
+        api_ops = [self.api_create(n, api_domain) for n in range(clients)]
+        raw_ops = [self.raw_add(n, raw_domain, template) for n in range(clients)]
+        counted_ops = [self.raw_add(n, counted_domain, template, counted=True)
                        for n in range(clients)]
         api, raw, counted = Side(), Side(), Side()
         before = self.operations()
@@ -160,14 +160,15 @@ class Phase:
         return Level(clients, api, raw, counted, self.counter(api_domain),
                      self.users(api_domain), operations)
 
-    def _api_create(self, n, domain):
+    def api_create(self, n, domain):
+        """A client: creates users c{n}x0, c{n}x1, ... in `domain` through the API."""
         api = Api(self.port)
         api.cookie = self.cookie
         numbers = itertools.count()
         return lambda: api.call("POST", f"/api/user/c{n}x{next(numbers)}@{domain}",
                                 {"password": PASSWORD})
 
-    def _raw_add(self, n, domain, template, counted=False):
+    def raw_add(self, n, domain, template, counted=False):
         """A raw client's add; `counted`: after the domain's user counter went up by one
         (an increment read back: no limit checked, no quota sum moved, nothing to lose a
         race): the cost of one synchronous counter write before the add."""
