@@ -10,7 +10,7 @@ Each trial gives A, B and raw python-ldap adds a burst of `--clients` concurrent
 each side in a fresh domain (a default quota of 1 GB, as in creates.py, unless
 `--no-quota-a`/`-b`), in an order that rotates from trial to trial, so that both trees meet
 the same slapd state. The first trial is a warm-up, left out of the means: on a fresh slapd
-the first few hundred adds ran up to 1.5x as fast as later ones (measured here), which
+the first few hundred adds ran 1.4-2.4 times as fast as later ones (measured here), which
 favours whichever side goes first. Prints each trial's creates/s, the sides' means, A/raw,
 B/raw and B/A, each server's LDAP operations per create (from its /metrics), and whether
 every API domain's counters (users and quota sum) equal the users found in it.
