@@ -154,9 +154,7 @@ class Phase:
         for turn in range(rounds):  # each round starts with the next side
             for side, operations in sides[turn % 3:] + sides[:turn % 3]:
                 side.add(*run_clients(operations, seconds / rounds))
-        after = self.operations()
-        operations = {key: after[key] - before.get(key, 0) for key in after
-                      if after[key] != before.get(key, 0)}
+        operations = self.operations_since(before)
         return Level(clients, api, raw, counted, self.counter(api_domain),
                      self.users(api_domain), operations)
 
@@ -198,6 +196,13 @@ class Phase:
         """The users in the domain, counted with a (paged) one-level search."""
         return self.reader.page_through(self.layout.container_dn(domain, "Users"),
                                         "(objectClass=mailUser)")
+
+    def operations_since(self, before):
+        """{(operation, outcome): count} of the API's LDAP operations since `operations()`
+        returned `before` (those that did not change left out)."""
+        after = self.operations()
+        return {key: after[key] - before.get(key, 0) for key in after
+                if after[key] != before.get(key, 0)}
 
     def operations(self):
         """{(operation, outcome): count} of the API's LDAP operations (all its workers)."""

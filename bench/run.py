@@ -116,14 +116,17 @@ def write_config(slapd, accounts, workdir, client):
     return config
 
 
-def start_api(slapd, accounts, workdir, client):
-    """`iredapi-ldap serve` with 4 workers; returns (process, settings file, port)."""
+def start_api(slapd, accounts, workdir, client, workers=4, tree=None):
+    """`iredapi-ldap serve` with `workers` workers; `tree`: a checkout whose package it
+    runs (not the one installed in the virtualenv). Returns (process, settings file, port)."""
     config = write_config(slapd, accounts, workdir, client)
     port = _free_port()
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     server = subprocess.Popen(
         [sys.executable, "-m", "iredapi_ldap", "serve", "--config", str(config), "--bind",
-         f"127.0.0.1:{port}", "--workers", "4"],
-        stdout=subprocess.DEVNULL, stderr=open(workdir / f"server-{client}.log", "w"))
+         f"127.0.0.1:{port}", "--workers", str(workers)],
+        cwd=tree, env=env, stdout=subprocess.DEVNULL,
+        stderr=open(workdir / f"server-{client}.log", "w"))
     return server, config, wait_listening(server, port)
 
 
