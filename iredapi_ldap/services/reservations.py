@@ -8,7 +8,11 @@ K accounts, without any of them having to try again. `domainCurrentQuotaSize` is
 text in iRedMail's schema, which has no increment: a reservation with quota also replaces
 it, in the same modify, under an assertion (RFC 4528) that it still holds the value the
 limit was checked against; a concurrent quota change makes the modify fail as a whole, and
-it is tried again with the new value. The write reads back, with the counter, the limits and
+it is tried again with the new value. A host's workers take turns on a domain's quota sum
+(services/domain_locks.py), and each leaves the sum it wrote in the turn for the next: that
+one asserts it without reading the entry first (one LDAP search less per create); only when
+another host moved the sum meanwhile does its assertion fail and the entry get read. The
+write reads back, with the counter, the limits and
 the entryUUID it found (RFC 4527): a create is settled against the limits as they were when
 it was counted, not as the request first read them, and in the very domain whose entry the
 request's access was decided on (a domain deleted and made again under the same name
@@ -46,6 +50,7 @@ from ..model.kinds import COUNTED
 from ..model.limits import DomainLimits
 from ..model.parsing import stored_int
 from . import counters
+from .domain_locks import Turn
 from .repository import Repository
 
 if TYPE_CHECKING:
@@ -122,10 +127,15 @@ class Reservations:
             attempt += 1
             try:
                 # The quota sum is replaced under an assertion on its value: this host's
-                # workers take turns, each reading it afresh in its turn.
-                with self._turn(domain, quota):
+                # workers take turns, each asserting the sum the last one wrote (the turn's
+                # note), or else reading it afresh in its turn.
+                with self._turn(domain, quota) as turn:
+                    known = _noted_sum(turn) if attempt == 1 else None
                     done = self._try(domain, kind, counter, count, quota, check,
-                                     None if quota or attempt > 1 else entry, identity)
+                                     None if (quota and known is None) or attempt > 1
+                                     else entry, identity, known)
+                    if done is not None:
+                        turn.remember(done[0].first(counters.QUOTA))
             except ConcurrentUpdate:  # another host moved the quota sum on meanwhile
                 if self._clock() >= deadline:
                     raise ConcurrentUpdate(detail="the domain is too busy; try again") \
@@ -137,19 +147,33 @@ class Reservations:
                 self._settle(domain, kind, counter, count, quota, *done, check, identity)
             return
 
-    def _turn(self, domain: str, quota: int) -> AbstractContextManager[object]:
+    def _turn(self, domain: str, quota: int) -> AbstractContextManager[Turn]:
         locks = self._repo.locks
-        return locks.turn(domain) if quota and locks is not None else contextlib.nullcontext()
+        return locks.turn(domain) if quota and locks is not None \
+            else contextlib.nullcontext(Turn(None))
 
     def _try(self, domain: str, kind: str, counter: str, count: int, quota: int,
-             check: bool, entry: Entry | None, identity: str | None = None
-             ) -> tuple[Entry, int] | None:
+             check: bool, entry: Entry | None, identity: str | None = None,
+             known: int | None = None) -> tuple[Entry, int] | None:
         """One try: the counters checked and written; (the entry as the write left it, the
         quota sum it replaced); None when there is nothing to write (a domain gone, or
         counters just counted without what a release would take off). With `check`, a
         domain entry read afresh that is not `identity` (made again since the caller read
-        it) is refused as gone: neither its counters nor its limits are the caller's."""
+        it) is refused as gone: neither its counters nor its limits are the caller's.
+        `known`: the quota sum as this host last wrote it, asserted without reading the
+        entry (with `check`, the caller's `entry` gives the limits and counter that may
+        refuse at once; `_settle` checks the ones the write found)."""
         dn = self._repo.domain_dn(domain)
+        if known is not None and (entry is None or all(
+                entry.first(a) is not None for a in (counter, counters.QUOTA))):
+            if check and entry is not None:
+                if identity is not None and entry.first("entryUUID") != identity:
+                    raise no_such_domain(domain)
+                _check(DomainLimits.of(entry), kind, stored_int(entry.first(counter)), count,
+                       known, quota)
+            # Counters gone since (or a sum moved on) fail the assertion as a whole: the
+            # next try reads them.
+            return self._write_or_gone(dn, domain, counter, count, known, quota, check)
         if entry is None:
             entry = self._domain_entry(dn, domain, check)
             if entry is None:
@@ -168,13 +192,18 @@ class Reservations:
         quota = 0 if quota < 0 and counters.QUOTA in missing else quota
         if not count and not quota:
             return None
+        return self._write_or_gone(dn, domain, counter, count, used, quota, check)
+
+    def _write_or_gone(self, dn: str, domain: str, counter: str, count: int, used: int,
+                       quota: int, check: bool) -> tuple[Entry, int] | None:
+        """`_write`, and (the entry it left, `used`); a domain deleted since the caller
+        read it: NO_SUCH_DOMAIN with `check`, else None (nothing to give back)."""
         try:
-            after = self._write(dn, counter, count, used, quota, check)
-        except EntryNotFound:  # deleted since the caller read it
+            return self._write(dn, counter, count, used, quota, check), used
+        except EntryNotFound:
             if check:
                 raise no_such_domain(domain) from None
-            return None  # nothing to give back to a domain that is gone
-        return after, used
+            return None
 
     def _domain_entry(self, dn: str, domain: str, check: bool) -> Entry | None:
         entry = self._repo.directory.get(dn, ["accountSetting", "entryUUID",
@@ -190,14 +219,16 @@ class Reservations:
         (no increment possible), is replaced only while it still holds `used`. Returns the
         counter as this very write left it (RFC 4527 post-read), with `check` also the
         limits and the entryUUID `_settle` checks (a release checks nothing: decoding them
-        costs about 0.4 ms)."""
+        costs about 0.4 ms), and when it moved the quota sum, the sum it wrote (the note
+        it leaves in the turn)."""
         changes = []
         if count:
             changes.append(Change(counter, Op.INCREMENT, (str(count),)))
         if quota:
             changes.append(Change(counters.QUOTA, Op.REPLACE, (str(max(used + quota, 0)),)))
+        read = [counter, "accountSetting", "entryUUID"] if check else [counter]
         return self._repo.directory.modify_read(
-            dn, changes, [counter, "accountSetting", "entryUUID"] if check else [counter],
+            dn, changes, read + [counters.QUOTA] if quota else read,
             assertion=f"({counters.QUOTA}={used})" if quota else None)
 
     def _settle(self, domain: str, kind: str, counter: str, count: int, quota: int,
@@ -224,6 +255,12 @@ class Reservations:
             with contextlib.suppress(ConcurrentUpdate):  # moved on: its writer settles it
                 self._repo.directory.modify(dn, [Change(counter, Op.REPLACE, ("0",))],
                                             assertion=f"({counter}={value})")
+
+
+def _noted_sum(turn: Turn) -> int | None:
+    """The quota sum the turn's last holder on this host wrote, if it left it."""
+    note = turn.recall()
+    return int(note) if note is not None and note.isdigit() else None
 
 
 def require_reserving_writes(repo: Repository) -> None:

@@ -14,6 +14,7 @@ from iredapi_ldap.errors import (
     WritesHeld,
 )
 from iredapi_ldap.layout import Layout
+from iredapi_ldap.services.domain_locks import DomainLocks
 from iredapi_ldap.services.repository import Repository
 from iredapi_ldap.services.reservations import PATIENCE, Reservations
 
@@ -190,7 +191,7 @@ def test_a_domain_made_again_under_its_name_since_the_callers_read():
 
 
 def test_a_domain_made_again_is_refused_before_its_counters_are_touched():
-    """With quota the domain is read afresh in the create's turn: found with another
+    """With quota and no note in its turn the domain is read afresh: found with another
     entryUUID, it is refused as gone before its limits are checked (their refusal would
     tell the caller about a domain it was never given) or anything is written."""
     directory = RacingDirectory(losses=0)
@@ -201,3 +202,100 @@ def test_a_domain_made_again_is_refused_before_its_counters_are_touched():
         reservations(directory).reserve("a.test", quota=1, entry=read)
     assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
     assert (directory.reads, directory.modifies) == (1, 0)
+
+
+class SumDirectory:
+    """A domain entry whose quota sum a modify replaces only while the assertion on it
+    holds, as slapd does: counts the reads and the writes that failed or landed."""
+
+    def __init__(self, used=0):
+        self.reads, self.failed, self.landed = 0, 0, 0
+        self.entry = Entry("domainName=a.test,o=domains,dc=x", {
+            "accountSetting": ["domainQuota:100"], "entryUUID": ["uuid-1"],
+            "domainCurrentUserNumber": ["0"], "domainCurrentAliasNumber": ["0"],
+            "domainCurrentListNumber": ["0"], "domainCurrentQuotaSize": [str(used)]})
+
+    def get(self, dn, attributes=None):
+        self.reads += 1
+        return Entry(dn, dict(self.entry.attrs))
+
+    def writes_held(self):
+        return None
+
+    def modify_read(self, dn, changes, attributes, assertion=None):
+        held = self.entry.first("domainCurrentQuotaSize")
+        if assertion is not None and assertion != f"(domainCurrentQuotaSize={held})":
+            self.failed += 1
+            raise ConcurrentUpdate()
+        self.landed += 1
+        for change in changes:
+            if change.op is Op.INCREMENT:
+                value = int(self.entry.first(change.attribute)) + int(change.values[0])
+                self.entry.attrs[change.attribute] = [str(value)]
+            else:
+                self.entry.attrs[change.attribute] = list(change.values)
+        return Entry(dn, {a: self.entry.attrs[a] for a in attributes if a in self.entry.attrs})
+
+    def sum(self):
+        return int(self.entry.first("domainCurrentQuotaSize"))
+
+
+def noted_reservations(directory, tmp_path):
+    return Reservations(Repository(directory, LAYOUT, DomainLocks(tmp_path)))
+
+
+def test_the_quota_sum_the_last_turn_wrote_spares_the_next_its_read(tmp_path):
+    """The turn's note holds the sum the last reservation on this host wrote: the next one
+    asserts it without reading the entry, and the sum stays exact."""
+    directory = SumDirectory()
+    reservations = noted_reservations(directory, tmp_path)
+    reservations.reserve("a.test", quota=10, entry=directory.get("dn"))
+    assert (directory.reads, directory.landed) == (2, 1)  # the caller's read, the turn's
+    for _ in range(3):
+        reservations.reserve("a.test", quota=10, entry=directory.entry)
+    reservations.release("a.test", quota=10)
+    assert (directory.reads, directory.failed, directory.landed) == (2, 0, 5)
+    assert directory.sum() == 30
+    assert directory.entry.first("domainCurrentUserNumber") == "3"
+    # Another process of this host, later: the note is in the lock file.
+    noted_reservations(directory, tmp_path).reserve("a.test", quota=10, entry=directory.entry)
+    assert (directory.reads, directory.sum()) == (2, 40)
+
+
+def test_a_sum_another_host_moved_fails_the_note_and_is_read_again(tmp_path):
+    directory = SumDirectory()
+    reservations = noted_reservations(directory, tmp_path)
+    reservations.reserve("a.test", quota=10, entry=directory.entry)
+    directory.entry.attrs["domainCurrentQuotaSize"] = ["25"]  # another host's create
+    reservations.reserve("a.test", quota=10, entry=directory.entry)
+    assert (directory.reads, directory.failed, directory.landed) == (2, 1, 2)
+    assert directory.sum() == 35
+    reservations.reserve("a.test", quota=10, entry=directory.entry)  # noted again
+    assert (directory.reads, directory.failed, directory.sum()) == (2, 1, 45)
+
+
+def test_a_noted_sum_past_the_domain_quota_is_refused_without_writing(tmp_path):
+    """The caller's entry gives the limits the note's sum is checked against at once
+    (domainQuota:100 is 100 MB)."""
+    directory = SumDirectory()
+    reservations = noted_reservations(directory, tmp_path)
+    reservations.reserve("a.test", quota=90 * 1024 * 1024, entry=directory.entry)
+    with pytest.raises(LimitExceeded):
+        reservations.reserve("a.test", quota=20 * 1024 * 1024, entry=directory.entry)
+    assert (directory.failed, directory.landed, directory.sum()) == (0, 1, 90 * 1024 * 1024)
+
+
+def test_a_noted_sum_of_a_domain_made_again_is_refused_and_given_back(tmp_path):
+    """The note matched the sum of the domain made again under the name: the room its write
+    took there is given back and the create refused as NO_SUCH_DOMAIN (no limit of the new
+    domain told)."""
+    directory = SumDirectory()
+    reservations = noted_reservations(directory, tmp_path)
+    read = directory.get("dn")
+    reservations.reserve("a.test", quota=10, entry=read)
+    directory.entry.attrs.update({"entryUUID": ["uuid-2"], "accountSetting": ["numberOfUsers:1"],
+                                  "domainCurrentUserNumber": ["1"]})
+    with pytest.raises(NotFound) as refused:
+        reservations.reserve("a.test", quota=10, entry=read)
+    assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
+    assert (directory.sum(), directory.entry.first("domainCurrentUserNumber")) == (10, "1")
