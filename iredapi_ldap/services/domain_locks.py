@@ -18,6 +18,14 @@ whose quota sum this host has changed, each holding at most a short note its las
 left for the next (`Turn.remember`: the quota sum it wrote, which saves the next holder
 reading it afresh). Removing them while the API runs would let two workers hold a domain's
 turn at once (still exact, only slower).
+
+The turn is where a domain's creates queue on a host, and a turn left idle for a moment is a
+moment slapd's one writer may wait: a worker that finds the lock held waits on the domain's
+wake pipe (a FIFO beside the lock file, `wake-...`), into which each holder writes a byte as
+it lets go, rather than trying again every so often (measured with `bench.compare`, 9
+trials, against tries every 0.2-1 ms: 5 clients 0.870 of raw adds instead of 0.857, 16
+clients 0.874 instead of 0.859). The pipe only says when to try: a holder that died without
+writing is noticed within FALLBACK.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import select
 import threading
 import time
 import weakref
@@ -33,12 +42,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 WAIT = 2.0        # seconds a reservation waits for its turn before it goes without
-# Seconds before the second try of a lock another process holds, doubling up to LAST_POLL.
-# The turn is where a domain's creates queue on a host: a late try leaves it idle (with 5 ms
-# at most, `make bench --only creates --quick` gave 5 clients 0.72-0.80 of raw adds and a
-# p95 1.8x theirs; with 1 ms, 0.82-0.83 and 1.5x). A try costs microseconds.
-FIRST_POLL = 0.0002
-LAST_POLL = 0.001
+FALLBACK = 0.01   # seconds between tries when no holder wakes the waiters
 NOTE_SIZE = 128  # bytes of a Turn's note
 
 
@@ -63,13 +67,17 @@ class DomainLocks:
         if not thread_lock.acquire(timeout=WAIT):
             yield Turn(None)
             return
+        wake = self._directory / f"wake-{name}"
         try:
             fd = self._open(name)
+            had = fd is not None and _flock(fd, wake, deadline)
             try:
-                yield Turn(fd if fd is not None and _flock(fd, deadline) else None)
+                yield Turn(fd if had else None)
             finally:
                 if fd is not None:
                     os.close(fd)  # the lock goes with the descriptor
+                if had:
+                    _wake(wake)
         finally:
             thread_lock.release()
 
@@ -130,16 +138,65 @@ class _ThreadLock:
         self._lock.release()
 
 
-def _flock(fd: int, deadline: float) -> bool:
-    pause = FIRST_POLL
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
+def _flock(fd: int, wake: Path, deadline: float) -> bool:
+    """Lock `fd` before `deadline`, trying again whenever a holder writes to the `wake` pipe
+    (or FALLBACK passed); whether it was had."""
+    if _try_flock(fd):
+        return True
+    pipe = _open_wake(wake)
+    try:
+        while True:  # the pipe is open before each try: no release can go unnoticed
+            locked = _try_flock(fd)
+            if locked is not False:
+                return bool(locked)
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return False
-            time.sleep(pause)
-            pause = min(pause * 2, LAST_POLL)
+            if pipe is None:
+                time.sleep(min(left, FALLBACK))
+                continue
+            select.select([pipe], [], [], min(left, FALLBACK))
+            with contextlib.suppress(BlockingIOError):
+                os.read(pipe, 64)  # what was written is spent: each holder writes anew
+    finally:
+        if pipe is not None:
+            os.close(pipe)
+
+
+def _try_flock(fd: int) -> bool | None:
+    """Lock `fd` if nobody holds it: True; False when another does; None when the lock
+    cannot be used."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return None
+
+
+def _open_wake(wake: Path) -> int | None:
+    """The wake pipe, made if missing, open for reading and writing: with a writer always
+    open (this one), it is readable only when a byte waits, never at end of file."""
+    for _ in range(2):
+        try:
+            return os.open(wake, os.O_RDWR | os.O_NONBLOCK)
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):
+                os.mkfifo(wake, 0o600)
         except OSError:
-            return False
+            return None
+    return None
+
+
+def _wake(wake: Path) -> None:
+    """Tell whoever waits on the pipe that the turn is free; nobody waits: nothing to do."""
+    try:
+        pipe = os.open(wake, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # ENXIO: no reader; ENOENT: no pipe yet; either way nobody waits
+        return
+    try:
+        with contextlib.suppress(BlockingIOError):  # a full pipe wakes them already
+            os.write(pipe, b"\0")
+    finally:
+        os.close(pipe)

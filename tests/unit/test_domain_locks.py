@@ -107,3 +107,26 @@ def test_without_a_usable_directory_it_goes_without(tmp_path):
     blocker.write_text("")
     with DomainLocks(blocker / "locks").turn("d.test") as had:
         assert not had
+
+
+
+def test_a_waiter_is_woken_as_the_holder_lets_go(tmp_path, monkeypatch):
+    """Another process's release wakes the waiter at once (the wake pipe): were it to try
+    again only every FALLBACK (5 s here), it would wait 5 s, not 0.3."""
+    monkeypatch.setattr(domain_locks, "FALLBACK", 5.0)
+    monkeypatch.setattr(domain_locks, "WAIT", 20.0)
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold, args=(tmp_path, "a.test", ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        threading.Timer(0.3, release.set).start()
+        started = time.monotonic()
+        with DomainLocks(tmp_path).turn("a.test") as had:
+            waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+    assert had
+    assert 0.2 < waited < 2.0
