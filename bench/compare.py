@@ -2,7 +2,7 @@
 adds, for measuring a change to the create path in minutes.
 
     python -m bench.compare TREE_A TREE_B [--clients 5] [--trials 9] [--seconds 4]
-                            [--workers N[,N]] [--no-quota-a] [--no-quota-b]
+                            [--workers 4,4] [--no-quota-a] [--no-quota-b]
 
 Each tree (a checkout, e.g. `git worktree add /tmp/b HEAD`) runs its own `iredapi-ldap
 serve` with a DATA_DIR of its own against one slapd as production runs it (synced writes).
@@ -32,7 +32,7 @@ from passlib.hash import ldap_salted_sha512
 from .create_user import PASSWORD, production_slapd
 from .creates import Phase, run_clients
 from .raw import RawLdap3
-from .run import DEFAULT_CLIENT, WORKERS, Api, api_shaped_user, start_api
+from .run import DEFAULT_CLIENT, Api, api_shaped_user, start_api
 
 
 class Server:
@@ -148,9 +148,8 @@ def main(argv=None):
                         help="trials, the first a warm-up (9)")
     parser.add_argument("--seconds", type=float, default=4.0,
                         help="seconds per side and trial (4)")
-    parser.add_argument("--workers", default=str(WORKERS),
-                        help="gunicorn workers of A and B: one number, or A,B (serve's "
-                             f"default, 2 x cores + 1: {WORKERS})")
+    parser.add_argument("--workers", default="4",
+                        help="gunicorn workers of A and B: one number, or A,B (4)")
     parser.add_argument("--no-quota-a", action="store_true",
                         help="A's domains without a default quota (no quota sum moved)")
     parser.add_argument("--no-quota-b", action="store_true",

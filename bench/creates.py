@@ -2,20 +2,20 @@
 beside as many raw python-ldap connections adding the same entries, and as many adding them
 each after an increment of the domain's user counter, in one run.
 
-The API runs under gunicorn (serve's default workers, 2 x cores + 1, LDAP_CLIENT
-python-ldap) as `make bench` starts it; every client is a thread with its own HTTP connection (all
-logged in with one cookie) or its own python-ldap connection (bound as the API's service
-account). Each concurrency level gets three fresh domains, one per side, so all start from
-the same empty domain and grow alike; the raw adds write the very entry the API writes (a
-user created through the API, read back, `like()`). The "counted" side first increments the
-domain's user counter and reads it back in the same operation (RFC 4525, 4527): the cost of
-one synchronous counter write before each add, which any implementation that writes each
-create's count before its add pays. The sides take turns in ROUNDS short runs per level, in
-an order that rotates, so drifts of the machine fall on all. After each level the API
-domain's `domainCurrentUserNumber` is compared with the users a one-level search finds in
-it, and its `domainCurrentQuotaSize` with their quota (the domains have a default quota of
-1024 MB, so every create moves the quota sum too; a counter shown as -1 means the quota sum
-was wrong).
+The API runs under gunicorn (4 workers, LDAP_CLIENT python-ldap) as `make bench` starts it;
+every client is a thread with its own HTTP connection (all logged in with one cookie) or its
+own python-ldap connection (bound as the API's service account). Each concurrency level
+gets three fresh domains, one per side, so all start from the same empty domain and grow
+alike; the raw adds write the very entry the API writes (a user created through the API,
+read back, `like()`). The "counted" side first increments the domain's user counter and
+reads it back in the same operation (RFC 4525, 4527): the cost of one synchronous counter
+write before each add, which any implementation that writes each create's count before
+its add pays. The sides take turns in ROUNDS short runs per level, in an order that
+rotates, so drifts of the machine fall on all. After each level the API domain's
+`domainCurrentUserNumber` is compared with the users a one-level search finds in it, and
+its `domainCurrentQuotaSize` with their quota (the domains have a default quota of 1024 MB,
+so every create moves the quota sum too; a counter shown as -1 means the quota sum was
+wrong).
 
     python -m bench.creates [--quick]       (as `python -m bench.run --only creates`)
 
@@ -41,7 +41,6 @@ from .run import (
     FULL,
     QUICK,
     ROUNDS,
-    WORKERS,
     Api,
     _ms,
     _p95,
@@ -227,7 +226,7 @@ def ops_per_create(config, accounts, domain):
 def table(levels, single_ops):
     """The report's section: (lines of Markdown, targets missed)."""
     lines = ["## Concurrent creates in one domain", "",
-             f"API: gunicorn, {WORKERS} workers, LDAP_CLIENT {DEFAULT_CLIENT}, one HTTP connection "
+             f"API: gunicorn, 4 workers, LDAP_CLIENT {DEFAULT_CLIENT}, one HTTP connection "
              "per client thread; raw: one python-ldap connection per client thread adding "
              "the entry the API writes; counted: the same raw adds, each after an increment "
              "of the domain's user counter read back in the same operation (RFC 4525 and "

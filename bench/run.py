@@ -1,8 +1,7 @@
 """`make bench`: how close the API comes to slapd itself, and how it scales.
 
 One run, one slapd as production runs it (iRedMail's indexes, size limit, map size, synced
-writes), domains preloaded with `slapadd -q`, the API under gunicorn over HTTP (as many
-workers as `serve` starts by default: 2 x cores + 1),
+writes), domains preloaded with `slapadd -q`, the API under gunicorn (4 workers) over HTTP,
 once with each LDAP_CLIENT (the targets apply to the default). Every figure is a ratio or a
 difference measured in this run against the same slapd. Writes bench/RESULTS.md and exits 1
 when a target is missed.
@@ -28,7 +27,6 @@ from urllib.parse import urlencode
 from passlib.hash import ldap_salted_sha512
 
 from iredapi_ldap.config import Settings
-from iredapi_ldap.server import gunicorn_defaults
 
 from .create_user import PASSWORD, like, production_slapd
 from .raw import RawLdap3, RawPythonLdap
@@ -43,9 +41,6 @@ QUICK = {"sizes": (100, 1_000, 5_000), "main": 1_000, "pairs": 40, "seconds": 1.
 ROUNDS = 6  # turns taken by the API and the raw clients in each throughput measurement
 CLIENTS = ("python-ldap", "ldap3")  # LDAP_CLIENT values; the API is measured with each
 DEFAULT_CLIENT = Settings.ldap_client
-# The API's workers: as many as `serve` starts without --workers (2 x cores + 1), as an
-# operator runs it.
-WORKERS = gunicorn_defaults()["workers"]
 TARGETS = {"read": 0.5, "write": 0.7, "overhead_growth": 1.3, "memory_growth": 1.2}
 
 
@@ -121,10 +116,9 @@ def write_config(slapd, accounts, workdir, client):
     return config
 
 
-def start_api(slapd, accounts, workdir, client, workers=WORKERS, tree=None):
-    """`iredapi-ldap serve` with `workers` workers (by default as many as `serve` starts
-    without --workers); `tree`: a checkout whose package it runs (not the one installed in
-    the virtualenv). Returns (process, settings file, port)."""
+def start_api(slapd, accounts, workdir, client, workers=4, tree=None):
+    """`iredapi-ldap serve` with `workers` workers; `tree`: a checkout whose package it
+    runs (not the one installed in the virtualenv). Returns (process, settings file, port)."""
     config = write_config(slapd, accounts, workdir, client)
     port = _free_port()
     env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
@@ -453,7 +447,7 @@ def report(rows, counts, floor, latency, memory, load, creates, quick, command):
     if memory_growth > TARGETS["memory_growth"]:
         missed.append(f"export memory growth {memory_growth:.2f}")
     per_second, p95, errors = load
-    lines += ["", f"## 16 clients, {WORKERS} workers, mixed reads and writes", "",
+    lines += ["", "## 16 clients, 4 workers, mixed reads and writes", "",
               f"{per_second:.1f} requests/s, p95 {_ms(p95)}, errors: {len(errors)} "
               f"(target 0)"]
     lines += [f"- {error}" for error in errors[:5]]
@@ -474,7 +468,7 @@ METRICS_SHOWN = ("iredapi_ldap_requests_total", "iredapi_ldap_errors_total",
 
 
 def save_metrics(api, workdir):
-    """The default client's `/metrics` after the run (summed over its workers), saved in
+    """The default client's `/metrics` after the run (summed over its 4 workers), saved in
     the work directory; the request, LDAP, SQL and error counters printed."""
     text = api.call("GET", "/metrics", accept="text/plain").decode()
     path = workdir / "metrics-after-bench.txt"
@@ -518,7 +512,7 @@ def main(argv=None):
         rows = throughput_table(apis, raws, layout, accounts, main_domain, plan["main"],
                                 plan["seconds"])
         reader = RawLdap3(slapd.ldap_uri, accounts.vmailadmin_dn, accounts.vmailadmin_password)
-        constant, constant_port = start_gunicorn(workdir, "--workers", str(WORKERS),
+        constant, constant_port = start_gunicorn(workdir, "--workers", "4",
                                                  "bench.constant_app:app")
         servers.append(constant)
         floor = http_floor(api.port, constant_port, RawLdap3(
