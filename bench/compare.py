@@ -12,7 +12,8 @@ each side in a fresh domain (a default quota of 1 GB, as in creates.py, unless
 the same slapd state. The first trial is a warm-up, left out of the means: on a fresh slapd
 the first few hundred adds ran 1.4-2.4 times as fast as later ones (measured here), which
 favours whichever side goes first. Prints each trial's creates/s, the sides' means, A/raw,
-B/raw and B/A, each server's LDAP operations per create (from its /metrics), and whether
+B/raw and B/A, each side's p95 latency (of the trials after the warm-up) and A's and B's
+over raw's, each server's LDAP operations per create (from its /metrics), and whether
 every API domain's counters (users and quota sum) equal the users found in it.
 
 Two `make bench` runs differ by up to 0.08 in their ratios; here both trees share every
@@ -32,7 +33,7 @@ from passlib.hash import ldap_salted_sha512
 from .create_user import PASSWORD, production_slapd
 from .creates import Phase, run_clients
 from .raw import RawLdap3
-from .run import DEFAULT_CLIENT, Api, api_shaped_user, start_api
+from .run import DEFAULT_CLIENT, Api, _ms, _p95, api_shaped_user, start_api
 
 
 class Server:
@@ -98,34 +99,39 @@ def _trials(args, servers, slapd, accounts, layout):
     quota = {"A": not args.no_quota_a, "B": not args.no_quota_b}
     sides = [("A", servers[0]), ("B", servers[1]), ("raw", None)]
     rates = {name: [] for name, _ in sides}
+    latencies = {name: [] for name, _ in sides}
     for trial in range(args.trials):
         shown = []
         for name, server in sides[trial % 3:] + sides[:trial % 3]:
             if server is None:
                 domain = fresh_domain()
-                created, elapsed, _latencies, errors = run_clients(
+                created, elapsed, burst_latencies, errors = run_clients(
                     [raw.raw_add(n, domain, template) for n in range(args.clients)],
                     args.seconds)
             else:
                 domain = fresh_domain(quota[name])
                 server.domains.append(domain)
-                created, elapsed, _latencies, errors = server.burst(
+                created, elapsed, burst_latencies, errors = server.burst(
                     [server.phase.api_create(n, domain) for n in range(args.clients)],
                     args.seconds)
             rate = created / elapsed
             if trial:  # the first trial warms the slapd up
                 rates[name].append(rate)
+                latencies[name] += burst_latencies
             shown.append(f"{name} {rate:5.1f}/s" + (f" ({len(errors)} errors)" if errors else ""))
         print(f"trial {trial}{' (warm-up)' if not trial else ''}: " + "  ".join(shown),
               flush=True)
-    return _report(rates, servers)
+    return _report(rates, latencies, servers)
 
 
-def _report(rates, servers):
+def _report(rates, latencies, servers):
     mean = {name: statistics.mean(values) for name, values in rates.items()}
+    p95 = {name: _p95(values) for name, values in latencies.items()}
     print(" ".join(f"{name}: {value:.1f}/s" for name, value in mean.items()))
     print(f"A/raw {mean['A'] / mean['raw']:.3f}  B/raw {mean['B'] / mean['raw']:.3f}  "
           f"B/A {mean['B'] / mean['A']:.3f}")
+    print("p95: " + "  ".join(f"{name} {_ms(value)}" for name, value in p95.items())
+          + f"  A/raw {p95['A'] / p95['raw']:.2f}  B/raw {p95['B'] / p95['raw']:.2f}")
     exact = True
     for name, server in zip("AB", servers, strict=True):
         print(f"LDAP operations per create, {name}: {server.operations_per_create()}")
