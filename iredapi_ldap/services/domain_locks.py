@@ -43,6 +43,7 @@ from pathlib import Path
 
 WAIT = 2.0        # seconds a reservation waits for its turn before it goes without
 FALLBACK = 0.01   # seconds between tries when no holder wakes the waiters
+POLL = 0.001      # seconds between tries where no wake pipe can be made
 NOTE_SIZE = 128  # bytes of a Turn's note
 
 
@@ -153,7 +154,7 @@ def _flock(fd: int, wake: Path, deadline: float) -> bool:
             if left <= 0:
                 return False
             if pipe is None:
-                time.sleep(min(left, FALLBACK))
+                time.sleep(min(left, POLL))
                 continue
             select.select([pipe], [], [], min(left, FALLBACK))
             with contextlib.suppress(BlockingIOError):

@@ -130,3 +130,23 @@ def test_a_waiter_is_woken_as_the_holder_lets_go(tmp_path, monkeypatch):
         holder.join(10)
     assert had
     assert 0.2 < waited < 2.0
+
+
+def test_a_holder_killed_before_it_could_wake_anyone_holds_up_nobody(tmp_path, monkeypatch):
+    """Killed while holding the turn: the kernel drops its lock, no byte is written, and
+    the waiter's next try (within FALLBACK) has the turn."""
+    monkeypatch.setattr(domain_locks, "WAIT", 20.0)
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold, args=(tmp_path, "a.test", ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        threading.Timer(0.3, holder.kill).start()
+        started = time.monotonic()
+        with DomainLocks(tmp_path).turn("a.test") as had:
+            waited = time.monotonic() - started
+    finally:
+        holder.join(10)
+    assert had
+    assert 0.2 < waited < 2.0
