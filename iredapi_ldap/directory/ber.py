@@ -21,13 +21,17 @@ def search_result_entry(data: bytes) -> tuple[str, dict[str, list[bytes]]]:
     Raises:
         ValueError: `data` is not one well-formed SearchResultEntry.
     """
+    if not isinstance(data, bytes):  # a control sent without a value
+        raise ValueError("no value")
     start, end = _element(data, 0, len(data), _ENTRY)
     if end != len(data):
         raise ValueError("bytes after the entry")
     dn_start, position = _element(data, start, end, _OCTETS)
     dn = data[dn_start:position].decode("utf-8")
     attributes: dict[str, list[bytes]] = {}
-    position, end = _element(data, position, end, _SEQUENCE)
+    position, listed_end = _element(data, position, end, _SEQUENCE)
+    if listed_end != end:
+        raise ValueError("bytes after the attributes")
     while position < end:
         attribute, position = _element(data, position, end, _SEQUENCE)
         name_start, name_end = _element(data, attribute, position, _OCTETS)

@@ -198,7 +198,7 @@ class _PostRead(ResponseControl):
     def decodeControlValue(self, encodedControlValue: bytes) -> None:  # python-ldap's name
         try:
             self.dn, self.entry = search_result_entry(encodedControlValue)
-        except (ValueError, UnicodeDecodeError):  # a client error (code < 0) for _translated
+        except (ValueError, UnicodeDecodeError):  # no result code: _translated logs it
             raise ldap.DECODING_ERROR({"desc": "malformed post-read control"}) from None
 
 

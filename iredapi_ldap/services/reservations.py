@@ -10,8 +10,10 @@ it, in the same modify, under an assertion (RFC 4528) that it still holds the va
 limit was checked against; a concurrent quota change makes the modify fail as a whole, and
 it is tried again with the new value. A host's workers take turns on a domain's quota sum
 (services/domain_locks.py), and each leaves the sum it wrote in the turn for the next: that
-one asserts it without reading the entry first (one LDAP search less per create); only when
-another host moved the sum meanwhile does its assertion fail and the entry get read. The
+one asserts it without reading the entry first (one LDAP search less per create). When
+anything else moved the sum meanwhile (another host, iRedAdmin, `doctor --fix`, a domain
+deleted and made again), the assertion fails and the entry is read; a limit the note would
+pass is checked on the write's own post-read, and one it would refuse on a fresh read. The
 write reads back, with the counter, the limits and
 the entryUUID it found (RFC 4527): a create is settled against the limits as they were when
 it was counted, not as the request first read them, and in the very domain whose entry the
@@ -161,19 +163,16 @@ class Reservations:
         domain entry read afresh that is not `identity` (made again since the caller read
         it) is refused as gone: neither its counters nor its limits are the caller's.
         `known`: the quota sum as this host last wrote it, asserted without reading the
-        entry (with `check`, the caller's `entry` gives the limits and counter that may
-        refuse at once; `_settle` checks the ones the write found)."""
+        entry first (`_settle` checks the limits the write found); with `check`, what the
+        caller's `entry` and `known` would refuse is read afresh and checked again, so a
+        refusal never rests on a note that another writer has made stale."""
         dn = self._repo.domain_dn(domain)
-        if known is not None and (entry is None or all(
-                entry.first(a) is not None for a in (counter, counters.QUOTA))):
-            if check and entry is not None:
-                if identity is not None and entry.first("entryUUID") != identity:
-                    raise no_such_domain(domain)
-                _check(DomainLimits.of(entry), kind, stored_int(entry.first(counter)), count,
-                       known, quota)
-            # Counters gone since (or a sum moved on) fail the assertion as a whole: the
-            # next try reads them.
-            return self._write_or_gone(dn, domain, counter, count, known, quota, check)
+        if known is not None:
+            if _note_will_do(domain, kind, counter, count, quota, known, check, entry, identity):
+                # Counters gone since (or a sum moved on) fail the assertion as a whole:
+                # the next try reads them.
+                return self._write_or_gone(dn, domain, counter, count, known, quota, check)
+            entry = None
         if entry is None:
             entry = self._domain_entry(dn, domain, check)
             if entry is None:
@@ -255,6 +254,28 @@ class Reservations:
             with contextlib.suppress(ConcurrentUpdate):  # moved on: its writer settles it
                 self._repo.directory.modify(dn, [Change(counter, Op.REPLACE, ("0",))],
                                             assertion=f"({counter}={value})")
+
+
+def _note_will_do(domain: str, kind: str, counter: str, count: int, quota: int, known: int,
+                  check: bool, entry: Entry | None, identity: str | None) -> bool:
+    """Whether a write may assert the noted quota sum `known` without reading the domain
+    entry first: not when the caller's `entry` lacks a counter (ensure_counters has them
+    counted), nor, with `check`, when its limits would refuse the create with `known`
+    (only a fresh read may refuse: the note may be stale). NO_SUCH_DOMAIN when `entry` is
+    not `identity`."""
+    if entry is None:
+        return True
+    if any(entry.first(a) is None for a in (counter, counters.QUOTA)):
+        return False
+    if check:
+        if identity is not None and entry.first("entryUUID") != identity:
+            raise no_such_domain(domain)
+        try:
+            _check(DomainLimits.of(entry), kind, stored_int(entry.first(counter)), count,
+                   known, quota)
+        except LimitExceeded:
+            return False
+    return True
 
 
 def _noted_sum(turn: Turn) -> int | None:

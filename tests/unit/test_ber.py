@@ -56,6 +56,8 @@ def test_decodes_as_python_ldap_does(dn, attributes):
     tlv(0x64, tlv(0x04, b"cn=x")
         + tlv(0x30, tlv(0x30, tlv(0x04, b"a") + tlv(0x31, b"\x02\x01\x00")))),  # an INTEGER
     tlv(0x64, tlv(0x04, b"\xff") + tlv(0x30, b"")),            # a DN that is not UTF-8
+    tlv(0x64, tlv(0x04, b"cn=x") + tlv(0x30, b"") + b"\x04\x00"),  # after the attributes
+    None,                                                       # a control without value
 ])
 def test_refuses_what_is_not_one_well_formed_entry(data):
     with pytest.raises((ValueError, UnicodeDecodeError)):

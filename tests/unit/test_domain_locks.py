@@ -150,3 +150,39 @@ def test_a_holder_killed_before_it_could_wake_anyone_holds_up_nobody(tmp_path, m
         holder.join(10)
     assert had
     assert 0.2 < waited < 2.0
+
+
+def test_without_a_wake_pipe_a_waiter_tries_again_until_it_has_its_turn(tmp_path,
+                                                                         monkeypatch):
+    """No pipe can be made (no space, no FIFOs on the file system): the waiter polls
+    instead, and has its turn once the holder lets go; nothing escapes."""
+    def no_fifo(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(domain_locks.os, "mkfifo", no_fifo)
+    monkeypatch.setattr(domain_locks, "WAIT", 20.0)
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold, args=(tmp_path, "a.test", ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        threading.Timer(0.3, release.set).start()
+        started = time.monotonic()
+        with DomainLocks(tmp_path).turn("a.test") as had:
+            waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+    assert had
+    assert 0.2 < waited < 2.0
+    assert not list(tmp_path.glob("wake-*"))
+
+
+def test_a_file_in_place_of_a_wake_pipe_is_not_waited_on(tmp_path):
+    """A regular file (a restore that does not keep FIFOs) would always be readable: it is
+    not used (the waiter polls), nor followed if it is a symbolic link."""
+    (tmp_path / "wake-file").write_text("")
+    (tmp_path / "wake-link").symlink_to(tmp_path / "elsewhere")
+    assert domain_locks._open_wake(tmp_path / "wake-file") is None
+    assert domain_locks._open_wake(tmp_path / "wake-link") is None
+    assert not (tmp_path / "elsewhere").exists()

@@ -299,3 +299,19 @@ def test_a_noted_sum_of_a_domain_made_again_is_refused_and_given_back(tmp_path):
         reservations.reserve("a.test", quota=10, entry=read)
     assert refused.value.codes == (Code.NO_SUCH_DOMAIN,)
     assert (directory.sum(), directory.entry.first("domainCurrentUserNumber")) == (10, "1")
+
+
+def test_a_note_above_the_sum_refuses_nothing_that_fits(tmp_path):
+    """Something else lowered the sum below the note (another host's delete, doctor --fix,
+    iRedAdmin): creates that fit are not refused on the note's word; one fresh read each
+    until a write leaves a true note again."""
+    directory = SumDirectory()
+    reservations = noted_reservations(directory, tmp_path)
+    mb = 1024 * 1024
+    reservations.reserve("a.test", quota=90 * mb, entry=directory.entry)
+    directory.entry.attrs["domainCurrentQuotaSize"] = [str(10 * mb)]
+    reads = directory.reads
+    reservations.reserve("a.test", quota=20 * mb, entry=directory.entry)
+    assert (directory.sum(), directory.reads - reads, directory.failed) == (30 * mb, 1, 0)
+    reservations.reserve("a.test", quota=20 * mb, entry=directory.entry)  # noted again
+    assert (directory.sum(), directory.reads - reads) == (50 * mb, 1)
