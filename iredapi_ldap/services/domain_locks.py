@@ -213,7 +213,9 @@ def _wake(wake: Path) -> None:
     except OSError:  # ENXIO: no reader; ENOENT: no pipe yet; either way nobody waits
         return
     try:
-        with contextlib.suppress(BlockingIOError):  # a full pipe wakes them already
+        # A full pipe wakes them already; EPIPE: the last waiter left since the open. The
+        # turn has been written with: nothing here may fail the request.
+        with contextlib.suppress(OSError):
             os.write(pipe, b"\0")
     finally:
         os.close(pipe)

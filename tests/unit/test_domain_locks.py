@@ -2,6 +2,7 @@
 
 import contextlib
 import multiprocessing
+import os
 import threading
 import time
 
@@ -186,3 +187,22 @@ def test_a_file_in_place_of_a_wake_pipe_is_not_waited_on(tmp_path):
     assert domain_locks._open_wake(tmp_path / "wake-file") is None
     assert domain_locks._open_wake(tmp_path / "wake-link") is None
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_waiter_gone_before_the_wake_fails_nothing(tmp_path, monkeypatch):
+    """The last waiter closed the pipe between the holder's open and its write (EPIPE): the
+    turn ends as usual. (It once escaped from the turn's end, after the reservation's write,
+    and failed the create with its room taken.)"""
+    def broken(*args):
+        raise BrokenPipeError(32, "Broken pipe")
+    locks = DomainLocks(tmp_path)
+    with locks.turn("a.test"):
+        pass
+    name = next(tmp_path.glob("domain-*")).name.removeprefix("domain-")
+    pipe = domain_locks._open_wake(tmp_path / f"wake-{name}")  # as a waiter has it open
+    monkeypatch.setattr(domain_locks.os, "write", broken)
+    try:
+        with locks.turn("a.test") as had:
+            assert had
+    finally:
+        os.close(pipe)
