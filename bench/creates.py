@@ -1,21 +1,25 @@
-"""Concurrent creates in one domain: 1, 5 and 16 clients creating users through the API
-beside as many raw python-ldap connections adding the same entries, and as many adding them
-each after an increment of the domain's user counter, in one run.
+"""Concurrent creates in one domain: 1, 5 and 16 clients creating users through the API beside
+as many raw python-ldap connections adding the same entries, and as many adding them each
+after an increment of the domain's user counter, and as many doing the LDAP operations of an
+exact create (the floor), in one run.
 
 The API runs under gunicorn (4 workers, LDAP_CLIENT python-ldap) as `make bench` starts it;
 every client is a thread with its own HTTP connection (all logged in with one cookie) or its
-own python-ldap connection (bound as the API's service account). Each concurrency level
-gets three fresh domains, one per side, so all start from the same empty domain and grow
-alike; the raw adds write the very entry the API writes (a user created through the API,
-read back, `like()`). The "counted" side first increments the domain's user counter and
-reads it back in the same operation (RFC 4525, 4527): the cost of one synchronous counter
-write before each add, which any implementation that writes each create's count before
-its add pays. The sides take turns in ROUNDS short runs per level, in an order that
-rotates, so drifts of the machine fall on all. After each level the API domain's
-`domainCurrentUserNumber` is compared with the users a one-level search finds in it, and
-its `domainCurrentQuotaSize` with their quota (the domains have a default quota of 1024 MB,
-so every create moves the quota sum too; a counter shown as -1 means the quota sum was
-wrong).
+own python-ldap connection (bound as the API's service account). Each concurrency level gets
+four fresh domains, one per side, so all start from the same empty domain and grow alike;
+the raw adds write the very entry the API writes (a user created through the API, read back,
+`like()`). The "counted" side first increments the domain's user counter and reads it back
+in the same operation (RFC 4525, 4527): the cost of one synchronous counter write before
+each add, which any implementation that writes each create's count before its add pays. The
+"floor" side does, from as many python-ldap connections and without HTTP or SQL, the LDAP
+operations of an exact create of this API (the domain read, the address search, the admin
+lookup, the counters' modify asserting the quota sum in a turn its clients share, the add):
+the ceiling of an API that makes these operations one after the other, as this one does. The
+sides take turns in ROUNDS short runs per level, in an order that rotates, so drifts of the
+machine fall on all. After each level the API domain's `domainCurrentUserNumber` is compared
+with the users a one-level search finds in it, and its `domainCurrentQuotaSize` with their
+quota (the domains have a default quota of 1024 MB, so every create moves the quota sum too;
+a counter shown as -1 means the quota sum was wrong).
 
     python -m bench.creates [--quick]       (as `python -m bench.run --only creates`)
 
@@ -34,6 +38,8 @@ from pathlib import Path
 
 from passlib.hash import ldap_salted_sha512
 
+from iredapi_ldap.services.references import owner_filter
+
 from .create_user import PASSWORD, like, production_slapd
 from .raw import RawLdap3, RawPythonLdap
 from .run import (
@@ -50,6 +56,7 @@ from .run import (
 )
 
 LEVELS = (1, 5, 16)  # concurrent clients
+QUOTA = 1024 ** 3    # bytes: the domains' default quota, each user's
 # API / raw throughput at least (1 client; more), API p95 at most this many raw p95s.
 TARGETS = {"single": 0.8, "concurrent": 0.9, "p95": 2.0}
 OPERATIONS_METRIC = "iredapi_ldap_ldap_operations_total"
@@ -83,6 +90,7 @@ class Level:
     api: Side
     raw: Side
     counted: Side       # raw adds, each after an increment of the counter
+    floor: Side         # raw clients doing the LDAP operations of an exact create
     counter: int        # the API domain's domainCurrentUserNumber afterwards
     users: int          # the users a one-level search finds in the API domain
     operations: dict    # {(operation, outcome): count} the API's workers issued meanwhile
@@ -139,7 +147,8 @@ class Phase:
         print(f"concurrent creates, {clients} clients ...", file=sys.stderr)
         api_domain, raw_domain = f"api{clients}.creates.bench", f"raw{clients}.creates.bench"
         counted_domain = f"counted{clients}.creates.bench"
-        for domain in (api_domain, raw_domain, counted_domain):
+        floor_domain = f"floor{clients}.creates.bench"
+        for domain in (api_domain, raw_domain, counted_domain, floor_domain):
             # A default quota, as iRedMail's domains have: each create also moves the
             # quota sum (text, replaced under an assertion), not only the user counter.
             self.admin.call("POST", f"/api/domain/{domain}", {"defaultQuota": "1024"})
@@ -148,14 +157,20 @@ class Phase:
         raw_ops = [self.raw_add(n, raw_domain, template) for n in range(clients)]
         counted_ops = [self.raw_add(n, counted_domain, template, counted=True)
                        for n in range(clients)]
-        api, raw, counted = Side(), Side(), Side()
+        turn, noted_sum = threading.Lock(), [0]  # the floor's clients share them
+        floor_ops = [self.exact_floor(n, floor_domain, template, turn, noted_sum)
+                     for n in range(clients)]
+        api, raw, counted, floor = Side(), Side(), Side(), Side()
         before = self.operations()
-        sides = [(api, api_ops), (raw, raw_ops), (counted, counted_ops)]
-        for turn in range(rounds):  # each round starts with the next side
-            for side, operations in sides[turn % 3:] + sides[:turn % 3]:
+        sides = [(api, api_ops), (raw, raw_ops), (counted, counted_ops), (floor, floor_ops)]
+        for turn_number in range(rounds):  # each round starts with the next side
+            start = turn_number % len(sides)
+            for side, operations in sides[start:] + sides[:start]:
                 side.add(*run_clients(operations, seconds / rounds))
         operations = self.operations_since(before)
-        return Level(clients, api, raw, counted, self.counter(api_domain),
+        if self.counter(floor_domain) != self.users(floor_domain):
+            floor.errors.append("the floor's counters differ from its users")
+        return Level(clients, api, raw, counted, floor, self.counter(api_domain),
                      self.users(api_domain), operations)
 
     def api_create(self, n, domain):
@@ -181,6 +196,30 @@ class Phase:
             raw.add(self.layout.user_dn(mail), like(template, mail))
         return add
 
+    def exact_floor(self, n, domain, template, turn, noted_sum):
+        """A raw client doing, without HTTP or SQL, the LDAP operations an exact create of
+        this API must make: read the domain entry (access, limits), search for an account
+        with the address, look for a standalone admin at it, then, in a turn the clients of
+        this process share (`turn`, a lock) and asserting the quota sum they last wrote
+        (`noted_sum`), count the user and its quota in one modify read back, and add the
+        user. What no implementation that writes each create's count before its add can
+        pass."""
+        raw = RawPythonLdap(self.uri, self.accounts.vmailadmin_dn,
+                            self.accounts.vmailadmin_password)
+        numbers, domain_dn = itertools.count(), self.layout.domain_dn(domain)
+
+        def create():
+            mail = f"c{n}x{next(numbers)}@{domain}"
+            raw.read(domain_dn)
+            if raw.find(self.accounts.domains_dn, owner_filter(mail)) or \
+                    raw.exists(self.layout.admin_dn(mail)):
+                raise RuntimeError(f"{mail} is taken")
+            with turn:
+                raw.count_read(domain_dn, "domainCurrentUserNumber", noted_sum[0], QUOTA)
+                noted_sum[0] += QUOTA
+            raw.add(self.layout.user_dn(mail), like(template, mail))
+        return create
+
     def counter(self, domain):
         """domainCurrentUserNumber, or -1 when domainCurrentQuotaSize is not that many
         default quotas (1024 MB each): the quota sum must stay exact too."""
@@ -190,7 +229,7 @@ class Phase:
             found = attributes[name]
             return int(found[0] if isinstance(found, list) else found)
         users = value("domainCurrentUserNumber")
-        return users if value("domainCurrentQuotaSize") == users * 1024 ** 3 else -1
+        return users if value("domainCurrentQuotaSize") == users * QUOTA else -1
 
     def users(self, domain):
         """The users in the domain, counted with a (paged) one-level search."""
@@ -233,14 +272,20 @@ def table(levels, single_ops):
              "4527), the cost of one synchronous counter write before each add (no limit "
              "checked, no quota sum moved): an implementation that writes each create's "
              "count before its add does not pass `counted / raw` (only one that counts "
-             "several creates in one write could). Fresh domains per level; the three "
-             "sides take turns, in a rotating order.",
+             "several creates in one write could); floor: as many python-ldap connections "
+             "doing the LDAP operations an exact create of this API makes, without HTTP or "
+             "SQL (read the domain, search for the address, look for an admin at it, count "
+             "the user and its quota in one modify asserting the quota sum, in a turn the "
+             "clients share, then add it): the ceiling of an API that makes these "
+             "operations one after the other, as this one does. Fresh domains per level; "
+             "the four sides take turns, in a rotating order.",
              "", "| clients | API creates/s | raw adds/s | API / raw | counted adds/s "
-             "| counted / raw | API p50 | API p95 | raw p50 | raw p95 | API p95 / raw p95 "
+             "| counted / raw | floor creates/s | floor / raw "
+             "| API p50 | API p95 | raw p50 | raw p95 | API p95 / raw p95 "
              "| errors | domainCurrentUserNumber | users (one-level search) "
              "| LDAP operations per API create |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-             "| --- | --- |"]
+             "| --- | --- | --- | --- |"]
     missed = []
     for level in levels:
         row, level_missed = _row(level)
@@ -258,7 +303,7 @@ def table(levels, single_ops):
     for level in levels:
         lines += [f"- {_clients(level.clients)}, error: {error}"
                   for error in (level.api.errors + level.raw.errors
-                                + level.counted.errors)[:3]]
+                                + level.counted.errors + level.floor.errors)[:3]]
     return lines, missed
 
 
@@ -274,14 +319,15 @@ def _row(level):
         missed.append(f"{who}: p95 {p95_ratio:.2f} x raw, target at most {TARGETS['p95']}")
     if level.counter != level.users:
         missed.append(f"{who}: domainCurrentUserNumber {level.counter}, {level.users} users")
-    errors = len(api.errors) + len(raw.errors) + len(level.counted.errors)
+    errors = sum(len(side.errors) for side in (api, raw, level.counted, level.floor))
     if errors:
         missed.append(f"{who}: {errors} errors")
     total = sum(level.operations.values())
     counted = level.counted.rate / raw.rate if raw.rate else 0.0
+    floor = level.floor.rate / raw.rate if raw.rate else 0.0
     row = (f"| {level.clients} | {api.rate:.1f} | {raw.rate:.1f} | {ratio:.2f}"
            f"{'' if ratio >= target else f' (target {target})'} "
-           f"| {level.counted.rate:.1f} | {counted:.2f} "
+           f"| {level.counted.rate:.1f} | {counted:.2f} | {level.floor.rate:.1f} | {floor:.2f} "
            f"| {_ms(_median(api.latencies))} | {_ms(_p95(api.latencies))} "
            f"| {_ms(_median(raw.latencies))} | {_ms(_p95(raw.latencies))} | {p95_ratio:.2f}"
            f"{'' if level.clients == 1 or p95_ratio <= TARGETS['p95'] else ' (target 2)'} "

@@ -3,7 +3,7 @@ for the same effect, with ldap3 (what the API uses) and with python-ldap (liblda
 
 import ldap
 import ldap3
-from ldap.controls import SimplePagedResultsControl
+from ldap.controls import AssertionControl, SimplePagedResultsControl
 from ldap.controls.readentry import PostReadControl
 from ldap.modlist import addModlist
 
@@ -65,6 +65,32 @@ class RawPythonLdap:
         _, _, _, controls = self.conn.modify_ext_s(
             dn, [(ldap.MOD_INCREMENT, attr, [b"1"])], serverctrls=[control])
         return int(controls[0].entry[attr][0])
+
+    def exists(self, dn):
+        """Whether the entry at `dn` exists (a base read of no attribute)."""
+        try:
+            self.conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", ["1.1"])
+            return True
+        except ldap.NO_SUCH_OBJECT:
+            return False
+
+    def find(self, base, search_filter):
+        """The DNs a subtree search for `search_filter` finds below `base`."""
+        return [dn for dn, _ in self.conn.search_ext_s(base, ldap.SCOPE_SUBTREE, search_filter,
+                                                       ["1.1"])]
+
+    def count_read(self, dn, counter, used, quota):
+        """`counter` one up and the text quota sum `used` replaced by `used + quota` while it
+        still holds `used` (RFC 4525, 4528), the counter and the limits read back by the
+        same operation (RFC 4527): what an exact create writes before its add. Returns the
+        new counter; ldap.ASSERTION_FAILED when the sum was not `used`."""
+        controls = [PostReadControl(criticality=True, attrList=[counter, "accountSetting"]),
+                    AssertionControl(True, f"(domainCurrentQuotaSize={used})")]
+        _, _, _, replies = self.conn.modify_ext_s(dn, [
+            (ldap.MOD_INCREMENT, counter, [b"1"]),
+            (ldap.MOD_REPLACE, "domainCurrentQuotaSize", [str(used + quota).encode()])],
+            serverctrls=controls)
+        return int(replies[0].entry[counter][0])
 
     def page_through(self, base, search_filter="(objectClass=*)"):
         control, count = SimplePagedResultsControl(True, size=PAGE, cookie=""), 0
