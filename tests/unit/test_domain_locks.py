@@ -110,25 +110,33 @@ def test_without_a_usable_directory_it_goes_without(tmp_path):
         assert not had
 
 
+def wait_while_another_process_lets_go(directory, lets_go):
+    """(whether it was had, seconds waited) of this process's turn on a.test, asked while
+    another process holds it; `lets_go(holder, release)` ends the hold 0.3 s later."""
+    ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold, args=(directory, "a.test", ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        threading.Timer(0.3, lets_go, args=(holder, release)).start()
+        started = time.monotonic()
+        with DomainLocks(directory).turn("a.test") as had:
+            waited = time.monotonic() - started
+    finally:
+        if holder.is_alive():  # a holder killed while it waited may hold the event's lock
+            release.set()
+        holder.join(10)
+    return bool(had), waited
+
 
 def test_a_waiter_is_woken_as_the_holder_lets_go(tmp_path, monkeypatch):
     """Another process's release wakes the waiter at once (the wake pipe): were it to try
     again only every FALLBACK (5 s here), it would wait 5 s, not 0.3."""
     monkeypatch.setattr(domain_locks, "FALLBACK", 5.0)
     monkeypatch.setattr(domain_locks, "WAIT", 20.0)
-    ready, release = multiprocessing.Event(), multiprocessing.Event()
-    holder = multiprocessing.get_context("fork").Process(
-        target=_hold, args=(tmp_path, "a.test", ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
-        threading.Timer(0.3, release.set).start()
-        started = time.monotonic()
-        with DomainLocks(tmp_path).turn("a.test") as had:
-            waited = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join(10)
+    had, waited = wait_while_another_process_lets_go(tmp_path, lambda holder, release:
+                                                     release.set())
     assert had
     assert 0.2 < waited < 2.0
 
@@ -137,18 +145,8 @@ def test_a_holder_killed_before_it_could_wake_anyone_holds_up_nobody(tmp_path, m
     """Killed while holding the turn: the kernel drops its lock, no byte is written, and
     the waiter's next try (within FALLBACK) has the turn."""
     monkeypatch.setattr(domain_locks, "WAIT", 20.0)
-    ready, release = multiprocessing.Event(), multiprocessing.Event()
-    holder = multiprocessing.get_context("fork").Process(
-        target=_hold, args=(tmp_path, "a.test", ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
-        threading.Timer(0.3, holder.kill).start()
-        started = time.monotonic()
-        with DomainLocks(tmp_path).turn("a.test") as had:
-            waited = time.monotonic() - started
-    finally:
-        holder.join(10)
+    had, waited = wait_while_another_process_lets_go(tmp_path, lambda holder, release:
+                                                     holder.kill())
     assert had
     assert 0.2 < waited < 2.0
 
@@ -161,19 +159,8 @@ def test_without_a_wake_pipe_a_waiter_tries_again_until_it_has_its_turn(tmp_path
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(domain_locks.os, "mkfifo", no_fifo)
     monkeypatch.setattr(domain_locks, "WAIT", 20.0)
-    ready, release = multiprocessing.Event(), multiprocessing.Event()
-    holder = multiprocessing.get_context("fork").Process(
-        target=_hold, args=(tmp_path, "a.test", ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
-        threading.Timer(0.3, release.set).start()
-        started = time.monotonic()
-        with DomainLocks(tmp_path).turn("a.test") as had:
-            waited = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join(10)
+    had, waited = wait_while_another_process_lets_go(tmp_path, lambda holder, release:
+                                                     release.set())
     assert had
     assert 0.2 < waited < 2.0
     assert not list(tmp_path.glob("wake-*"))
