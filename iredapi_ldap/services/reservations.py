@@ -14,11 +14,10 @@ one asserts it without reading the entry first (one LDAP search less per create)
 anything else moved the sum meanwhile (another host, iRedAdmin, `doctor --fix`, a domain
 deleted and made again), the assertion fails and the entry is read; a limit the note would
 pass is checked on the write's own post-read, and one it would refuse on a fresh read. The
-write reads back, with the counter, the limits and
-the entryUUID it found (RFC 4527): a create is settled against the limits as they were when
-it was counted, not as the request first read them, and in the very domain whose entry the
-request's access was decided on (a domain deleted and made again under the same name
-meanwhile is another one).
+write reads back, with the counter, the limits and the entryUUID it found (RFC 4527): a
+create is settled against the limits as they were when it was counted, not as the request
+first read them, and in the very domain whose entry the request's access was decided on (a
+domain deleted and made again under the same name meanwhile is another one).
 
 The reservation and the entry it counts are two writes: slapd 2.5 (Debian 12) has LDAP
 transactions (RFC 5805), but measured here it cannot commit a delete or a move in one and
