@@ -167,7 +167,7 @@ class Reservations:
         refusal never rests on a note that another writer has made stale."""
         dn = self._repo.domain_dn(domain)
         if known is not None:
-            if _note_will_do(domain, kind, counter, count, quota, known, check, entry, identity):
+            if _note_will_do(kind, counter, count, quota, known, check, entry):
                 # Counters gone since (or a sum moved on) fail the assertion as a whole:
                 # the next try reads them.
                 return self._write_or_gone(dn, domain, counter, count, known, quota, check)
@@ -255,20 +255,18 @@ class Reservations:
                                             assertion=f"({counter}={value})")
 
 
-def _note_will_do(domain: str, kind: str, counter: str, count: int, quota: int, known: int,
-                  check: bool, entry: Entry | None, identity: str | None) -> bool:
+def _note_will_do(kind: str, counter: str, count: int, quota: int, known: int,
+                  check: bool, entry: Entry | None) -> bool:
     """Whether a write may assert the noted quota sum `known` without reading the domain
     entry first: not when the caller's `entry` lacks a counter (ensure_counters has them
     counted), nor, with `check`, when its limits would refuse the create with `known`
-    (only a fresh read may refuse: the note may be stale). NO_SUCH_DOMAIN when `entry` is
-    not `identity`."""
+    (only a fresh read may refuse: the note may be stale). The caller's `entry` is the one
+    its identity was taken from; `_settle` checks the identity of the entry written."""
     if entry is None:
         return True
     if any(entry.first(a) is None for a in (counter, counters.QUOTA)):
         return False
     if check:
-        if identity is not None and entry.first("entryUUID") != identity:
-            raise no_such_domain(domain)
         try:
             _check(DomainLimits.of(entry), kind, stored_int(entry.first(counter)), count,
                    known, quota)
