@@ -202,8 +202,7 @@ class Phase:
         with the address, look for a standalone admin at it, then, in a turn the clients of
         this process share (`turn`, a lock) and asserting the quota sum they last wrote
         (`noted_sum`), count the user and its quota in one modify read back, and add the
-        user. What no implementation that writes each create's count before its add can
-        pass."""
+        user: the ceiling of an API that makes these operations one after the other."""
         raw = RawPythonLdap(self.uri, self.accounts.vmailadmin_dn,
                             self.accounts.vmailadmin_password)
         numbers, domain_dn = itertools.count(), self.layout.domain_dn(domain)
@@ -215,7 +214,7 @@ class Phase:
                     raw.exists(self.layout.admin_dn(mail)):
                 raise RuntimeError(f"{mail} is taken")
             with turn:
-                raw.count_read(domain_dn, "domainCurrentUserNumber", noted_sum[0], QUOTA)
+                raw.increment_read(domain_dn, "domainCurrentUserNumber", (noted_sum[0], QUOTA))
                 noted_sum[0] += QUOTA
             raw.add(self.layout.user_dn(mail), like(template, mail))
         return create

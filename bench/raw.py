@@ -58,13 +58,23 @@ class RawPythonLdap:
     def modify(self, dn, attr, value):
         self.conn.modify_s(dn, [(ldap.MOD_REPLACE, attr, [value.encode()])])
 
-    def increment_read(self, dn, attr):
+    def increment_read(self, dn, attr, quota_sum=None):
         """`attr` one up (RFC 4525), read back by the same operation (RFC 4527): the
-        counter write that is exact without a retry; returns the new value."""
-        control = PostReadControl(criticality=True, attrList=[attr])
-        _, _, _, controls = self.conn.modify_ext_s(
-            dn, [(ldap.MOD_INCREMENT, attr, [b"1"])], serverctrls=[control])
-        return int(controls[0].entry[attr][0])
+        counter write that is exact without a retry; returns the new value. `quota_sum`:
+        (used, quota), the text quota sum `used` also replaced by `used + quota` while it
+        still holds `used` (RFC 4528), and the limits read back too: what an exact create
+        writes before its add (ldap.ASSERTION_FAILED when the sum was not `used`)."""
+        changes, controls = [(ldap.MOD_INCREMENT, attr, [b"1"])], []
+        if quota_sum is not None:
+            used, quota = quota_sum
+            changes.append((ldap.MOD_REPLACE, "domainCurrentQuotaSize",
+                            [str(used + quota).encode()]))
+            controls.append(AssertionControl(True, f"(domainCurrentQuotaSize={used})"))
+        read = [attr] if quota_sum is None else [attr, "accountSetting"]
+        controls.append(PostReadControl(criticality=True, attrList=read))
+        _, _, _, replies = self.conn.modify_ext_s(dn, changes, serverctrls=controls)
+        post_read = next(c for c in replies if isinstance(c, PostReadControl))
+        return int(post_read.entry[attr][0])
 
     def exists(self, dn):
         """Whether the entry at `dn` exists (a base read of no attribute)."""
@@ -78,19 +88,6 @@ class RawPythonLdap:
         """The DNs a subtree search for `search_filter` finds below `base`."""
         return [dn for dn, _ in self.conn.search_ext_s(base, ldap.SCOPE_SUBTREE, search_filter,
                                                        ["1.1"])]
-
-    def count_read(self, dn, counter, used, quota):
-        """`counter` one up and the text quota sum `used` replaced by `used + quota` while it
-        still holds `used` (RFC 4525, 4528), the counter and the limits read back by the
-        same operation (RFC 4527): what an exact create writes before its add. Returns the
-        new counter; ldap.ASSERTION_FAILED when the sum was not `used`."""
-        controls = [PostReadControl(criticality=True, attrList=[counter, "accountSetting"]),
-                    AssertionControl(True, f"(domainCurrentQuotaSize={used})")]
-        _, _, _, replies = self.conn.modify_ext_s(dn, [
-            (ldap.MOD_INCREMENT, counter, [b"1"]),
-            (ldap.MOD_REPLACE, "domainCurrentQuotaSize", [str(used + quota).encode()])],
-            serverctrls=controls)
-        return int(replies[0].entry[counter][0])
 
     def page_through(self, base, search_filter="(objectClass=*)"):
         control, count = SimplePagedResultsControl(True, size=PAGE, cookie=""), 0
